@@ -1,0 +1,439 @@
+//! One typed configuration, read once at start from the environment (and `.env`).
+//!
+//! Every variable of CONTRACT.md is here with its default. A bad value stops the program with a
+//! message naming the variable and what it expects; secrets never show in `Debug`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// How we authenticate to Webex.
+#[derive(Debug, Clone)]
+pub enum WebexAuthConfig {
+    Token(SecretString),
+    OAuth(OAuthClient),
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Absent until someone logs in through `/auth/login` (then it lives in the database).
+    pub refresh_token: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SummaryConfig {
+    pub api_url: Url,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SttConfig {
+    pub api_url: Url,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub amqp_url: Option<SecretString>,
+    pub listen_addr: SocketAddr,
+    pub tls: Option<TlsFiles>,
+    pub webex_api_url: Url,
+    pub webex_auth: Option<WebexAuthConfig>,
+    pub webhook_secret: Option<SecretString>,
+    pub api_token: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub worker_concurrency: usize,
+    /// `None`: the scheduled reconcile is off.
+    pub backfill_interval: Option<Duration>,
+    pub summary: SummaryConfig,
+    pub stt: Option<SttConfig>,
+    pub summary_language: String,
+    pub translate_to: Option<String>,
+    pub redirect_uri: Url,
+    pub rust_log: String,
+    pub log_format: LogFormat,
+}
+
+pub const DEFAULT_SUMMARY_MODEL: &str = "openai/gpt-4o-mini";
+pub const DEFAULT_STT_MODEL: &str = "whisper-1";
+
+impl Config {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case; a malformed one is not silently ignored.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    name: ".env",
+                    problem: e.to_string(),
+                });
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any lookup (tests pass a map instead of the environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+
+        let database_url = env
+            .string("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://data/webex-recordings.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "expected sqlite://PATH or postgres://…",
+            ));
+        }
+
+        let amqp_url = env.string("AMQP_URL");
+        if let Some(url) = &amqp_url
+            && !(url.starts_with("amqp://") || url.starts_with("amqps://"))
+        {
+            return Err(invalid("AMQP_URL", "expected amqp://… or amqps://…"));
+        }
+
+        let listen_addr: SocketAddr = env
+            .parse("LISTEN_ADDR", "an address like 127.0.0.1:8000")?
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000)));
+
+        let tls = match (env.string("TLS_CERT"), env.string("TLS_KEY")) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (Some(_), None) => return Err(invalid("TLS_KEY", "required when TLS_CERT is set")),
+            (None, Some(_)) => return Err(invalid("TLS_CERT", "required when TLS_KEY is set")),
+        };
+
+        let webex_api_url = env
+            .url("WEBEX_API_URL")?
+            .unwrap_or_else(|| Url::parse("https://webexapis.com/v1").expect("constant URL"));
+
+        let webex_auth = match (
+            env.string("WEBEX_ACCESS_TOKEN"),
+            env.string("WEBEX_CLIENT_ID"),
+            env.string("WEBEX_CLIENT_SECRET"),
+        ) {
+            (Some(token), _, _) => Some(WebexAuthConfig::Token(token.into())),
+            (None, Some(client_id), Some(secret)) => Some(WebexAuthConfig::OAuth(OAuthClient {
+                client_id,
+                client_secret: secret.into(),
+                refresh_token: env.string("WEBEX_REFRESH_TOKEN").map(Into::into),
+            })),
+            (None, Some(_), None) => {
+                return Err(invalid(
+                    "WEBEX_CLIENT_SECRET",
+                    "required when WEBEX_CLIENT_ID is set",
+                ));
+            }
+            (None, None, Some(_)) => {
+                return Err(invalid(
+                    "WEBEX_CLIENT_ID",
+                    "required when WEBEX_CLIENT_SECRET is set",
+                ));
+            }
+            (None, None, None) => {
+                if env.string("WEBEX_REFRESH_TOKEN").is_some() {
+                    return Err(invalid(
+                        "WEBEX_REFRESH_TOKEN",
+                        "needs WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET",
+                    ));
+                }
+                None
+            }
+        };
+
+        let worker_concurrency: usize = env
+            .parse("WORKER_CONCURRENCY", "a whole number from 1 to 256")?
+            .unwrap_or(8);
+        if !(1..=256).contains(&worker_concurrency) {
+            return Err(invalid(
+                "WORKER_CONCURRENCY",
+                "expected a whole number from 1 to 256",
+            ));
+        }
+
+        let backfill_interval = match env.string("BACKFILL_INTERVAL").as_deref() {
+            None => Some(Duration::from_secs(3600)),
+            Some("0") => None,
+            Some(raw) => match humantime::parse_duration(raw) {
+                Ok(d) if d >= Duration::from_secs(1) => Some(d),
+                _ => {
+                    return Err(invalid(
+                        "BACKFILL_INTERVAL",
+                        "expected a duration like 15m, 1h or 0 to disable (at least 1s)",
+                    ));
+                }
+            },
+        };
+
+        let summary = SummaryConfig {
+            api_url: env.url("SUMMARY_API_URL")?.unwrap_or_else(|| {
+                Url::parse("https://openrouter.ai/api/v1").expect("constant URL")
+            }),
+            api_key: env.string("SUMMARY_API_KEY").map(Into::into),
+            model: env
+                .string("SUMMARY_MODEL")
+                .unwrap_or_else(|| DEFAULT_SUMMARY_MODEL.into()),
+        };
+
+        let stt = env.url("STT_API_URL")?.map(|api_url| SttConfig {
+            api_url,
+            api_key: env.string("STT_API_KEY").map(Into::into),
+            model: env
+                .string("STT_MODEL")
+                .unwrap_or_else(|| DEFAULT_STT_MODEL.into()),
+        });
+
+        let summary_language = match env.string("SUMMARY_LANGUAGE") {
+            None => "es".to_string(),
+            Some(code) => language_code("SUMMARY_LANGUAGE", code)?,
+        };
+        let translate_to = env
+            .string("TRANSLATE_TO")
+            .map(|code| language_code("TRANSLATE_TO", code))
+            .transpose()?;
+
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let redirect_uri =
+            match env.url("WEBEX_REDIRECT_URI")? {
+                Some(url) => url,
+                None => Url::parse(&format!("{scheme}://{listen_addr}/auth/callback")).map_err(
+                    |_| invalid("LISTEN_ADDR", "cannot form the default OAuth redirect URI"),
+                )?,
+            };
+
+        let log_format = match env.string("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("LOG_FORMAT", "expected text or json")),
+        };
+
+        Ok(Self {
+            database_url: database_url.into(),
+            amqp_url: amqp_url.map(Into::into),
+            listen_addr,
+            tls,
+            webex_api_url,
+            webex_auth,
+            webhook_secret: env.string("WEBEX_WEBHOOK_SECRET").map(Into::into),
+            api_token: env.string("API_TOKEN").map(Into::into),
+            data_dir: env
+                .string("DATA_DIR")
+                .unwrap_or_else(|| "data".into())
+                .into(),
+            worker_concurrency,
+            backfill_interval,
+            summary,
+            stt,
+            summary_language,
+            translate_to,
+            redirect_uri,
+            rust_log: env.string("RUST_LOG").unwrap_or_else(|| "info".into()),
+            log_format,
+        })
+    }
+}
+
+fn invalid(name: &'static str, problem: &str) -> ConfigError {
+    ConfigError {
+        name,
+        problem: problem.to_string(),
+    }
+}
+
+fn language_code(name: &'static str, code: String) -> Result<String, ConfigError> {
+    let code = code.to_ascii_lowercase();
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+        Ok(code)
+    } else {
+        Err(invalid(
+            name,
+            "expected a two-letter ISO 639-1 code such as es or en",
+        ))
+    }
+}
+
+/// Reads variables; empty values count as unset (a common `.env` habit: `API_TOKEN=`).
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn string(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        expected: &str,
+    ) -> Result<Option<T>, ConfigError> {
+        self.string(name)
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| invalid(name, &format!("expected {expected}, got {raw:?}")))
+            })
+            .transpose()
+    }
+
+    fn url(&self, name: &'static str) -> Result<Option<Url>, ConfigError> {
+        self.string(name)
+            .map(|raw| match Url::parse(&raw) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
+                _ => Err(invalid(
+                    name,
+                    &format!("expected an http:// or https:// URL, got {raw:?}"),
+                )),
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_gives_the_contract_defaults() {
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(
+            c.database_url.expose_secret(),
+            "sqlite://data/webex-recordings.db"
+        );
+        assert!(c.amqp_url.is_none());
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.webex_api_url.as_str(), "https://webexapis.com/v1");
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.worker_concurrency, 8);
+        assert_eq!(c.backfill_interval, Some(Duration::from_secs(3600)));
+        assert_eq!(c.summary.api_url.as_str(), "https://openrouter.ai/api/v1");
+        assert!(c.summary.api_key.is_none());
+        assert!(c.stt.is_none());
+        assert_eq!(c.summary_language, "es");
+        assert_eq!(
+            c.redirect_uri.as_str(),
+            "http://127.0.0.1:8000/auth/callback"
+        );
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn each_invalid_variable_is_refused_by_name() {
+        let cases: &[(&str, &str)] = &[
+            ("DATABASE_URL", "mysql://x"),
+            ("AMQP_URL", "http://broker"),
+            ("LISTEN_ADDR", "localhost"),
+            ("TLS_CERT", "cert.pem"),
+            ("WEBEX_API_URL", "not a url"),
+            ("WEBEX_CLIENT_ID", "abc"),
+            ("WEBEX_REFRESH_TOKEN", "abc"),
+            ("WORKER_CONCURRENCY", "0"),
+            ("WORKER_CONCURRENCY", "many"),
+            ("BACKFILL_INTERVAL", "soon"),
+            ("SUMMARY_API_URL", "ftp://x"),
+            ("STT_API_URL", "nope"),
+            ("SUMMARY_LANGUAGE", "spanish"),
+            ("TRANSLATE_TO", "e"),
+            ("WEBEX_REDIRECT_URI", "::"),
+            ("LOG_FORMAT", "xml"),
+        ];
+        for (name, value) in cases {
+            let err = config(&[(name, value)]).expect_err(name);
+            let expected_name = match *name {
+                "TLS_CERT" => "TLS_KEY",
+                "WEBEX_CLIENT_ID" => "WEBEX_CLIENT_SECRET",
+                other => other,
+            };
+            assert_eq!(err.name, expected_name, "{name}={value}: {err}");
+            assert!(err.to_string().starts_with(expected_name), "{err}");
+        }
+    }
+
+    #[test]
+    fn backfill_interval_zero_disables_the_schedule() {
+        let c = config(&[("BACKFILL_INTERVAL", "0")]).expect("valid");
+        assert_eq!(c.backfill_interval, None);
+        let c = config(&[("BACKFILL_INTERVAL", "15m")]).expect("valid");
+        assert_eq!(c.backfill_interval, Some(Duration::from_secs(900)));
+    }
+
+    #[test]
+    fn oauth_credentials_are_picked_up_and_secrets_stay_out_of_debug() {
+        let c = config(&[
+            ("WEBEX_CLIENT_ID", "client-1"),
+            ("WEBEX_CLIENT_SECRET", "very-secret-value"),
+            ("WEBEX_REFRESH_TOKEN", "refresh-secret-value"),
+            ("WEBEX_WEBHOOK_SECRET", "hook-secret-value"),
+            ("API_TOKEN", "api-secret-value"),
+            ("DATABASE_URL", "postgres://user:db-password@localhost/x"),
+        ])
+        .expect("valid");
+        assert!(
+            matches!(c.webex_auth, Some(WebexAuthConfig::OAuth(ref o)) if o.client_id == "client-1")
+        );
+        let debug = format!("{c:?}");
+        for secret in [
+            "very-secret-value",
+            "refresh-secret-value",
+            "hook-secret-value",
+            "api-secret-value",
+            "db-password",
+        ] {
+            assert!(!debug.contains(secret), "{secret} leaked into Debug");
+        }
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_changes_the_redirect_scheme() {
+        let c = config(&[("TLS_CERT", "c.pem"), ("TLS_KEY", "k.pem")]).expect("valid");
+        assert!(c.tls.is_some());
+        assert_eq!(c.redirect_uri.scheme(), "https");
+    }
+}

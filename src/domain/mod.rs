@@ -1,0 +1,9 @@
+//! Domain types: parsed once at the edge, no I/O.
+
+mod message;
+mod recording;
+mod recording_id;
+
+pub use message::{MessageSource, QueueMessage, RecordingEvent};
+pub use recording::{ProcessingStatus, Recording, Step};
+pub use recording_id::{InvalidRecordingId, RecordingId};

@@ -1,0 +1,173 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::RecordingId;
+use crate::analysis::{CallMetrics, Sentiment, SummarySource};
+use crate::transcript::Transcript;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProcessingStatus {
+    Pending,
+    Processing,
+    Completed,
+    Partial,
+    Failed,
+    Deleted,
+}
+
+impl ProcessingStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Processing,
+        Self::Completed,
+        Self::Partial,
+        Self::Failed,
+        Self::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Completed => "completed",
+            Self::Partial => "partial",
+            Self::Failed => "failed",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// The pipeline's steps, in the order they run. Names are what users see in
+/// `processing_steps_completed` and as keys of `processing_errors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Details,
+    Metadata,
+    Audio,
+    Transcript,
+    Analysis,
+    Language,
+    Translation,
+    CallMetrics,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Details => "details",
+            Self::Metadata => "metadata",
+            Self::Audio => "audio",
+            Self::Transcript => "transcript",
+            Self::Analysis => "analysis",
+            Self::Language => "language",
+            Self::Translation => "translation",
+            Self::CallMetrics => "call_metrics",
+        }
+    }
+}
+
+/// One consolidated recording: what is stored and what the API returns.
+/// Field names are the seed's, so its `jq` recipes work as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recording {
+    #[serde(rename = "recordingId")]
+    #[schema(value_type = String)]
+    pub recording_id: RecordingId,
+    /// When the call was recorded.
+    pub timestamp: Option<DateTime<Utc>>,
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    pub caller_name: Option<String>,
+    pub callee_name: Option<String>,
+    /// Seconds.
+    pub duration: Option<i64>,
+    pub participants: Vec<String>,
+    pub audio_url: Option<String>,
+    pub audio_local_path: Option<String>,
+    pub audio_format: Option<String>,
+    pub audio_size_bytes: Option<i64>,
+    pub audio_sha256: Option<String>,
+    pub transcript_text: Option<String>,
+    pub transcript_vtt_path: Option<String>,
+    /// `webex` or `whisper`.
+    pub transcript_source: Option<String>,
+    /// The timed cues behind `transcript_text`, kept for analysis; not part of the API.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub transcript_cues: Option<Transcript>,
+    pub has_webex_transcript: bool,
+    pub summary_text: Option<String>,
+    pub summary_bullet_points: Vec<String>,
+    pub key_topics: Vec<String>,
+    pub action_items: Vec<String>,
+    #[schema(value_type = Option<String>)]
+    pub summary_source: Option<SummarySource>,
+    #[schema(value_type = Option<Object>)]
+    pub sentiment: Option<Sentiment>,
+    pub detected_language: Option<String>,
+    pub language_confidence: Option<f64>,
+    pub translated_text: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub call_metrics: Option<CallMetrics>,
+    pub processing_status: ProcessingStatus,
+    pub processing_steps_completed: Vec<String>,
+    /// Step name → why it failed.
+    pub processing_errors: BTreeMap<String, String>,
+    /// Share (0..1) of the pipeline's steps that succeeded.
+    pub quality_score: Option<f64>,
+    #[schema(value_type = Option<Object>)]
+    pub webex_metadata: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Recording {
+    /// A row for a recording we know of but have not processed yet.
+    pub fn pending(recording_id: RecordingId, now: DateTime<Utc>) -> Self {
+        Self {
+            recording_id,
+            timestamp: None,
+            caller: None,
+            callee: None,
+            caller_name: None,
+            callee_name: None,
+            duration: None,
+            participants: Vec::new(),
+            audio_url: None,
+            audio_local_path: None,
+            audio_format: None,
+            audio_size_bytes: None,
+            audio_sha256: None,
+            transcript_text: None,
+            transcript_vtt_path: None,
+            transcript_source: None,
+            transcript_cues: None,
+            has_webex_transcript: false,
+            summary_text: None,
+            summary_bullet_points: Vec::new(),
+            key_topics: Vec::new(),
+            action_items: Vec::new(),
+            summary_source: None,
+            sentiment: None,
+            detected_language: None,
+            language_confidence: None,
+            translated_text: None,
+            call_metrics: None,
+            processing_status: ProcessingStatus::Pending,
+            processing_steps_completed: Vec::new(),
+            processing_errors: BTreeMap::new(),
+            quality_score: None,
+            webex_metadata: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! webex-recordings: Webex Calling recordings turned into searchable, summarised records.
+
+pub mod ai;
+pub mod analysis;
+pub mod config;
+pub mod domain;
+pub mod queue;
+pub mod store;
+pub mod transcript;
+pub mod webex;

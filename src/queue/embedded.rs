@@ -1,0 +1,201 @@
+//! The durable queue inside the database, for a one-command install without RabbitMQ.
+//!
+//! A message is a row. Consumers lease rows (a crashed consumer's lease runs out and the row is
+//! taken again), oldest first, skipping rows whose retry time has not come. New messages from this
+//! process wake consumers at once; rows written by another process (`backfill` next to `serve`)
+//! are found by a short poll.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Consumer, Delivery, Publisher, QueueDepth, QueueError, Settle};
+use crate::domain::QueueMessage;
+use crate::store::{QueueRow, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct EmbeddedSettings {
+    /// How long a consumer holds a message before another may take it (extended while working).
+    pub lease: Duration,
+    /// How often to look for messages written by other processes.
+    pub poll_interval: Duration,
+}
+
+impl Default for EmbeddedSettings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct EmbeddedQueue {
+    store: Store,
+    notify: Arc<Notify>,
+    settings: EmbeddedSettings,
+}
+
+impl EmbeddedQueue {
+    pub fn new(store: Store, settings: EmbeddedSettings) -> Self {
+        Self {
+            store,
+            notify: Arc::new(Notify::new()),
+            settings,
+        }
+    }
+}
+
+fn unavailable(e: StoreError) -> QueueError {
+    QueueError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl Publisher for EmbeddedQueue {
+    async fn publish(&self, message: &QueueMessage) -> Result<(), QueueError> {
+        let body = serde_json::to_string(message).map_err(|e| QueueError::Other(e.to_string()))?;
+        let row = QueueRow {
+            message_id: uuid::Uuid::now_v7().to_string(),
+            routing_key: message.routing_key(),
+            body,
+        };
+        self.store
+            .enqueue(&row, Utc::now())
+            .await
+            .map_err(unavailable)?;
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+        Ok(())
+    }
+
+    async fn check_ready(&self) -> Result<(), QueueError> {
+        self.store.ping().await.map_err(unavailable)
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, QueueError> {
+        let (ready, dead) = self.store.queue_depth().await.map_err(unavailable)?;
+        Ok(QueueDepth { ready, dead })
+    }
+}
+
+#[async_trait]
+impl Consumer for EmbeddedQueue {
+    async fn next(&self, cancel: &CancellationToken) -> Result<Option<Delivery>, QueueError> {
+        loop {
+            // Register interest before looking, so a publish between the look and the wait
+            // is not missed.
+            let notified = self.notify.notified();
+            let token = uuid::Uuid::new_v4().to_string();
+            let now = Utc::now();
+            let until = now + self.settings.lease;
+            if let Some(taken) = self
+                .store
+                .take_message(&token, now, until)
+                .await
+                .map_err(unavailable)?
+            {
+                let payload = serde_json::from_str::<QueueMessage>(&taken.body)
+                    .map_err(|e| format!("unreadable message body: {e}"));
+                let settle = Box::new(EmbeddedSettle {
+                    store: self.store.clone(),
+                    message_id: taken.message_id.clone(),
+                    lease_token: taken.lease_token,
+                    keepalive: spawn_keepalive(
+                        self.store.clone(),
+                        taken.message_id.clone(),
+                        token,
+                        self.settings.lease,
+                    ),
+                });
+                return Ok(Some(Delivery::new(
+                    taken.message_id,
+                    payload,
+                    taken.attempts,
+                    settle,
+                )));
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(None),
+                _ = notified => {}
+                _ = tokio::time::sleep(self.settings.poll_interval) => {}
+            }
+        }
+    }
+}
+
+/// Extends the lease at a third of its length while the message is being worked on.
+fn spawn_keepalive(
+    store: Store,
+    message_id: String,
+    lease_token: String,
+    lease: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = lease / 3;
+        loop {
+            tokio::time::sleep(period).await;
+            match store
+                .extend_lease(&message_id, &lease_token, Utc::now() + lease)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => tracing::warn!(%message_id, error = %e, "could not extend queue lease"),
+            }
+        }
+    })
+}
+
+struct EmbeddedSettle {
+    store: Store,
+    message_id: String,
+    lease_token: String,
+    keepalive: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for EmbeddedSettle {
+    fn drop(&mut self) {
+        // An unsettled delivery keeps its lease until it runs out, then it is taken again.
+        self.keepalive.abort();
+    }
+}
+
+#[async_trait]
+impl Settle for EmbeddedSettle {
+    async fn ack(self: Box<Self>) -> Result<(), QueueError> {
+        self.keepalive.abort();
+        self.store
+            .ack_message(&self.message_id, &self.lease_token)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn retry_after(self: Box<Self>, delay: Duration, reason: &str) -> Result<(), QueueError> {
+        self.keepalive.abort();
+        self.store
+            .retry_message(
+                &self.message_id,
+                &self.lease_token,
+                Utc::now() + delay,
+                reason,
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn dead_letter(self: Box<Self>, reason: &str) -> Result<(), QueueError> {
+        self.keepalive.abort();
+        self.store
+            .dead_letter_message(&self.message_id, &self.lease_token, reason)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

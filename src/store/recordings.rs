@@ -1,0 +1,475 @@
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Store, StoreError, from_millis, to_millis};
+use crate::analysis::{Sentiment, SentimentLabel, SummarySource};
+use crate::domain::{ProcessingStatus, Recording, RecordingId};
+use crate::transcript::Transcript;
+
+const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
+    callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \
+    audio_size_bytes, audio_sha256, transcript_text, transcript_vtt_path, transcript_source, \
+    transcript_cues, has_webex_transcript, summary_text, summary_bullet_points, key_topics, \
+    action_items, summary_source, sentiment_score, sentiment_label, detected_language, \
+    language_confidence, translated_text, call_metrics, processing_status, \
+    processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
+    updated_at";
+
+/// Filters of `GET /api/v1/recordings/`.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<ProcessingStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub skip: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordingPage {
+    /// Rows matching the filter, before skip and limit.
+    pub total: u64,
+    pub items: Vec<Recording>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub total_recordings: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub with_transcripts: u64,
+    pub with_summaries: u64,
+    pub average_quality_score: Option<f64>,
+    pub total_storage_mb: f64,
+}
+
+/// What the worker may do with a recording it was asked to process.
+#[derive(Debug)]
+pub enum Claim {
+    /// It is ours now (status `processing`); here is what was stored before.
+    Claimed(Box<Recording>),
+    /// Finished already (`completed` or `partial`) and the message does not force work.
+    AlreadyDone,
+    /// Another worker is on it (its heartbeat is fresh).
+    InProgress,
+    Deleted,
+}
+
+/// What the reconciler needs to know of a stored recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredState {
+    pub status: ProcessingStatus,
+    pub heartbeat_at: Option<i64>,
+}
+
+impl Store {
+    pub async fn get_recording(&self, id: &RecordingId) -> Result<Option<Recording>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE recording_id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| recording_from_row(&r)).transpose()
+    }
+
+    /// Inserts or replaces the whole record; one row per recording id, ever.
+    /// A recording marked `deleted` stays deleted unless the new record is itself `deleted`.
+    pub async fn upsert_recording(&self, rec: &Recording) -> Result<(), StoreError> {
+        let updates = COLUMNS
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !matches!(*c, "recording_id" | "created_at"))
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let placeholders = (1..=37)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO recordings ({COLUMNS}, processing_heartbeat_at) VALUES ({placeholders}, NULL) \
+             ON CONFLICT (recording_id) DO UPDATE SET {updates}, processing_heartbeat_at = NULL \
+             WHERE recordings.processing_status <> 'deleted' OR excluded.processing_status = 'deleted'"
+        );
+        let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(rec.recording_id.as_str())
+            .bind(rec.timestamp.map(to_millis))
+            .bind(sort_at)
+            .bind(rec.caller.clone())
+            .bind(rec.callee.clone())
+            .bind(rec.caller_name.clone())
+            .bind(rec.callee_name.clone())
+            .bind(rec.duration)
+            .bind(to_json(&rec.participants)?)
+            .bind(rec.audio_url.clone())
+            .bind(rec.audio_local_path.clone())
+            .bind(rec.audio_format.clone())
+            .bind(rec.audio_size_bytes)
+            .bind(rec.audio_sha256.clone())
+            .bind(rec.transcript_text.clone())
+            .bind(rec.transcript_vtt_path.clone())
+            .bind(rec.transcript_source.clone())
+            .bind(rec.transcript_cues.as_ref().map(to_json).transpose()?)
+            .bind(i64::from(rec.has_webex_transcript))
+            .bind(rec.summary_text.clone())
+            .bind(to_json(&rec.summary_bullet_points)?)
+            .bind(to_json(&rec.key_topics)?)
+            .bind(to_json(&rec.action_items)?)
+            .bind(rec.summary_source.map(|s| match s {
+                SummarySource::Llm => "llm",
+                SummarySource::Local => "local",
+            }))
+            .bind(rec.sentiment.as_ref().map(|s| s.score))
+            .bind(rec.sentiment.as_ref().map(|s| label_str(s.label)))
+            .bind(rec.detected_language.clone())
+            .bind(rec.language_confidence)
+            .bind(rec.translated_text.clone())
+            .bind(rec.call_metrics.as_ref().map(to_json).transpose()?)
+            .bind(rec.processing_status.as_str())
+            .bind(to_json(&rec.processing_steps_completed)?)
+            .bind(to_json(&rec.processing_errors)?)
+            .bind(rec.quality_score)
+            .bind(rec.webex_metadata.as_ref().map(to_json).transpose()?)
+            .bind(to_millis(rec.created_at))
+            .bind(to_millis(rec.updated_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Newest first (time of the recording, else when we first saw it).
+    pub async fn list_recordings(&self, filter: &ListFilter) -> Result<RecordingPage, StoreError> {
+        let mut conditions = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.status.is_some() {
+            conditions.push(format!("processing_status = {}", next()));
+        }
+        if filter.from.is_some() {
+            conditions.push(format!("sort_at >= {}", next()));
+        }
+        if filter.to.is_some() {
+            conditions.push(format!("sort_at <= {}", next()));
+        }
+        let where_clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let (limit_p, skip_p) = (next(), next());
+
+        let count_sql = format!("SELECT COUNT(*) FROM recordings {where_clause}");
+        let list_sql = format!(
+            "SELECT {COLUMNS} FROM recordings {where_clause} \
+             ORDER BY sort_at DESC, recording_id DESC LIMIT {limit_p} OFFSET {skip_p}"
+        );
+
+        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
+        let mut list = sqlx::query(AssertSqlSafe(list_sql));
+        if let Some(status) = filter.status {
+            count = count.bind(status.as_str());
+            list = list.bind(status.as_str());
+        }
+        if let Some(from) = filter.from {
+            count = count.bind(to_millis(from));
+            list = list.bind(to_millis(from));
+        }
+        if let Some(to) = filter.to {
+            count = count.bind(to_millis(to));
+            list = list.bind(to_millis(to));
+        }
+        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+        let skip = i64::try_from(filter.skip).unwrap_or(i64::MAX);
+        let total = count.fetch_one(&self.pool).await?;
+        let rows = list.bind(limit).bind(skip).fetch_all(&self.pool).await?;
+        Ok(RecordingPage {
+            total: u64::try_from(total).unwrap_or(0),
+            items: rows
+                .iter()
+                .map(recording_from_row)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    pub async fn stats(&self) -> Result<Stats, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), \
+               CAST(COALESCE(SUM(CASE WHEN transcript_text IS NOT NULL AND transcript_text <> '' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(CASE WHEN summary_text IS NOT NULL AND summary_text <> '' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(AVG(quality_score) AS DOUBLE PRECISION), \
+               CAST(COALESCE(SUM(audio_size_bytes), 0) AS BIGINT) \
+             FROM recordings",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let by_status_rows = sqlx::query(
+            "SELECT processing_status, COUNT(*) FROM recordings GROUP BY processing_status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_status = BTreeMap::new();
+        for r in &by_status_rows {
+            let status: String = r.try_get(0)?;
+            let count: i64 = r.try_get(1)?;
+            by_status.insert(status, u64::try_from(count).unwrap_or(0));
+        }
+        let bytes: i64 = row.try_get(4)?;
+        Ok(Stats {
+            total_recordings: u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0),
+            by_status,
+            with_transcripts: u64::try_from(row.try_get::<i64, _>(1)?).unwrap_or(0),
+            with_summaries: u64::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
+            average_quality_score: row.try_get::<Option<f64>, _>(3)?,
+            total_storage_mb: (bytes as f64 / (1024.0 * 1024.0) * 100.0).round() / 100.0,
+        })
+    }
+
+    /// Takes a recording for processing. Only one worker holds it at a time: another worker's
+    /// claim wins only once the holder's heartbeat is older than `stale_before` (ms).
+    pub async fn claim_recording(
+        &self,
+        id: &RecordingId,
+        force: bool,
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let now_ms = to_millis(now);
+        sqlx::query(
+            "INSERT INTO recordings (recording_id, sort_at, processing_status, created_at, updated_at) \
+             VALUES ($1, $2, 'pending', $2, $2) ON CONFLICT (recording_id) DO NOTHING",
+        )
+        .bind(id.as_str())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+
+        let claimable = if force {
+            "processing_status <> 'deleted'"
+        } else {
+            "processing_status NOT IN ('deleted', 'completed', 'partial')"
+        };
+        let sql = format!(
+            "UPDATE recordings SET processing_status = 'processing', processing_heartbeat_at = $2, \
+               attempts = attempts + 1, updated_at = $2 \
+             WHERE recording_id = $1 AND {claimable} \
+               AND (processing_status <> 'processing' OR processing_heartbeat_at IS NULL \
+                    OR processing_heartbeat_at < $3)"
+        );
+        let claimed = sqlx::query(AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .bind(now_ms)
+            .bind(to_millis(stale_before))
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1;
+
+        let current = self
+            .get_recording(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("recording {id} vanished while claimed")))?;
+        Ok(match current.processing_status {
+            _ if claimed => Claim::Claimed(Box::new(current)),
+            ProcessingStatus::Deleted => Claim::Deleted,
+            ProcessingStatus::Processing => Claim::InProgress,
+            _ => Claim::AlreadyDone,
+        })
+    }
+
+    /// Tells other workers we are still on it.
+    pub async fn heartbeat_recording(
+        &self,
+        id: &RecordingId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE recordings SET processing_heartbeat_at = $2 \
+             WHERE recording_id = $1 AND processing_status = 'processing'",
+        )
+        .bind(id.as_str())
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a claimed recording back (its message will be retried later).
+    pub async fn release_recording(
+        &self,
+        id: &RecordingId,
+        back_to: ProcessingStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = NULL, updated_at = $3 \
+             WHERE recording_id = $1 AND processing_status = 'processing'",
+        )
+        .bind(id.as_str())
+        .bind(back_to.as_str())
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Soft delete. Creates the row if we never saw the recording, so it is not fetched later.
+    pub async fn mark_recording_deleted(
+        &self,
+        id: &RecordingId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO recordings (recording_id, sort_at, processing_status, created_at, updated_at) \
+             VALUES ($1, $2, 'deleted', $2, $2) \
+             ON CONFLICT (recording_id) DO UPDATE SET processing_status = 'deleted', \
+               processing_heartbeat_at = NULL, updated_at = $2",
+        )
+        .bind(id.as_str())
+        .bind(to_millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored state of each of `ids` that we have (one query per 500 ids).
+    pub async fn recording_states(
+        &self,
+        ids: &[RecordingId],
+    ) -> Result<HashMap<RecordingId, StoredState>, StoreError> {
+        let mut states = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT recording_id, processing_status, processing_heartbeat_at FROM recordings \
+                 WHERE recording_id IN ({placeholders})"
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let id: String = row.try_get(0)?;
+                let status: String = row.try_get(1)?;
+                states.insert(
+                    RecordingId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    StoredState {
+                        status: parse_status(&status)?,
+                        heartbeat_at: row.try_get(2)?,
+                    },
+                );
+            }
+        }
+        Ok(states)
+    }
+}
+
+fn label_str(label: SentimentLabel) -> &'static str {
+    match label {
+        SentimentLabel::Positive => "positive",
+        SentimentLabel::Neutral => "neutral",
+        SentimentLabel::Negative => "negative",
+    }
+}
+
+fn parse_status(raw: &str) -> Result<ProcessingStatus, StoreError> {
+    ProcessingStatus::parse(raw)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown processing status {raw:?}")))
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(raw: &str, column: &str) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn opt_json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>, StoreError> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|raw| from_json(&raw, column))
+        .transpose()
+}
+
+fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
+    let id: String = row.try_get("recording_id")?;
+    let status: String = row.try_get("processing_status")?;
+    let sentiment = match (
+        row.try_get::<Option<f64>, _>("sentiment_score")?,
+        row.try_get::<Option<String>, _>("sentiment_label")?,
+    ) {
+        (Some(score), Some(label)) => Some(Sentiment {
+            score,
+            label: match label.as_str() {
+                "positive" => SentimentLabel::Positive,
+                "negative" => SentimentLabel::Negative,
+                _ => SentimentLabel::Neutral,
+            },
+        }),
+        _ => None,
+    };
+    let summary_source = match row
+        .try_get::<Option<String>, _>("summary_source")?
+        .as_deref()
+    {
+        Some("llm") => Some(SummarySource::Llm),
+        Some("local") => Some(SummarySource::Local),
+        _ => None,
+    };
+    let json_list = |column: &str| -> Result<Vec<String>, StoreError> {
+        from_json(&row.try_get::<String, _>(column)?, column)
+    };
+    Ok(Recording {
+        recording_id: RecordingId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        timestamp: row
+            .try_get::<Option<i64>, _>("recorded_at")?
+            .map(from_millis)
+            .transpose()?,
+        caller: row.try_get("caller")?,
+        callee: row.try_get("callee")?,
+        caller_name: row.try_get("caller_name")?,
+        callee_name: row.try_get("callee_name")?,
+        duration: row.try_get("duration_seconds")?,
+        participants: json_list("participants")?,
+        audio_url: row.try_get("audio_url")?,
+        audio_local_path: row.try_get("audio_local_path")?,
+        audio_format: row.try_get("audio_format")?,
+        audio_size_bytes: row.try_get("audio_size_bytes")?,
+        audio_sha256: row.try_get("audio_sha256")?,
+        transcript_text: row.try_get("transcript_text")?,
+        transcript_vtt_path: row.try_get("transcript_vtt_path")?,
+        transcript_source: row.try_get("transcript_source")?,
+        transcript_cues: opt_json::<Transcript>(row, "transcript_cues")?,
+        has_webex_transcript: row.try_get::<i64, _>("has_webex_transcript")? != 0,
+        summary_text: row.try_get("summary_text")?,
+        summary_bullet_points: json_list("summary_bullet_points")?,
+        key_topics: json_list("key_topics")?,
+        action_items: json_list("action_items")?,
+        summary_source,
+        sentiment,
+        detected_language: row.try_get("detected_language")?,
+        language_confidence: row.try_get("language_confidence")?,
+        translated_text: row.try_get("translated_text")?,
+        call_metrics: opt_json(row, "call_metrics")?,
+        processing_status: parse_status(&status)?,
+        processing_steps_completed: json_list("processing_steps_completed")?,
+        processing_errors: from_json(
+            &row.try_get::<String, _>("processing_errors")?,
+            "processing_errors",
+        )?,
+        quality_score: row.try_get("quality_score")?,
+        webex_metadata: opt_json(row, "webex_metadata")?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?)?,
+    })
+}

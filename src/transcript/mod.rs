@@ -1,0 +1,73 @@
+//! A transcript as timed cues, whatever produced it (a Webex VTT file or speech-to-text).
+
+pub mod vtt;
+
+use serde::{Deserialize, Serialize};
+
+/// One timed piece of speech.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cue {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// Who spoke, when the source names a speaker.
+    pub speaker: Option<String>,
+    pub text: String,
+}
+
+/// The cues of one recording, in time order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Transcript {
+    pub cues: Vec<Cue>,
+}
+
+impl Transcript {
+    /// Plain text with speaker turns kept: one `Speaker: text` line per turn
+    /// (consecutive cues of the same speaker are joined into one turn).
+    pub fn text(&self) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        let mut current: Option<(Option<&str>, String)> = None;
+        for cue in &self.cues {
+            let text = cue.text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            match &mut current {
+                Some((speaker, acc)) if *speaker == cue.speaker.as_deref() => {
+                    acc.push(' ');
+                    acc.push_str(text);
+                }
+                _ => {
+                    if let Some(turn) = current.take() {
+                        lines.push(render_turn(turn));
+                    }
+                    current = Some((cue.speaker.as_deref(), text.to_string()));
+                }
+            }
+        }
+        if let Some(turn) = current {
+            lines.push(render_turn(turn));
+        }
+        lines.join("\n")
+    }
+
+    /// The spoken words only, without speaker names (input for language detection and analysis).
+    pub fn spoken_text(&self) -> String {
+        self.cues
+            .iter()
+            .map(|c| c.text.trim())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cues.iter().all(|c| c.text.trim().is_empty())
+    }
+}
+
+fn render_turn((speaker, text): (Option<&str>, String)) -> String {
+    match speaker {
+        Some(s) => format!("{s}: {text}"),
+        None => text,
+    }
+}

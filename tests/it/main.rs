@@ -1,0 +1,7 @@
+//! Integration tests: one binary, so the crate and its dependencies link once.
+
+mod ai;
+mod amqp;
+mod store;
+mod support;
+mod webex_client;
