@@ -1,0 +1,102 @@
+//! The one place HTTP status codes are decided. Bodies are JSON `{"error", "detail"}`;
+//! internal causes are logged, never sent to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A dependency (queue, database, Webex) is down: the client should retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Webex answered with an error we pass on as a gateway error.
+    #[error("{0}")]
+    BadGateway(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Unavailable(_) => "unavailable",
+            Self::BadGateway(_) => "bad_gateway",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let detail = match &self {
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                "an internal error occurred; see the service log".to_string()
+            }
+            other => other.to_string(),
+        };
+        let status = self.status();
+        (
+            status,
+            Json(json!({"error": self.kind(), "detail": detail})),
+        )
+            .into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Database(sqlx::Error::PoolTimedOut)
+            | crate::store::StoreError::Database(sqlx::Error::Io(_)) => {
+                Self::Unavailable(format!("database unavailable: {e}"))
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::queue::QueueError> for ApiError {
+    fn from(e: crate::queue::QueueError) -> Self {
+        match e {
+            crate::queue::QueueError::Unavailable(_) => Self::Unavailable(e.to_string()),
+            crate::queue::QueueError::Other(_) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+pub async fn method_not_allowed() -> Response {
+    let body =
+        json!({"error": "method_not_allowed", "detail": "this route does not take that method"});
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}

@@ -1,0 +1,121 @@
+//! `POST /webhooks/webex`: verify the raw body, parse the envelope, publish durably, then answer.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Router, http::header::CONTENT_LENGTH};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use crate::signature::{self, SIGNATURE_HEADER};
+
+/// Webex envelopes are a few KiB; anything near this is not a webhook.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/webhooks/webex", post(receive))
+}
+
+/// The parts of the envelope we rely on; `data` beyond the id is a hint only.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    resource: String,
+    event: String,
+    org_id: Option<String>,
+    data: EnvelopeData,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvelopeData {
+    id: Option<String>,
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let outcome = handle(&state, &headers, body).await;
+    let label = match &outcome {
+        Ok(v) if v.get("queued") == Some(&Value::Bool(true)) => "queued",
+        Ok(_) => "ignored",
+        Err(e) => match e {
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::PayloadTooLarge(_) => "too_large",
+            ApiError::Unavailable(_) => "unavailable",
+            _ => "error",
+        },
+    };
+    metrics::counter!("webhook_deliveries_total", "outcome" => label).increment(1);
+    outcome.map(Json)
+}
+
+async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge(format!("body over {MAX_BODY_BYTES} bytes"));
+    // Refuse on the declared length before reading anything, and cap what we read otherwise.
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+
+    let secret =
+        state.config.webhook_secret.as_ref().ok_or_else(|| {
+            ApiError::Unavailable("WEBEX_WEBHOOK_SECRET is not configured".into())
+        })?;
+    let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let verified = signature::verify(&bytes, header, secret.expose_secret().as_bytes())
+        .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
+
+    let raw: Value = serde_json::from_slice(verified.bytes())
+        .map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
+    let envelope: Envelope = serde_json::from_value(raw.clone())
+        .map_err(|e| ApiError::BadRequest(format!("not a Webex webhook envelope: {e}")))?;
+
+    if envelope.resource != "convergedRecordings" {
+        return Ok(ignored(format!(
+            "resource {} is not handled",
+            envelope.resource
+        )));
+    }
+    let Some(event) = RecordingEvent::parse(&envelope.event) else {
+        return Ok(ignored(format!("event {} is not handled", envelope.event)));
+    };
+    let raw_id = envelope
+        .data
+        .id
+        .ok_or_else(|| ApiError::BadRequest("envelope has no data.id".into()))?;
+    let recording_id =
+        RecordingId::parse(&raw_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+
+    let message = QueueMessage::new(
+        MessageSource::Webhook,
+        event,
+        recording_id,
+        envelope.org_id,
+        Some(raw),
+    );
+    let started = Instant::now();
+    state.publisher.publish(&message).await?;
+    metrics::histogram!("queue_publish_seconds").record(started.elapsed().as_secs_f64());
+    Ok(json!({"queued": true}))
+}
+
+fn ignored(why: String) -> Value {
+    json!({"queued": false, "ignored": why})
+}
