@@ -2,11 +2,14 @@
 
 pub mod ai;
 pub mod analysis;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod queue;
 pub mod signature;
+pub mod startup;
 pub mod store;
+pub mod telemetry;
 pub mod transcript;
 pub mod webex;

@@ -15,9 +15,9 @@ use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, Reco
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::{Consumer, Delivery, Publisher, QueueError};
 
-const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672";
+pub(crate) const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672";
 
-fn rabbitmqctl(args: &[&str]) -> String {
+pub(crate) fn rabbitmqctl(args: &[&str]) -> String {
     let out = Command::new("rabbitmqctl")
         .args(args)
         .output()
@@ -31,12 +31,12 @@ fn rabbitmqctl(args: &[&str]) -> String {
 }
 
 /// A vhost for one test; deleted on drop.
-struct Vhost {
-    name: String,
+pub(crate) struct Vhost {
+    pub(crate) name: String,
 }
 
 impl Vhost {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let vhost = Self {
             name: format!("wr-test-{}", uuid::Uuid::new_v4().simple()),
         };
@@ -44,7 +44,7 @@ impl Vhost {
         vhost
     }
 
-    fn create(&self) {
+    pub(crate) fn create(&self) {
         rabbitmqctl(&["add_vhost", &self.name]);
         rabbitmqctl(&[
             "set_permissions",
@@ -57,15 +57,15 @@ impl Vhost {
         ]);
     }
 
-    fn delete(&self) {
+    pub(crate) fn delete(&self) {
         rabbitmqctl(&["delete_vhost", &self.name]);
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("{BROKER}/{}", self.name)
     }
 
-    fn json(&self, args: &[&str]) -> Vec<Value> {
+    pub(crate) fn json(&self, args: &[&str]) -> Vec<Value> {
         let mut all = args.to_vec();
         all.extend(["-p", &self.name, "--formatter", "json", "--quiet"]);
         serde_json::from_str(&rabbitmqctl(&all)).expect("rabbitmqctl json")

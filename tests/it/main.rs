@@ -5,3 +5,4 @@ mod amqp;
 mod store;
 mod support;
 mod webex_client;
+mod webhook;

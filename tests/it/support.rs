@@ -120,3 +120,112 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// The real application, started on a free loopback port for one test.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub base: String,
+    pub cancel: tokio_util::sync::CancellationToken,
+    pub http: reqwest::Client,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
+
+impl TestApp {
+    /// Starts `serve --role ROLE` against `database_url`, with `extra` variables on top of
+    /// LISTEN_ADDR=127.0.0.1:0, WEBEX_WEBHOOK_SECRET and BACKFILL_INTERVAL=0.
+    pub async fn spawn(
+        database_url: &str,
+        role: webex_recordings::startup::Role,
+        extra: &[(&str, &str)],
+    ) -> TestApp {
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("DATABASE_URL", database_url),
+            ("LISTEN_ADDR", "127.0.0.1:0"),
+            ("WEBEX_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("BACKFILL_INTERVAL", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = webex_recordings::config::Config::from_lookup(|n| vars.get(n).cloned())
+            .expect("test configuration is valid");
+        let tls = config.tls.is_some();
+        let app = webex_recordings::startup::Application::build(config, role)
+            .await
+            .expect("application starts");
+        let addr = app.local_addr().expect("HTTP listener");
+        let cancel = app.shutdown_token();
+        let done = tokio::spawn(app.run_until_stopped());
+        let scheme = if tls { "https" } else { "http" };
+        TestApp {
+            addr,
+            base: format!("{scheme}://{addr}"),
+            cancel,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(20))
+                .build()
+                .expect("client"),
+            done: Some(done),
+        }
+    }
+
+    /// POSTs a webhook body signed with `secret` (None: no signature header).
+    pub async fn post_webhook(&self, body: &[u8], secret: Option<&str>) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/webhooks/webex", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(secret) = secret {
+            req = req.header(
+                "X-Spark-Signature",
+                webex_recordings::signature::sign(body, secret.as_bytes()),
+            );
+        }
+        req.send().await.expect("request reaches the receiver")
+    }
+
+    /// Stops the app and waits for it to drain.
+    pub async fn stop(mut self) {
+        self.cancel.cancel();
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// A realistic `convergedRecordings` webhook envelope as Webex sends it.
+pub fn envelope(recording_id: &str, event: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "Y2lzY29zcGFyazovL3VzL1dFQkhPT0svOTZhYmMyYWEtM2RjYy0xMWU1LWExNTItZmUzNDgxOWNkYzlh",
+        "name": "webex-recordings",
+        "targetUrl": "https://recordings.example.com/webhooks/webex",
+        "resource": "convergedRecordings",
+        "event": event,
+        "orgId": "org-123",
+        "createdBy": "person-1",
+        "appId": "app-1",
+        "ownedBy": "org",
+        "status": "active",
+        "created": "2026-11-20T10:00:00.000Z",
+        "actorId": "person-2",
+        "data": {
+            "id": recording_id,
+            "topic": "Call with +34 600 000 000",
+            "createTime": "2026-11-25T09:59:00.000Z",
+            "serviceType": "calling",
+            "orgId": "org-123"
+        }
+    })
+}

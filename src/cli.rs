@@ -1,0 +1,51 @@
+//! The `webex-recordings` command line.
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::startup::Role;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "webex-recordings",
+    version,
+    about = "Webex Calling recordings turned into searchable, summarised records"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service: webhook receiver, REST API, consumer and scheduled reconciler.
+    Serve {
+        #[arg(long, value_enum, default_value = "all")]
+        role: Role,
+    },
+    /// Reconcile once: enqueue what Webex has in the window and we never stored or finished.
+    Backfill {
+        /// Window ending now, in hours (default 24).
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        hours: Option<u32>,
+        /// Window start (RFC 3339); needs --to.
+        #[arg(long, requires = "to")]
+        from: Option<DateTime<Utc>>,
+        /// Window end (RFC 3339); needs --from.
+        #[arg(long, requires = "from")]
+        to: Option<DateTime<Utc>>,
+        /// Enqueue at most this many.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// Show what would be enqueued, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Enqueue one recording for processing again.
+    Reprocess {
+        /// The Webex recording id.
+        id: String,
+    },
+}

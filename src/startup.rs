@@ -1,0 +1,319 @@
+//! Wires the parts together and runs them until a shutdown signal; then drains.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Config, WebexAuthConfig};
+use crate::http::{self, AppState};
+use crate::queue::amqp::{AmqpQueue, AmqpSettings};
+use crate::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
+use crate::queue::{Consumer, Publisher};
+use crate::store::{OAuthTokens, Store, StoreError};
+use crate::webex::{
+    Auth, BoxError, ClientSettings, OAuthCredentials, StoredTokens, TokenStore, WebexClient,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Receiver, REST API, health and metrics, plus the consumer and the scheduled reconciler.
+    All,
+    /// HTTP only.
+    Receiver,
+    /// Consumer and reconciler only.
+    Worker,
+}
+
+impl Role {
+    pub fn serves_http(self) -> bool {
+        matches!(self, Self::All | Self::Receiver)
+    }
+    pub fn runs_workers(self) -> bool {
+        matches!(self, Self::All | Self::Worker)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("message queue: {0}")]
+    Queue(#[from] crate::queue::QueueError),
+    #[error("Webex client: {0}")]
+    Webex(#[from] crate::webex::WebexError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS: cannot load TLS_CERT / TLS_KEY: {0}")]
+    Tls(std::io::Error),
+    #[error("WEBEX_WEBHOOK_SECRET is required to receive webhooks")]
+    NoWebhookSecret,
+}
+
+/// The queue in use, as both ends.
+#[derive(Clone)]
+pub struct QueueHandles {
+    pub publisher: Arc<dyn Publisher>,
+    pub consumer: Arc<dyn Consumer>,
+    amqp: Option<AmqpQueue>,
+}
+
+impl QueueHandles {
+    pub async fn close(&self) {
+        if let Some(q) = &self.amqp {
+            q.close().await;
+        }
+    }
+}
+
+/// Opens the store and applies migrations.
+pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// RabbitMQ when `AMQP_URL` is set, else the queue inside the database.
+pub async fn open_queue(config: &Config, store: &Store) -> Result<QueueHandles, StartupError> {
+    match &config.amqp_url {
+        Some(url) => {
+            let settings = AmqpSettings {
+                prefetch: u16::try_from(config.worker_concurrency).unwrap_or(u16::MAX),
+                ..AmqpSettings::default()
+            };
+            let queue = AmqpQueue::connect(url.expose_secret(), settings).await?;
+            Ok(QueueHandles {
+                publisher: Arc::new(queue.clone()),
+                consumer: Arc::new(queue.clone()),
+                amqp: Some(queue),
+            })
+        }
+        None => {
+            let queue = EmbeddedQueue::new(store.clone(), EmbeddedSettings::default());
+            Ok(QueueHandles {
+                publisher: Arc::new(queue.clone()),
+                consumer: Arc::new(queue),
+                amqp: None,
+            })
+        }
+    }
+}
+
+/// The Webex client, if credentials are configured. OAuth tokens persist in the database.
+pub fn webex_client(config: &Config, store: &Store) -> Result<Option<WebexClient>, StartupError> {
+    let settings = ClientSettings {
+        base_url: config.webex_api_url.clone(),
+        ..ClientSettings::default()
+    };
+    let client = match &config.webex_auth {
+        None => return Ok(None),
+        Some(WebexAuthConfig::Token(token)) => {
+            WebexClient::new(settings, Auth::Static(token.clone()))?
+        }
+        Some(WebexAuthConfig::OAuth(oauth)) => WebexClient::with_token_store(
+            settings,
+            Auth::OAuth(OAuthCredentials {
+                client_id: oauth.client_id.clone(),
+                client_secret: oauth.client_secret.clone(),
+                refresh_token: oauth.refresh_token.clone(),
+            }),
+            Arc::new(DbTokenStore(store.clone())),
+        )?,
+    };
+    Ok(Some(client))
+}
+
+/// Keeps rotated OAuth tokens in the database.
+struct DbTokenStore(Store);
+
+#[async_trait]
+impl TokenStore for DbTokenStore {
+    async fn load(&self) -> Result<Option<StoredTokens>, BoxError> {
+        Ok(self.0.load_oauth_tokens().await?.map(|t| StoredTokens {
+            access_token: t.access_token,
+            access_expires_at: t.access_expires_at,
+            refresh_token: t.refresh_token,
+            refresh_expires_at: t.refresh_expires_at,
+        }))
+    }
+
+    async fn save(&self, tokens: &StoredTokens) -> Result<(), BoxError> {
+        let tokens = OAuthTokens {
+            access_token: tokens.access_token.clone(),
+            access_expires_at: tokens.access_expires_at,
+            refresh_token: tokens.refresh_token.clone(),
+            refresh_expires_at: tokens.refresh_expires_at,
+        };
+        Ok(self.0.save_oauth_tokens(&tokens).await?)
+    }
+}
+
+/// A running service. Built with [`Application::build`]; port 0 works (tests read the real one).
+pub struct Application {
+    local_addr: Option<SocketAddr>,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
+    http: Option<axum_server::Handle<SocketAddr>>,
+    store: Store,
+    queue: QueueHandles,
+}
+
+impl Application {
+    pub async fn build(config: Config, role: Role) -> Result<Self, StartupError> {
+        if role.serves_http() && config.webhook_secret.is_none() {
+            return Err(StartupError::NoWebhookSecret);
+        }
+        let config = Arc::new(config);
+        let store = open_store(&config).await?;
+        let queue = open_queue(&config, &store).await?;
+        let webex = webex_client(&config, &store)?;
+        let cancel = CancellationToken::new();
+        let tasks = TaskTracker::new();
+
+        let mut local_addr = None;
+        let mut http_handle = None;
+        if role.serves_http() {
+            let state = AppState {
+                config: config.clone(),
+                store: store.clone(),
+                publisher: queue.publisher.clone(),
+                webex: webex.clone(),
+                metrics: crate::telemetry::metrics_handle(),
+            };
+            let listener = std::net::TcpListener::bind(config.listen_addr).map_err(|source| {
+                StartupError::Listen {
+                    addr: config.listen_addr,
+                    source,
+                }
+            })?;
+            let addr = listener
+                .local_addr()
+                .map_err(|source| StartupError::Listen {
+                    addr: config.listen_addr,
+                    source,
+                })?;
+            let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+            let handle = axum_server::Handle::new();
+            match &config.tls {
+                Some(tls) => {
+                    let rustls =
+                        axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                            .await
+                            .map_err(StartupError::Tls)?;
+                    let server = axum_server::from_tcp_rustls(listener, rustls)
+                        .map_err(|source| StartupError::Listen { addr, source })?
+                        .handle(handle.clone());
+                    tasks.spawn(async move {
+                        if let Err(e) = server.serve(app).await {
+                            tracing::error!(error = %e, "HTTPS server stopped");
+                        }
+                    });
+                }
+                None => {
+                    let server = axum_server::from_tcp(listener)
+                        .map_err(|source| StartupError::Listen { addr, source })?
+                        .handle(handle.clone());
+                    tasks.spawn(async move {
+                        if let Err(e) = server.serve(app).await {
+                            tracing::error!(error = %e, "HTTP server stopped");
+                        }
+                    });
+                }
+            }
+            tracing::info!(%addr, tls = config.tls.is_some(), "listening");
+            local_addr = Some(addr);
+            http_handle = Some(handle);
+        }
+
+        if role.runs_workers() {
+            spawn_workers(&config, &store, &queue, webex.as_ref(), &cancel, &tasks)?;
+        }
+
+        Ok(Self {
+            local_addr,
+            cancel,
+            tasks,
+            http: http_handle,
+            store,
+            queue,
+        })
+    }
+
+    /// The address the HTTP listener is bound to (None for the worker role).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    /// Fires to stop the service (Ctrl-C and SIGTERM do it in `run_until_signal`).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs until the shutdown token fires, then stops accepting, drains in-flight work and exits.
+    pub async fn run_until_stopped(self) {
+        self.cancel.cancelled().await;
+        tracing::info!("shutting down: draining in-flight work");
+        if let Some(handle) = &self.http {
+            // In-flight requests (and their publishes) get time to finish; new ones are refused.
+            handle.graceful_shutdown(Some(Duration::from_secs(30)));
+        }
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.queue.close().await;
+        self.store.close().await;
+        tracing::info!("stopped");
+    }
+
+    /// Runs until Ctrl-C or SIGTERM.
+    pub async fn run_until_signal(self) {
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            cancel.cancel();
+        });
+        self.run_until_stopped().await;
+    }
+}
+
+fn spawn_workers(
+    _config: &Arc<Config>,
+    _store: &Store,
+    _queue: &QueueHandles,
+    _webex: Option<&WebexClient>,
+    _cancel: &CancellationToken,
+    _tasks: &TaskTracker,
+) -> Result<(), StartupError> {
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
