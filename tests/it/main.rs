@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so the crate and its dependencies link once.
 
 mod ai;
+mod embedded_queue;
 mod amqp;
 mod store;
 mod support;
