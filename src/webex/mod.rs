@@ -3,6 +3,7 @@
 //!
 //! Self-contained: depends on nothing else of the crate.
 
+pub mod access;
 mod auth;
 mod download;
 mod error;
