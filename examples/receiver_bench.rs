@@ -1,8 +1,13 @@
-//! Publish throughput ceiling: a bare lapin client vs `AmqpQueue::publish`, both persistent
-//! messages with publisher confirms into a quorum queue, 64 in flight.
+//! Receiver throughput against its ceiling, all persistent messages with publisher confirms
+//! into a quorum queue, 64 in flight:
+//! 1. a bare lapin client (the broker's ceiling);
+//! 2. `AmqpQueue::publish` from 64 tasks;
+//! 3. the real receiver: 64 concurrent HTTP connections POSTing signed webhooks, each answered
+//!    200 only after the broker's confirm.
 //!
-//! `cargo run --release --example amqp_ceiling -- [N]` (AMQP_URL, default the local broker).
-//! Uses a unique name prefix in the vhost and deletes what it declared.
+//! `cargo run --release --example receiver_bench -- [N]` (AMQP_URL, default the local broker).
+//! Phases 1–2 use a unique name prefix and delete what they declared; phase 3 uses a vhost of
+//! its own (made and removed with rabbitmqctl) because the service declares the real names.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +21,7 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Confirmation, Connection, ConnectionProperties};
 use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use webex_recordings::queue::Publisher;
+use webex_recordings::startup::Role;
 use webex_recordings::queue::amqp::{
     AmqpQueue, AmqpSettings, DEAD_LETTER_EXCHANGE, DEAD_QUEUE, EXCHANGE, PROCESS_QUEUE,
     RETRY_EXCHANGE, RETRY_TIERS,
@@ -171,6 +177,96 @@ async fn clean_up(url: &str, prefix: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// Phase 3: the HTTP receiver in front of RabbitMQ.
+async fn through_receiver(n: usize) -> Result<(f64, Duration, Duration), Error> {
+    let vhost = format!("bench-{}", uuid::Uuid::new_v4().simple());
+    rabbitmqctl(&["add_vhost", &vhost])?;
+    rabbitmqctl(&["set_permissions", "-p", &vhost, "guest", ".*", ".*", ".*"])?;
+    let result = receiver_run(&vhost, n).await;
+    rabbitmqctl(&["delete_vhost", &vhost])?;
+    result
+}
+
+async fn receiver_run(vhost: &str, n: usize) -> Result<(f64, Duration, Duration), Error> {
+    let dir = tempfile::tempdir()?;
+    let secret = "bench-secret";
+    let vars: std::collections::HashMap<&str, String> = [
+        ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.path().display())),
+        ("AMQP_URL", format!("amqp://guest:guest@127.0.0.1:5672/{vhost}")),
+        ("LISTEN_ADDR", "127.0.0.1:0".to_string()),
+        ("WEBEX_WEBHOOK_SECRET", secret.to_string()),
+        ("BACKFILL_INTERVAL", "0".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let config = webex_recordings::config::Config::from_lookup(|k| vars.get(k).cloned())?;
+    let app = webex_recordings::startup::Application::build(config, Role::Receiver).await?;
+    let addr = app.local_addr().ok_or("no listener")?;
+    let stop = app.shutdown_token();
+    let running = tokio::spawn(app.run_until_stopped());
+
+    let url = format!("http://{addr}/webhooks/webex");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT).build()?;
+    let bodies: Vec<(bytes::Bytes, String)> = (0..256)
+        .map(|i| {
+            let mut envelope = sample(i)?.envelope.ok_or("sample has an envelope")?;
+            envelope["data"]["id"] = serde_json::json!(format!("rec-{i}"));
+            let body = bytes::Bytes::from(serde_json::to_vec(&envelope)?);
+            let signature = webex_recordings::signature::sign(&body, secret.as_bytes());
+            Ok((body, signature))
+        })
+        .collect::<Result<_, Error>>()?;
+    let bodies = std::sync::Arc::new(bodies);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..IN_FLIGHT {
+        let (client, url, bodies, next) = (client.clone(), url.clone(), bodies.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, Error>(latencies);
+                }
+                let (body, signature) = &bodies[i % bodies.len()];
+                let t = Instant::now();
+                let res = client
+                    .post(&url)
+                    .header("x-spark-signature", signature)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                if res.status() != 200 {
+                    return Err(format!("receiver answered {}", res.status()).into());
+                }
+                latencies.push(t.elapsed());
+            }
+        }));
+    }
+    let mut latencies = Vec::with_capacity(n);
+    for w in workers {
+        latencies.extend(w.await??);
+    }
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
+    let (p50, p99) = (at(0.50), at(0.99));
+    stop.cancel();
+    running.await?;
+    Ok((rate, p50, p99))
+}
+
+fn rabbitmqctl(args: &[&str]) -> Result<(), Error> {
+    let out = std::process::Command::new("rabbitmqctl").args(args).output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into())
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let n: usize = std::env::args()
@@ -194,5 +290,11 @@ async fn main() -> Result<(), Error> {
     clean_up(&url, &prefix).await?;
     let (rate, p50, p99) = result?;
     println!("AmqpQueue::publish, 64 tasks:   {rate:>8.0} msg/s   p50 {p50:?}   p99 {p99:?}");
+
+    let (http_rate, http_p50, http_p99) = through_receiver(n).await?;
+    println!(
+        "receiver, 64 HTTP connections:  {http_rate:>8.0} webhooks/s   p50 {http_p50:?}   p99 {http_p99:?}"
+    );
+    println!("receiver / bare lapin ceiling:  {:>8.0} %", 100.0 * http_rate / bare);
     Ok(())
 }
