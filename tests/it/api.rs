@@ -24,6 +24,16 @@ use crate::support::{BOTH, Db, TestDb};
 
 const AUDIO_LEN: usize = 1000;
 
+/// id, day of March 2025, status, sentiment, topics, quality.
+type Spec = (
+    &'static str,
+    u32,
+    ProcessingStatus,
+    Option<SentimentLabel>,
+    &'static [&'static str],
+    Option<f64>,
+);
+
 fn audio_bytes() -> Vec<u8> {
     (0..AUDIO_LEN).map(|i| (i % 251) as u8).collect()
 }
@@ -36,18 +46,10 @@ struct App {
     data: tempfile::TempDir,
 }
 
+#[derive(Default)]
 struct Opts {
     env: Vec<(&'static str, String)>,
     webex: Option<String>,
-}
-
-impl Default for Opts {
-    fn default() -> Self {
-        Self {
-            env: Vec::new(),
-            webex: None,
-        }
-    }
 }
 
 async fn spawn(db: Db, opts: Opts) -> App {
@@ -129,14 +131,7 @@ impl App {
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::write(self.audio_path("r1.mp3"), audio_bytes()).expect("write");
         std::fs::write(self.audio_path("r2.wav"), vec![7u8; 500]).expect("write");
-        let specs: [(
-            &str,
-            u32,
-            ProcessingStatus,
-            Option<SentimentLabel>,
-            &[&str],
-            Option<f64>,
-        ); 4] = [
+        let specs: [Spec; 4] = [
             (
                 "r1",
                 1,
