@@ -2,7 +2,7 @@
 //! internal causes are logged, never sent to the client.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -22,6 +22,9 @@ pub enum ApiError {
     /// Webex answered with an error we pass on as a gateway error.
     #[error("{0}")]
     BadGateway(String),
+    /// A `Range` that lies outside the file; carries the file's length for `Content-Range`.
+    #[error("the requested range is outside the file ({0} bytes)")]
+    RangeNotSatisfiable(u64),
     #[error("internal error")]
     Internal(String),
 }
@@ -35,6 +38,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -47,6 +51,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
+            Self::RangeNotSatisfiable(_) => "range_not_satisfiable",
             Self::Internal(_) => "internal",
         }
     }
@@ -62,11 +67,25 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let status = self.status();
-        (
+        let mut response = (
             status,
             Json(json!({"error": self.kind(), "detail": detail})),
         )
-            .into_response()
+            .into_response();
+        match &self {
+            Self::RangeNotSatisfiable(len) => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
+            Self::Unauthorized(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
     }
 }
 
@@ -89,6 +108,41 @@ impl From<crate::queue::QueueError> for ApiError {
             crate::queue::QueueError::Other(_) => Self::Internal(e.to_string()),
         }
     }
+}
+
+impl From<crate::webex::WebexError> for ApiError {
+    fn from(e: crate::webex::WebexError) -> Self {
+        Self::BadGateway(e.to_string())
+    }
+}
+
+/// A query string that does not fit the handler's parameters.
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}
+
+/// A path segment that cannot be decoded.
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}
+
+impl From<crate::domain::InvalidRecordingId> for ApiError {
+    fn from(e: crate::domain::InvalidRecordingId) -> Self {
+        Self::BadRequest(e.to_string())
+    }
+}
+
+/// The JSON body of every error answer (for the OpenAPI document).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable kind, e.g. `bad_request`, `not_found`, `unauthorized`.
+    pub error: String,
+    /// What went wrong, for a human.
+    pub detail: String,
 }
 
 pub async fn not_found() -> ApiError {

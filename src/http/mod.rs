@@ -1,7 +1,9 @@
 //! The HTTP side: the webhook receiver, the REST API, health and metrics, on one router.
 
+pub mod auth;
 pub mod error;
 pub mod health;
+pub mod oauth;
 pub mod recordings;
 pub mod webhook;
 
@@ -24,14 +26,20 @@ pub struct AppState {
     /// Absent when no Webex credentials are configured.
     pub webex: Option<WebexClient>,
     pub metrics: Option<PrometheusHandle>,
+    /// Pending `/auth/login` states (`Default::default()` when building the state).
+    pub oauth_states: oauth::LoginStates,
 }
 
 /// The whole application router (without the transport: plain or TLS is decided by the caller).
+///
+/// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: `/api/v1` admits
+/// loopback clients only when `API_TOKEN` is unset, and needs the peer address for that.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(webhook::router())
         .merge(health::router())
         .merge(recordings::router(&state))
+        .merge(oauth::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

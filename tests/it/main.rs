@@ -3,6 +3,7 @@
 mod ai;
 mod embedded_queue;
 mod amqp;
+mod api;
 mod store;
 mod support;
 mod webex_client;
