@@ -186,6 +186,7 @@ impl Application {
                 publisher: queue.publisher.clone(),
                 webex: webex.clone(),
                 metrics: crate::telemetry::metrics_handle(),
+                oauth_states: Default::default(),
             };
             let listener = std::net::TcpListener::bind(config.listen_addr).map_err(|source| {
                 StartupError::Listen {

@@ -476,12 +476,13 @@ pub async fn webex_access(
     run_access_check(&state).await.map(Json)
 }
 
-/// INTEGRATION: switch to `crate::webex::access::check_access`.
+/// `webhook-setup verify`'s report, for this service's own token.
 pub async fn run_access_check(state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let _ = state;
-    Err(ApiError::Unavailable(
-        "the Webex access check is not available in this build".into(),
-    ))
+    let webex = state.webex.as_ref().ok_or_else(|| {
+        ApiError::Unavailable("no Webex credentials are configured (WEBEX_ACCESS_TOKEN or OAuth)".into())
+    })?;
+    let report = crate::webex::access::check_access(webex).await;
+    serde_json::to_value(report).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The stored audio; `Range: bytes=…` honoured, `ETag` from the SHA-256.
