@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod pipeline;
 pub mod queue;
 pub mod signature;
 pub mod store;
