@@ -113,7 +113,7 @@ impl StepError {
 /// What one processing run of a recording leads to.
 enum Run {
     /// Finished (completed, partial or failed for good): store it and ack.
-    Finished(Recording),
+    Finished(Box<Recording>),
     /// A step failed transiently: retry later (or give up at the last attempt).
     Transient {
         rec: Box<Recording>,
@@ -399,7 +399,7 @@ impl Pipeline {
                     w.record(step, Err(reason));
                     // Without details or audio there is no recording worth keeping.
                     if matches!(step, Step::Details | Step::Audio) {
-                        return Run::Finished(w.finish(true));
+                        return Run::Finished(Box::new(w.finish(true)));
                     }
                 }
             }
@@ -418,7 +418,7 @@ impl Pipeline {
                 }
             }
         }
-        Run::Finished(w.finish(false))
+        Run::Finished(Box::new(w.finish(false)))
     }
 
     /// Display name of a Webex person, cached; `None` when unknown or the lookup failed.
