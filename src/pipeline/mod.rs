@@ -242,11 +242,8 @@ impl Pipeline {
         }
     }
 
-    /// `retry_base * 2^(attempt-1)`, capped at `retry_max`.
     fn backoff(&self, attempt: u32) -> Duration {
-        let s = &self.deps.settings;
-        let exp = attempt.saturating_sub(1).min(20);
-        s.retry_base.saturating_mul(1u32 << exp).min(s.retry_max)
+        backoff(&self.deps.settings, attempt)
     }
 
     /// Retry later, or dead-letter once the attempts are used up.
@@ -453,6 +450,12 @@ impl Pipeline {
     }
 }
 
+/// `retry_base * 2^(attempt-1)`, capped at `retry_max`.
+fn backoff(s: &PipelineSettings, attempt: u32) -> Duration {
+    let exp = attempt.saturating_sub(1).min(20);
+    s.retry_base.saturating_mul(1u32 << exp).min(s.retry_max)
+}
+
 /// Takes deliveries and processes up to `concurrency` at once. On `cancel` it stops taking new
 /// ones and waits for those in flight (each is acked only after its result is stored).
 pub async fn run_consumer(
@@ -514,6 +517,16 @@ fn log_task_end(done: Result<(), tokio::task::JoinError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backoff_doubles_per_attempt_up_to_the_cap() {
+        let s = PipelineSettings::default();
+        let secs = |a| backoff(&s, a).as_secs();
+        assert_eq!(
+            [secs(0), secs(1), secs(2), secs(3), secs(7), secs(40)],
+            [30, 30, 60, 120, 1800, 1800]
+        );
+    }
 
     #[test]
     fn step_error_classifies_webex_errors() {

@@ -18,7 +18,7 @@ use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_c
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
-use webex_recordings::store::{ListFilter, Store};
+use webex_recordings::store::{ListFilter, QueueRow, Store};
 use webex_recordings::webex::{Auth, ClientSettings, RetryPolicy, WebexClient};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -765,4 +765,63 @@ impl Drop for Vhost {
             .args(["delete_vhost", &self.name])
             .output();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_events_mark_the_recording_and_unreadable_messages_are_dead_lettered() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    let mut deleted = created(EN_ID);
+    deleted.event = RecordingEvent::Deleted;
+    queue.publish(&deleted).await.unwrap();
+    db.store
+        .enqueue(
+            &QueueRow {
+                message_id: "garbage-1".into(),
+                routing_key: "convergedRecordings.created".into(),
+                body: "{not json".into(),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
+        2,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap()
+        != (webex_recordings::queue::QueueDepth { ready: 0, dead: 1 })
+    {
+        assert!(
+            Instant::now() < deadline,
+            "deleted acked, garbage dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status_of(&db.store, EN_ID).await,
+        Some(ProcessingStatus::Deleted)
+    );
+    // A late `created` for a deleted recording is acked without touching Webex.
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap().ready > 0 {
+        assert!(Instant::now() < deadline, "created acked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+    assert_eq!(
+        status_of(&db.store, EN_ID).await,
+        Some(ProcessingStatus::Deleted)
+    );
+    assert_eq!(
+        hits(&server, &format!("/v1/convergedRecordings/{EN_ID}")).await,
+        0
+    );
 }
