@@ -825,3 +825,42 @@ async fn deleted_events_mark_the_recording_and_unreadable_messages_are_dead_lett
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_consumer_drains_work_in_flight() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(ES_ID, Some(ES_VTT));
+    let audio_path = format!("/files/{ES_ID}.mp3");
+    Mock::given(method("GET"))
+        .and(path(audio_path.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(rec.audio.clone())
+                .set_delay(Duration::from_millis(1000)),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(ES_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
+        2,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hits(&server, &audio_path).await == 0 {
+        assert!(Instant::now() < deadline, "audio download started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Stop while the download runs: `stop` returns only after the recording is stored and acked.
+    worker.stop().await;
+    assert_eq!(
+        status_of(&db.store, ES_ID).await,
+        Some(ProcessingStatus::Completed)
+    );
+    assert_eq!(queue.depth().await.unwrap().ready, 0);
+}
