@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod pipeline;
 pub mod queue;
 pub mod signature;
 pub mod startup;

@@ -60,8 +60,10 @@ pub const RETRY_TIERS: [(&str, Duration); 4] = [
 pub const ATTEMPT_HEADER: &str = "x-attempt";
 /// Header carrying why the previous attempt failed, on retried copies.
 pub const LAST_ERROR_HEADER: &str = "x-last-error";
-/// Header selecting the retry tier on the retry (headers) exchange.
-const RETRY_TIER_HEADER: &str = "x-retry-tier";
+/// Header selecting the retry tier on the retry (headers) exchange. No `x-` prefix: a headers
+/// exchange ignores `x-` headers when matching, so such a binding would match every message and
+/// each retry would land in every tier (and come back once per tier).
+const RETRY_TIER_HEADER: &str = "wr-retry-tier";
 /// Set by quorum queues on redelivery: how often the message was delivered before.
 const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";
 /// Broker-side redelivery limit of the process queue. Workers dead-letter ordinary failures

@@ -1,9 +1,10 @@
 //! Integration tests: one binary, so the crate and its dependencies link once.
 
 mod ai;
-mod embedded_queue;
 mod amqp;
 mod api;
+mod embedded_queue;
+mod pipeline;
 mod store;
 mod support;
 mod webex_client;

@@ -1,0 +1,866 @@
+//! The pipeline end to end: a fake Webex (wiremock), real databases and queues.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+use webex_recordings::analysis::SummarySource;
+use webex_recordings::domain::{
+    MessageSource, ProcessingStatus, QueueMessage, RecordingEvent, RecordingId,
+};
+use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_consumer};
+use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
+use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
+use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
+use webex_recordings::store::{ListFilter, QueueRow, Store};
+use webex_recordings::webex::{Auth, ClientSettings, RetryPolicy, WebexClient};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::{Db, TestDb};
+
+const ES_ID: &str = "es0000000000000000000000000000a1";
+const EN_ID: &str = "en0000000000000000000000000000b2";
+const NT_ID: &str = "nt0000000000000000000000000000c3";
+
+const ES_VTT: &str = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:05.000\n<v Ana García>Hola, buenos días. Llamo porque la factura de este mes tiene un error importante.\n\n2\n00:00:05.500 --> 00:00:11.000\n<v Carlos Ruiz>Buenos días, Ana. Lo siento mucho, vamos a revisar la factura ahora mismo y le enviaremos una corrección.\n\n3\n00:00:11.500 --> 00:00:16.000\n<v Ana García>Perfecto, muchas gracias por la ayuda. Espero el correo con la factura corregida mañana.\n";
+
+const EN_VTT: &str = "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\n<v John Smith>Good morning, I am calling about the delivery of our new office chairs.\n\n00:00:04.500 --> 00:00:09.000\n<v Mary Jones>Thank you for calling. The chairs will arrive on Friday and the driver will call you first.\n\n00:00:09.500 --> 00:00:13.000\n<v John Smith>Great, that works well for us. Please send me the tracking number by email.\n";
+
+/// One recording served by the fake Webex.
+struct FakeRecording {
+    id: &'static str,
+    audio: Vec<u8>,
+    vtt: Option<&'static str>,
+}
+
+impl FakeRecording {
+    fn new(id: &'static str, vtt: Option<&'static str>) -> Self {
+        // Distinct bytes per recording, so a mixed-up file shows in the hash.
+        let audio = (0..20_000u32)
+            .map(|i| (i.wrapping_mul(31) ^ u32::from(id.as_bytes()[0])) as u8)
+            .collect();
+        Self { id, audio, vtt }
+    }
+
+    fn details(&self, server: &MockServer, with_links: bool) -> Value {
+        let mut links = json!({
+            "audioDownloadLink": format!("{}/files/{}.mp3?ticket=t", server.uri(), self.id),
+            "expiration": "2099-01-01T00:00:00Z",
+        });
+        if self.vtt.is_some() {
+            links["transcriptDownloadLink"] =
+                json!(format!("{}/files/{}.vtt?ticket=t", server.uri(), self.id));
+        }
+        let mut body = json!({
+            "id": self.id,
+            "topic": "Call",
+            "createTime": "2025-03-04T10:05:00Z",
+            "timeRecorded": "2025-03-04T10:00:00Z",
+            "format": "MP3",
+            "durationSeconds": 16,
+            "sizeBytes": self.audio.len(),
+            "status": "available",
+        });
+        if with_links {
+            body["temporaryDirectDownloadLinks"] = links;
+        }
+        body
+    }
+
+    /// Metadata, person and files; details are mounted by the caller or `mount`.
+    async fn mount_rest(&self, server: &MockServer) {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/convergedRecordings/{}/metadata", self.id)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": self.id,
+                "serviceData": {
+                    "callingParty": {"actor": {"type": "PERSON", "id": "person-1"}, "number": "sip:4060@example.com;user=phone"},
+                    "calledParty": {"number": "+34911222333"},
+                    "callActivity": [{"participants": [
+                        {"actor": {"type": "PERSON", "id": "person-1"}, "aor": "sip:4060@example.com"},
+                        {"aor": "+34911222333"}
+                    ]}]
+                }
+            })))
+            .mount(server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/files/{}.mp3", self.id)))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(self.audio.clone()))
+            .mount(server)
+            .await;
+        if let Some(vtt) = self.vtt {
+            Mock::given(method("GET"))
+                .and(path(format!("/files/{}.vtt", self.id)))
+                .respond_with(ResponseTemplate::new(200).set_body_string(vtt))
+                .mount(server)
+                .await;
+        }
+    }
+
+    async fn mount(&self, server: &MockServer) {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/convergedRecordings/{}", self.id)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(self.details(server, true)))
+            .mount(server)
+            .await;
+        self.mount_rest(server).await;
+    }
+}
+
+async fn fake_webex() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/people/person-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "person-1", "displayName": "Ana García"})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn hits(server: &MockServer, wanted: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path() == wanted)
+        .count()
+}
+
+fn webex(server: &MockServer) -> WebexClient {
+    WebexClient::new(
+        ClientSettings {
+            base_url: Url::parse(&format!("{}/v1", server.uri())).unwrap(),
+            request_timeout: Duration::from_secs(10),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+                max_retry_after: Duration::from_secs(2),
+            },
+        },
+        Auth::Static(SecretString::from("token")),
+    )
+    .unwrap()
+}
+
+fn pipeline(
+    store: &Store,
+    server: &MockServer,
+    data_dir: &Path,
+    retry_base: Duration,
+) -> Arc<Pipeline> {
+    Arc::new(Pipeline::new(PipelineDeps {
+        store: store.clone(),
+        webex: webex(server),
+        data_dir: data_dir.to_path_buf(),
+        chat: None,
+        stt: None,
+        summary_language: "es".into(),
+        translate_to: None,
+        settings: PipelineSettings {
+            heartbeat: Duration::from_millis(100),
+            stale_after: Duration::from_millis(500),
+            retry_base,
+            retry_max: retry_base * 4,
+        },
+    }))
+}
+
+fn embedded(store: &Store) -> Arc<EmbeddedQueue> {
+    Arc::new(EmbeddedQueue::new(
+        store.clone(),
+        EmbeddedSettings {
+            lease: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(50),
+        },
+    ))
+}
+
+fn created(id: &str) -> QueueMessage {
+    QueueMessage::new(
+        MessageSource::Webhook,
+        RecordingEvent::Created,
+        RecordingId::parse(id).unwrap(),
+        Some("org-1".into()),
+        None,
+    )
+}
+
+struct Worker {
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Worker {
+    fn start(consumer: Arc<dyn Consumer>, pipeline: Arc<Pipeline>, concurrency: usize) -> Self {
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run_consumer(
+            consumer,
+            pipeline,
+            concurrency,
+            cancel.clone(),
+        ));
+        Self { cancel, task }
+    }
+
+    /// Graceful stop: must return (drain) well within the timeout.
+    async fn stop(self) {
+        self.cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(20), self.task)
+            .await
+            .expect("consumer drains and stops")
+            .expect("consumer task ends cleanly");
+    }
+}
+
+async fn status_of(store: &Store, id: &str) -> Option<ProcessingStatus> {
+    store
+        .get_recording(&RecordingId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .map(|r| r.processing_status)
+}
+
+async fn wait_final(store: &Store, id: &str, within: Duration) -> ProcessingStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(s) = status_of(store, id).await
+            && matches!(
+                s,
+                ProcessingStatus::Completed | ProcessingStatus::Partial | ProcessingStatus::Failed
+            )
+        {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} not finished in {within:?} (now {:?})",
+            status_of(store, id).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Publishes the three recordings, runs a worker, checks every stored field that matters.
+async fn three_recordings(
+    store: &Store,
+    publisher: Arc<dyn Publisher>,
+    consumer: Arc<dyn Consumer>,
+) {
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let recs = [
+        FakeRecording::new(ES_ID, Some(ES_VTT)),
+        FakeRecording::new(EN_ID, Some(EN_VTT)),
+        FakeRecording::new(NT_ID, None),
+    ];
+    for r in &recs {
+        r.mount(&server).await;
+        publisher.publish(&created(r.id)).await.unwrap();
+    }
+    let worker = Worker::start(
+        consumer,
+        pipeline(store, &server, data.path(), Duration::from_millis(50)),
+        4,
+    );
+    for r in &recs {
+        wait_final(store, r.id, Duration::from_secs(60)).await;
+    }
+    worker.stop().await;
+
+    for (r, lang) in [(&recs[0], "es"), (&recs[1], "en")] {
+        let rec = store
+            .get_recording(&RecordingId::parse(r.id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            rec.processing_status,
+            ProcessingStatus::Completed,
+            "{:?}",
+            rec.processing_errors
+        );
+        assert_eq!(rec.quality_score, Some(1.0));
+        assert_eq!(
+            rec.processing_steps_completed,
+            [
+                "details",
+                "metadata",
+                "audio",
+                "transcript",
+                "analysis",
+                "language",
+                "call_metrics"
+            ]
+        );
+        assert_eq!(rec.detected_language.as_deref(), Some(lang));
+        assert!(rec.language_confidence.is_some_and(|c| c > 0.0));
+        assert!(
+            rec.summary_text
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty())
+        );
+        assert_eq!(rec.summary_source, Some(SummarySource::Local));
+        assert!(rec.sentiment.is_some());
+        assert!(
+            rec.call_metrics
+                .as_ref()
+                .is_some_and(|m| m.speakers.len() == 2)
+        );
+        assert_eq!(rec.transcript_source.as_deref(), Some("webex"));
+        assert!(rec.has_webex_transcript);
+        let vtt_path = rec.transcript_vtt_path.clone().unwrap();
+        assert_eq!(
+            Path::new(&vtt_path),
+            data.path()
+                .join(format!("transcripts/2025/03/04/{}.vtt", r.id))
+        );
+        assert_eq!(std::fs::read_to_string(&vtt_path).unwrap(), r.vtt.unwrap());
+        assert_eq!(
+            rec.caller.as_deref(),
+            Some("sip:4060@example.com;user=phone")
+        );
+        assert_eq!(rec.caller_name.as_deref(), Some("Ana García"));
+        assert_eq!(rec.callee.as_deref(), Some("+34911222333"));
+        assert_eq!(rec.callee_name, None);
+        assert_eq!(rec.participants, ["sip:4060@example.com", "+34911222333"]);
+        assert_eq!(rec.duration, Some(16));
+        assert_eq!(
+            rec.timestamp.map(|t| t.to_rfc3339()),
+            Some("2025-03-04T10:00:00+00:00".into())
+        );
+    }
+    let es = store
+        .get_recording(&RecordingId::parse(ES_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let es_text = es.transcript_text.unwrap();
+    assert!(
+        es_text.starts_with("Ana García: Hola, buenos días."),
+        "{es_text}"
+    );
+    assert!(
+        es_text.contains("\nCarlos Ruiz: Buenos días, Ana."),
+        "{es_text}"
+    );
+    let en = store
+        .get_recording(&RecordingId::parse(EN_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        en.transcript_text
+            .unwrap()
+            .contains("Mary Jones: Thank you for calling.")
+    );
+
+    let nt = store
+        .get_recording(&RecordingId::parse(NT_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(nt.processing_status, ProcessingStatus::Partial);
+    assert_eq!(nt.quality_score, Some(0.75));
+    assert_eq!(
+        nt.processing_steps_completed,
+        ["details", "metadata", "audio"]
+    );
+    assert!(
+        nt.processing_errors["transcript"].contains("no speech-to-text"),
+        "{:?}",
+        nt.processing_errors
+    );
+    assert!(!nt.has_webex_transcript);
+    assert_eq!(nt.transcript_text, None);
+
+    // Audio of all three: our stable link, the file where the contract says, intact.
+    for r in &recs {
+        let rec = store
+            .get_recording(&RecordingId::parse(r.id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let expected_path = data
+            .path()
+            .join(format!("recordings/2025/03/04/{}.mp3", r.id));
+        assert_eq!(
+            rec.audio_local_path.as_deref().map(Path::new),
+            Some(expected_path.as_path())
+        );
+        let on_disk = std::fs::read(&expected_path).unwrap();
+        assert_eq!(on_disk, r.audio);
+        assert_eq!(rec.audio_size_bytes, Some(r.audio.len() as i64));
+        assert_eq!(
+            rec.audio_sha256.as_deref(),
+            Some(sha256_hex(&r.audio).as_str())
+        );
+        assert_eq!(
+            rec.audio_url,
+            Some(format!("/api/v1/recordings/download/{}/audio", r.id))
+        );
+        assert_eq!(rec.audio_format.as_deref(), Some("mp3"));
+        // The expiring Webex link is never stored.
+        let meta = rec.webex_metadata.unwrap().to_string();
+        assert!(!meta.contains("ticket="), "{meta}");
+        assert_eq!(hits(&server, &format!("/files/{}.mp3", r.id)).await, 1);
+    }
+    assert_eq!(publisher.depth().await.unwrap().dead, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_recordings_on_sqlite_and_the_embedded_queue() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let queue = embedded(&db.store);
+    three_recordings(&db.store, queue.clone(), queue).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_recordings_on_postgres_and_rabbitmq() {
+    let db = TestDb::new(Db::Postgres).await;
+    let vhost = Vhost::new();
+    let queue = Arc::new(
+        AmqpQueue::connect(&vhost.url(), AmqpSettings::default())
+            .await
+            .unwrap(),
+    );
+    three_recordings(&db.store, queue.clone(), queue.clone()).await;
+    queue.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_message_twice_makes_one_row_and_one_download() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(EN_ID)).await.unwrap();
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
+        2,
+    );
+    assert_eq!(
+        wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap().ready > 0 {
+        assert!(Instant::now() < deadline, "both messages settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+    assert_eq!(hits(&server, &format!("/files/{EN_ID}.mp3")).await, 1);
+    let page = db
+        .store
+        .list_recordings(&ListFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(queue.depth().await.unwrap().dead, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_links_and_a_429_are_retried_without_blocking_the_worker() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let slow = FakeRecording::new(ES_ID, Some(ES_VTT));
+    let details_path = format!("/v1/convergedRecordings/{ES_ID}");
+    Mock::given(method("GET"))
+        .and(path(details_path.clone()))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(details_path.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(slow.details(&server, false)))
+        .up_to_n_times(2)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(details_path.clone()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(slow.details(&server, true)))
+        .with_priority(3)
+        .mount(&server)
+        .await;
+    slow.mount_rest(&server).await;
+    let quick = FakeRecording::new(EN_ID, Some(EN_VTT));
+    quick.mount(&server).await;
+
+    let queue = embedded(&db.store);
+    queue.publish(&created(ES_ID)).await.unwrap();
+    queue.publish(&created(EN_ID)).await.unwrap();
+    // One slot: the second recording can only finish if the first one's waits do not hold it.
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(400)),
+        1,
+    );
+    assert_eq!(
+        wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    assert_ne!(
+        status_of(&db.store, ES_ID).await,
+        Some(ProcessingStatus::Completed),
+        "the waiting recording finished before the other; the test proves nothing"
+    );
+    assert_eq!(
+        wait_final(&db.store, ES_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    worker.stop().await;
+    let es = db
+        .store
+        .get_recording(&RecordingId::parse(ES_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        es.processing_errors.is_empty(),
+        "{:?}",
+        es.processing_errors
+    );
+    assert_eq!(es.quality_score, Some(1.0));
+    // 429 and "no links" in attempt 1, "no links" in attempt 2, links in attempt 3.
+    assert_eq!(hits(&server, &details_path).await, 4);
+    assert_eq!(hits(&server, &format!("/files/{ES_ID}.mp3")).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_dropped_mid_recording_is_taken_over_once() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/convergedRecordings/{EN_ID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(rec.details(&server, true)))
+        .mount(&server)
+        .await;
+    // Audio is slow, so the worker is surely mid-download when it is dropped.
+    let audio_path = format!("/files/{EN_ID}.mp3");
+    Mock::given(method("GET"))
+        .and(path(audio_path.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(rec.audio.clone())
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    rec.mount_rest(&server).await;
+
+    let queue = embedded(&db.store);
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let p = pipeline(&db.store, &server, data.path(), Duration::from_millis(50));
+    let first = Worker::start(queue.clone(), Arc::clone(&p), 2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hits(&server, &audio_path).await == 0 {
+        assert!(Instant::now() < deadline, "audio download started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A crash: no drain, no settlement.
+    first.task.abort();
+    let _ = first.task.await;
+    assert_eq!(
+        status_of(&db.store, EN_ID).await,
+        Some(ProcessingStatus::Processing)
+    );
+
+    let second = Worker::start(queue.clone(), p, 2);
+    assert_eq!(
+        wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap().ready > 0 {
+        assert!(Instant::now() < deadline, "message settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Nothing processes it a third time.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    second.stop().await;
+    assert_eq!(hits(&server, &audio_path).await, 2);
+    let stored = db
+        .store
+        .get_recording(&RecordingId::parse(EN_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.processing_status, ProcessingStatus::Completed);
+    assert_eq!(
+        stored.audio_sha256.as_deref(),
+        Some(sha256_hex(&rec.audio).as_str())
+    );
+    let page = db
+        .store
+        .list_recordings(&ListFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(queue.depth().await.unwrap().dead, 0);
+}
+
+async fn mount_always_failing(server: &MockServer) -> String {
+    let details_path = format!("/v1/convergedRecordings/{NT_ID}");
+    Mock::given(method("GET"))
+        .and(path(details_path.clone()))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"message": "boom"})))
+        .mount(server)
+        .await;
+    details_path
+}
+
+async fn assert_failed_for_good(store: &Store) {
+    let rec = store
+        .get_recording(&RecordingId::parse(NT_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.processing_status, ProcessingStatus::Failed);
+    let reason = &rec.processing_errors["details"];
+    assert!(
+        reason.contains(&format!("gave up after {MAX_DELIVERY_ATTEMPTS} attempts")),
+        "{reason}"
+    );
+    assert!(reason.contains("500"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_always_fails_is_dead_lettered_on_the_embedded_queue() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let details_path = mount_always_failing(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(NT_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
+        2,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while queue.depth().await.unwrap().dead == 0 {
+        assert!(Instant::now() < deadline, "message dead-lettered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+    assert_eq!(
+        queue.depth().await.unwrap(),
+        webex_recordings::queue::QueueDepth { ready: 0, dead: 1 }
+    );
+    assert_eq!(
+        hits(&server, &details_path).await,
+        MAX_DELIVERY_ATTEMPTS as usize
+    );
+    assert_failed_for_good(&db.store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_always_fails_is_dead_lettered_on_rabbitmq() {
+    let db = TestDb::new(Db::Postgres).await;
+    let vhost = Vhost::new();
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let details_path = mount_always_failing(&server).await;
+    let queue = Arc::new(
+        AmqpQueue::connect(&vhost.url(), AmqpSettings::default())
+            .await
+            .unwrap(),
+    );
+    queue.publish(&created(NT_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
+        2,
+    );
+    // RabbitMQ's shortest retry tier is 5 s: seven retries take about 35 s.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while queue.depth().await.unwrap().dead == 0 {
+        assert!(Instant::now() < deadline, "message dead-lettered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    worker.stop().await;
+    assert_eq!(queue.depth().await.unwrap().dead, 1);
+    assert_eq!(
+        hits(&server, &details_path).await,
+        MAX_DELIVERY_ATTEMPTS as usize
+    );
+    assert_failed_for_good(&db.store).await;
+    queue.close().await;
+}
+
+/// A RabbitMQ vhost for one test, deleted on drop (as in `amqp.rs`).
+struct Vhost {
+    name: String,
+}
+
+impl Vhost {
+    fn new() -> Self {
+        let name = format!("wr-pipe-{}", uuid::Uuid::new_v4().simple());
+        for args in [
+            vec!["add_vhost", name.as_str()],
+            vec![
+                "set_permissions",
+                "-p",
+                name.as_str(),
+                "guest",
+                ".*",
+                ".*",
+                ".*",
+            ],
+        ] {
+            let out = Command::new("rabbitmqctl")
+                .args(&args)
+                .output()
+                .expect("run rabbitmqctl");
+            assert!(
+                out.status.success(),
+                "rabbitmqctl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Self { name }
+    }
+
+    fn url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:5672/{}", self.name)
+    }
+}
+
+impl Drop for Vhost {
+    fn drop(&mut self) {
+        let _ = Command::new("rabbitmqctl")
+            .args(["delete_vhost", &self.name])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_events_mark_the_recording_and_unreadable_messages_are_dead_lettered() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    let mut deleted = created(EN_ID);
+    deleted.event = RecordingEvent::Deleted;
+    queue.publish(&deleted).await.unwrap();
+    db.store
+        .enqueue(
+            &QueueRow {
+                message_id: "garbage-1".into(),
+                routing_key: "convergedRecordings.created".into(),
+                body: "{not json".into(),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
+        2,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap()
+        != (webex_recordings::queue::QueueDepth { ready: 0, dead: 1 })
+    {
+        assert!(
+            Instant::now() < deadline,
+            "deleted acked, garbage dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status_of(&db.store, EN_ID).await,
+        Some(ProcessingStatus::Deleted)
+    );
+    // A late `created` for a deleted recording is acked without touching Webex.
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap().ready > 0 {
+        assert!(Instant::now() < deadline, "created acked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+    assert_eq!(
+        status_of(&db.store, EN_ID).await,
+        Some(ProcessingStatus::Deleted)
+    );
+    assert_eq!(
+        hits(&server, &format!("/v1/convergedRecordings/{EN_ID}")).await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_consumer_drains_work_in_flight() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(ES_ID, Some(ES_VTT));
+    let audio_path = format!("/files/{ES_ID}.mp3");
+    Mock::given(method("GET"))
+        .and(path(audio_path.clone()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(rec.audio.clone())
+                .set_delay(Duration::from_millis(1000)),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(ES_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
+        2,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hits(&server, &audio_path).await == 0 {
+        assert!(Instant::now() < deadline, "audio download started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Stop while the download runs: `stop` returns only after the recording is stored and acked.
+    worker.stop().await;
+    assert_eq!(
+        status_of(&db.store, ES_ID).await,
+        Some(ProcessingStatus::Completed)
+    );
+    assert_eq!(queue.depth().await.unwrap().ready, 0);
+}
