@@ -21,11 +21,11 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Confirmation, Connection, ConnectionProperties};
 use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use webex_recordings::queue::Publisher;
-use webex_recordings::startup::Role;
 use webex_recordings::queue::amqp::{
     AmqpQueue, AmqpSettings, DEAD_LETTER_EXCHANGE, DEAD_QUEUE, EXCHANGE, PROCESS_QUEUE,
     RETRY_EXCHANGE, RETRY_TIERS,
 };
+use webex_recordings::startup::Role;
 
 const IN_FLIGHT: usize = 64;
 
@@ -191,8 +191,14 @@ async fn receiver_run(vhost: &str, n: usize) -> Result<(f64, Duration, Duration)
     let dir = tempfile::tempdir()?;
     let secret = "bench-secret";
     let vars: std::collections::HashMap<&str, String> = [
-        ("DATABASE_URL", format!("sqlite://{}/bench.db", dir.path().display())),
-        ("AMQP_URL", format!("amqp://guest:guest@127.0.0.1:5672/{vhost}")),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/bench.db", dir.path().display()),
+        ),
+        (
+            "AMQP_URL",
+            format!("amqp://guest:guest@127.0.0.1:5672/{vhost}"),
+        ),
         ("LISTEN_ADDR", "127.0.0.1:0".to_string()),
         ("WEBEX_WEBHOOK_SECRET", secret.to_string()),
         ("BACKFILL_INTERVAL", "0".to_string()),
@@ -206,7 +212,9 @@ async fn receiver_run(vhost: &str, n: usize) -> Result<(f64, Duration, Duration)
     let running = tokio::spawn(app.run_until_stopped());
 
     let url = format!("http://{addr}/webhooks/webex");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(IN_FLIGHT)
+        .build()?;
     let bodies: Vec<(bytes::Bytes, String)> = (0..256)
         .map(|i| {
             let mut envelope = sample(i)?.envelope.ok_or("sample has an envelope")?;
@@ -221,7 +229,8 @@ async fn receiver_run(vhost: &str, n: usize) -> Result<(f64, Duration, Duration)
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..IN_FLIGHT {
-        let (client, url, bodies, next) = (client.clone(), url.clone(), bodies.clone(), next.clone());
+        let (client, url, bodies, next) =
+            (client.clone(), url.clone(), bodies.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
@@ -259,11 +268,17 @@ async fn receiver_run(vhost: &str, n: usize) -> Result<(f64, Duration, Duration)
 }
 
 fn rabbitmqctl(args: &[&str]) -> Result<(), Error> {
-    let out = std::process::Command::new("rabbitmqctl").args(args).output()?;
+    let out = std::process::Command::new("rabbitmqctl")
+        .args(args)
+        .output()?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into())
+        Err(format!(
+            "rabbitmqctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into())
     }
 }
 
@@ -295,6 +310,9 @@ async fn main() -> Result<(), Error> {
     println!(
         "receiver, 64 HTTP connections:  {http_rate:>8.0} webhooks/s   p50 {http_p50:?}   p99 {http_p99:?}"
     );
-    println!("receiver / bare lapin ceiling:  {:>8.0} %", 100.0 * http_rate / bare);
+    println!(
+        "receiver / bare lapin ceiling:  {:>8.0} %",
+        100.0 * http_rate / bare
+    );
     Ok(())
 }

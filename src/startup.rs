@@ -9,8 +9,10 @@ use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::ai::{AiError, ChatClient, ChatConfig, SttClient, SttConfig};
 use crate::config::{Config, WebexAuthConfig};
 use crate::http::{self, AppState};
+use crate::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_consumer};
 use crate::queue::amqp::{AmqpQueue, AmqpSettings};
 use crate::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use crate::queue::{Consumer, Publisher};
@@ -53,6 +55,8 @@ pub enum StartupError {
     },
     #[error("TLS: cannot load TLS_CERT / TLS_KEY: {0}")]
     Tls(std::io::Error),
+    #[error("LLM or speech-to-text client: {0}")]
+    Ai(#[from] AiError),
     #[error("WEBEX_WEBHOOK_SECRET is required to receive webhooks")]
     NoWebhookSecret,
 }
@@ -288,14 +292,60 @@ impl Application {
 }
 
 fn spawn_workers(
-    _config: &Arc<Config>,
-    _store: &Store,
-    _queue: &QueueHandles,
-    _webex: Option<&WebexClient>,
-    _cancel: &CancellationToken,
-    _tasks: &TaskTracker,
+    config: &Arc<Config>,
+    store: &Store,
+    queue: &QueueHandles,
+    webex: Option<&WebexClient>,
+    cancel: &CancellationToken,
+    tasks: &TaskTracker,
 ) -> Result<(), StartupError> {
+    let Some(webex) = webex else {
+        tracing::warn!(
+            "no Webex credentials (WEBEX_ACCESS_TOKEN or OAuth): the consumer and reconciler are not started"
+        );
+        return Ok(());
+    };
+    let pipeline = Arc::new(Pipeline::new(PipelineDeps {
+        store: store.clone(),
+        webex: webex.clone(),
+        data_dir: config.data_dir.clone(),
+        chat: chat_client(config)?,
+        stt: stt_client(config)?,
+        summary_language: config.summary_language.clone(),
+        translate_to: config.translate_to.clone(),
+        settings: PipelineSettings::default(),
+    }));
+    tasks.spawn(run_consumer(
+        queue.consumer.clone(),
+        pipeline,
+        config.worker_concurrency,
+        cancel.clone(),
+    ));
     Ok(())
+}
+
+/// The LLM client when `SUMMARY_API_KEY` is set.
+pub fn chat_client(config: &Config) -> Result<Option<ChatClient>, StartupError> {
+    let Some(key) = &config.summary.api_key else {
+        return Ok(None);
+    };
+    let chat = ChatConfig::new(
+        config.summary.api_url.clone(),
+        key.clone(),
+        config.summary.model.clone(),
+    );
+    Ok(Some(ChatClient::new(chat)?))
+}
+
+/// The speech-to-text client when `STT_API_URL` is set.
+pub fn stt_client(config: &Config) -> Result<Option<SttClient>, StartupError> {
+    let Some(stt) = &config.stt else {
+        return Ok(None);
+    };
+    let mut settings = SttConfig::new(stt.api_url.clone());
+    settings.api_key = stt.api_key.clone();
+    settings.model = stt.model.clone();
+    Ok(Some(SttClient::new(settings)?))
 }
 
 async fn shutdown_signal() {

@@ -479,7 +479,9 @@ pub async fn webex_access(
 /// `webhook-setup verify`'s report, for this service's own token.
 pub async fn run_access_check(state: &AppState) -> Result<serde_json::Value, ApiError> {
     let webex = state.webex.as_ref().ok_or_else(|| {
-        ApiError::Unavailable("no Webex credentials are configured (WEBEX_ACCESS_TOKEN or OAuth)".into())
+        ApiError::Unavailable(
+            "no Webex credentials are configured (WEBEX_ACCESS_TOKEN or OAuth)".into(),
+        )
     })?;
     let report = crate::webex::access::check_access(webex).await;
     serde_json::to_value(report).map_err(|e| ApiError::Internal(e.to_string()))

@@ -37,7 +37,9 @@ async fn two_consumers_never_take_the_same_message_at_once() {
         let t = TestDb::new(db).await;
         let q = queue(&t, Duration::from_secs(60));
         for i in 0..40 {
-            q.publish(&message(&format!("m{i}"))).await.expect("publish");
+            q.publish(&message(&format!("m{i}")))
+                .await
+                .expect("publish");
         }
         let taken = Arc::new(tokio::sync::Mutex::new(Vec::new()));
         let mut workers = Vec::new();
@@ -47,9 +49,14 @@ async fn two_consumers_never_take_the_same_message_at_once() {
             workers.push(tokio::spawn(async move {
                 let cancel = CancellationToken::new();
                 loop {
-                    let next = tokio::time::timeout(Duration::from_millis(300), q.next(&cancel)).await;
+                    let next =
+                        tokio::time::timeout(Duration::from_millis(300), q.next(&cancel)).await;
                     let Ok(Ok(Some(d))) = next else { break };
-                    let id = d.payload.as_ref().map(|m| m.recording_id.to_string()).unwrap_or_default();
+                    let id = d
+                        .payload
+                        .as_ref()
+                        .map(|m| m.recording_id.to_string())
+                        .unwrap_or_default();
                     taken.lock().await.push(id);
                     d.ack().await.expect("ack");
                 }
@@ -75,21 +82,33 @@ async fn a_message_with_a_retry_time_is_not_taken_before_it() {
         q.publish(&message("later")).await.expect("publish");
         let first = q.next(&cancel).await.expect("next").expect("delivery");
         assert_eq!(first.attempt, 1);
-        first.retry_after(Duration::from_millis(1500), "links not ready").await.expect("retry");
+        first
+            .retry_after(Duration::from_millis(1500), "links not ready")
+            .await
+            .expect("retry");
         q.publish(&message("now")).await.expect("publish");
 
         // The fresh message comes first; the delayed one is not there before its time.
         let d = q.next(&cancel).await.expect("next").expect("delivery");
-        assert_eq!(d.payload.as_ref().map(|m| m.recording_id.as_str()).ok(), Some("now"));
+        assert_eq!(
+            d.payload.as_ref().map(|m| m.recording_id.as_str()).ok(),
+            Some("now")
+        );
         d.ack().await.expect("ack");
         let early = tokio::time::timeout(Duration::from_millis(800), q.next(&cancel)).await;
-        assert!(early.is_err(), "{db:?}: the delayed message was taken early");
+        assert!(
+            early.is_err(),
+            "{db:?}: the delayed message was taken early"
+        );
         let d = tokio::time::timeout(Duration::from_secs(3), q.next(&cancel))
             .await
             .expect("delayed message comes back")
             .expect("next")
             .expect("delivery");
-        assert_eq!(d.payload.as_ref().map(|m| m.recording_id.as_str()).ok(), Some("later"));
+        assert_eq!(
+            d.payload.as_ref().map(|m| m.recording_id.as_str()).ok(),
+            Some("later")
+        );
         assert_eq!(d.attempt, 2, "{db:?}");
         d.ack().await.expect("ack");
     }
@@ -123,7 +142,10 @@ async fn a_publish_wakes_a_waiting_consumer_at_once() {
     // A long poll interval: only the in-process notify can explain a quick pickup.
     let q = EmbeddedQueue::new(
         t.store.clone(),
-        EmbeddedSettings { lease: Duration::from_secs(60), poll_interval: Duration::from_secs(30) },
+        EmbeddedSettings {
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(30),
+        },
     );
     let consumer = q.clone();
     let waiter = tokio::spawn(async move {
@@ -133,7 +155,10 @@ async fn a_publish_wakes_a_waiting_consumer_at_once() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
     q.publish(&message("wake")).await.expect("publish");
-    let got = tokio::time::timeout(Duration::from_secs(2), waiter).await.expect("woken").expect("task");
+    let got = tokio::time::timeout(Duration::from_secs(2), waiter)
+        .await
+        .expect("woken")
+        .expect("task");
     assert!(got.expect("next").is_some());
     assert!(started.elapsed() < Duration::from_secs(2));
 }

@@ -864,3 +864,95 @@ async fn stopping_the_consumer_drains_work_in_flight() {
     );
     assert_eq!(queue.depth().await.unwrap().ready, 0);
 }
+
+/// The whole product through `serve`: signed webhooks in, analysed records out.
+async fn webhooks_through_serve(db: crate::support::Db, amqp_url: Option<String>) {
+    let t = crate::support::TestDb::new(db).await;
+    let server = fake_webex().await;
+    let es = FakeRecording::new(ES_ID, Some(ES_VTT));
+    let en = FakeRecording::new(EN_ID, Some(EN_VTT));
+    let nt = FakeRecording::new(NT_ID, None);
+    for r in [&es, &en, &nt] {
+        r.mount(&server).await;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let api = format!("{}/v1", server.uri());
+    let data_dir = data.path().display().to_string();
+    let mut vars = vec![
+        ("WEBEX_API_URL", api.as_str()),
+        ("WEBEX_ACCESS_TOKEN", "token"),
+        ("DATA_DIR", data_dir.as_str()),
+    ];
+    if let Some(url) = &amqp_url {
+        vars.push(("AMQP_URL", url.as_str()));
+    }
+    let app =
+        crate::support::TestApp::spawn(&t.url, webex_recordings::startup::Role::All, &vars).await;
+    for id in [ES_ID, EN_ID, NT_ID, ES_ID] {
+        let body = serde_json::to_vec(&crate::support::envelope(id, "created")).unwrap();
+        let res = app
+            .post_webhook(&body, Some(crate::support::WEBHOOK_SECRET))
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(
+        wait_final(&t.store, ES_ID, Duration::from_secs(60)).await,
+        ProcessingStatus::Completed
+    );
+    assert_eq!(
+        wait_final(&t.store, EN_ID, Duration::from_secs(60)).await,
+        ProcessingStatus::Completed
+    );
+    assert_eq!(
+        wait_final(&t.store, NT_ID, Duration::from_secs(60)).await,
+        ProcessingStatus::Partial
+    );
+
+    let es_rec = t
+        .store
+        .get_recording(&RecordingId::parse(ES_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(es_rec.detected_language.as_deref(), Some("es"));
+    assert!(
+        es_rec
+            .transcript_text
+            .as_deref()
+            .unwrap_or("")
+            .contains("Ana García: Hola")
+    );
+    assert!(
+        es_rec
+            .summary_text
+            .as_deref()
+            .is_some_and(|s| !s.is_empty())
+    );
+    assert!(es_rec.sentiment.is_some());
+    assert_eq!(
+        es_rec.audio_sha256.as_deref(),
+        Some(sha256_hex(&es.audio).as_str())
+    );
+    let en_rec = t
+        .store
+        .get_recording(&RecordingId::parse(EN_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(en_rec.detected_language.as_deref(), Some("en"));
+    // The Spanish webhook came twice: one download.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hits(&server, &format!("/files/{ES_ID}.mp3")).await, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signed_webhooks_through_serve_on_sqlite_and_the_embedded_queue() {
+    webhooks_through_serve(crate::support::Db::Sqlite, None).await;
+}
+
+#[tokio::test]
+async fn signed_webhooks_through_serve_on_postgres_and_rabbitmq() {
+    let vhost = crate::amqp::Vhost::new();
+    webhooks_through_serve(crate::support::Db::Postgres, Some(vhost.url())).await;
+}
