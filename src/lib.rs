@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod queue;
+pub mod reconciler;
 pub mod signature;
 pub mod store;
 pub mod transcript;
