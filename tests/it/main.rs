@@ -2,6 +2,7 @@
 
 mod ai;
 mod amqp;
+mod reconciler;
 mod store;
 mod support;
 mod webex_client;
