@@ -334,9 +334,16 @@ pub async fn scheduled_run(
                 .await
         }
     };
-    let report = outcome?;
-    finish?;
-    Ok(Some(report))
+    match (outcome, finish) {
+        (Ok(report), Ok(())) => Ok(Some(report)),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), finish) => {
+            if let Err(f) = finish {
+                tracing::error!(error = %f, "could not release the reconcile job lease");
+            }
+            Err(e)
+        }
+    }
 }
 
 async fn run_leased(
@@ -392,7 +399,20 @@ pub async fn run_schedule(
             &options,
         );
         tokio::select! {
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => {
+                // The run was dropped mid-way: give the lease back (if we held it) so that
+                // another worker need not wait for it to run out. The mark does not move.
+                let lease = JobLease {
+                    job: JOB_NAME.to_string(),
+                    owner: owner.clone(),
+                    until: Utc::now(),
+                    high_water_mark: None,
+                };
+                if let Err(e) = store.finish_job(&lease, Err("cancelled at shutdown"), Utc::now()).await {
+                    tracing::warn!(error = %e, "could not release the reconcile job lease at shutdown");
+                }
+                return;
+            }
             result = run => match result {
                 Ok(Some(report)) => options.scope = report.scope.or(options.scope),
                 Ok(None) => {}

@@ -587,3 +587,42 @@ async fn two_concurrent_scheduled_runs_do_the_work_once() {
     assert_eq!(list_requests(&server, LIST).await.len(), 1);
     assert_eq!(depth(&q).await, 1);
 }
+
+#[tokio::test]
+async fn the_schedule_runs_at_once_and_stops_on_cancel() {
+    let server = MockServer::start().await;
+    mount_empty_webhooks(&server).await;
+    Mock::given(method("GET"))
+        .and(path(LIST))
+        .respond_with(page(vec![rec("s1")], None))
+        .mount(&server)
+        .await;
+    let t = TestDb::new(Db::Sqlite).await;
+    let q = std::sync::Arc::new(queue(&t.store));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(webex_recordings::reconciler::run_schedule(
+        client(&server),
+        t.store.clone(),
+        q.clone(),
+        Duration::from_secs(3600),
+        Duration::from_secs(60),
+        cancel.clone(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t
+        .store
+        .job_high_water_mark(JOB_NAME)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the first run did not happen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(depth(&q).await, 1);
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the schedule stops on cancel")
+        .unwrap();
+}
