@@ -425,3 +425,46 @@ pub async fn run_schedule(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn slices_are_newest_first_contiguous_and_at_most_30_days() {
+        let to = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let w = Window {
+            from: to - TimeDelta::days(61),
+            to,
+        };
+        let s = w.slices();
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].to, to);
+        assert_eq!(s[2].from, w.from);
+        assert!(s.windows(2).all(|p| p[0].from == p[1].to));
+        assert!(s.iter().all(|x| x.to - x.from <= MAX_SLICE));
+        assert!(Window { from: to, to }.slices().is_empty());
+    }
+
+    #[test]
+    fn what_needs_processing() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let at = |status, minutes_ago: Option<i64>| StoredState {
+            status,
+            heartbeat_at: minutes_ago.map(|m| (now - TimeDelta::minutes(m)).timestamp_millis()),
+        };
+        use ProcessingStatus::*;
+        assert!(needs_processing(None, now));
+        assert!(!needs_processing(Some(&at(Completed, None)), now));
+        assert!(!needs_processing(Some(&at(Partial, None)), now));
+        assert!(!needs_processing(Some(&at(Deleted, None)), now));
+        assert!(needs_processing(Some(&at(Failed, Some(1))), now));
+        assert!(!needs_processing(Some(&at(Processing, Some(5))), now));
+        assert!(needs_processing(Some(&at(Processing, Some(11))), now));
+        assert!(needs_processing(Some(&at(Processing, None)), now));
+        assert!(!needs_processing(Some(&at(Pending, Some(30))), now));
+        assert!(needs_processing(Some(&at(Pending, Some(61))), now));
+        assert!(needs_processing(Some(&at(Pending, None)), now));
+    }
+}
