@@ -8,6 +8,7 @@ pub mod domain;
 pub mod http;
 pub mod pipeline;
 pub mod queue;
+pub mod reconciler;
 pub mod signature;
 pub mod startup;
 pub mod store;

@@ -5,6 +5,7 @@
 
 mod jobs;
 mod queue;
+mod reconcile;
 mod recordings;
 mod tokens;
 
@@ -18,6 +19,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use jobs::JobLease;
 pub use queue::{QueueRow, TakenMessage};
+pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
 pub use tokens::OAuthTokens;
 

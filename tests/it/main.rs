@@ -5,6 +5,7 @@ mod amqp;
 mod api;
 mod embedded_queue;
 mod pipeline;
+mod reconciler;
 mod store;
 mod support;
 mod webex_client;
