@@ -1,10 +1,15 @@
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 use webex_recordings::cli::{Cli, Command};
 use webex_recordings::config::Config;
 use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use webex_recordings::reconciler::{self, ReconcileOptions, ReconcileReport, Window};
 use webex_recordings::startup::{self, Application};
 use webex_recordings::telemetry;
 
@@ -58,8 +63,94 @@ async fn run(cli: Cli) -> Result<()> {
             println!("enqueued {id}");
             Ok(())
         }
-        Command::Backfill { .. } => {
-            bail!("backfill is not available in this build yet")
+        Command::Backfill {
+            hours,
+            from,
+            to,
+            limit,
+            dry_run,
+        } => backfill(&config, hours, from.zip(to), limit, dry_run).await,
+    }
+}
+
+async fn backfill(
+    config: &Config,
+    hours: Option<u32>,
+    range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    limit: Option<u64>,
+    dry_run: bool,
+) -> Result<()> {
+    let window = match range {
+        Some((from, to)) if from < to => Window { from, to },
+        Some(_) => bail!("--from must be before --to"),
+        None => {
+            let hours = hours.unwrap_or(24);
+            if hours == 0 {
+                bail!("--hours must be at least 1");
+            }
+            let to = Utc::now();
+            Window {
+                from: to - chrono::Duration::hours(i64::from(hours)),
+                to,
+            }
+        }
+    };
+    let store = startup::open_store(config).await?;
+    let webex = startup::webex_client(config, &store)?.context(
+        "no Webex credentials: set WEBEX_ACCESS_TOKEN, or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN",
+    )?;
+    let queue = startup::open_queue(config, &store).await?;
+
+    // A spinner on a terminal; plain log lines otherwise (Webex does not say how much is left).
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(bar)
+    } else {
+        None
+    };
+    let progress = |r: &ReconcileReport| {
+        let line = format!(
+            "seen {}, stored {}, enqueued {}",
+            r.seen, r.stored, r.enqueued
+        );
+        match &bar {
+            Some(bar) => bar.set_message(line),
+            None => tracing::info!("{line}"),
+        }
+    };
+    let options = ReconcileOptions {
+        limit,
+        dry_run,
+        scope: None,
+    };
+    let result = reconciler::reconcile(
+        &webex,
+        &store,
+        queue.publisher.as_ref(),
+        window,
+        &options,
+        &progress,
+    )
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    queue.close().await;
+    store.close().await;
+    let report = result.context("backfill failed")?;
+    if dry_run {
+        for id in &report.enqueued_ids {
+            println!("would enqueue {id}");
         }
     }
+    println!(
+        "seen {}, stored {}, enqueued {}",
+        report.seen, report.stored, report.enqueued
+    );
+    Ok(())
 }

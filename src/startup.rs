@@ -291,6 +291,10 @@ impl Application {
     }
 }
 
+/// How far each scheduled reconcile reaches back before the last successful one: Webex can list a
+/// recording some time after it was made.
+pub const SCHEDULE_OVERLAP: Duration = Duration::from_secs(2 * 3600);
+
 fn spawn_workers(
     config: &Arc<Config>,
     store: &Store,
@@ -321,6 +325,16 @@ fn spawn_workers(
         config.worker_concurrency,
         cancel.clone(),
     ));
+    if let Some(interval) = config.backfill_interval {
+        tasks.spawn(crate::reconciler::run_schedule(
+            webex.clone(),
+            store.clone(),
+            queue.publisher.clone(),
+            interval,
+            SCHEDULE_OVERLAP,
+            cancel.clone(),
+        ));
+    }
     Ok(())
 }
 

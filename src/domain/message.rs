@@ -76,11 +76,10 @@ impl QueueMessage {
         format!("convergedRecordings.{}", self.event.as_str())
     }
 
-    /// Forced messages process a recording even if it is already completed.
+    /// Forced messages process a recording even if it is already finished. Only an explicit
+    /// reprocess does: the reconciler sends only unfinished recordings, and a backfill message
+    /// racing a webhook for the same recording must not make it run twice.
     pub fn forces_work(&self) -> bool {
-        matches!(
-            self.source,
-            MessageSource::Backfill | MessageSource::Reprocess
-        )
+        matches!(self.source, MessageSource::Reprocess)
     }
 }

@@ -154,3 +154,14 @@ pub async fn method_not_allowed() -> Response {
         json!({"error": "method_not_allowed", "detail": "this route does not take that method"});
     (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
 }
+
+impl From<crate::reconciler::ReconcileError> for ApiError {
+    fn from(e: crate::reconciler::ReconcileError) -> Self {
+        use crate::reconciler::ReconcileError as R;
+        match e {
+            R::Webex(w) => Self::from(w),
+            R::Store(s) => Self::from(s),
+            R::Queue(q) => Self::from(q),
+        }
+    }
+}

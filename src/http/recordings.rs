@@ -440,22 +440,41 @@ pub async fn fetch_recordings(
     Ok(Json(run_fetch(&state, from, to, limit).await?))
 }
 
-/// The backfill behind `POST /fetch`.
-///
-/// INTEGRATION: switch this to `crate::reconciler::reconcile(webex, &state.store,
-/// state.publisher.as_ref(), Window { from, to }, &ReconcileOptions { limit, dry_run: false,
-/// scope: None }, &|_| {})` and answer `FetchAnswer { success: true, processed_count:
-/// report.enqueued, recordings: report.enqueued_ids }`.
+/// The backfill behind `POST /fetch`: one reconcile of the window, now.
 pub async fn run_fetch(
     state: &AppState,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: u32,
 ) -> Result<FetchAnswer, ApiError> {
-    let _ = (state, from, to, limit);
-    Err(ApiError::Unavailable(
-        "backfill is not available in this build".into(),
-    ))
+    let webex = state.webex.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "no Webex credentials are configured (WEBEX_ACCESS_TOKEN or OAuth)".into(),
+        )
+    })?;
+    let options = crate::reconciler::ReconcileOptions {
+        limit: Some(u64::from(limit)),
+        dry_run: false,
+        scope: None,
+    };
+    let report = crate::reconciler::reconcile(
+        webex,
+        &state.store,
+        state.publisher.as_ref(),
+        crate::reconciler::Window { from, to },
+        &options,
+        &|_| {},
+    )
+    .await?;
+    Ok(FetchAnswer {
+        success: true,
+        processed_count: report.enqueued,
+        recordings: report
+            .enqueued_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    })
 }
 
 /// The same checks as `webhook-setup verify`, as JSON.

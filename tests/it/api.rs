@@ -582,7 +582,7 @@ async fn audio_download_with_ranges_and_etag() {
 }
 
 #[tokio::test]
-async fn fetch_and_access_check_validate_then_answer_unavailable() {
+async fn fetch_and_access_check_validate_then_answer_unavailable_without_webex_credentials() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
     for bad in ["hours=0", "hours=169", "limit=0", "limit=1001", "hours=x"] {
         let r = app
@@ -601,12 +601,61 @@ async fn fetch_and_access_check_validate_then_answer_unavailable() {
         .expect("req");
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.expect("json");
-    assert_eq!(
-        body,
-        serde_json::json!({"error": "unavailable", "detail": "backfill is not available in this build"})
+    assert_eq!(body["error"], "unavailable");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("WEBEX_ACCESS_TOKEN"),
+        "{body}"
     );
     let (s, body) = app.json("/api/v1/recordings/test/webex-access").await;
     assert_eq!((s, body["error"].as_str()), (503, Some("unavailable")));
+}
+
+#[tokio::test]
+async fn fetch_enqueues_what_webex_lists_and_we_never_stored() {
+    let webex = MockServer::start().await;
+    let items: Vec<Value> = ["f1", "f2", "done"]
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "status": "available", "timeRecorded": "2026-11-25T10:00:00Z"}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v1/admin/convergedRecordings"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"items": items})))
+        .mount(&webex)
+        .await;
+    let app = spawn(
+        Db::Sqlite,
+        Opts {
+            webex: Some(format!("{}/v1", webex.uri())),
+            ..Opts::default()
+        },
+    )
+    .await;
+    let mut done = Recording::pending(RecordingId::parse("done").expect("id"), Utc::now());
+    done.processing_status = ProcessingStatus::Completed;
+    app.db.store.upsert_recording(&done).await.expect("upsert");
+
+    let r = app
+        .http
+        .post(app.url("/api/v1/recordings/fetch?hours=24&limit=100"))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["processed_count"], 2, "{body}");
+    let mut ids: Vec<String> = body["recordings"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["f1", "f2"]);
+    assert_eq!(app.db.store.queue_depth().await.expect("depth").0, 2);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod ai;
 mod amqp;
 mod api;
+mod cli;
 mod embedded_queue;
 mod pipeline;
 mod reconciler;
