@@ -9,7 +9,6 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Router, http::header::CONTENT_LENGTH};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -24,19 +23,34 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/webhooks/webex", post(receive))
 }
 
-/// The parts of the envelope we rely on; `data` beyond the id is a hint only.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope {
-    resource: String,
-    event: String,
+/// The parts of the envelope we rely on, read from the parsed body without copying it
+/// (`data` beyond its id is a hint only: the worker reads the recording from the API).
+struct Envelope<'a> {
+    resource: &'a str,
+    event: &'a str,
     org_id: Option<String>,
-    data: EnvelopeData,
+    recording_id: Option<&'a str>,
 }
 
-#[derive(Debug, Deserialize)]
-struct EnvelopeData {
-    id: Option<String>,
+impl<'a> Envelope<'a> {
+    fn read(raw: &'a Value) -> Result<Self, ApiError> {
+        let field = |name: &str| {
+            raw.get(name).and_then(Value::as_str).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "not a Webex webhook envelope: no string field {name:?}"
+                ))
+            })
+        };
+        let data = raw.get("data").filter(|d| d.is_object()).ok_or_else(|| {
+            ApiError::BadRequest("not a Webex webhook envelope: no data object".into())
+        })?;
+        Ok(Self {
+            resource: field("resource")?,
+            event: field("event")?,
+            org_id: raw.get("orgId").and_then(Value::as_str).map(str::to_owned),
+            recording_id: data.get("id").and_then(Value::as_str),
+        })
+    }
 }
 
 async fn receive(
@@ -84,8 +98,7 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Val
 
     let raw: Value = serde_json::from_slice(verified.bytes())
         .map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
-    let envelope: Envelope = serde_json::from_value(raw.clone())
-        .map_err(|e| ApiError::BadRequest(format!("not a Webex webhook envelope: {e}")))?;
+    let envelope = Envelope::read(&raw)?;
 
     if envelope.resource != "convergedRecordings" {
         return Ok(ignored(format!(
@@ -93,21 +106,21 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Val
             envelope.resource
         )));
     }
-    let Some(event) = RecordingEvent::parse(&envelope.event) else {
+    let Some(event) = RecordingEvent::parse(envelope.event) else {
         return Ok(ignored(format!("event {} is not handled", envelope.event)));
     };
     let raw_id = envelope
-        .data
-        .id
+        .recording_id
         .ok_or_else(|| ApiError::BadRequest("envelope has no data.id".into()))?;
     let recording_id =
-        RecordingId::parse(&raw_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        RecordingId::parse(raw_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let org_id = envelope.org_id;
 
     let message = QueueMessage::new(
         MessageSource::Webhook,
         event,
         recording_id,
-        envelope.org_id,
+        org_id,
         Some(raw),
     );
     let started = Instant::now();
