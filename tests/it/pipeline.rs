@@ -1,7 +1,6 @@
 //! The pipeline end to end: a fake Webex (wiremock), real databases and queues.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -434,7 +433,7 @@ async fn three_recordings_on_sqlite_and_the_embedded_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_recordings_on_postgres_and_rabbitmq() {
     let db = TestDb::new(Db::Postgres).await;
-    let vhost = Vhost::new();
+    let vhost = crate::amqp::Vhost::new();
     let queue = Arc::new(
         AmqpQueue::connect(&vhost.url(), AmqpSettings::default())
             .await
@@ -690,7 +689,7 @@ async fn a_message_that_always_fails_is_dead_lettered_on_the_embedded_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_that_always_fails_is_dead_lettered_on_rabbitmq() {
     let db = TestDb::new(Db::Postgres).await;
-    let vhost = Vhost::new();
+    let vhost = crate::amqp::Vhost::new();
     let server = fake_webex().await;
     let data = tempfile::tempdir().unwrap();
     let details_path = mount_always_failing(&server).await;
@@ -719,52 +718,6 @@ async fn a_message_that_always_fails_is_dead_lettered_on_rabbitmq() {
     );
     assert_failed_for_good(&db.store).await;
     queue.close().await;
-}
-
-/// A RabbitMQ vhost for one test, deleted on drop (as in `amqp.rs`).
-struct Vhost {
-    name: String,
-}
-
-impl Vhost {
-    fn new() -> Self {
-        let name = format!("wr-pipe-{}", uuid::Uuid::new_v4().simple());
-        for args in [
-            vec!["add_vhost", name.as_str()],
-            vec![
-                "set_permissions",
-                "-p",
-                name.as_str(),
-                "guest",
-                ".*",
-                ".*",
-                ".*",
-            ],
-        ] {
-            let out = Command::new("rabbitmqctl")
-                .args(&args)
-                .output()
-                .expect("run rabbitmqctl");
-            assert!(
-                out.status.success(),
-                "rabbitmqctl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Self { name }
-    }
-
-    fn url(&self) -> String {
-        format!("amqp://guest:guest@127.0.0.1:5672/{}", self.name)
-    }
-}
-
-impl Drop for Vhost {
-    fn drop(&mut self) {
-        let _ = Command::new("rabbitmqctl")
-            .args(["delete_vhost", &self.name])
-            .output();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
