@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod embedded_queue;
 mod pipeline;
+mod pipeline_ai;
 mod reconciler;
 mod store;
 mod support;

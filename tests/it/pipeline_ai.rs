@@ -1,0 +1,611 @@
+//! The pipeline's LLM, translation and speech-to-text paths end to end: a fake Webex and a fake
+//! OpenAI-compatible server (both wiremock), SQLite and the embedded queue.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+use webex_recordings::ai::{ChatClient, ChatConfig, SttClient, SttConfig};
+use webex_recordings::analysis::{Sentiment, SentimentLabel, SummarySource};
+use webex_recordings::domain::{
+    MessageSource, ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId,
+};
+use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_consumer};
+use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
+use webex_recordings::queue::{Consumer, Publisher};
+use webex_recordings::store::Store;
+use webex_recordings::webex::{Auth, ClientSettings, RetryPolicy, WebexClient};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::support::{Db, TestDb};
+
+const ES_ID: &str = "es0000000000000000000000000000a1";
+const EN_ID: &str = "en0000000000000000000000000000b2";
+const NT_ID: &str = "nt0000000000000000000000000000c3";
+
+const KEY: &str = "sk-pipeline-key-42";
+const MODEL: &str = "fake-model-7";
+const CHAT_PATH: &str = "/v1/chat/completions";
+const STT_PATH: &str = "/v1/audio/transcriptions";
+
+const ES_VTT: &str = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:05.000\n<v Ana García>Hola, buenos días. Llamo porque la factura de este mes tiene un error importante.\n\n2\n00:00:05.500 --> 00:00:11.000\n<v Carlos Ruiz>Buenos días, Ana. Lo siento mucho, vamos a revisar la factura ahora mismo y le enviaremos una corrección.\n\n3\n00:00:11.500 --> 00:00:16.000\n<v Ana García>Perfecto, muchas gracias por la ayuda. Espero el correo con la factura corregida mañana.\n";
+
+const EN_VTT: &str = "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\n<v John Smith>Good morning, I am calling about the delivery of our new office chairs.\n\n00:00:04.500 --> 00:00:09.000\n<v Mary Jones>Thank you for calling. The chairs will arrive on Friday and the driver will call you first.\n\n00:00:09.500 --> 00:00:13.000\n<v John Smith>Great, that works well for us. Please send me the tracking number by email.\n";
+
+const STT_SEGMENTS: [&str; 3] = [
+    "Hola, buenos días. Llamo porque la factura de este mes tiene un error importante.",
+    "Lo siento mucho, vamos a revisar la factura ahora mismo y le enviaremos una corrección.",
+    "Perfecto, muchas gracias por la ayuda. Espero el correo con la factura corregida mañana.",
+];
+
+const TRANSLATION: &str = "Ana García: Good morning, the invoice this month has an important error.\nCarlos Ruiz: We will check the invoice right now.";
+
+// ---------------------------------------------------------------------------
+// Fake Webex (as in pipeline.rs)
+// ---------------------------------------------------------------------------
+
+struct FakeRecording {
+    id: &'static str,
+    audio: Vec<u8>,
+    vtt: Option<&'static str>,
+}
+
+impl FakeRecording {
+    fn new(id: &'static str, vtt: Option<&'static str>) -> Self {
+        let audio = (0..20_000u32)
+            .map(|i| (i.wrapping_mul(31) ^ u32::from(id.as_bytes()[0])) as u8)
+            .collect();
+        Self { id, audio, vtt }
+    }
+
+    fn details(&self, server: &MockServer) -> Value {
+        let mut links = json!({
+            "audioDownloadLink": format!("{}/files/{}.mp3?ticket=t", server.uri(), self.id),
+            "expiration": "2099-01-01T00:00:00Z",
+        });
+        if self.vtt.is_some() {
+            links["transcriptDownloadLink"] =
+                json!(format!("{}/files/{}.vtt?ticket=t", server.uri(), self.id));
+        }
+        json!({
+            "id": self.id,
+            "topic": "Call",
+            "createTime": "2025-03-04T10:05:00Z",
+            "timeRecorded": "2025-03-04T10:00:00Z",
+            "format": "MP3",
+            "durationSeconds": 16,
+            "sizeBytes": self.audio.len(),
+            "status": "available",
+            "temporaryDirectDownloadLinks": links,
+        })
+    }
+
+    async fn mount(&self, server: &MockServer) {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/convergedRecordings/{}", self.id)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(self.details(server)))
+            .mount(server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/convergedRecordings/{}/metadata", self.id)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": self.id,
+                "serviceData": {
+                    "callingParty": {"actor": {"type": "PERSON", "id": "person-1"}, "number": "sip:4060@example.com;user=phone"},
+                    "calledParty": {"number": "+34911222333"},
+                    "callActivity": [{"participants": [
+                        {"actor": {"type": "PERSON", "id": "person-1"}, "aor": "sip:4060@example.com"},
+                        {"aor": "+34911222333"}
+                    ]}]
+                }
+            })))
+            .mount(server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/files/{}.mp3", self.id)))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(self.audio.clone()))
+            .mount(server)
+            .await;
+        if let Some(vtt) = self.vtt {
+            Mock::given(method("GET"))
+                .and(path(format!("/files/{}.vtt", self.id)))
+                .respond_with(ResponseTemplate::new(200).set_body_string(vtt))
+                .mount(server)
+                .await;
+        }
+    }
+}
+
+async fn fake_webex() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/people/person-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "person-1", "displayName": "Ana García"})),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+fn webex(server: &MockServer) -> WebexClient {
+    WebexClient::new(
+        ClientSettings {
+            base_url: Url::parse(&format!("{}/v1", server.uri())).unwrap(),
+            request_timeout: Duration::from_secs(10),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+                max_retry_after: Duration::from_secs(2),
+            },
+        },
+        Auth::Static(SecretString::from("token")),
+    )
+    .unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Fake OpenAI-compatible server
+// ---------------------------------------------------------------------------
+
+fn chat_client(ai: &MockServer, timeout: Duration) -> ChatClient {
+    let base = Url::parse(&format!("{}/v1", ai.uri())).unwrap();
+    let mut config = ChatConfig::new(base, SecretString::from(KEY), MODEL);
+    config.timeout = timeout;
+    ChatClient::new(config).unwrap()
+}
+
+fn stt_client(ai: &MockServer) -> SttClient {
+    let mut config = SttConfig::new(Url::parse(&format!("{}/v1", ai.uri())).unwrap());
+    config.timeout = Duration::from_secs(10);
+    SttClient::new(config).unwrap()
+}
+
+fn completion(content: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": MODEL,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop"
+        }]
+    }))
+}
+
+fn analysis_json() -> String {
+    json!({
+        "summary": "Ana llamó por un error en la factura; Carlos la revisará y enviará una corrección.",
+        "bullet_points": ["Error en la factura del mes", "Se enviará una factura corregida"],
+        "key_topics": ["facturación", "corrección"],
+        "action_items": ["Enviar la factura corregida mañana"],
+        "sentiment": {"score": 0.4, "label": "positive"}
+    })
+    .to_string()
+}
+
+fn body_json(request: &Request) -> Value {
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+/// An analysis request asks for JSON mode; a translation request does not.
+fn is_analysis(request: &Request) -> bool {
+    serde_json::from_slice::<Value>(&request.body)
+        .is_ok_and(|b| b["response_format"]["type"] == "json_object")
+}
+
+fn is_translation(request: &Request) -> bool {
+    serde_json::from_slice::<Value>(&request.body).is_ok_and(|b| {
+        b.get("response_format").is_none_or(Value::is_null)
+            && b["messages"][0]["content"]
+                .as_str()
+                .is_some_and(|s| s.contains("translator"))
+    })
+}
+
+async fn requests_to(server: &MockServer, wanted: &str) -> Vec<Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.url.path() == wanted)
+        .collect()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+// ---------------------------------------------------------------------------
+// Running the pipeline
+// ---------------------------------------------------------------------------
+
+struct Setup {
+    chat: Option<ChatClient>,
+    stt: Option<SttClient>,
+    translate_to: Option<String>,
+}
+
+fn created(id: &str) -> QueueMessage {
+    QueueMessage::new(
+        MessageSource::Webhook,
+        RecordingEvent::Created,
+        RecordingId::parse(id).unwrap(),
+        Some("org-1".into()),
+        None,
+    )
+}
+
+async fn status_of(store: &Store, id: &str) -> Option<ProcessingStatus> {
+    store
+        .get_recording(&RecordingId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .map(|r| r.processing_status)
+}
+
+async fn wait_final(store: &Store, id: &str, within: Duration) -> ProcessingStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(s) = status_of(store, id).await
+            && matches!(
+                s,
+                ProcessingStatus::Completed | ProcessingStatus::Partial | ProcessingStatus::Failed
+            )
+        {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} not finished in {within:?} (now {:?})",
+            status_of(store, id).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Processes `recs` through the embedded queue on SQLite and returns the stored rows.
+async fn process(recs: &[FakeRecording], setup: Setup) -> Vec<Recording> {
+    let db = TestDb::new(Db::Sqlite).await;
+    let store = db.store.clone();
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let queue = Arc::new(EmbeddedQueue::new(
+        store.clone(),
+        EmbeddedSettings {
+            lease: Duration::from_secs(5),
+            poll_interval: Duration::from_millis(50),
+        },
+    ));
+    for r in recs {
+        r.mount(&server).await;
+        queue.publish(&created(r.id)).await.unwrap();
+    }
+    let pipeline = Arc::new(Pipeline::new(PipelineDeps {
+        store: store.clone(),
+        webex: webex(&server),
+        data_dir: data.path().to_path_buf(),
+        chat: setup.chat,
+        stt: setup.stt,
+        summary_language: "es".into(),
+        translate_to: setup.translate_to,
+        settings: PipelineSettings {
+            heartbeat: Duration::from_millis(100),
+            stale_after: Duration::from_secs(5),
+            retry_base: Duration::from_millis(50),
+            retry_max: Duration::from_millis(200),
+        },
+    }));
+    let cancel = CancellationToken::new();
+    let consumer: Arc<dyn Consumer> = queue;
+    let task = tokio::spawn(run_consumer(consumer, pipeline, 2, cancel.clone()));
+    for r in recs {
+        wait_final(&store, r.id, Duration::from_secs(60)).await;
+    }
+    cancel.cancel();
+    tokio::time::timeout(Duration::from_secs(20), task)
+        .await
+        .expect("consumer stops")
+        .expect("consumer task ends cleanly");
+
+    let mut out = Vec::new();
+    for r in recs {
+        out.push(
+            store
+                .get_recording(&RecordingId::parse(r.id).unwrap())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    drop(data);
+    out
+}
+
+fn assert_completed(rec: &Recording) {
+    assert_eq!(
+        rec.processing_status,
+        ProcessingStatus::Completed,
+        "{:?}",
+        rec.processing_errors
+    );
+    assert!(
+        rec.processing_errors.is_empty(),
+        "{:?}",
+        rec.processing_errors
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_analysis_is_stored_with_model_key_and_json_mode() {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion(&analysis_json()))
+        .mount(&ai)
+        .await;
+    let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
+    let setup = Setup {
+        chat: Some(chat_client(&ai, Duration::from_secs(10))),
+        stt: None,
+        translate_to: None,
+    };
+    let rec = &process(&recs, setup).await[0];
+
+    assert_completed(rec);
+    assert_eq!(rec.summary_source, Some(SummarySource::Llm));
+    assert_eq!(
+        rec.summary_text.as_deref(),
+        Some("Ana llamó por un error en la factura; Carlos la revisará y enviará una corrección.")
+    );
+    assert_eq!(
+        rec.summary_bullet_points,
+        [
+            "Error en la factura del mes",
+            "Se enviará una factura corregida"
+        ]
+    );
+    assert_eq!(rec.key_topics, ["facturación", "corrección"]);
+    assert_eq!(rec.action_items, ["Enviar la factura corregida mañana"]);
+    assert_eq!(
+        rec.sentiment,
+        Some(Sentiment {
+            score: 0.4,
+            label: SentimentLabel::Positive
+        })
+    );
+    assert!(rec.translated_text.is_none());
+
+    let chats = requests_to(&ai, CHAT_PATH).await;
+    assert_eq!(chats.len(), 1);
+    let req = &chats[0];
+    assert_eq!(
+        req.headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap()),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    let body = body_json(req);
+    assert_eq!(body["model"], MODEL);
+    assert_eq!(body["response_format"]["type"], "json_object");
+    // The transcript went to the model.
+    assert!(
+        body.to_string().contains("la factura de este mes"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_llm_json_is_retried_once_then_stored() {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion("this is not json at all"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&ai)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion(&analysis_json()))
+        .with_priority(2)
+        .mount(&ai)
+        .await;
+    let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
+    let setup = Setup {
+        chat: Some(chat_client(&ai, Duration::from_secs(10))),
+        stt: None,
+        translate_to: None,
+    };
+    let rec = &process(&recs, setup).await[0];
+
+    assert_completed(rec);
+    assert_eq!(rec.summary_source, Some(SummarySource::Llm));
+    assert_eq!(rec.key_topics, ["facturación", "corrección"]);
+    assert_eq!(requests_to(&ai, CHAT_PATH).await.len(), 2);
+}
+
+async fn assert_local_fallback(ai: &MockServer, timeout: Duration) {
+    let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
+    let setup = Setup {
+        chat: Some(chat_client(ai, timeout)),
+        stt: None,
+        translate_to: None,
+    };
+    let rec = &process(&recs, setup).await[0];
+
+    assert_completed(rec);
+    assert!(
+        rec.processing_steps_completed
+            .iter()
+            .any(|s| s == "analysis")
+    );
+    assert_eq!(rec.summary_source, Some(SummarySource::Local));
+    let summary = rec.summary_text.as_deref().unwrap_or_default();
+    assert!(!summary.trim().is_empty());
+    let transcript = rec.transcript_text.as_deref().unwrap();
+    // The local summary is made of the call's own words.
+    assert!(
+        summary
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() > 4)
+            .any(|w| transcript.contains(w)),
+        "summary {summary:?} not from transcript {transcript:?}"
+    );
+    assert!(rec.sentiment.is_some());
+    assert!(!requests_to(ai, CHAT_PATH).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_server_error_falls_back_to_local_analysis() {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .mount(&ai)
+        .await;
+    assert_local_fallback(&ai, Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llm_timeout_falls_back_to_local_analysis() {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion(&analysis_json()).set_delay(Duration::from_secs(3)))
+        .mount(&ai)
+        .await;
+    assert_local_fallback(&ai, Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn translate_to_translates_spanish_but_not_english() {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .and(is_analysis)
+        .respond_with(completion(&analysis_json()))
+        .mount(&ai)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .and(is_translation)
+        .respond_with(completion(TRANSLATION))
+        .mount(&ai)
+        .await;
+    let recs = [
+        FakeRecording::new(ES_ID, Some(ES_VTT)),
+        FakeRecording::new(EN_ID, Some(EN_VTT)),
+    ];
+    let setup = Setup {
+        chat: Some(chat_client(&ai, Duration::from_secs(10))),
+        stt: None,
+        translate_to: Some("en".into()),
+    };
+    let out = process(&recs, setup).await;
+    let (es, en) = (&out[0], &out[1]);
+
+    assert_completed(es);
+    assert_eq!(es.detected_language.as_deref(), Some("es"));
+    assert_eq!(es.translated_text.as_deref(), Some(TRANSLATION));
+    assert!(
+        es.processing_steps_completed
+            .iter()
+            .any(|s| s == "translation"),
+        "{:?}",
+        es.processing_steps_completed
+    );
+
+    assert_completed(en);
+    assert_eq!(en.detected_language.as_deref(), Some("en"));
+    assert!(en.translated_text.is_none());
+    assert!(
+        !en.processing_steps_completed
+            .iter()
+            .any(|s| s == "translation")
+    );
+
+    let chats = requests_to(&ai, CHAT_PATH).await;
+    let translations: Vec<&Request> = chats.iter().filter(|r| is_translation(r)).collect();
+    assert_eq!(
+        translations.len(),
+        1,
+        "one translation, for the Spanish call"
+    );
+    let body = body_json(translations[0]);
+    assert!(
+        body.to_string().contains("la factura de este mes"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("office chairs"), "{body}");
+    assert_eq!(chats.iter().filter(|r| is_analysis(r)).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_without_webex_transcript_is_transcribed_by_stt() {
+    let ai = MockServer::start().await;
+    let segments: Vec<Value> = STT_SEGMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let start = i as f64 * 5.0;
+            json!({"id": i, "start": start, "end": start + 4.5, "text": format!(" {t}")})
+        })
+        .collect();
+    Mock::given(method("POST"))
+        .and(path(STT_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "task": "transcribe",
+            "language": "spanish",
+            "duration": 16.0,
+            "text": STT_SEGMENTS.join(" "),
+            "segments": segments,
+        })))
+        .mount(&ai)
+        .await;
+    let recs = [FakeRecording::new(NT_ID, None)];
+    let setup = Setup {
+        chat: None,
+        stt: Some(stt_client(&ai)),
+        translate_to: None,
+    };
+    let rec = &process(&recs, setup).await[0];
+
+    assert_completed(rec);
+    assert!(!rec.has_webex_transcript);
+    assert_eq!(rec.transcript_source.as_deref(), Some("whisper"));
+    let text = rec.transcript_text.as_deref().unwrap();
+    for segment in STT_SEGMENTS {
+        assert!(text.contains(segment), "{segment:?} missing from {text:?}");
+    }
+    assert_eq!(rec.transcript_cues.as_ref().map(|t| t.cues.len()), Some(3));
+    assert!(rec.call_metrics.is_some());
+    assert_eq!(rec.summary_source, Some(SummarySource::Local));
+
+    let uploads = requests_to(&ai, STT_PATH).await;
+    assert_eq!(uploads.len(), 1);
+    let upload = &uploads[0];
+    let content_type = upload
+        .headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(
+        content_type.starts_with("multipart/form-data"),
+        "{content_type}"
+    );
+    assert!(find(&upload.body, &recs[0].audio), "audio bytes uploaded");
+    assert!(find(&upload.body, b"verbose_json"));
+}
