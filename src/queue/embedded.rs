@@ -68,7 +68,7 @@ impl Publisher for EmbeddedQueue {
             .enqueue(&row, Utc::now())
             .await
             .map_err(unavailable)?;
-        self.notify.notify_waiters();
+        // One message wakes one consumer; with nobody waiting the permit is kept for the next.
         self.notify.notify_one();
         Ok(())
     }

@@ -1,4 +1,5 @@
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,6 +20,26 @@ const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, calle
     language_confidence, translated_text, call_metrics, processing_status, \
     processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
     updated_at";
+
+/// Built once from `COLUMNS`: every column but the key and `created_at` is replaced on conflict.
+static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let updates = COLUMNS
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !matches!(*c, "recording_id" | "created_at"))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let placeholders = (1..=COLUMNS.split(',').count())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO recordings ({COLUMNS}, processing_heartbeat_at) VALUES ({placeholders}, NULL) \
+         ON CONFLICT (recording_id) DO UPDATE SET {updates}, processing_heartbeat_at = NULL \
+         WHERE recordings.processing_status <> 'deleted' OR excluded.processing_status = 'deleted'"
+    )
+});
 
 /// Filters of `GET /api/v1/recordings/`.
 #[derive(Debug, Clone, Default)]
@@ -79,22 +100,7 @@ impl Store {
     /// Inserts or replaces the whole record; one row per recording id, ever.
     /// A recording marked `deleted` stays deleted unless the new record is itself `deleted`.
     pub async fn upsert_recording(&self, rec: &Recording) -> Result<(), StoreError> {
-        let updates = COLUMNS
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !matches!(*c, "recording_id" | "created_at"))
-            .map(|c| format!("{c} = excluded.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let placeholders = (1..=37)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO recordings ({COLUMNS}, processing_heartbeat_at) VALUES ({placeholders}, NULL) \
-             ON CONFLICT (recording_id) DO UPDATE SET {updates}, processing_heartbeat_at = NULL \
-             WHERE recordings.processing_status <> 'deleted' OR excluded.processing_status = 'deleted'"
-        );
+        let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
         sqlx::query(AssertSqlSafe(sql))
             .bind(rec.recording_id.as_str())

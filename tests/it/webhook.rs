@@ -195,6 +195,20 @@ async fn a_good_delivery_is_confirmed_by_rabbitmq_with_every_contract_field() {
     );
     assert_eq!(msg["envelope"], sent, "the envelope is kept as received");
     let _ = conn.close(0, "done".into()).await;
+
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics");
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("webhook_deliveries_total{outcome=\"queued\"}")),
+        "{text}"
+    );
+    assert!(text.contains("queue_publish_seconds"), "{text}");
     app.stop().await;
 }
 
