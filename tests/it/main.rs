@@ -5,6 +5,7 @@ mod amqp;
 mod api;
 mod cli;
 mod embedded_queue;
+mod fake_webex;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;
