@@ -17,8 +17,10 @@
 //! with `Unavailable`) and a new connection, topology, channels and consumer are set up with
 //! exponential backoff.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -199,9 +201,9 @@ struct PublishChannel {
     channel: Channel,
     /// lapin numbers a publish for confirms and queues its frames in two separate steps; two
     /// publishes racing on one channel could be numbered in one order and sent in the other,
-    /// and then resolve each other's confirm. This lock keeps both steps together. It is
-    /// released before the confirm is awaited, so confirms stay pipelined.
-    order: Mutex<()>,
+    /// and then resolve each other's confirm. This lock keeps both steps together. It is held
+    /// for one synchronous poll only, never across a write or a confirm.
+    order: std::sync::Mutex<()>,
 }
 
 impl Session {
@@ -225,7 +227,7 @@ impl Session {
                 .await?;
             publishers.push(PublishChannel {
                 channel,
-                order: Mutex::new(()),
+                order: std::sync::Mutex::new(()),
             });
         }
         Ok(Self {
@@ -256,24 +258,34 @@ impl Session {
     ) -> Result<Confirmation, lapin::Error> {
         let index = self.next_publisher.fetch_add(1, Ordering::Relaxed) % self.publishers.len();
         let publisher = &self.publishers[index];
-        let confirm = {
-            let _order = publisher.order.lock().await;
-            publisher
-                .channel
-                .basic_publish(
-                    exchange.clone(),
-                    routing_key.clone(),
-                    // mandatory: an unroutable message comes back instead of vanishing.
-                    BasicPublishOptions {
-                        mandatory: true,
-                        immediate: false,
-                    },
-                    body,
-                    properties,
-                )
-                .await?
+        let publish = publisher.channel.basic_publish(
+            exchange.clone(),
+            routing_key.clone(),
+            // mandatory: an unroutable message comes back instead of vanishing.
+            BasicPublishOptions {
+                mandatory: true,
+                immediate: false,
+            },
+            body,
+            properties,
+        );
+        let mut publish = std::pin::pin!(publish);
+        // lapin's first poll numbers the message and queues its frames without yielding; the
+        // rest only waits for the socket write. Holding the lock for that one poll keeps the
+        // two steps in order while the writes of concurrent publishes share a syscall.
+        let first = std::future::poll_fn(|cx| {
+            let _order = publisher
+                .order
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Poll::Ready(publish.as_mut().poll(cx))
+        })
+        .await;
+        let sent = match first {
+            Poll::Ready(sent) => sent,
+            Poll::Pending => publish.await,
         };
-        confirm.await
+        sent?.await
     }
 
     async fn start_consumer(
