@@ -1,5 +1,10 @@
 //! Step `audio`: the audio file, downloaded to `DATA_DIR/recordings/YYYY/MM/DD/{id}.{ext}`.
 
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
 use super::{Pipeline, StepError, Work};
 
 pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
@@ -23,20 +28,58 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
         .join("recordings")
         .join(w.date_dirs())
         .join(format!("{id}.{ext}"));
-    let downloaded = p
-        .deps
-        .webex
-        .download_to_file(&link, &path, size)
-        .await
-        .map_err(|e| StepError::from_webex("audio download", &e))?;
+    let earlier = match size {
+        Some(size) if w.reuse_audio => earlier_download(&path, size).await,
+        _ => None,
+    };
+    let (size_bytes, sha256_hex) = match earlier {
+        Some(file) => {
+            tracing::debug!(recording_id = %id, "audio already downloaded by an earlier run");
+            file
+        }
+        None => {
+            let downloaded = p
+                .deps
+                .webex
+                .download_to_file(&link, &path, size)
+                .await
+                .map_err(|e| StepError::from_webex("audio download", &e))?;
+            (downloaded.size_bytes, downloaded.sha256_hex)
+        }
+    };
     w.rec.audio_format = Some(ext);
     // Our own stable link: the Webex one expires after three hours.
     w.rec.audio_url = Some(format!("/api/v1/recordings/download/{id}/audio"));
     w.rec.audio_local_path = Some(path.display().to_string());
-    w.rec.audio_size_bytes = i64::try_from(downloaded.size_bytes).ok();
-    w.rec.audio_sha256 = Some(downloaded.sha256_hex);
+    w.rec.audio_size_bytes = i64::try_from(size_bytes).ok();
+    w.rec.audio_sha256 = Some(sha256_hex);
     w.audio_path = Some(path);
     Ok(())
+}
+
+/// Size and SHA-256 of the file an earlier run of this recording downloaded to `path`, if it is
+/// there with the size Webex reports. A retry after a later step failed then skips the download:
+/// files only ever appear at `path` complete (temp file, size check, rename).
+async fn earlier_download(path: &Path, size: u64) -> Option<(u64, String)> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&path).ok()?;
+        if file.metadata().ok()?.len() != size {
+            return None;
+        }
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0; 64 * 1024];
+        loop {
+            match file.read(&mut buffer).ok()? {
+                0 => break,
+                n => hasher.update(&buffer[..n]),
+            }
+        }
+        Some((size, hex::encode(hasher.finalize())))
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// File extension from the Webex format (`MP3` → `mp3`); anything odd becomes `mp3`.

@@ -138,12 +138,14 @@ pub(crate) struct Work {
     /// Fresh details with the short-lived download links (never stored).
     pub details: Option<RecordingDetails>,
     pub audio_path: Option<PathBuf>,
+    /// Whether an audio file already in place may stand for the download (not on reprocess).
+    pub reuse_audio: bool,
     attempted: u32,
     succeeded: u32,
 }
 
 impl Work {
-    fn new(mut rec: Recording, attempt: u32) -> Self {
+    fn new(mut rec: Recording, attempt: u32, reuse_audio: bool) -> Self {
         // Every run starts from scratch: the record shows this run's steps only.
         rec.processing_steps_completed.clear();
         rec.processing_errors.clear();
@@ -152,6 +154,7 @@ impl Work {
             attempt,
             details: None,
             audio_path: None,
+            reuse_audio,
             attempted: 0,
             succeeded: 0,
         }
@@ -312,7 +315,7 @@ impl Pipeline {
         };
 
         let heartbeat = self.start_heartbeat(id.clone());
-        let run = self.run_steps(rec, attempt).await;
+        let run = self.run_steps(rec, attempt, !message.forces_work()).await;
         drop(heartbeat);
 
         match run {
@@ -374,8 +377,8 @@ impl Pipeline {
         }))
     }
 
-    async fn run_steps(&self, rec: Recording, attempt: u32) -> Run {
-        let mut w = Work::new(rec, attempt);
+    async fn run_steps(&self, rec: Recording, attempt: u32, reuse_audio: bool) -> Run {
+        let mut w = Work::new(rec, attempt, reuse_audio);
         for step in [Step::Details, Step::Metadata, Step::Audio, Step::Transcript] {
             let result = match step {
                 Step::Details => details::run(self, &mut w).await,

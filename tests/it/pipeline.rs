@@ -253,8 +253,9 @@ async fn three_recordings(
         // The expiring Webex link is never stored.
         let meta = rec.webex_metadata.unwrap().to_string();
         assert!(!meta.contains("ticket="), "{meta}");
-        // At least one download; exactly one is asserted by the duplicate-message test. One
-        // full-suite run saw two requests here, cause not yet found (a client or pipeline retry).
+        // At least one download; exactly one is asserted by the duplicate-message and retry
+        // tests. One loaded full-suite run once saw two requests here: a pipeline retry no
+        // longer fetches the audio again, a client retry of a reset connection still would.
         assert!(hits(&server, &format!("/files/{}.mp3", r.id)).await >= 1);
     }
     assert_eq!(publisher.depth().await.unwrap().dead, 0);
@@ -316,6 +317,74 @@ async fn the_same_message_twice_makes_one_row_and_one_download() {
         .unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(queue.depth().await.unwrap().dead, 0);
+}
+
+/// A transcript that fails for a while sends the message back for a retry; the retry finds the
+/// audio of the first run in place and does not fetch it again. A reprocess does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_keeps_the_audio_of_the_first_run_and_a_reprocess_fetches_it_again() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+    let vtt_path = format!("/files/{EN_ID}.vtt");
+    // As many 503s as the client tries in one run: the step fails transiently once.
+    Mock::given(method("GET"))
+        .and(path(vtt_path.clone()))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
+        2,
+    );
+    assert_eq!(
+        wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    let audio_path = format!("/files/{EN_ID}.mp3");
+    assert_eq!(
+        hits(&server, &vtt_path).await,
+        4,
+        "3 failures, then the retry"
+    );
+    assert_eq!(
+        hits(&server, &audio_path).await,
+        1,
+        "the retry reused the file"
+    );
+    let id = RecordingId::parse(EN_ID).unwrap();
+    let stored = db.store.get_recording(&id).await.unwrap().unwrap();
+    let expected_sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&rec.audio))
+    };
+    assert_eq!(stored.audio_sha256.as_deref(), Some(expected_sha.as_str()));
+    assert_eq!(stored.audio_size_bytes, Some(rec.audio.len() as i64));
+
+    let reprocess = QueueMessage::new(
+        MessageSource::Reprocess,
+        RecordingEvent::Created,
+        id.clone(),
+        None,
+        None,
+    );
+    queue.publish(&reprocess).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hits(&server, &audio_path).await < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the reprocess downloads the audio again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
