@@ -79,6 +79,9 @@ pub struct Config {
     pub redirect_uri: Url,
     pub rust_log: String,
     pub log_format: LogFormat,
+    /// Worker timings (heartbeat, takeover, retry backoff). Not read from the environment:
+    /// the defaults suit Webex; tests shorten them.
+    pub pipeline: crate::pipeline::PipelineSettings,
 }
 
 pub const DEFAULT_SUMMARY_MODEL: &str = "openai/gpt-4o-mini";
@@ -265,6 +268,7 @@ impl Config {
             redirect_uri,
             rust_log: env.string("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
+            pipeline: crate::pipeline::PipelineSettings::default(),
         })
     }
 }

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 use crate::ai::{AiError, ChatClient, ChatConfig, SttClient, SttConfig};
 use crate::config::{Config, WebexAuthConfig};
 use crate::http::{self, AppState};
-use crate::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_consumer};
+use crate::pipeline::{Pipeline, PipelineDeps, run_consumer};
 use crate::queue::amqp::{AmqpQueue, AmqpSettings};
 use crate::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use crate::queue::{Consumer, Publisher};
@@ -317,7 +317,7 @@ fn spawn_workers(
         stt: stt_client(config)?,
         summary_language: config.summary_language.clone(),
         translate_to: config.translate_to.clone(),
-        settings: PipelineSettings::default(),
+        settings: config.pipeline.clone(),
     }));
     tasks.spawn(run_consumer(
         queue.consumer.clone(),

@@ -5,6 +5,11 @@
 use super::{Pipeline, StepError, Work};
 use crate::transcript::{Transcript, vtt};
 
+/// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
+/// try again this many attempts before going on without it (speech-to-text, or none). A retry
+/// reuses the audio already downloaded.
+const TRANSCRIPT_WAIT_ATTEMPTS: u32 = 3;
+
 pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
     let link = w
         .details
@@ -13,6 +18,11 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
         .and_then(|l| l.transcript_download_link.clone())
         .filter(|l| !l.trim().is_empty());
     w.rec.has_webex_transcript = link.is_some();
+    if link.is_none() && w.attempt < TRANSCRIPT_WAIT_ATTEMPTS {
+        return Err(StepError::Transient(
+            "Webex has no transcript for this recording yet; trying again later".into(),
+        ));
+    }
     let (transcript, source) = match link {
         Some(link) => (webex_transcript(p, w, &link).await?, "webex"),
         None => match &p.deps.stt {

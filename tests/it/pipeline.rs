@@ -387,6 +387,123 @@ async fn a_retry_keeps_the_audio_of_the_first_run_and_a_reprocess_fetches_it_aga
     worker.stop().await;
 }
 
+/// Webex may make the transcript after the audio: a first run without a transcript link is
+/// retried, and the retry stores the Webex transcript (with the audio of the first run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transcript_that_comes_after_the_audio_is_waited_for() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(ES_ID, Some(ES_VTT));
+    let mut early = rec.details(&server, true);
+    early["temporaryDirectDownloadLinks"]
+        .as_object_mut()
+        .unwrap()
+        .remove("transcriptDownloadLink");
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/convergedRecordings/{ES_ID}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(early))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(ES_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
+        2,
+    );
+    assert_eq!(
+        wait_final(&db.store, ES_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    worker.stop().await;
+    let stored = db
+        .store
+        .get_recording(&RecordingId::parse(ES_ID).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.transcript_source.as_deref(), Some("webex"));
+    assert!(stored.has_webex_transcript);
+    assert_eq!(
+        hits(&server, &format!("/v1/convergedRecordings/{ES_ID}")).await,
+        2
+    );
+    assert_eq!(hits(&server, &format!("/files/{ES_ID}.mp3")).await, 1);
+}
+
+/// Webex answers 204 while the call metadata is not ready: the run is retried; metadata that
+/// comes on the third attempt is stored, metadata that never comes fails its step only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_not_ready_204_is_waited_for_then_given_up_on_its_own() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let late = FakeRecording::new(ES_ID, Some(ES_VTT));
+    let never = FakeRecording::new(EN_ID, Some(EN_VTT));
+    for (id, times) in [(ES_ID, Some(2)), (EN_ID, None)] {
+        let mock = Mock::given(method("GET"))
+            .and(path(format!("/v1/convergedRecordings/{id}/metadata")))
+            .respond_with(ResponseTemplate::new(204))
+            .with_priority(1);
+        match times {
+            Some(n) => mock.up_to_n_times(n),
+            None => mock,
+        }
+        .mount(&server)
+        .await;
+    }
+    late.mount(&server).await;
+    never.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(ES_ID)).await.unwrap();
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
+        2,
+    );
+    assert_eq!(
+        wait_final(&db.store, ES_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    assert_eq!(
+        wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Partial
+    );
+    worker.stop().await;
+    let get = |id: &'static str| {
+        let store = db.store.clone();
+        async move {
+            store
+                .get_recording(&RecordingId::parse(id).unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let late_rec = get(ES_ID).await;
+    assert_eq!(late_rec.caller_name.as_deref(), Some("Ana García"));
+    assert!(late_rec.processing_errors.is_empty());
+    let never_rec = get(EN_ID).await;
+    assert_eq!(never_rec.caller, None);
+    let error = never_rec
+        .processing_errors
+        .get("metadata")
+        .cloned()
+        .unwrap_or_default();
+    assert!(error.contains("204"), "{error}");
+    assert!(never_rec.transcript_text.is_some(), "the other steps ran");
+    for id in [ES_ID, EN_ID] {
+        let metadata = format!("/v1/convergedRecordings/{id}/metadata");
+        assert_eq!(hits(&server, &metadata).await, 3, "{id}");
+        assert_eq!(hits(&server, &format!("/files/{id}.mp3")).await, 1, "{id}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_links_and_a_429_are_retried_without_blocking_the_worker() {
     let db = TestDb::new(Db::Sqlite).await;

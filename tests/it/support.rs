@@ -152,8 +152,11 @@ impl TestApp {
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
         }
-        let config = webex_recordings::config::Config::from_lookup(|n| vars.get(n).cloned())
+        let mut config = webex_recordings::config::Config::from_lookup(|n| vars.get(n).cloned())
             .expect("test configuration is valid");
+        // Retries in milliseconds, not the production half minute.
+        config.pipeline.retry_base = std::time::Duration::from_millis(50);
+        config.pipeline.retry_max = std::time::Duration::from_millis(400);
         let tls = config.tls.is_some();
         let app = webex_recordings::startup::Application::build(config, role)
             .await
