@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
@@ -16,7 +15,6 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::http::{AppState, router};
 use webex_recordings::queue::Publisher;
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
-use webex_recordings::webex::{Auth, ClientSettings, RetryPolicy, WebexClient};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -61,22 +59,7 @@ async fn spawn(db: Db, opts: Opts) -> App {
         env.entry("WEBEX_API_URL").or_insert_with(|| w.clone());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
-    let webex = opts.webex.map(|base| {
-        WebexClient::new(
-            ClientSettings {
-                base_url: Url::parse(&base).expect("url"),
-                request_timeout: Duration::from_secs(5),
-                retry: RetryPolicy {
-                    max_attempts: 1,
-                    base_delay: Duration::from_millis(1),
-                    max_delay: Duration::from_millis(1),
-                    max_retry_after: Duration::from_millis(1),
-                },
-            },
-            Auth::Static("t".to_string().into()),
-        )
-        .expect("client")
-    });
+    let webex = opts.webex.map(|base| crate::fake_webex::webex_at(&base, 1));
     let queue = EmbeddedQueue::new(db.store.clone(), EmbeddedSettings::default());
     let state = AppState {
         config: Arc::new(config),

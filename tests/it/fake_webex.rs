@@ -127,13 +127,19 @@ pub(crate) async fn hits(server: &MockServer, wanted: &str) -> usize {
         .count()
 }
 
+/// The Webex client the tests use against a fake at `server`: quick retries, up to 3 attempts.
 pub(crate) fn webex(server: &MockServer) -> WebexClient {
+    webex_at(&format!("{}/v1", server.uri()), 3)
+}
+
+/// A test Webex client for the API base `base`, making at most `max_attempts` per request.
+pub(crate) fn webex_at(base: &str, max_attempts: u32) -> WebexClient {
     WebexClient::new(
         ClientSettings {
-            base_url: Url::parse(&format!("{}/v1", server.uri())).unwrap(),
+            base_url: Url::parse(base).unwrap(),
             request_timeout: Duration::from_secs(10),
             retry: RetryPolicy {
-                max_attempts: 3,
+                max_attempts,
                 base_delay: Duration::from_millis(1),
                 max_delay: Duration::from_millis(5),
                 max_retry_after: Duration::from_secs(2),

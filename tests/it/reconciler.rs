@@ -3,9 +3,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use secrecy::SecretString;
 use serde_json::{Value, json};
-use url::Url;
 use webex_recordings::domain::{MessageSource, ProcessingStatus, RecordingId};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, Publisher};
@@ -13,30 +11,14 @@ use webex_recordings::reconciler::{
     JOB_NAME, ReconcileOptions, ReconcileReport, Window, reconcile, scheduled_run,
 };
 use webex_recordings::store::Store;
-use webex_recordings::webex::{Auth, ClientSettings, ListScope, RetryPolicy, WebexClient};
+use webex_recordings::webex::ListScope;
 use wiremock::matchers::{body_json, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::fake_webex::webex;
 use crate::support::{BOTH, Db, TestDb};
 
 const LIST: &str = "/v1/admin/convergedRecordings";
-
-fn client(server: &MockServer) -> WebexClient {
-    WebexClient::new(
-        ClientSettings {
-            base_url: Url::parse(&format!("{}/v1", server.uri())).unwrap(),
-            request_timeout: Duration::from_secs(10),
-            retry: RetryPolicy {
-                max_attempts: 3,
-                base_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(5),
-                max_retry_after: Duration::from_secs(5),
-            },
-        },
-        Auth::Static(SecretString::from("token")),
-    )
-    .unwrap()
-}
 
 fn queue(store: &Store) -> EmbeddedQueue {
     EmbeddedQueue::new(store.clone(), EmbeddedSettings::default())
@@ -169,7 +151,7 @@ async fn three_pages(db: Db) {
         .await
         .unwrap();
 
-    let webex = client(&server);
+    let webex = webex(&server);
     let q = queue(store);
     let pages_seen = std::sync::Mutex::new(0u32);
     let progress = |_: &ReconcileReport| *pages_seen.lock().unwrap() += 1;
@@ -241,7 +223,7 @@ async fn a_41_day_window_is_cut_into_slices_of_at_most_30_days() {
         to,
     };
     let report = reconcile(
-        &client(&server),
+        &webex(&server),
         &t.store,
         &q,
         w,
@@ -299,7 +281,7 @@ async fn a_429_in_the_middle_of_paging_is_waited_out() {
     let q = queue(&t.store);
     let started = Instant::now();
     let report = reconcile(
-        &client(&server),
+        &webex(&server),
         &t.store,
         &q,
         window(),
@@ -333,7 +315,7 @@ async fn dry_run_changes_nothing() {
         ..Default::default()
     };
     let report = reconcile(
-        &client(&server),
+        &webex(&server),
         &t.store,
         &q,
         window(),
@@ -368,7 +350,7 @@ async fn limit_caps_what_is_sent() {
         ..Default::default()
     };
     let report = reconcile(
-        &client(&server),
+        &webex(&server),
         &t.store,
         &q,
         window(),
@@ -402,7 +384,7 @@ async fn a_403_on_the_admin_listing_falls_back_to_the_user_listing() {
         to,
     };
     let report = reconcile(
-        &client(&server),
+        &webex(&server),
         &t.store,
         &q,
         w,
@@ -434,7 +416,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
         .await;
     let t = TestDb::new(Db::Sqlite).await;
     let q = queue(&t.store);
-    let webex = client(&server);
+    let webex = webex(&server);
     let overlap = Duration::from_secs(600);
     let options = ReconcileOptions::default();
     let ms = |d: DateTime<Utc>| d.timestamp_millis();
@@ -542,7 +524,7 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
     let t = TestDb::new(Db::Sqlite).await;
     let q = queue(&t.store);
     scheduled_run(
-        &client(&server),
+        &webex(&server),
         &t.store,
         &q,
         Duration::from_secs(60),
@@ -575,7 +557,7 @@ async fn two_concurrent_scheduled_runs_do_the_work_once() {
         .await;
     let t = TestDb::new(Db::Sqlite).await;
     let q = queue(&t.store);
-    let webex = client(&server);
+    let webex = webex(&server);
     let options = ReconcileOptions::default();
     let overlap = Duration::from_secs(60);
     let (a, b) = tokio::join!(
@@ -601,7 +583,7 @@ async fn the_schedule_runs_at_once_and_stops_on_cancel() {
     let q = std::sync::Arc::new(queue(&t.store));
     let cancel = tokio_util::sync::CancellationToken::new();
     let task = tokio::spawn(webex_recordings::reconciler::run_schedule(
-        client(&server),
+        webex(&server),
         t.store.clone(),
         q.clone(),
         Duration::from_secs(3600),
