@@ -243,9 +243,8 @@ fn list_filter(p: &ListParams) -> Result<ListFilter, ApiError> {
     responses(
         (status = 200, description = "A page of recordings", body = RecordingList),
         (status = 400, description = "Bad query parameter", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn list_recordings(
@@ -270,10 +269,9 @@ pub async fn list_recordings(
     responses(
         (status = 200, description = "The recording", body = Recording),
         (status = 400, description = "Invalid id", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn get_recording(
@@ -299,11 +297,10 @@ async fn find(state: &AppState, id: &RecordingId) -> Result<Recording, ApiError>
     responses(
         (status = 202, description = "Queued", body = ReprocessAnswer),
         (status = 400, description = "Invalid id", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
         (status = 503, description = "Queue unavailable", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn reprocess_recording(
@@ -336,12 +333,11 @@ pub async fn reprocess_recording(
     responses(
         (status = 200, description = "Deleted", body = DeleteAnswer),
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
         (status = 502, description = "Deleted here, but Webex refused the deletion", body = ErrorBody),
         (status = 503, description = "Deleted here; no Webex credentials to delete it there", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn delete_recording(
@@ -383,10 +379,9 @@ pub async fn delete_recording(
     path = "/api/v1/recordings/stats/summary",
     responses(
         (status = 200, description = "Statistics", body = StatsSummary),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 503, description = "Database or queue unavailable", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn stats_summary(State(state): State<AppState>) -> Result<Json<StatsSummary>, ApiError> {
@@ -411,10 +406,9 @@ pub async fn stats_summary(State(state): State<AppState>) -> Result<Json<StatsSu
     responses(
         (status = 200, description = "Backfill done", body = FetchAnswer),
         (status = 400, description = "Bad parameter", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 503, description = "Backfill unavailable", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn fetch_recordings(
@@ -483,10 +477,9 @@ pub async fn run_fetch(
     path = "/api/v1/recordings/test/webex-access",
     responses(
         (status = 200, description = "Access report", body = Object),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 503, description = "Not available", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn webex_access(
@@ -520,11 +513,10 @@ pub async fn run_access_check(state: &AppState) -> Result<serde_json::Value, Api
         (status = 206, description = "Part of the file", content_type = "audio/mpeg", body = Vec<u8>),
         (status = 304, description = "Not modified"),
         (status = 400, description = "Invalid id", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
+        Unauthorized,
         (status = 404, description = "Unknown recording or no stored audio", body = ErrorBody),
         (status = 416, description = "Range not satisfiable", body = ErrorBody),
     ),
-    security(("bearer" = [])),
     tag = "recordings"
 )]
 pub async fn download_audio(
@@ -702,6 +694,11 @@ pub fn parse_range(raw: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> 
 
 struct BearerSecurity;
 
+/// The 401 every operation can answer (a missing or wrong `API_TOKEN`).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "Missing or wrong API token")]
+struct Unauthorized(#[allow(dead_code)] ErrorBody);
+
 impl utoipa::Modify for BearerSecurity {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -718,7 +715,6 @@ impl utoipa::Modify for BearerSecurity {
     get,
     path = "/api/v1/openapi.json",
     responses((status = 200, description = "This document", body = Object)),
-    security(("bearer" = [])),
     tag = "meta"
 )]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
@@ -749,7 +745,9 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
         FetchAnswer,
         ErrorBody
     )),
-    modifiers(&BearerSecurity)
+    modifiers(&BearerSecurity),
+    // Every operation here is behind the API token.
+    security(("bearer" = []))
 )]
 pub struct ApiDoc;
 

@@ -663,8 +663,18 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/test/webex-access", "get"),
         ("/api/v1/openapi.json", "get"),
     ] {
-        assert!(paths.get(p).and_then(|v| v.get(m)).is_some(), "{m} {p}");
+        let operation = paths.get(p).and_then(|v| v.get(m));
+        assert!(operation.is_some(), "{m} {p}");
+        if p != "/api/v1/openapi.json" {
+            assert_eq!(
+                operation.unwrap()["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{m} {p} documents its 401"
+            );
+        }
     }
+    assert_eq!(doc["security"], serde_json::json!([{"bearer": []}]));
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     let list_params: Vec<&str> = paths["/api/v1/recordings/"]["get"]["parameters"]
         .as_array()
         .expect("params")
