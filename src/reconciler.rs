@@ -42,8 +42,9 @@ pub const PROCESSING_STALE_AFTER: TimeDelta = TimeDelta::minutes(10);
 pub const PENDING_GRACE: TimeDelta = TimeDelta::hours(1);
 /// Name of the scheduled job in `job_state`.
 pub const JOB_NAME: &str = "reconcile";
-/// How long a scheduled run holds the job lease (far longer than a run takes).
-pub const JOB_LEASE: TimeDelta = TimeDelta::hours(1);
+/// How long the job lease of a scheduled run lasts unless renewed; a run renews it every third
+/// of that, so a worker that died mid-run holds it this long at most.
+pub const JOB_LEASE: Duration = Duration::from_secs(10 * 60);
 /// Window of the first scheduled run (no high-water mark yet).
 pub const FIRST_RUN_WINDOW: TimeDelta = TimeDelta::hours(24);
 
@@ -306,26 +307,61 @@ pub async fn reactivate_webhooks(webex: &WebexClient) -> Vec<String> {
     reactivated
 }
 
-/// One scheduled run: takes the `reconcile` job lease (`Ok(None)` when another worker holds it),
-/// re-activates inactive webhooks, reconciles from the high-water mark minus `overlap` (first run:
-/// the last 24 hours) until now, and moves the mark to the run's start only on success.
+/// Timing of the scheduled reconcile.
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleTiming {
+    /// A run starts this long before where the last successful run ended.
+    pub overlap: Duration,
+    /// The job lease ([`JOB_LEASE`] in service).
+    pub lease: Duration,
+}
+
+/// One scheduled run: takes the `reconcile` job lease (`Ok(None)` when another worker holds it)
+/// and renews it while it runs, re-activates inactive webhooks, reconciles from the high-water
+/// mark minus the overlap (first run: the last 24 hours) until now, and moves the mark to the
+/// run's start only on success.
 pub async fn scheduled_run(
     webex: &WebexClient,
     store: &Store,
     publisher: &dyn Publisher,
-    overlap: Duration,
+    timing: ScheduleTiming,
     owner: &str,
     options: &ReconcileOptions,
 ) -> Result<Option<ReconcileReport>, ReconcileError> {
+    let lease_for = TimeDelta::from_std(timing.lease).unwrap_or(TimeDelta::hours(1));
     let now = Utc::now();
     let Some(lease) = store
-        .try_lease_job(JOB_NAME, owner, now, now + JOB_LEASE)
+        .try_lease_job(JOB_NAME, owner, now, now + lease_for)
         .await?
     else {
         tracing::debug!("another worker is running the reconcile");
         return Ok(None);
     };
-    let outcome = run_leased(webex, store, publisher, overlap, options, &lease, now).await;
+    let run = run_leased(
+        webex,
+        store,
+        publisher,
+        timing.overlap,
+        options,
+        &lease,
+        now,
+    );
+    tokio::pin!(run);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut run => break outcome,
+            _ = tokio::time::sleep(timing.lease / 3) => {
+                // Same owner: the lease is extended. A failure here is only logged: the run
+                // goes on, and at worst another worker starts a harmless second run.
+                let now = Utc::now();
+                match store.try_lease_job(JOB_NAME, owner, now, now + lease_for).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => tracing::warn!("the reconcile job lease was taken over during the run"),
+                    Err(e) => tracing::warn!(error = %e, "could not renew the reconcile job lease"),
+                }
+            }
+        }
+    };
     let finish = match &outcome {
         Ok(_) => store.finish_job(&lease, Ok(now), Utc::now()).await,
         Err(e) => {
@@ -381,7 +417,7 @@ pub async fn run_schedule(
     store: Store,
     publisher: Arc<dyn Publisher>,
     interval: Duration,
-    overlap: Duration,
+    timing: ScheduleTiming,
     cancel: CancellationToken,
 ) {
     if interval.is_zero() {
@@ -390,14 +426,7 @@ pub async fn run_schedule(
     let owner = format!("reconciler-{}", uuid::Uuid::new_v4());
     let mut options = ReconcileOptions::default();
     loop {
-        let run = scheduled_run(
-            &webex,
-            &store,
-            publisher.as_ref(),
-            overlap,
-            &owner,
-            &options,
-        );
+        let run = scheduled_run(&webex, &store, publisher.as_ref(), timing, &owner, &options);
         tokio::select! {
             _ = cancel.cancelled() => {
                 // The run was dropped mid-way: give the lease back (if we held it) so that

@@ -331,7 +331,10 @@ fn spawn_workers(
             store.clone(),
             queue.publisher.clone(),
             interval,
-            SCHEDULE_OVERLAP,
+            crate::reconciler::ScheduleTiming {
+                overlap: SCHEDULE_OVERLAP,
+                lease: crate::reconciler::JOB_LEASE,
+            },
             cancel.clone(),
         ));
     }

@@ -8,7 +8,8 @@ use webex_recordings::domain::{MessageSource, ProcessingStatus, RecordingId};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, Publisher};
 use webex_recordings::reconciler::{
-    JOB_NAME, ReconcileOptions, ReconcileReport, Window, reconcile, scheduled_run,
+    JOB_LEASE, JOB_NAME, ReconcileOptions, ReconcileReport, ScheduleTiming, Window, reconcile,
+    scheduled_run,
 };
 use webex_recordings::store::Store;
 use webex_recordings::webex::ListScope;
@@ -19,6 +20,14 @@ use crate::fake_webex::webex;
 use crate::support::{BOTH, Db, TestDb};
 
 const LIST: &str = "/v1/admin/convergedRecordings";
+
+/// Schedule timing with the service's lease.
+fn timing(overlap: Duration) -> ScheduleTiming {
+    ScheduleTiming {
+        overlap,
+        lease: JOB_LEASE,
+    }
+}
 
 fn queue(store: &Store) -> EmbeddedQueue {
     EmbeddedQueue::new(store.clone(), EmbeddedSettings::default())
@@ -422,7 +431,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
     let ms = |d: DateTime<Utc>| d.timestamp_millis();
 
     // First run: the last 24 hours.
-    let r1 = scheduled_run(&webex, &t.store, &q, overlap, "w1", &options)
+    let r1 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options)
         .await
         .unwrap();
     assert!(r1.is_some());
@@ -449,7 +458,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
         .mount(&server)
         .await;
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let r2 = scheduled_run(&webex, &t.store, &q, overlap, "w1", &options).await;
+    let r2 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options).await;
     assert!(r2.is_err());
     assert_eq!(
         t.store.job_high_water_mark(JOB_NAME).await.unwrap(),
@@ -468,7 +477,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
         .mount(&server)
         .await;
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let r3 = scheduled_run(&webex, &t.store, &q, overlap, "w1", &options)
+    let r3 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options)
         .await
         .unwrap();
     assert!(r3.is_some());
@@ -527,7 +536,7 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
         &webex(&server),
         &t.store,
         &q,
-        Duration::from_secs(60),
+        timing(Duration::from_secs(60)),
         "w1",
         &ReconcileOptions::default(),
     )
@@ -561,13 +570,54 @@ async fn two_concurrent_scheduled_runs_do_the_work_once() {
     let options = ReconcileOptions::default();
     let overlap = Duration::from_secs(60);
     let (a, b) = tokio::join!(
-        scheduled_run(&webex, &t.store, &q, overlap, "worker-a", &options),
-        scheduled_run(&webex, &t.store, &q, overlap, "worker-b", &options),
+        scheduled_run(&webex, &t.store, &q, timing(overlap), "worker-a", &options),
+        scheduled_run(&webex, &t.store, &q, timing(overlap), "worker-b", &options),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.is_some() != b.is_some(), "exactly one run: {a:?} {b:?}");
     assert_eq!(list_requests(&server, LIST).await.len(), 1);
     assert_eq!(depth(&q).await, 1);
+}
+
+/// A run that takes longer than its lease renews it: no other worker gets in while it runs,
+/// and the lease is free once it ends.
+#[tokio::test]
+async fn a_run_longer_than_its_lease_keeps_renewing_it() {
+    let server = MockServer::start().await;
+    mount_empty_webhooks(&server).await;
+    Mock::given(method("GET"))
+        .and(path(LIST))
+        .respond_with(page(vec![rec("l1")], None).set_delay(Duration::from_millis(1500)))
+        .mount(&server)
+        .await;
+    let t = TestDb::new(Db::Sqlite).await;
+    let q = queue(&t.store);
+    let webex = webex(&server);
+    let timing = ScheduleTiming {
+        overlap: Duration::from_secs(60),
+        lease: Duration::from_millis(300),
+    };
+    let options = ReconcileOptions::default();
+    let run = scheduled_run(&webex, &t.store, &q, timing, "slow", &options);
+    let intruder = async {
+        // Well past the first lease's end, while the listing is still under way.
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        let now = Utc::now();
+        t.store
+            .try_lease_job(JOB_NAME, "other", now, now + TimeDelta::minutes(1))
+            .await
+            .unwrap()
+    };
+    let (report, intruded) = tokio::join!(run, intruder);
+    assert!(report.unwrap().is_some(), "the slow run finished");
+    assert!(intruded.is_none(), "the lease was renewed during the run");
+    let now = Utc::now();
+    let after = t
+        .store
+        .try_lease_job(JOB_NAME, "other", now, now + TimeDelta::minutes(1))
+        .await
+        .unwrap();
+    assert!(after.is_some(), "the run gave the lease back");
 }
 
 #[tokio::test]
@@ -587,7 +637,7 @@ async fn the_schedule_runs_at_once_and_stops_on_cancel() {
         t.store.clone(),
         q.clone(),
         Duration::from_secs(3600),
-        Duration::from_secs(60),
+        timing(Duration::from_secs(60)),
         cancel.clone(),
     ));
     let deadline = Instant::now() + Duration::from_secs(10);
