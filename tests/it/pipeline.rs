@@ -44,6 +44,26 @@ fn pipeline(
     }))
 }
 
+/// An embedded queue on `store` holding `messages`, and a worker of two on it against `server`
+/// (retries from 20 ms).
+async fn embedded_worker(
+    store: &Store,
+    server: &MockServer,
+    data_dir: &Path,
+    messages: &[QueueMessage],
+) -> (Arc<EmbeddedQueue>, Worker) {
+    let queue = embedded(store);
+    for message in messages {
+        queue.publish(message).await.unwrap();
+    }
+    let worker = Worker::start(
+        queue.clone(),
+        pipeline(store, server, data_dir, Duration::from_millis(20)),
+        2,
+    );
+    (queue, worker)
+}
+
 fn embedded(store: &Store) -> Arc<EmbeddedQueue> {
     Arc::new(EmbeddedQueue::new(
         store.clone(),
@@ -288,14 +308,13 @@ async fn the_same_message_twice_makes_one_row_and_one_download() {
     let data = tempfile::tempdir().unwrap();
     let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
     rec.mount(&server).await;
-    let queue = embedded(&db.store);
-    queue.publish(&created(EN_ID)).await.unwrap();
-    queue.publish(&created(EN_ID)).await.unwrap();
-    let worker = Worker::start(
-        queue.clone(),
-        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
-        2,
-    );
+    let (queue, worker) = embedded_worker(
+        &db.store,
+        &server,
+        data.path(),
+        &[created(EN_ID), created(EN_ID)],
+    )
+    .await;
     assert_eq!(
         wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
@@ -337,13 +356,7 @@ async fn a_retry_keeps_the_audio_of_the_first_run_and_a_reprocess_fetches_it_aga
         .mount(&server)
         .await;
     rec.mount(&server).await;
-    let queue = embedded(&db.store);
-    queue.publish(&created(EN_ID)).await.unwrap();
-    let worker = Worker::start(
-        queue.clone(),
-        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
-        2,
-    );
+    let (queue, worker) = embedded_worker(&db.store, &server, data.path(), &[created(EN_ID)]).await;
     assert_eq!(
         wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
@@ -408,13 +421,7 @@ async fn a_transcript_that_comes_after_the_audio_is_waited_for() {
         .mount(&server)
         .await;
     rec.mount(&server).await;
-    let queue = embedded(&db.store);
-    queue.publish(&created(ES_ID)).await.unwrap();
-    let worker = Worker::start(
-        queue.clone(),
-        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
-        2,
-    );
+    let (_queue, worker) = embedded_worker(&db.store, &server, data.path(), &[created(ES_ID)]).await;
     assert_eq!(
         wait_final(&db.store, ES_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
@@ -458,14 +465,13 @@ async fn metadata_not_ready_204_is_waited_for_then_given_up_on_its_own() {
     }
     late.mount(&server).await;
     never.mount(&server).await;
-    let queue = embedded(&db.store);
-    queue.publish(&created(ES_ID)).await.unwrap();
-    queue.publish(&created(EN_ID)).await.unwrap();
-    let worker = Worker::start(
-        queue.clone(),
-        pipeline(&db.store, &server, data.path(), Duration::from_millis(20)),
-        2,
-    );
+    let (_queue, worker) = embedded_worker(
+        &db.store,
+        &server,
+        data.path(),
+        &[created(ES_ID), created(EN_ID)],
+    )
+    .await;
     assert_eq!(
         wait_final(&db.store, ES_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
