@@ -421,7 +421,8 @@ async fn a_transcript_that_comes_after_the_audio_is_waited_for() {
         .mount(&server)
         .await;
     rec.mount(&server).await;
-    let (_queue, worker) = embedded_worker(&db.store, &server, data.path(), &[created(ES_ID)]).await;
+    let (_queue, worker) =
+        embedded_worker(&db.store, &server, data.path(), &[created(ES_ID)]).await;
     assert_eq!(
         wait_final(&db.store, ES_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
