@@ -350,3 +350,98 @@ async fn https_with_a_self_signed_certificate() {
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
     app.stop().await;
 }
+
+/// No signed body makes the receiver fail: random JSON, envelopes with a field of any type,
+/// and random bytes are answered 200 or 400, a `queued` answer only for a `convergedRecordings`
+/// envelope with a usable `data.id`, and exactly the queued deliveries are in the queue.
+#[test]
+fn no_signed_body_makes_a_5xx_and_only_queued_answers_publish() {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (db, app) = rt.block_on(async {
+        let db = TestDb::new(Db::Sqlite).await;
+        let app = TestApp::spawn(&db.url, Role::Receiver, &[]).await;
+        (db, app)
+    });
+    let words = prop_oneof![
+        Just("convergedRecordings"),
+        Just("created"),
+        Just("deleted"),
+        Just("rec-1"),
+        Just("../etc/passwd"),
+        Just(""),
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+        words.prop_map(Value::from),
+    ];
+    let json = leaf.prop_recursive(3, 24, 5, |inner| {
+        let key = prop_oneof![
+            Just("resource".to_string()),
+            Just("event".to_string()),
+            Just("data".to_string()),
+            Just("id".to_string()),
+            Just("orgId".to_string()),
+            "[a-zA-Z]{1,6}",
+        ];
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(key, inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    });
+    let field = prop_oneof![Just("resource"), Just("event"), Just("data"), Just("orgId")];
+    let envelope_with_any_field =
+        (field, json.clone(), any::<bool>()).prop_map(|(name, value, in_data)| {
+            let mut e = envelope("rec-1", "created");
+            if in_data {
+                e["data"]["id"] = value;
+            } else {
+                e[name] = value;
+            }
+            e
+        });
+    let body = prop_oneof![
+        json.prop_map(|v| serde_json::to_vec(&v).expect("json")),
+        envelope_with_any_field.prop_map(|v| serde_json::to_vec(&v).expect("json")),
+        prop::collection::vec(any::<u8>(), 0..64),
+    ];
+    let queued = std::cell::Cell::new(0u64);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 200,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&body, |bytes| {
+        let (status, answer) = rt.block_on(async {
+            let res = app.post_webhook(&bytes, Some(WEBHOOK_SECRET)).await;
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        });
+        let shown = String::from_utf8_lossy(&bytes);
+        prop_assert!(status == 200 || status == 400, "{shown} -> {status}");
+        prop_assert!(answer.is_object(), "{shown}: the answer is a JSON object");
+        if answer["queued"] == true {
+            let sent: Value = serde_json::from_slice(&bytes).expect("a queued body is JSON");
+            prop_assert_eq!(&sent["resource"], "convergedRecordings");
+            prop_assert!(sent["event"] == "created" || sent["event"] == "deleted");
+            prop_assert!(sent["data"]["id"].as_str().is_some_and(|id| !id.is_empty()));
+            queued.set(queued.get() + 1);
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (ready, _dead) = rt.block_on(db.store.queue_depth()).expect("depth");
+    let queued = queued.get();
+    assert_eq!(
+        ready as u64, queued,
+        "exactly the queued deliveries are in the queue"
+    );
+    assert!(queued > 0, "some generated envelopes were good ones");
+    rt.block_on(app.stop());
+}
