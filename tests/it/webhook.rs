@@ -439,7 +439,7 @@ fn no_signed_body_makes_a_5xx_and_only_queued_answers_publish() {
     let (ready, _dead) = rt.block_on(db.store.queue_depth()).expect("depth");
     let queued = queued.get();
     assert_eq!(
-        ready as u64, queued,
+        ready, queued,
         "exactly the queued deliveries are in the queue"
     );
     assert!(queued > 0, "some generated envelopes were good ones");
