@@ -587,7 +587,7 @@ async fn a_run_longer_than_its_lease_keeps_renewing_it() {
     mount_empty_webhooks(&server).await;
     Mock::given(method("GET"))
         .and(path(LIST))
-        .respond_with(page(vec![rec("l1")], None).set_delay(Duration::from_millis(1500)))
+        .respond_with(page(vec![rec("l1")], None).set_delay(Duration::from_millis(2000)))
         .mount(&server)
         .await;
     let t = TestDb::new(Db::Sqlite).await;
@@ -595,13 +595,13 @@ async fn a_run_longer_than_its_lease_keeps_renewing_it() {
     let webex = webex(&server);
     let timing = ScheduleTiming {
         overlap: Duration::from_secs(60),
-        lease: Duration::from_millis(300),
+        lease: Duration::from_millis(500),
     };
     let options = ReconcileOptions::default();
     let run = scheduled_run(&webex, &t.store, &q, timing, "slow", &options);
     let intruder = async {
         // Well past the first lease's end, while the listing is still under way.
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         let now = Utc::now();
         t.store
             .try_lease_job(JOB_NAME, "other", now, now + TimeDelta::minutes(1))
