@@ -190,9 +190,7 @@ async fn through_amqp_queue(
         latencies.extend(task.await??);
     }
     let rate = n as f64 / started.elapsed().as_secs_f64();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    let (p50, p99) = (at(0.50), at(0.99));
+    let (p50, p99) = p50_p99(&mut latencies);
     queue.close().await;
     Ok((rate, p50, p99))
 }
@@ -279,11 +277,7 @@ async fn receiver_run(vhost: &str, n: usize) -> Result<(Measured, Option<(f64, f
         connections.push(connect(addr).await?);
     }
     settle().await;
-    let broker = broker_pid();
-    let cpu_before = broker
-        .as_deref()
-        .and_then(cpu_seconds)
-        .zip(cpu_seconds("self"));
+    let cpu = CpuMeter::start();
     let started = Instant::now();
     let mut workers = Vec::new();
     for mut sender in connections {
@@ -318,17 +312,8 @@ async fn receiver_run(vhost: &str, n: usize) -> Result<(Measured, Option<(f64, f
         latencies.extend(w.await??);
     }
     let rate = n as f64 / started.elapsed().as_secs_f64();
-    let cpu_after = broker
-        .as_deref()
-        .and_then(cpu_seconds)
-        .zip(cpu_seconds("self"));
-    let cpu = cpu_before.zip(cpu_after).map(|((b0, s0), (b1, s1))| {
-        let us = |seconds: f64| seconds * 1e6 / n as f64;
-        (us(b1 - b0), us(s1 - s0))
-    });
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    let (p50, p99) = (at(0.50), at(0.99));
+    let cpu = cpu.per_message(n);
+    let (p50, p99) = p50_p99(&mut latencies);
     stop.cancel();
     running.await?;
     Ok(((rate, p50, p99), cpu))
@@ -403,21 +388,41 @@ async fn with_cpu<T>(
     phase: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<(T, Option<(f64, f64)>), Error> {
     settle().await;
-    let broker = broker_pid();
-    let before = broker
-        .as_deref()
-        .and_then(cpu_seconds)
-        .zip(cpu_seconds("self"));
+    let cpu = CpuMeter::start();
     let result = phase.await?;
-    let after = broker
-        .as_deref()
-        .and_then(cpu_seconds)
-        .zip(cpu_seconds("self"));
-    let per_message = before.zip(after).map(|((b0, s0), (b1, s1))| {
+    Ok((result, cpu.per_message(n)))
+}
+
+/// CPU time of the broker and of this process since `start`.
+struct CpuMeter {
+    broker: Option<String>,
+    start: Option<(f64, f64)>,
+}
+
+impl CpuMeter {
+    fn start() -> Self {
+        let broker = broker_pid();
+        let start = Self::now(broker.as_deref());
+        Self { broker, start }
+    }
+
+    fn now(broker: Option<&str>) -> Option<(f64, f64)> {
+        broker.and_then(cpu_seconds).zip(cpu_seconds("self"))
+    }
+
+    /// Microseconds per message (broker, this process) over `n` messages.
+    fn per_message(self, n: usize) -> Option<(f64, f64)> {
+        let ((b0, s0), (b1, s1)) = self.start.zip(Self::now(self.broker.as_deref()))?;
         let us = |seconds: f64| seconds * 1e6 / n as f64;
-        (us(b1 - b0), us(s1 - s0))
-    });
-    Ok((result, per_message))
+        Some((us(b1 - b0), us(s1 - s0)))
+    }
+}
+
+/// Median and 99th percentile.
+fn p50_p99(latencies: &mut [Duration]) -> (Duration, Duration) {
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
+    (at(0.50), at(0.99))
 }
 
 fn cpu_note(cpu: Option<(f64, f64)>) -> String {

@@ -53,6 +53,13 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// What became of a delivery that was not refused.
+enum Outcome {
+    Queued,
+    /// Another resource or event: answered 200 so that Webex does not retry it.
+    Ignored(String),
+}
+
 async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -60,21 +67,24 @@ async fn receive(
 ) -> Result<Json<Value>, ApiError> {
     let outcome = handle(&state, &headers, body).await;
     let label = match &outcome {
-        Ok(v) if v.get("queued") == Some(&Value::Bool(true)) => "queued",
-        Ok(_) => "ignored",
-        Err(e) => match e {
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::PayloadTooLarge(_) => "too_large",
-            ApiError::Unavailable(_) => "unavailable",
-            _ => "error",
-        },
+        Ok(Outcome::Queued) => "queued",
+        Ok(Outcome::Ignored(_)) => "ignored",
+        Err(ApiError::Unauthorized(_)) => "unauthorized",
+        Err(ApiError::BadRequest(_)) => "bad_request",
+        Err(ApiError::PayloadTooLarge(_)) => "too_large",
+        Err(ApiError::Unavailable(_)) => "unavailable",
+        Err(_) => "error",
     };
     metrics::counter!("webhook_deliveries_total", "outcome" => label).increment(1);
-    outcome.map(Json)
+    outcome.map(|outcome| {
+        Json(match outcome {
+            Outcome::Queued => json!({"queued": true}),
+            Outcome::Ignored(why) => json!({"queued": false, "ignored": why}),
+        })
+    })
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Outcome, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("body over {MAX_BODY_BYTES} bytes"));
     // Refuse on the declared length before reading anything, and cap what we read otherwise.
     let declared = headers
@@ -101,13 +111,16 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Val
     let envelope = Envelope::read(&raw)?;
 
     if envelope.resource != "convergedRecordings" {
-        return Ok(ignored(format!(
+        return Ok(Outcome::Ignored(format!(
             "resource {} is not handled",
             envelope.resource
         )));
     }
     let Some(event) = RecordingEvent::parse(envelope.event) else {
-        return Ok(ignored(format!("event {} is not handled", envelope.event)));
+        return Ok(Outcome::Ignored(format!(
+            "event {} is not handled",
+            envelope.event
+        )));
     };
     let raw_id = envelope
         .recording_id
@@ -126,9 +139,5 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Val
     let started = Instant::now();
     state.publisher.publish(&message).await?;
     metrics::histogram!("queue_publish_seconds").record(started.elapsed().as_secs_f64());
-    Ok(json!({"queued": true}))
-}
-
-fn ignored(why: String) -> Value {
-    json!({"queued": false, "ignored": why})
+    Ok(Outcome::Queued)
 }
