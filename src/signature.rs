@@ -15,7 +15,7 @@ pub enum SignatureError {
     Mismatch,
 }
 
-/// A body whose signature has been checked; only this type can be parsed into an event.
+/// A body whose signature has been checked: the receiver parses nothing else.
 #[derive(Debug)]
 pub struct VerifiedBody<'a>(&'a [u8]);
 

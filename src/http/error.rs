@@ -43,7 +43,8 @@ impl ApiError {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    /// Machine-readable kind: the `error` field of the answer and the outcome label of metrics.
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",

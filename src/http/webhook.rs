@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 struct Envelope<'a> {
     resource: &'a str,
     event: &'a str,
-    org_id: Option<String>,
+    org_id: Option<&'a str>,
     recording_id: Option<&'a str>,
 }
 
@@ -47,7 +47,7 @@ impl<'a> Envelope<'a> {
         Ok(Self {
             resource: field("resource")?,
             event: field("event")?,
-            org_id: raw.get("orgId").and_then(Value::as_str).map(str::to_owned),
+            org_id: raw.get("orgId").and_then(Value::as_str),
             recording_id: data.get("id").and_then(Value::as_str),
         })
     }
@@ -69,11 +69,7 @@ async fn receive(
     let label = match &outcome {
         Ok(Outcome::Queued) => "queued",
         Ok(Outcome::Ignored(_)) => "ignored",
-        Err(ApiError::Unauthorized(_)) => "unauthorized",
-        Err(ApiError::BadRequest(_)) => "bad_request",
-        Err(ApiError::PayloadTooLarge(_)) => "too_large",
-        Err(ApiError::Unavailable(_)) => "unavailable",
-        Err(_) => "error",
+        Err(e) => e.kind(),
     };
     metrics::counter!("webhook_deliveries_total", "outcome" => label).increment(1);
     outcome.map(|outcome| {
@@ -94,14 +90,13 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Out
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| too_large())?;
-
     let secret =
         state.config.webhook_secret.as_ref().ok_or_else(|| {
             ApiError::Unavailable("WEBEX_WEBHOOK_SECRET is not configured".into())
         })?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let verified = signature::verify(&bytes, header, secret.expose_secret().as_bytes())
         .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
@@ -125,10 +120,8 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Out
     let raw_id = envelope
         .recording_id
         .ok_or_else(|| ApiError::BadRequest("envelope has no data.id".into()))?;
-    let recording_id =
-        RecordingId::parse(raw_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let org_id = envelope.org_id;
-
+    let recording_id = RecordingId::parse(raw_id)?;
+    let org_id = envelope.org_id.map(str::to_owned);
     let message = QueueMessage::new(
         MessageSource::Webhook,
         event,
