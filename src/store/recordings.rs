@@ -239,7 +239,7 @@ impl Store {
     }
 
     /// Takes a recording for processing. Only one worker holds it at a time: another worker's
-    /// claim wins only once the holder's heartbeat is older than `stale_before` (ms).
+    /// claim wins only once the holder's heartbeat is older than `stale_before`.
     pub async fn claim_recording(
         &self,
         id: &RecordingId,
@@ -307,7 +307,9 @@ impl Store {
         Ok(())
     }
 
-    /// Puts a claimed recording back (its message will be retried later).
+    /// Puts a claimed recording back (its message will be retried later). The heartbeat is set to
+    /// `now`, the time its retry was sent, as [`Store::mark_enqueued`] does: a reconcile then sees
+    /// a recording that is queued, not one that was never sent.
     pub async fn release_recording(
         &self,
         id: &RecordingId,
@@ -315,7 +317,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = NULL, updated_at = $3 \
+            "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = $3, updated_at = $3 \
              WHERE recording_id = $1 AND processing_status = 'processing'",
         )
         .bind(id.as_str())

@@ -555,6 +555,41 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
     server.verify().await;
 }
 
+/// A recording whose run failed for now waits for its retry message; a reconcile right after
+/// must not send it a second time.
+#[tokio::test]
+async fn a_recording_released_for_a_retry_is_not_sent_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(LIST))
+        .respond_with(page(vec![rec("r1")], None))
+        .mount(&server)
+        .await;
+    let t = TestDb::new(Db::Sqlite).await;
+    let q = queue(&t.store);
+    let now = Utc::now();
+    t.store
+        .claim_recording(&id("r1"), false, now, now - TimeDelta::minutes(10))
+        .await
+        .unwrap();
+    t.store
+        .release_recording(&id("r1"), ProcessingStatus::Pending, now)
+        .await
+        .unwrap();
+    let report = reconcile(
+        &webex(&server),
+        &t.store,
+        &q,
+        window(),
+        &ReconcileOptions::default(),
+        &no_progress(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.seen, report.stored, report.enqueued), (1, 1, 0));
+    assert_eq!(depth(&q).await, 0);
+}
+
 #[tokio::test]
 async fn two_concurrent_scheduled_runs_do_the_work_once() {
     let server = MockServer::start().await;
