@@ -1,11 +1,12 @@
 //! Steps after the transcript: analysis, language, translation, call metrics. Each is an
-//! [`AnalysisStep`]; [`analysis_steps`] gives the order, so steps can be added or swapped.
+//! [`AnalysisStep`]; [`analysis_steps`] gives the order.
 
 use async_trait::async_trait;
 
 use super::Pipeline;
 use crate::analysis::{analyse_locally, call_metrics, language, text::base_language};
 use crate::domain::{Recording, Step};
+use crate::transcript::Transcript;
 
 /// One step that works on a recording with a transcript.
 #[async_trait]
@@ -24,8 +25,9 @@ pub trait AnalysisStep: Send + Sync {
 /// The analysis steps in the order they run.
 pub fn analysis_steps() -> Vec<Box<dyn AnalysisStep>> {
     vec![
-        Box::new(Analyse),
+        // Language first: the local analyser picks its stop words and stems by it.
         Box::new(Language),
+        Box::new(Analyse),
         Box::new(Translate),
         Box::new(Metrics),
     ]
@@ -49,11 +51,10 @@ impl AnalysisStep for Analyse {
     }
 
     async fn run(&self, p: &Pipeline, rec: &mut Recording) -> Result<(), String> {
-        let transcript = rec.transcript_cues.clone().unwrap_or_default();
         let llm = match &p.deps.chat {
             Some(chat) => {
-                let text = rec.transcript_text.clone().unwrap_or_default();
-                match chat.analyse(&text, &p.deps.summary_language).await {
+                let text = rec.transcript_text.as_deref().unwrap_or_default();
+                match chat.analyse(text, &p.deps.summary_language).await {
                     Ok(a) => Some(a),
                     Err(e) => {
                         tracing::warn!(recording_id = %rec.recording_id, error = %e, "LLM analysis failed; using the local analyser");
@@ -65,7 +66,12 @@ impl AnalysisStep for Analyse {
         };
         let analysis = match llm {
             Some(a) => a,
-            None => analyse_locally(&transcript, rec.detected_language.as_deref()),
+            None => analyse_locally(
+                rec.transcript_cues
+                    .as_ref()
+                    .unwrap_or(&Transcript::default()),
+                rec.detected_language.as_deref(),
+            ),
         };
         if analysis.summary.trim().is_empty() {
             return Err("the analysis produced no summary".into());
@@ -122,9 +128,9 @@ impl AnalysisStep for Translate {
                 "TRANSLATE_TO is set but no chat API is configured (SUMMARY_API_KEY)".into(),
             );
         };
-        let text = rec.transcript_text.clone().unwrap_or_default();
+        let text = rec.transcript_text.as_deref().unwrap_or_default();
         let translated = chat
-            .translate(&text, target)
+            .translate(text, target)
             .await
             .map_err(|e| format!("translation: {e}"))?;
         rec.translated_text = Some(translated);

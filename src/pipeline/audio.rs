@@ -15,9 +15,8 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
             .as_ref()
             .ok_or_else(|| StepError::Failed("no recording details".into()))?;
         let link = details
-            .temporary_direct_download_links
-            .as_ref()
-            .and_then(|l| l.audio_download_link.clone())
+            .audio_link()
+            .map(str::to_owned)
             .ok_or_else(|| StepError::Failed(super::details::NO_LINKS.into()))?;
         (link, details.recording.size_bytes)
     };

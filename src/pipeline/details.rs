@@ -32,12 +32,7 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
     // The recording without its links: they expire and carry tickets, never store them.
     w.rec.webex_metadata = Some(json!({ "recording": r }));
 
-    let has_audio_link = details
-        .temporary_direct_download_links
-        .as_ref()
-        .and_then(|l| l.audio_download_link.as_deref())
-        .is_some_and(|l| !l.trim().is_empty());
-    if !has_audio_link {
+    if details.audio_link().is_none() {
         return Err(if w.attempt < LINK_WAIT_ATTEMPTS {
             StepError::Transient(
                 "Webex has no download links for this recording yet; trying again later".into(),

@@ -116,7 +116,7 @@ enum Run {
     Finished(Box<Recording>),
     /// A step failed transiently: retry later (or give up at the last attempt).
     Transient {
-        rec: Box<Recording>,
+        work: Box<Work>,
         step: Step,
         reason: String,
     },
@@ -140,13 +140,11 @@ pub(crate) struct Work {
     pub audio_path: Option<PathBuf>,
     /// Whether an audio file already in place may stand for the download (not on reprocess).
     pub reuse_audio: bool,
-    attempted: u32,
-    succeeded: u32,
 }
 
 impl Work {
     fn new(mut rec: Recording, attempt: u32, reuse_audio: bool) -> Self {
-        // Every run starts from scratch: the record shows this run's steps only.
+        // The record shows this run's steps and errors only (quality and status follow them).
         rec.processing_steps_completed.clear();
         rec.processing_errors.clear();
         Self {
@@ -155,16 +153,12 @@ impl Work {
             details: None,
             audio_path: None,
             reuse_audio,
-            attempted: 0,
-            succeeded: 0,
         }
     }
 
     fn record(&mut self, step: Step, result: Result<(), String>) {
-        self.attempted += 1;
         match result {
             Ok(()) => {
-                self.succeeded += 1;
                 self.rec
                     .processing_steps_completed
                     .push(step.as_str().to_string());
@@ -181,11 +175,13 @@ impl Work {
     /// Status and quality from the steps attempted; `fatal`: details or audio could not be had.
     fn finish(mut self, fatal: bool) -> Recording {
         let now = Utc::now();
-        self.rec.quality_score =
-            (self.attempted > 0).then(|| f64::from(self.succeeded) / f64::from(self.attempted));
+        // Each attempted step is either completed or has an error (one entry per step).
+        let succeeded = self.rec.processing_steps_completed.len();
+        let attempted = succeeded + self.rec.processing_errors.len();
+        self.rec.quality_score = (attempted > 0).then(|| succeeded as f64 / attempted as f64);
         self.rec.processing_status = if fatal {
             ProcessingStatus::Failed
-        } else if self.succeeded == self.attempted {
+        } else if succeeded == attempted {
             ProcessingStatus::Completed
         } else {
             ProcessingStatus::Partial
@@ -326,14 +322,12 @@ impl Pipeline {
                     self.retry_or_give_up(attempt, format!("database: {e}"))
                 }
             },
-            Run::Transient { rec, step, reason } => {
+            Run::Transient { work, step, reason } => {
                 if attempt >= MAX_DELIVERY_ATTEMPTS {
-                    let mut rec = *rec;
                     let reason = format!("gave up after {attempt} attempts: {reason}");
-                    rec.processing_errors
-                        .insert(step.as_str().to_string(), reason.clone());
-                    rec.processing_status = ProcessingStatus::Failed;
-                    rec.updated_at = Utc::now();
+                    let mut work = *work;
+                    work.record(step, Err(reason.clone()));
+                    let rec = work.finish(true);
                     if let Err(e) = store.upsert_recording(&rec).await {
                         tracing::warn!(recording_id = %id, error = %e, "could not record the failure");
                         self.release(id).await;
@@ -390,7 +384,7 @@ impl Pipeline {
                 Ok(()) => w.record(step, Ok(())),
                 Err(StepError::Transient(reason)) => {
                     return Run::Transient {
-                        rec: Box::new(w.rec),
+                        work: Box::new(w),
                         step,
                         reason,
                     };

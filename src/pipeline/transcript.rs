@@ -14,9 +14,8 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
     let link = w
         .details
         .as_ref()
-        .and_then(|d| d.temporary_direct_download_links.as_ref())
-        .and_then(|l| l.transcript_download_link.clone())
-        .filter(|l| !l.trim().is_empty());
+        .and_then(|d| d.transcript_link())
+        .map(str::to_owned);
     w.rec.has_webex_transcript = link.is_some();
     if link.is_none() && w.attempt < TRANSCRIPT_WAIT_ATTEMPTS {
         return Err(StepError::Transient(

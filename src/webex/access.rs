@@ -204,11 +204,7 @@ pub async fn check_access(client: &WebexClient) -> AccessReport {
         }
         Some(id) => match client.recording_details(id).await {
             Ok(d) => {
-                let has_audio = d
-                    .temporary_direct_download_links
-                    .as_ref()
-                    .and_then(|l| l.audio_download_link.as_deref())
-                    .is_some_and(|l| !l.is_empty());
+                let has_audio = d.audio_link().is_some();
                 if has_audio {
                     checks.push(ok(
                         "download_links",

@@ -87,6 +87,25 @@ pub struct RecordingDetails {
     pub temporary_direct_download_links: Option<DownloadLinks>,
 }
 
+impl RecordingDetails {
+    /// The audio download link, when Webex gave one that is not blank.
+    pub fn audio_link(&self) -> Option<&str> {
+        self.link(|l| l.audio_download_link.as_deref())
+    }
+
+    /// The transcript download link, when Webex gave one that is not blank.
+    pub fn transcript_link(&self) -> Option<&str> {
+        self.link(|l| l.transcript_download_link.as_deref())
+    }
+
+    fn link<'a>(&'a self, pick: impl Fn(&'a DownloadLinks) -> Option<&'a str>) -> Option<&'a str> {
+        self.temporary_direct_download_links
+            .as_ref()
+            .and_then(pick)
+            .filter(|l| !l.trim().is_empty())
+    }
+}
+
 /// Links that expire about 3 hours after the details call: use them at once, never store them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -158,8 +158,8 @@ async fn three_recordings(
                 "metadata",
                 "audio",
                 "transcript",
-                "analysis",
                 "language",
+                "analysis",
                 "call_metrics"
             ]
         );
@@ -684,6 +684,9 @@ async fn assert_failed_for_good(store: &Store) {
         "{reason}"
     );
     assert!(reason.contains("500"), "{reason}");
+    // Nothing succeeded in the last run: its one attempted step failed.
+    assert_eq!(rec.quality_score, Some(0.0));
+    assert!(rec.processing_steps_completed.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
