@@ -652,7 +652,17 @@ async fn openapi_document_lists_every_route() {
         doc["openapi"]
     );
     let paths = doc["paths"].as_object().expect("paths");
-    for (p, m) in [
+    let mut documented: Vec<(&str, &str)> = paths
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .expect("operations")
+                .keys()
+                .map(move |m| (p.as_str(), m.as_str()))
+        })
+        .collect();
+    documented.sort();
+    let mut expected = vec![
         ("/api/v1/recordings/", "get"),
         ("/api/v1/recordings/{id}", "get"),
         ("/api/v1/recordings/{id}", "delete"),
@@ -662,12 +672,17 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/download/{id}/audio", "get"),
         ("/api/v1/recordings/test/webex-access", "get"),
         ("/api/v1/openapi.json", "get"),
-    ] {
-        let operation = paths.get(p).and_then(|v| v.get(m));
-        assert!(operation.is_some(), "{m} {p}");
+    ];
+    expected.sort();
+    assert_eq!(
+        documented, expected,
+        "every /api/v1 route, and nothing else"
+    );
+    for &(p, m) in &expected {
+        let operation = &paths[p][m];
         if p != "/api/v1/openapi.json" {
             assert_eq!(
-                operation.unwrap()["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+                operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
                 "#/components/schemas/ErrorBody",
                 "{m} {p} documents its 401"
             );

@@ -153,12 +153,11 @@ async fn a_publish_wakes_a_waiting_consumer_at_once() {
         consumer.next(&cancel).await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = std::time::Instant::now();
     q.publish(&message("wake")).await.expect("publish");
+    // Well under the 30 s poll interval (and with room for a loaded CI machine).
     let got = tokio::time::timeout(Duration::from_secs(2), waiter)
         .await
-        .expect("woken")
+        .expect("woken by the publish, not by the poll")
         .expect("task");
     assert!(got.expect("next").is_some());
-    assert!(started.elapsed() < Duration::from_secs(2));
 }

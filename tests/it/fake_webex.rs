@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
-use webex_recordings::domain::{ProcessingStatus, RecordingId};
+use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::store::Store;
 use webex_recordings::webex::{Auth, ClientSettings, RetryPolicy, WebexClient};
 use wiremock::matchers::{method, path};
@@ -94,6 +94,20 @@ impl FakeRecording {
         }
     }
 
+    /// The audio answered after `delay` (mounted before `mount`, it takes precedence).
+    pub(crate) async fn mount_slow_audio(&self, server: &MockServer, delay: Duration) {
+        Mock::given(method("GET"))
+            .and(path(format!("/files/{}.mp3", self.id)))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_bytes(self.audio.clone())
+                    .set_delay(delay),
+            )
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+
     pub(crate) async fn mount(&self, server: &MockServer) {
         Mock::given(method("GET"))
             .and(path(format!("/v1/convergedRecordings/{}", self.id)))
@@ -148,6 +162,15 @@ pub(crate) fn webex_at(base: &str, max_attempts: u32) -> WebexClient {
         Auth::Static(SecretString::from("token")),
     )
     .unwrap()
+}
+
+/// The stored row of a recording that must exist.
+pub(crate) async fn stored(store: &Store, id: &str) -> Recording {
+    store
+        .get_recording(&RecordingId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{id} is stored"))
 }
 
 pub(crate) async fn status_of(store: &Store, id: &str) -> Option<ProcessingStatus> {

@@ -139,11 +139,7 @@ async fn three_recordings(
     worker.stop().await;
 
     for (r, lang) in [(&recs[0], "es"), (&recs[1], "en")] {
-        let rec = store
-            .get_recording(&RecordingId::parse(r.id).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let rec = stored(store, r.id).await;
         assert_eq!(
             rec.processing_status,
             ProcessingStatus::Completed,
@@ -200,11 +196,7 @@ async fn three_recordings(
             Some("2025-03-04T10:00:00+00:00".into())
         );
     }
-    let es = store
-        .get_recording(&RecordingId::parse(ES_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let es = stored(store, ES_ID).await;
     let es_text = es.transcript_text.unwrap();
     assert!(
         es_text.starts_with("Ana García: Hola, buenos días."),
@@ -214,22 +206,14 @@ async fn three_recordings(
         es_text.contains("\nCarlos Ruiz: Buenos días, Ana."),
         "{es_text}"
     );
-    let en = store
-        .get_recording(&RecordingId::parse(EN_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let en = stored(store, EN_ID).await;
     assert!(
         en.transcript_text
             .unwrap()
             .contains("Mary Jones: Thank you for calling.")
     );
 
-    let nt = store
-        .get_recording(&RecordingId::parse(NT_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let nt = stored(store, NT_ID).await;
     assert_eq!(nt.processing_status, ProcessingStatus::Partial);
     assert_eq!(nt.quality_score, Some(0.75));
     assert_eq!(
@@ -246,11 +230,7 @@ async fn three_recordings(
 
     // Audio of all three: our stable link, the file where the contract says, intact.
     for r in &recs {
-        let rec = store
-            .get_recording(&RecordingId::parse(r.id).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let rec = stored(store, r.id).await;
         let expected_path = data
             .path()
             .join(format!("recordings/2025/03/04/{}.mp3", r.id));
@@ -428,12 +408,7 @@ async fn a_transcript_that_comes_after_the_audio_is_waited_for() {
         ProcessingStatus::Completed
     );
     worker.stop().await;
-    let stored = db
-        .store
-        .get_recording(&RecordingId::parse(ES_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&db.store, ES_ID).await;
     assert_eq!(stored.transcript_source.as_deref(), Some("webex"));
     assert!(stored.has_webex_transcript);
     assert_eq!(
@@ -482,20 +457,10 @@ async fn metadata_not_ready_204_is_waited_for_then_given_up_on_its_own() {
         ProcessingStatus::Partial
     );
     worker.stop().await;
-    let get = |id: &'static str| {
-        let store = db.store.clone();
-        async move {
-            store
-                .get_recording(&RecordingId::parse(id).unwrap())
-                .await
-                .unwrap()
-                .unwrap()
-        }
-    };
-    let late_rec = get(ES_ID).await;
+    let late_rec = stored(&db.store, ES_ID).await;
     assert_eq!(late_rec.caller_name.as_deref(), Some("Ana García"));
     assert!(late_rec.processing_errors.is_empty());
-    let never_rec = get(EN_ID).await;
+    let never_rec = stored(&db.store, EN_ID).await;
     assert_eq!(never_rec.caller, None);
     let error = never_rec
         .processing_errors
@@ -565,12 +530,7 @@ async fn missing_links_and_a_429_are_retried_without_blocking_the_worker() {
         ProcessingStatus::Completed
     );
     worker.stop().await;
-    let es = db
-        .store
-        .get_recording(&RecordingId::parse(ES_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let es = stored(&db.store, ES_ID).await;
     assert!(
         es.processing_errors.is_empty(),
         "{:?}",
@@ -588,24 +548,11 @@ async fn a_worker_dropped_mid_recording_is_taken_over_once() {
     let server = fake_webex().await;
     let data = tempfile::tempdir().unwrap();
     let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
-    Mock::given(method("GET"))
-        .and(path(format!("/v1/convergedRecordings/{EN_ID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rec.details(&server, true)))
-        .mount(&server)
-        .await;
     // Audio is slow, so the worker is surely mid-download when it is dropped.
     let audio_path = format!("/files/{EN_ID}.mp3");
-    Mock::given(method("GET"))
-        .and(path(audio_path.clone()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_bytes(rec.audio.clone())
-                .set_delay(Duration::from_millis(1500)),
-        )
-        .with_priority(1)
-        .mount(&server)
+    rec.mount_slow_audio(&server, Duration::from_millis(1500))
         .await;
-    rec.mount_rest(&server).await;
+    rec.mount(&server).await;
 
     let queue = embedded(&db.store);
     queue.publish(&created(EN_ID)).await.unwrap();
@@ -638,12 +585,7 @@ async fn a_worker_dropped_mid_recording_is_taken_over_once() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     second.stop().await;
     assert_eq!(hits(&server, &audio_path).await, 2);
-    let stored = db
-        .store
-        .get_recording(&RecordingId::parse(EN_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&db.store, EN_ID).await;
     assert_eq!(stored.processing_status, ProcessingStatus::Completed);
     assert_eq!(
         stored.audio_sha256.as_deref(),
@@ -672,11 +614,7 @@ async fn mount_always_failing(server: &MockServer) -> String {
 }
 
 async fn assert_failed_for_good(store: &Store) {
-    let rec = store
-        .get_recording(&RecordingId::parse(NT_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = stored(store, NT_ID).await;
     assert_eq!(rec.processing_status, ProcessingStatus::Failed);
     let reason = &rec.processing_errors["details"];
     assert!(
@@ -819,15 +757,7 @@ async fn stopping_the_consumer_drains_work_in_flight() {
     let data = tempfile::tempdir().unwrap();
     let rec = FakeRecording::new(ES_ID, Some(ES_VTT));
     let audio_path = format!("/files/{ES_ID}.mp3");
-    Mock::given(method("GET"))
-        .and(path(audio_path.clone()))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_bytes(rec.audio.clone())
-                .set_delay(Duration::from_millis(1000)),
-        )
-        .with_priority(1)
-        .mount(&server)
+    rec.mount_slow_audio(&server, Duration::from_millis(1000))
         .await;
     rec.mount(&server).await;
     let queue = embedded(&db.store);
@@ -894,12 +824,7 @@ async fn webhooks_through_serve(db: crate::support::Db, amqp_url: Option<String>
         ProcessingStatus::Partial
     );
 
-    let es_rec = t
-        .store
-        .get_recording(&RecordingId::parse(ES_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let es_rec = stored(&t.store, ES_ID).await;
     assert_eq!(es_rec.detected_language.as_deref(), Some("es"));
     assert!(
         es_rec
@@ -919,12 +844,7 @@ async fn webhooks_through_serve(db: crate::support::Db, amqp_url: Option<String>
         es_rec.audio_sha256.as_deref(),
         Some(sha256_hex(&es.audio).as_str())
     );
-    let en_rec = t
-        .store
-        .get_recording(&RecordingId::parse(EN_ID).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let en_rec = stored(&t.store, EN_ID).await;
     assert_eq!(en_rec.detected_language.as_deref(), Some("en"));
     // The Spanish webhook came twice: one download.
     tokio::time::sleep(Duration::from_millis(300)).await;

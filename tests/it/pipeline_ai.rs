@@ -179,13 +179,7 @@ async fn process(recs: &[FakeRecording], setup: Setup) -> Vec<Recording> {
 
     let mut out = Vec::new();
     for r in recs {
-        out.push(
-            store
-                .get_recording(&RecordingId::parse(r.id).unwrap())
-                .await
-                .unwrap()
-                .unwrap(),
-        );
+        out.push(stored(&store, r.id).await);
     }
     drop(data);
     out

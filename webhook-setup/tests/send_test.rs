@@ -8,8 +8,8 @@ use common::*;
 use secrecy::SecretString;
 use webex_recordings::config::Config;
 use webex_recordings::http::{AppState, router};
-use webex_recordings::queue::Publisher;
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
+use webex_recordings::queue::{Consumer, Publisher};
 use webex_recordings::store::Store;
 
 struct Receiver {
@@ -70,9 +70,17 @@ async fn the_right_secret_is_accepted_and_queued() {
     .await;
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("200"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("status: 200")), "{text}");
     assert!(text.contains(r#""queued":true"#), "{text}");
     assert_eq!(r.queue.depth().await.expect("depth").ready, 1);
+    let delivery = r
+        .queue
+        .next(&tokio_util::sync::CancellationToken::new())
+        .await
+        .expect("next")
+        .expect("the queued message");
+    let message = delivery.payload.as_ref().expect("a readable message");
+    assert_eq!(message.recording_id.as_str(), "rec-test-1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
