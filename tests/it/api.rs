@@ -97,7 +97,14 @@ impl App {
         format!("{}{p}", self.base)
     }
     async fn get(&self, p: &str) -> reqwest::Response {
-        self.http.get(self.url(p)).send().await.expect("request")
+        self.send(reqwest::Method::GET, p).await
+    }
+    async fn send(&self, method: reqwest::Method, p: &str) -> reqwest::Response {
+        self.http
+            .request(method, self.url(p))
+            .send()
+            .await
+            .expect("request")
     }
     async fn json(&self, p: &str) -> (u16, Value) {
         let r = self.get(p).await;
@@ -328,11 +335,8 @@ async fn get_reprocess_and_errors() {
     }
 
     let r = app
-        .http
-        .post(app.url("/api/v1/recordings/r2/reprocess"))
-        .send()
-        .await
-        .expect("req");
+        .send(reqwest::Method::POST, "/api/v1/recordings/r2/reprocess")
+        .await;
     assert_eq!(r.status(), 202);
     let body: Value = r.json().await.expect("json");
     assert_eq!(
@@ -341,18 +345,12 @@ async fn get_reprocess_and_errors() {
     );
     assert_eq!(app.queue.depth().await.expect("depth").ready, 1);
     let r = app
-        .http
-        .post(app.url("/api/v1/recordings/zz/reprocess"))
-        .send()
-        .await
-        .expect("req");
+        .send(reqwest::Method::POST, "/api/v1/recordings/zz/reprocess")
+        .await;
     assert_eq!(r.status(), 404);
     let r = app
-        .http
-        .post(app.url("/api/v1/recordings/a.b/reprocess"))
-        .send()
-        .await
-        .expect("req");
+        .send(reqwest::Method::POST, "/api/v1/recordings/a.b/reprocess")
+        .await;
     assert_eq!(r.status(), 400);
     assert_eq!(app.queue.depth().await.expect("depth").ready, 1);
 
@@ -360,11 +358,8 @@ async fn get_reprocess_and_errors() {
     let (s, body) = app.json("/api/v1/nothing/here").await;
     assert_eq!((s, body["error"].as_str()), (404, Some("not_found")));
     let r = app
-        .http
-        .put(app.url("/api/v1/recordings/r1"))
-        .send()
-        .await
-        .expect("req");
+        .send(reqwest::Method::PUT, "/api/v1/recordings/r1")
+        .await;
     assert_eq!(r.status(), 405);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"], "method_not_allowed");
@@ -398,11 +393,8 @@ async fn soft_delete_and_delete_at_webex() {
     app.seed().await;
 
     let r = app
-        .http
-        .delete(app.url("/api/v1/recordings/r2"))
-        .send()
-        .await
-        .expect("req");
+        .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["deleted_from_webex"], false);
@@ -410,21 +402,21 @@ async fn soft_delete_and_delete_at_webex() {
     assert_eq!(ids(&list), ["r2"]);
 
     let r = app
-        .http
-        .delete(app.url("/api/v1/recordings/r1?delete_from_webex=true"))
-        .send()
-        .await
-        .expect("req");
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/recordings/r1?delete_from_webex=true",
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["deleted_from_webex"], true);
 
     let r = app
-        .http
-        .delete(app.url("/api/v1/recordings/r3?delete_from_webex=true"))
-        .send()
-        .await
-        .expect("req");
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/recordings/r3?delete_from_webex=true",
+        )
+        .await;
     assert_eq!(r.status(), 502);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"], "bad_gateway");
@@ -439,18 +431,15 @@ async fn soft_delete_and_delete_at_webex() {
     let (_, list) = app.json("/api/v1/recordings/?status=deleted").await;
     assert_eq!(ids(&list), ["r3", "r2", "r1"]);
     let r = app
-        .http
-        .delete(app.url("/api/v1/recordings/unknown"))
-        .send()
-        .await
-        .expect("req");
+        .send(reqwest::Method::DELETE, "/api/v1/recordings/unknown")
+        .await;
     assert_eq!(r.status(), 404);
     let r = app
-        .http
-        .delete(app.url("/api/v1/recordings/r4?delete_from_webex=maybe"))
-        .send()
-        .await
-        .expect("req");
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/recordings/r4?delete_from_webex=maybe",
+        )
+        .await;
     assert_eq!(r.status(), 400);
     webex.verify().await;
 
@@ -458,11 +447,11 @@ async fn soft_delete_and_delete_at_webex() {
     let local = spawn(Db::Sqlite, Opts::default()).await;
     local.seed().await;
     let r = local
-        .http
-        .delete(local.url("/api/v1/recordings/r4?delete_from_webex=true"))
-        .send()
-        .await
-        .expect("req");
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/recordings/r4?delete_from_webex=true",
+        )
+        .await;
     assert_eq!(r.status(), 503);
     let (_, r4) = local.json("/api/v1/recordings/r4").await;
     assert_eq!(r4["processing_status"], "deleted");
@@ -569,19 +558,19 @@ async fn fetch_and_access_check_validate_then_answer_unavailable_without_webex_c
     let app = spawn(Db::Sqlite, Opts::default()).await;
     for bad in ["hours=0", "hours=169", "limit=0", "limit=1001", "hours=x"] {
         let r = app
-            .http
-            .post(app.url(&format!("/api/v1/recordings/fetch?{bad}")))
-            .send()
-            .await
-            .expect("req");
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/v1/recordings/fetch?{bad}"),
+            )
+            .await;
         assert_eq!(r.status(), 400, "{bad}");
     }
     let r = app
-        .http
-        .post(app.url("/api/v1/recordings/fetch?hours=168&limit=1000"))
-        .send()
-        .await
-        .expect("req");
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/recordings/fetch?hours=168&limit=1000",
+        )
+        .await;
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"], "unavailable");
@@ -621,11 +610,11 @@ async fn fetch_enqueues_what_webex_lists_and_we_never_stored() {
     app.db.store.upsert_recording(&done).await.expect("upsert");
 
     let r = app
-        .http
-        .post(app.url("/api/v1/recordings/fetch?hours=24&limit=100"))
-        .send()
-        .await
-        .expect("req");
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/recordings/fetch?hours=24&limit=100",
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["success"], true);

@@ -56,6 +56,19 @@ fn window() -> Window {
     }
 }
 
+/// One reconcile of `window` against the fake at `server`, without progress reports.
+async fn reconcile_once(
+    server: &MockServer,
+    store: &Store,
+    q: &EmbeddedQueue,
+    window: Window,
+    options: &ReconcileOptions,
+) -> ReconcileReport {
+    reconcile(&webex(server), store, q, window, options, &no_progress())
+        .await
+        .unwrap()
+}
+
 fn no_progress() -> impl Fn(&ReconcileReport) + Send + Sync {
     |_| {}
 }
@@ -231,16 +244,7 @@ async fn a_41_day_window_is_cut_into_slices_of_at_most_30_days() {
         from: to - TimeDelta::days(41),
         to,
     };
-    let report = reconcile(
-        &webex(&server),
-        &t.store,
-        &q,
-        w,
-        &ReconcileOptions::default(),
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let report = reconcile_once(&server, &t.store, &q, w, &ReconcileOptions::default()).await;
     assert_eq!(report.webex_calls, 2);
 
     let calls = list_requests(&server, LIST).await;
@@ -289,16 +293,14 @@ async fn a_429_in_the_middle_of_paging_is_waited_out() {
     let t = TestDb::new(Db::Sqlite).await;
     let q = queue(&t.store);
     let started = Instant::now();
-    let report = reconcile(
-        &webex(&server),
+    let report = reconcile_once(
+        &server,
         &t.store,
         &q,
         window(),
         &ReconcileOptions::default(),
-        &no_progress(),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(started.elapsed() >= Duration::from_millis(950));
     assert_eq!(report.enqueued_ids, vec![id("r1"), id("r2")]);
     assert_eq!(depth(&q).await, 2);
@@ -323,16 +325,7 @@ async fn dry_run_changes_nothing() {
         dry_run: true,
         ..Default::default()
     };
-    let report = reconcile(
-        &webex(&server),
-        &t.store,
-        &q,
-        window(),
-        &options,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let report = reconcile_once(&server, &t.store, &q, window(), &options).await;
     assert_eq!((report.seen, report.stored, report.enqueued), (3, 1, 2));
     assert_eq!(depth(&q).await, 0);
     let states = t
@@ -358,16 +351,7 @@ async fn limit_caps_what_is_sent() {
         limit: Some(2),
         ..Default::default()
     };
-    let report = reconcile(
-        &webex(&server),
-        &t.store,
-        &q,
-        window(),
-        &options,
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let report = reconcile_once(&server, &t.store, &q, window(), &options).await;
     assert_eq!(report.enqueued_ids, vec![id("l1"), id("l2")]);
     assert_eq!(depth(&q).await, 2);
 }
@@ -392,16 +376,7 @@ async fn a_403_on_the_admin_listing_falls_back_to_the_user_listing() {
         from: to - TimeDelta::days(45),
         to,
     };
-    let report = reconcile(
-        &webex(&server),
-        &t.store,
-        &q,
-        w,
-        &ReconcileOptions::default(),
-        &no_progress(),
-    )
-    .await
-    .unwrap();
+    let report = reconcile_once(&server, &t.store, &q, w, &ReconcileOptions::default()).await;
     assert_eq!(report.scope, Some(ListScope::User));
     assert_eq!(report.enqueued_ids, vec![id("u1")]);
     // The admin listing is asked once only, then remembered as refused.
@@ -576,16 +551,14 @@ async fn a_recording_released_for_a_retry_is_not_sent_again() {
         .release_recording(&id("r1"), ProcessingStatus::Pending, now)
         .await
         .unwrap();
-    let report = reconcile(
-        &webex(&server),
+    let report = reconcile_once(
+        &server,
         &t.store,
         &q,
         window(),
         &ReconcileOptions::default(),
-        &no_progress(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!((report.seen, report.stored, report.enqueued), (1, 1, 0));
     assert_eq!(depth(&q).await, 0);
 }
