@@ -441,11 +441,7 @@ pub async fn run_fetch(
     to: DateTime<Utc>,
     limit: u32,
 ) -> Result<FetchAnswer, ApiError> {
-    let webex = state.webex.as_ref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "no Webex credentials are configured (WEBEX_ACCESS_TOKEN or OAuth)".into(),
-        )
-    })?;
+    let webex = webex_client(state)?;
     let options = crate::reconciler::ReconcileOptions {
         limit: Some(u64::from(limit)),
         dry_run: false,
@@ -488,13 +484,18 @@ pub async fn webex_access(
     run_access_check(&state).await.map(Json)
 }
 
-/// `webhook-setup verify`'s report, for this service's own token.
-pub async fn run_access_check(state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let webex = state.webex.as_ref().ok_or_else(|| {
+/// The Webex client, or 503 when no credentials are configured.
+fn webex_client(state: &AppState) -> Result<&crate::webex::WebexClient, ApiError> {
+    state.webex.as_ref().ok_or_else(|| {
         ApiError::Unavailable(
             "no Webex credentials are configured (WEBEX_ACCESS_TOKEN or OAuth)".into(),
         )
-    })?;
+    })
+}
+
+/// `webhook-setup verify`'s report, for this service's own token.
+pub async fn run_access_check(state: &AppState) -> Result<serde_json::Value, ApiError> {
+    let webex = webex_client(state)?;
     let report = crate::webex::access::check_access(webex).await;
     serde_json::to_value(report).map_err(|e| ApiError::Internal(e.to_string()))
 }
