@@ -51,7 +51,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi_json))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_api_token,
+            auth::require_principal,
         ))
 }
 
