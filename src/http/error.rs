@@ -211,3 +211,10 @@ impl From<crate::reconciler::ReconcileError> for ApiError {
         }
     }
 }
+
+/// A JSON body that is missing, malformed or of the wrong shape.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::BadRequest(e.body_text())
+    }
+}

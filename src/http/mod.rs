@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod oauth;
+pub mod openapi;
 pub mod recordings;
 pub mod serve;
 pub mod webhook;

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::recordings::ApiQuery;
+use super::extract::ApiQuery;
 use super::{AppState, auth};
 use crate::access::{Permission, Principal, RandomToken, sha256_hex};
 use crate::config::WebexAuthConfig;
