@@ -110,6 +110,14 @@ enum StepOutcome {
     Transient(String),
 }
 
+/// Why a run ended before its last step.
+enum Stop {
+    /// An essential step failed for good.
+    Fatal,
+    /// A step failed transiently.
+    Transient(Step, String),
+}
+
 /// Runs one step and records its outcome on the recording: every step passes through here.
 async fn run_step(step: &dyn PipelineStep, work: &mut Work) -> StepOutcome {
     match step.run(work).await {
@@ -330,26 +338,33 @@ impl Pipeline {
 
     async fn run_steps(&self, rec: Recording, attempt: u32, reuse_audio: bool) -> Run {
         let mut work = Work::new(rec, attempt, reuse_audio);
+        // Once an essential step failed or one failed transiently, the remaining steps are only
+        // counted (for the quality score), not run.
+        let mut stop: Option<Stop> = None;
         for step in &self.steps {
-            if !step.applies(&work) || !step.ready(&work) {
+            if !step.applies(&work) {
                 continue;
             }
-            match run_step(step.as_ref(), &mut work).await {
-                StepOutcome::Succeeded => {}
-                StepOutcome::Failed if step.essential() => {
-                    return Run::Finished(Box::new(work.finish(true)));
-                }
-                StepOutcome::Failed => {}
-                StepOutcome::Transient(reason) => {
-                    return Run::Transient {
-                        work: Box::new(work),
-                        step: step.step(),
-                        reason,
-                    };
-                }
+            work.applicable += 1;
+            if stop.is_some() || !step.ready(&work) {
+                continue;
             }
+            stop = match run_step(step.as_ref(), &mut work).await {
+                StepOutcome::Succeeded => None,
+                StepOutcome::Failed if step.essential() => Some(Stop::Fatal),
+                StepOutcome::Failed => None,
+                StepOutcome::Transient(reason) => Some(Stop::Transient(step.step(), reason)),
+            };
         }
-        Run::Finished(Box::new(work.finish(false)))
+        match stop {
+            None => Run::Finished(Box::new(work.finish(false))),
+            Some(Stop::Fatal) => Run::Finished(Box::new(work.finish(true))),
+            Some(Stop::Transient(step, reason)) => Run::Transient {
+                work: Box::new(work),
+                step,
+                reason,
+            },
+        }
     }
 }
 

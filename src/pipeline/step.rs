@@ -17,13 +17,14 @@ pub trait PipelineStep: Send + Sync {
     fn step(&self) -> Step;
 
     /// Whether the step belongs to this recording's pipeline at all (translation only when the
-    /// spoken language differs from `TRANSLATE_TO`).
+    /// spoken language differs from `TRANSLATE_TO`). A step that does not apply is left out of
+    /// the quality score.
     fn applies(&self, _work: &Work) -> bool {
         true
     }
 
-    /// Whether what the step works on is there (the analysis steps need a transcript); a step
-    /// that is not ready is not attempted.
+    /// Whether what the step works on is there (the analysis steps need a transcript). A step
+    /// that applies but is not ready is not attempted and counts as not succeeded.
     fn ready(&self, _work: &Work) -> bool {
         true
     }
@@ -74,6 +75,8 @@ pub struct Work {
     pub audio_path: Option<PathBuf>,
     /// Whether an audio file already in place may stand for the download (not on reprocess).
     pub reuse_audio: bool,
+    /// Steps that apply to this recording, attempted or not: the quality score's denominator.
+    pub(super) applicable: usize,
 }
 
 impl Work {
@@ -87,6 +90,7 @@ impl Work {
             details: None,
             audio_path: None,
             reuse_audio,
+            applicable: 0,
         }
     }
 
@@ -114,11 +118,12 @@ impl Work {
         }
     }
 
-    /// Status and quality from the steps attempted; `fatal`: an essential step failed.
+    /// Status and quality; `fatal`: an essential step failed. Quality is the share of all
+    /// applicable steps that succeeded, those never attempted included, so a call without a
+    /// transcript (and so without analysis) scores low.
     pub(super) fn finish(mut self, fatal: bool) -> Recording {
-        // Each attempted step is either completed or has an error (one entry per step).
         let succeeded = self.rec.processing_steps_completed.len();
-        let planned = succeeded + self.rec.processing_errors.len();
+        let planned = self.applicable.max(succeeded);
         self.rec.quality_score = (planned > 0).then(|| succeeded as f64 / planned as f64);
         self.rec.processing_status = if fatal {
             ProcessingStatus::Failed
