@@ -1,7 +1,6 @@
 //! webex-recordings: Webex Calling recordings turned into searchable, summarised records.
 
 pub mod ai;
-pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -13,5 +12,4 @@ pub mod signature;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod transcript;
 pub mod webex;

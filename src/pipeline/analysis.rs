@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 
 use super::Pipeline;
-use crate::analysis::{analyse_locally, call_metrics, language, text::base_language};
 use crate::domain::{Recording, Step};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{analyse_locally, call_metrics, language, text::base_language};
 
 /// One step that works on a recording with a transcript.
 #[async_trait]

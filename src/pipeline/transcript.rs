@@ -3,7 +3,7 @@
 //! configured.
 
 use super::{Pipeline, StepError, Work};
-use crate::transcript::{Transcript, vtt};
+use call_analysis::transcript::{Transcript, vtt};
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
 /// try again this many attempts before going on without it (speech-to-text, or none). A retry
