@@ -10,6 +10,7 @@ mod data;
 pub mod keywords;
 pub mod language;
 mod local;
+pub mod redact;
 pub mod sentiment;
 pub mod summary;
 pub mod text;
