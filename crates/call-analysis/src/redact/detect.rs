@@ -15,6 +15,9 @@ use super::words::{
 use crate::text::fold;
 use crate::transcript::Cue;
 
+/// A card inside a longer run of digits is looked for only when what is left could be an
+/// expiry and a CVV said in the same breath.
+const MAX_DIGITS_BESIDE_CARD: usize = 8;
 /// How many items after a CVV or expiry cue its value may start.
 const CUE_WINDOW_ITEMS: usize = 16;
 
@@ -97,8 +100,15 @@ impl<'a> Detector<'a> {
                 }
                 continue;
             }
-            // A longer run may be a card followed or preceded by another number (an
-            // expiry, a CVV): look for a card from either end up to a pause.
+            // A longer run may be a card followed or preceded by a short number (an
+            // expiry, a CVV): look for a card from either end up to a pause. Not in what
+            // looks like an IBAN that failed its check: its digits are an account.
+            if self
+                .country_before(run.atoms[0])
+                .is_some_and(|(code, _)| IBAN_LENGTHS.contains_key(&code))
+            {
+                continue;
+            }
             let mut best: Option<(usize, usize, bool)> = None;
             for k in 1..run.atoms.len() {
                 if !run.strong[k - 1] {
@@ -107,7 +117,8 @@ impl<'a> Detector<'a> {
                 for (prefix, atoms) in [(true, &run.atoms[..k]), (false, &run.atoms[k..])] {
                     let candidate = self.stream.digits(atoms);
                     let longer = best.is_none_or(|(len, _, _)| candidate.len() > len);
-                    if Self::is_card(&candidate) && longer {
+                    let short_rest = digits.len() - candidate.len() <= MAX_DIGITS_BESIDE_CARD;
+                    if Self::is_card(&candidate) && longer && short_rest {
                         best = Some((candidate.len(), k, prefix));
                     }
                 }
@@ -174,28 +185,45 @@ impl<'a> Detector<'a> {
 
     fn national_ids(&mut self) {
         self.take_runs(RedactKind::NationalId, |this, run| {
-            let digits = this.stream.digits(&run.atoms);
-            let first = run.atoms[0];
-            let mut items = run.atoms.clone();
-            let prefix = this
-                .stream
-                .before(first)
-                .filter(|_| digits.len() == 7)
-                .and_then(|p| Some((p, this.letter(p).filter(|c| matches!(c, 'X' | 'Y' | 'Z'))?)));
-            if let Some((item, _)) = prefix {
-                items.push(item);
-            }
-            let (letter_item, letter) = this.id_letter_after(*run.atoms.last()?)?;
-            items.push(letter_item);
-            national_id_valid(prefix.map(|(_, c)| c), &digits, letter).then_some(items)
+            // The number is the whole run, or its end after a pause ("tengo cuarenta.
+            // 12345678Z"): the check letter follows the last digit.
+            (0..run.atoms.len())
+                .filter(|&k| k == 0 || run.strong[k - 1])
+                .find_map(|k| this.national_id(&run.atoms[k..]))
         });
+    }
+
+    fn national_id(&self, atoms: &[usize]) -> Option<Vec<usize>> {
+        let digits = self.stream.digits(atoms);
+        if !(7..=8).contains(&digits.len()) {
+            return None;
+        }
+        let mut items = atoms.to_vec();
+        let prefix = self
+            .stream
+            .before(atoms[0])
+            .and_then(|p| {
+                if self.item(p).is_punct('-') {
+                    self.stream.before(p)
+                } else {
+                    Some(p)
+                }
+            })
+            .filter(|_| digits.len() == 7)
+            .and_then(|p| Some((p, self.letter(p).filter(|c| matches!(c, 'X' | 'Y' | 'Z'))?)));
+        if let Some((item, _)) = prefix {
+            items.push(item);
+        }
+        let (letter_item, letter) = self.id_letter_after(*atoms.last()?)?;
+        items.push(letter_item);
+        national_id_valid(prefix.map(|(_, c)| c), &digits, letter).then_some(items)
     }
 
     /// The check letter after a DNI number: "12345678Z", "12345678-Z", "letra zeta".
     fn id_letter_after(&self, last: usize) -> Option<(usize, char)> {
         let mut next = self.stream.after(last)?;
         let mut cued = false;
-        if self.item(next).is_punct('-') {
+        if self.item(next).is_punct('-') || self.item(next).is_punct(',') {
             next = self.stream.after(next)?;
             cued = true;
         }
@@ -279,7 +307,7 @@ impl<'a> Detector<'a> {
     fn expiry_at(&self, first: usize) -> Option<Vec<usize>> {
         let year_ok = |y: &str| y.len() == 2 || (y.len() == 4 && y.starts_with("20"));
         let month_ok = |m: &str| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-        let month = match (self.item(first).digits(), self.item(first).word()) {
+        let mut month = match (self.item(first).digits(), self.item(first).word()) {
             // "1228", "122028" said as one group.
             (Some(d), _) if d.len() >= 4 => {
                 return (month_ok(&d[..2]) && year_ok(&d[2..])).then(|| vec![first]);
@@ -288,10 +316,21 @@ impl<'a> Detector<'a> {
             (None, Some(w)) => MONTHS.get(w)?.to_string(),
             (None, None) => return None,
         };
+        let mut month_end = first;
+        if month == "0"
+            && let Some(unit) = self
+                .stream
+                .after(first)
+                .filter(|&u| self.stream.is_free_number(u))
+            && let Some(d) = self.item(unit).digits().filter(|d| d.len() == 1)
+        {
+            month = format!("0{d}");
+            month_end = unit;
+        }
         if !month_ok(&month) {
             return None;
         }
-        let mut next = self.stream.after(first)?;
+        let mut next = self.stream.after(month_end)?;
         while self.is_expiry_separator(next) {
             next = self.stream.after(next)?;
         }

@@ -142,3 +142,148 @@ fn text_redaction_has_no_timings_and_is_idempotent() {
     assert_eq!(once, "Card [CARD], CVV [CVV].");
     assert_eq!(redactor.text(&once), once);
 }
+
+/// Words that feed the detectors, so generated calls often contain findings and near misses.
+const VOCABULARY: &[&str] = &[
+    "cuatro",
+    "cinco",
+    "doble",
+    "triple",
+    "seven",
+    "oh",
+    "cuarenta",
+    "y",
+    "forty",
+    "five",
+    "hundred",
+    "mil",
+    "cero",
+    "nine",
+    "doce",
+    "veintiocho",
+    "4556",
+    "7375",
+    "8689",
+    "9855",
+    "123",
+    "12/28",
+    "ES91",
+    "2100",
+    "0418",
+    "4502",
+    "0005",
+    "1332",
+    "12345678Z",
+    "X",
+    "letra",
+    "zeta",
+    "cvv",
+    "código",
+    "de",
+    "seguridad",
+    "caduca",
+    "expires",
+    "arroba",
+    "at",
+    "punto",
+    "dot",
+    "gmail",
+    "com",
+    "+34",
+    "612",
+    "345",
+    "678",
+    "[CARD]",
+    "[CVV]",
+    "[",
+    "]",
+    ",",
+    ".",
+    "-",
+    "eh",
+    "sí",
+    "vale",
+    "gracias",
+    "a@b.es",
+    "ñandú",
+];
+
+/// Calls of up to 8 cues by 3 speakers, from `vocabulary` and random text; with
+/// `only_inert`, the random text has its ASCII digits and "@" removed.
+fn call_strategy(
+    vocabulary: Vec<&'static str>,
+    only_inert: bool,
+) -> impl proptest::strategy::Strategy<Value = Vec<(u8, String)>> {
+    use proptest::prelude::*;
+    let random = "\\PC{0,12}".prop_map(move |text: String| {
+        text.chars()
+            .filter(|&c| !only_inert || !(c.is_ascii_digit() || c == '@'))
+            .collect::<String>()
+    });
+    let word = prop_oneof![
+        3 => proptest::sample::select(vocabulary).prop_map(str::to_string),
+        1 => random,
+    ];
+    let text = proptest::collection::vec(word, 0..24).prop_map(|words| words.join(" "));
+    proptest::collection::vec((0u8..3, text), 0..8)
+}
+
+fn transcript_of(call: &[(u8, String)]) -> Transcript {
+    Transcript {
+        cues: call
+            .iter()
+            .enumerate()
+            .map(|(i, (speaker, text))| Cue {
+                start_ms: i as u64 * 1_000,
+                end_ms: i as u64 * 1_000 + 900,
+                speaker: Some(format!("S{speaker}")),
+                text: text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// True when a text could hold a finding: an ASCII digit, an "@", or a word that starts a
+/// spoken number or a spoken e-mail ("cuatro", "doble", "oh", "mil", "arroba", "at"…).
+fn could_hold_a_finding(text: &str) -> bool {
+    use unicode_segmentation::UnicodeSegmentation;
+    text.contains(|c: char| c.is_ascii_digit() || c == '@')
+        || text.unicode_words().map(crate::text::fold).any(|w| {
+            words::NUMBER_WORDS.contains_key(&w)
+                || words::REPEATERS.contains_key(&w)
+                || words::MULTIPLIERS.contains_key(&w)
+                || words::EMAIL_AT.contains(&w)
+                || w == "oh"
+        })
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_and_is_idempotent(call in call_strategy(VOCABULARY.to_vec(), false)) {
+        let redactor = Redactor::new(RedactKinds::all());
+        let once = redactor.transcript(&transcript_of(&call));
+        let twice = redactor.transcript(&once.transcript);
+        proptest::prop_assert_eq!(&twice.transcript, &once.transcript);
+        proptest::prop_assert!(twice.redactions.is_empty());
+        for (_, text) in &call {
+            let once = redactor.text(text);
+            proptest::prop_assert_eq!(redactor.text(&once), once);
+        }
+    }
+
+    /// The invariant, exactly: with every kind on, a call in which no cue has an ASCII
+    /// digit, an "@" or a spoken-number / spoken-"@" word comes out byte for byte the same.
+    #[test]
+    fn text_that_cannot_hold_a_finding_is_unchanged(
+        call in call_strategy(
+            VOCABULARY.iter().copied().filter(|w| !could_hold_a_finding(w)).collect(),
+            true,
+        )
+    ) {
+        proptest::prop_assume!(call.iter().all(|(_, text)| !could_hold_a_finding(text)));
+        let transcript = transcript_of(&call);
+        let redacted = Redactor::new(RedactKinds::all()).transcript(&transcript);
+        proptest::prop_assert_eq!(redacted.transcript, transcript);
+        proptest::prop_assert!(redacted.redactions.is_empty());
+    }
+}
