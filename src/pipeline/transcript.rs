@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::SttClient;
 use crate::domain::Step;
-use crate::transcript::{Transcript, vtt};
+use call_analysis::transcript::{Transcript, vtt};
 use crate::webex::WebexClient;
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
