@@ -16,16 +16,19 @@ pub enum ProcessingStatus {
     Partial,
     Failed,
     Deleted,
+    /// Past retention: only a tombstone is left (id, time, parties, duration, `purged_at`).
+    Purged,
 }
 
 impl ProcessingStatus {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Pending,
         Self::Processing,
         Self::Completed,
         Self::Partial,
         Self::Failed,
         Self::Deleted,
+        Self::Purged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl ProcessingStatus {
             Self::Partial => "partial",
             Self::Failed => "failed",
             Self::Deleted => "deleted",
+            Self::Purged => "purged",
         }
     }
 

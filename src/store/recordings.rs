@@ -258,9 +258,9 @@ impl Store {
         .await?;
 
         let claimable = if force {
-            "processing_status <> 'deleted'"
+            "processing_status NOT IN ('deleted', 'purged')"
         } else {
-            "processing_status NOT IN ('deleted', 'completed', 'partial')"
+            "processing_status NOT IN ('deleted', 'purged', 'completed', 'partial')"
         };
         let sql = format!(
             "UPDATE recordings SET processing_status = 'processing', processing_heartbeat_at = $2, \
@@ -284,7 +284,7 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("recording {id} vanished while claimed")))?;
         Ok(match current.processing_status {
             _ if claimed => Claim::Claimed(Box::new(current)),
-            ProcessingStatus::Deleted => Claim::Deleted,
+            ProcessingStatus::Deleted | ProcessingStatus::Purged => Claim::Deleted,
             ProcessingStatus::Processing => Claim::InProgress,
             _ => Claim::AlreadyDone,
         })
