@@ -1,4 +1,4 @@
-//! `/healthz` (process up), `/readyz` (database and queue reachable), `/metrics` (Prometheus).
+//! `/healthz` (process up), `/readyz` (database, queue and file store reachable), `/metrics` (Prometheus).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,7 +28,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         .await
         .err()
         .map(|e| e.to_string());
-    let ready = database.is_none() && queue.is_none();
+    let storage = state.storage.check().await.err().map(|e| e.to_string());
+    let ready = database.is_none() && queue.is_none() && storage.is_none();
     let status = if ready {
         StatusCode::OK
     } else {
@@ -38,6 +39,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         "ready": ready,
         "database": database.unwrap_or_else(|| "ok".into()),
         "queue": queue.unwrap_or_else(|| "ok".into()),
+        "storage": storage.unwrap_or_else(|| "ok".into()),
     });
     (status, Json(body))
 }

@@ -14,6 +14,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::Config;
 use crate::queue::Publisher;
+use crate::storage::Storage;
 use crate::store::Store;
 use crate::webex::WebexClient;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub publisher: Arc<dyn Publisher>,
     /// Absent when no Webex credentials are configured.
     pub webex: Option<WebexClient>,
+    /// Stored audio and transcripts (`DATA_DIR` or S3).
+    pub storage: Storage,
     pub metrics: Option<PrometheusHandle>,
     /// Pending `/auth/login` states (`Default::default()` when building the state).
     pub oauth_states: oauth::LoginStates,

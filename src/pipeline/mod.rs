@@ -12,11 +12,10 @@ mod metadata;
 mod transcript;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
+use crate::storage::{Storage, StorageKey};
 use crate::store::{Claim, Store};
 use crate::webex::{RecordingDetails, WebexClient, WebexError};
 
@@ -58,8 +58,8 @@ impl Default for PipelineSettings {
 pub struct PipelineDeps {
     pub store: Store,
     pub webex: WebexClient,
-    /// `DATA_DIR`: audio and transcript files go below it.
-    pub data_dir: PathBuf,
+    /// Where audio and transcript files go (`DATA_DIR` or S3).
+    pub storage: Storage,
     /// LLM analysis and translation; `None`: the local analyser only.
     pub chat: Option<ChatClient>,
     /// Speech-to-text for recordings without a Webex transcript.
@@ -137,8 +137,9 @@ pub(crate) struct Work {
     pub attempt: u32,
     /// Fresh details with the short-lived download links (never stored).
     pub details: Option<RecordingDetails>,
-    pub audio_path: Option<PathBuf>,
-    /// Whether an audio file already in place may stand for the download (not on reprocess).
+    /// Where the audio was stored (by the `audio` step).
+    pub audio_key: Option<StorageKey>,
+    /// Whether audio already stored may stand for the download (not on reprocess).
     pub reuse_audio: bool,
 }
 
@@ -151,7 +152,7 @@ impl Work {
             rec,
             attempt,
             details: None,
-            audio_path: None,
+            audio_key: None,
             reuse_audio,
         }
     }
@@ -190,12 +191,10 @@ impl Work {
         self.rec
     }
 
-    /// `YYYY/MM/DD` of the recording (when it was made, else when we first saw it).
-    pub fn date_dirs(&self) -> PathBuf {
-        let date: DateTime<Utc> = self.rec.timestamp.unwrap_or(self.rec.created_at);
-        PathBuf::from(format!("{:04}", date.year()))
-            .join(format!("{:02}", date.month()))
-            .join(format!("{:02}", date.day()))
+    /// The date the stored files are filed under: when the recording was made, else when we
+    /// first saw it.
+    pub fn recorded_on(&self) -> DateTime<Utc> {
+        self.rec.timestamp.unwrap_or(self.rec.created_at)
     }
 }
 
@@ -221,8 +220,8 @@ impl Pipeline {
         &self.deps.settings
     }
 
-    pub(crate) fn data_dir(&self) -> &Path {
-        &self.deps.data_dir
+    pub(crate) fn storage(&self) -> &Storage {
+        &self.deps.storage
     }
 
     /// Processes one delivery and settles it. Never fails: settlement errors are logged (the

@@ -1,9 +1,15 @@
-//! Step `transcript`: the Webex VTT transcript, saved to
-//! `DATA_DIR/transcripts/YYYY/MM/DD/{id}.vtt` and parsed; without one, speech-to-text when
-//! configured.
+//! Step `transcript`: the Webex VTT transcript, saved to the store at
+//! `transcripts/YYYY/MM/DD/{id}.vtt` and parsed; without one, speech-to-text when configured.
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 
 use super::{Pipeline, StepError, Work};
+use crate::storage::StorageKey;
 use crate::transcript::{Transcript, vtt};
+
+/// A VTT larger than this is not a call transcript; refusing it keeps memory bounded.
+const MAX_VTT_BYTES: usize = 32 * 1024 * 1024;
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
 /// try again this many attempts before going on without it (speech-to-text, or none). A retry
@@ -26,11 +32,15 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
         Some(link) => (webex_transcript(p, w, &link).await?, "webex"),
         None => match &p.deps.stt {
             Some(stt) => {
-                let audio = w
-                    .audio_path
+                let key = w
+                    .audio_key
                     .as_ref()
                     .ok_or_else(|| StepError::Failed("no audio file to transcribe".into()))?;
-                let t = stt.transcribe(audio, None).await.map_err(|e| {
+                // The transcription service takes a file: the stored one, or a copy from S3.
+                let audio = p.storage().local_file(key).await.map_err(|e| {
+                    StepError::Transient(format!("reading the stored audio: {e}"))
+                })?;
+                let t = stt.transcribe(audio.path(), None).await.map_err(|e| {
                     let reason = format!("speech-to-text: {e}");
                     if e.is_transient() {
                         StepError::Transient(reason)
@@ -59,21 +69,32 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
 }
 
 async fn webex_transcript(p: &Pipeline, w: &mut Work, link: &str) -> Result<Transcript, StepError> {
-    let path = p
-        .data_dir()
-        .join("transcripts")
-        .join(w.date_dirs())
-        .join(format!("{}.vtt", w.rec.recording_id));
-    p.deps
-        .webex
-        .download_to_file(link, &path, None)
+    let raw = download_vtt(p, link).await?;
+    let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
+    p.storage()
+        .put_bytes(&key, raw.clone())
         .await
-        .map_err(|e| StepError::from_webex("transcript download", &e))?;
-    let raw = tokio::fs::read(&path)
-        .await
-        .map_err(|e| StepError::Failed(format!("reading {}: {e}", path.display())))?;
+        .map_err(|e| StepError::Transient(format!("storing the transcript: {e}")))?;
     let transcript = vtt::parse(&String::from_utf8_lossy(&raw))
         .map_err(|e| StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}")))?;
-    w.rec.transcript_vtt_path = Some(path.display().to_string());
+    w.rec.transcript_vtt_path = Some(p.storage().location(&key));
     Ok(transcript)
+}
+
+/// The VTT in memory (it is small, and parsed whole anyway).
+async fn download_vtt(p: &Pipeline, link: &str) -> Result<Bytes, StepError> {
+    let webex_error = |e| StepError::from_webex("transcript download", &e);
+    let download = p.deps.webex.open_download(link, None).await.map_err(webex_error)?;
+    let mut chunks = std::pin::pin!(download.chunks());
+    let mut raw = BytesMut::new();
+    while let Some(chunk) = chunks.next().await {
+        raw.extend_from_slice(&chunk.map_err(webex_error)?);
+        if raw.len() > MAX_VTT_BYTES {
+            return Err(StepError::Failed(format!(
+                "the Webex transcript is larger than {} MiB",
+                MAX_VTT_BYTES / (1024 * 1024)
+            )));
+        }
+    }
+    Ok(raw.freeze())
 }
