@@ -1,100 +1,125 @@
 //! Step `transcript`: the Webex VTT transcript, saved to the store at
 //! `transcripts/YYYY/MM/DD/{id}.vtt` and parsed; without one, speech-to-text when configured.
 
+use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use super::{Pipeline, StepError, Work};
-use crate::storage::StorageKey;
+use super::step::{PipelineStep, StepError, Work};
+use crate::ai::SttClient;
+use crate::domain::Step;
+use crate::storage::{Storage, StorageKey};
 use crate::transcript::{Transcript, vtt};
-
-/// A VTT larger than this is not a call transcript; refusing it keeps memory bounded.
-const MAX_VTT_BYTES: usize = 32 * 1024 * 1024;
+use crate::webex::WebexClient;
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
 /// try again this many attempts before going on without it (speech-to-text, or none). A retry
 /// reuses the audio already downloaded.
 const TRANSCRIPT_WAIT_ATTEMPTS: u32 = 3;
 
-pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
-    let link = w
-        .details
-        .as_ref()
-        .and_then(|d| d.transcript_link())
-        .map(str::to_owned);
-    w.rec.has_webex_transcript = link.is_some();
-    if link.is_none() && w.attempt < TRANSCRIPT_WAIT_ATTEMPTS {
-        return Err(StepError::Transient(
-            "Webex has no transcript for this recording yet; trying again later".into(),
-        ));
-    }
-    let (transcript, source) = match link {
-        Some(link) => (webex_transcript(p, w, &link).await?, "webex"),
-        None => match &p.deps.stt {
-            Some(stt) => {
-                let key = w
-                    .audio_key
-                    .as_ref()
-                    .ok_or_else(|| StepError::Failed("no audio file to transcribe".into()))?;
-                // The transcription service takes a file: the stored one, or a copy from S3.
-                let audio = p.storage().local_file(key).await.map_err(|e| {
-                    StepError::Transient(format!("reading the stored audio: {e}"))
-                })?;
-                let t = stt.transcribe(audio.path(), None).await.map_err(|e| {
-                    let reason = format!("speech-to-text: {e}");
-                    if e.is_transient() {
-                        StepError::Transient(reason)
-                    } else {
-                        StepError::Failed(reason)
-                    }
-                })?;
-                (t, "whisper")
-            }
-            None => {
-                return Err(StepError::Failed(
-                    "Webex made no transcript for this recording and no speech-to-text \
-                     service is configured (STT_API_URL)"
-                        .into(),
-                ));
-            }
-        },
-    };
-    if transcript.is_empty() {
-        return Err(StepError::Failed("the transcript has no speech".into()));
-    }
-    w.rec.transcript_text = Some(transcript.text());
-    w.rec.transcript_source = Some(source.into());
-    w.rec.transcript_cues = Some(transcript);
-    Ok(())
+/// A VTT larger than this is not a call transcript; refusing it keeps memory bounded.
+const MAX_VTT_BYTES: usize = 32 * 1024 * 1024;
+
+pub(super) struct TranscriptStep {
+    pub webex: WebexClient,
+    pub storage: Storage,
+    /// Speech-to-text for recordings without a Webex transcript.
+    pub stt: Option<SttClient>,
 }
 
-async fn webex_transcript(p: &Pipeline, w: &mut Work, link: &str) -> Result<Transcript, StepError> {
-    let raw = download_vtt(p, link).await?;
-    let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
-    p.storage()
-        .put_bytes(&key, raw.clone())
-        .await
-        .map_err(|e| StepError::Transient(format!("storing the transcript: {e}")))?;
-    let transcript = vtt::parse(&String::from_utf8_lossy(&raw))
-        .map_err(|e| StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}")))?;
-    w.rec.transcript_vtt_path = Some(p.storage().location(&key));
-    Ok(transcript)
-}
+#[async_trait]
+impl PipelineStep for TranscriptStep {
+    fn step(&self) -> Step {
+        Step::Transcript
+    }
 
-/// The VTT in memory (it is small, and parsed whole anyway).
-async fn download_vtt(p: &Pipeline, link: &str) -> Result<Bytes, StepError> {
-    let webex_error = |e| StepError::from_webex("transcript download", &e);
-    let download = p.deps.webex.open_download(link, None).await.map_err(webex_error)?;
-    let mut chunks = std::pin::pin!(download.chunks());
-    let mut raw = BytesMut::new();
-    while let Some(chunk) = chunks.next().await {
-        raw.extend_from_slice(&chunk.map_err(webex_error)?);
-        if raw.len() > MAX_VTT_BYTES {
-            return Err(StepError::Failed(format!(
-                "the Webex transcript is larger than {} MiB",
-                MAX_VTT_BYTES / (1024 * 1024)
-            )));
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let link = w
+            .details
+            .as_ref()
+            .and_then(|d| d.transcript_link())
+            .map(str::to_owned);
+        w.rec.has_webex_transcript = link.is_some();
+        if link.is_none() && w.attempt < TRANSCRIPT_WAIT_ATTEMPTS {
+            return Err(StepError::Transient(
+                "Webex has no transcript for this recording yet; trying again later".into(),
+            ));
         }
+        let (transcript, source) = match link {
+            Some(link) => (self.webex_transcript(w, &link).await?, "webex"),
+            None => match &self.stt {
+                Some(stt) => {
+                    let key = w
+                        .audio_key
+                        .as_ref()
+                        .ok_or_else(|| StepError::Failed("no audio file to transcribe".into()))?;
+                    // The service takes a file: the stored one, or a temporary copy from S3.
+                    let audio = self.storage.local_file(key).await.map_err(|e| {
+                        StepError::Transient(format!("reading the stored audio: {e}"))
+                    })?;
+                    let t = stt.transcribe(audio.path(), None).await.map_err(|e| {
+                        let reason = format!("speech-to-text: {e}");
+                        if e.is_transient() {
+                            StepError::Transient(reason)
+                        } else {
+                            StepError::Failed(reason)
+                        }
+                    })?;
+                    (t, "whisper")
+                }
+                None => {
+                    return Err(StepError::Failed(
+                        "Webex made no transcript for this recording and no speech-to-text \
+                     service is configured (STT_API_URL)"
+                            .into(),
+                    ));
+                }
+            },
+        };
+        if transcript.is_empty() {
+            return Err(StepError::Failed("the transcript has no speech".into()));
+        }
+        w.rec.transcript_text = Some(transcript.text());
+        w.rec.transcript_source = Some(source.into());
+        w.rec.transcript_cues = Some(transcript);
+        Ok(())
     }
-    Ok(raw.freeze())
+}
+
+impl TranscriptStep {
+    async fn webex_transcript(&self, w: &mut Work, link: &str) -> Result<Transcript, StepError> {
+        let raw = self.download_vtt(link).await?;
+        let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
+        self.storage
+            .put_bytes(&key, raw.clone())
+            .await
+            .map_err(|e| StepError::Transient(format!("storing the transcript: {e}")))?;
+        let transcript = vtt::parse(&String::from_utf8_lossy(&raw)).map_err(|e| {
+            StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}"))
+        })?;
+        w.rec.transcript_vtt_path = Some(self.storage.location(&key));
+        Ok(transcript)
+    }
+
+    /// The VTT in memory: it is small, and parsed whole anyway.
+    async fn download_vtt(&self, link: &str) -> Result<Bytes, StepError> {
+        let webex_error = |e| StepError::from_webex("transcript download", &e);
+        let download = self
+            .webex
+            .open_download(link, None)
+            .await
+            .map_err(webex_error)?;
+        let mut chunks = std::pin::pin!(download.chunks());
+        let mut raw = BytesMut::new();
+        while let Some(chunk) = chunks.next().await {
+            raw.extend_from_slice(&chunk.map_err(webex_error)?);
+            if raw.len() > MAX_VTT_BYTES {
+                return Err(StepError::Failed(format!(
+                    "the Webex transcript is larger than {} MiB",
+                    MAX_VTT_BYTES / (1024 * 1024)
+                )));
+            }
+        }
+        Ok(raw.freeze())
+    }
 }
