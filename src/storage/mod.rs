@@ -21,6 +21,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, StorageConfig};
+use crate::domain::Recording;
 
 pub use key::{StorageKey, audio_extension};
 pub use s3::S3Settings;
@@ -244,6 +245,24 @@ impl Storage {
             Backend::Local(b) => b.delete(key).await,
             Backend::S3(b) => b.delete(key).await,
         }
+    }
+
+    /// Removes the audio and transcript a recording's record points to (delete and purge). Only
+    /// keys of that recording are touched, whatever its stored locations say.
+    pub async fn delete_files_of(&self, rec: &Recording) -> Result<(), StorageError> {
+        let id = &rec.recording_id;
+        let keys = [
+            rec.audio_local_path
+                .as_deref()
+                .and_then(|l| StorageKey::audio_in_location(id, l)),
+            rec.transcript_vtt_path
+                .as_deref()
+                .and_then(|l| StorageKey::transcript_in_location(id, l)),
+        ];
+        for key in keys.into_iter().flatten() {
+            self.delete(&key).await?;
+        }
+        Ok(())
     }
 
     /// Whether the store can be reached (for `/readyz`).
