@@ -95,6 +95,8 @@ pub struct Config {
     /// What `/auth/login` asks Webex for (`WEBEX_SCOPES`, space-separated).
     pub webex_scopes: Vec<String>,
     pub http_limits: HttpLimits,
+    /// Recordings older than this are purged (`RETENTION_DAYS`); None keeps them forever.
+    pub retention: Option<Duration>,
 }
 
 /// The front door's limits.
@@ -326,6 +328,21 @@ impl Config {
             ..defaults
         };
 
+        let retention = match env.string("RETENTION_DAYS") {
+            None => None,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(days) if (1..=36_500).contains(&days) => {
+                    Some(Duration::from_secs(u64::from(days) * 86_400))
+                }
+                _ => {
+                    return Err(invalid(
+                        "RETENTION_DAYS",
+                        "expected a whole number of days from 1 to 36500",
+                    ));
+                }
+            },
+        };
+
         Ok(Self {
             database_url: database_url.into(),
             amqp_url: amqp_url.map(Into::into),
@@ -352,6 +369,7 @@ impl Config {
             pipeline: crate::pipeline::PipelineSettings::default(),
             webex_scopes,
             http_limits,
+            retention,
         })
     }
 }
@@ -562,7 +580,10 @@ mod tests {
 
     #[test]
     fn storage_url_selects_s3_with_the_standard_aws_settings() {
-        assert!(matches!(config(&[]).expect("valid").storage, StorageConfig::Local));
+        assert!(matches!(
+            config(&[]).expect("valid").storage,
+            StorageConfig::Local
+        ));
         let c = config(&[
             ("STORAGE_URL", "s3://audio-bucket/team/calls/"),
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),

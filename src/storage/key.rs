@@ -38,7 +38,9 @@ impl StorageKey {
     /// `recordings/YYYY/MM/DD/{id}.{ext}`. Anything else is `None`, so a doctored location never
     /// reaches another file.
     pub fn audio_in_location(id: &RecordingId, location: &str) -> Option<Self> {
-        Self::in_location("recordings", id, location, |ext| audio_extension(Some(ext)) == ext)
+        Self::in_location("recordings", id, location, |ext| {
+            audio_extension(Some(ext)) == ext
+        })
     }
 
     /// The transcript key inside `transcript_vtt_path`, checked as for
@@ -151,7 +153,11 @@ mod tests {
             "r1.mp3",
             "",
         ] {
-            assert_eq!(StorageKey::audio_in_location(&r1, location), None, "{location}");
+            assert_eq!(
+                StorageKey::audio_in_location(&r1, location),
+                None,
+                "{location}"
+            );
         }
         assert_eq!(
             StorageKey::transcript_in_location(&r1, "s3://b/transcripts/2025/03/01/r1.vtt")
@@ -162,7 +168,11 @@ mod tests {
             "/d/transcripts/2025/03/01/r1.mp3",
             "/d/recordings/2025/03/01/r1.vtt",
         ] {
-            assert_eq!(StorageKey::transcript_in_location(&r1, location), None, "{location}");
+            assert_eq!(
+                StorageKey::transcript_in_location(&r1, location),
+                None,
+                "{location}"
+            );
         }
     }
 }

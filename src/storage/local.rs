@@ -107,11 +107,12 @@ impl LocalStore {
                 .await
                 .map_err(io_error(&path))?;
         }
-        let body = ReaderStream::new(file.take(range.end - range.start))
-            .map_err(move |source| StorageError::Io {
+        let body = ReaderStream::new(file.take(range.end - range.start)).map_err(move |source| {
+            StorageError::Io {
                 path: path.clone(),
                 source,
-            });
+            }
+        });
         Ok(StoredObject {
             info,
             range,
@@ -157,8 +158,7 @@ impl LocalUpload {
         let dest = self.dest;
         let temp = self.temp;
         tokio::task::spawn_blocking(move || -> Result<(), StorageError> {
-            temp.persist(&dest)
-                .map_err(|e| io_error(&dest)(e.error))?;
+            temp.persist(&dest).map_err(|e| io_error(&dest)(e.error))?;
             // Make the rename itself durable (best effort: not every platform allows it).
             if let Some(parent) = dest.parent()
                 && let Ok(dir) = std::fs::File::open(parent)

@@ -178,7 +178,11 @@ impl Storage {
     /// Streams `body` into `key`, hashing it on the way; memory stays flat whatever the size.
     /// The object appears only once complete: on any error nothing is left at `key` (an older
     /// object there stays as it was).
-    pub async fn put_stream<S, E>(&self, key: &StorageKey, body: S) -> Result<Stored, PutStreamError<E>>
+    pub async fn put_stream<S, E>(
+        &self,
+        key: &StorageKey,
+        body: S,
+    ) -> Result<Stored, PutStreamError<E>>
     where
         S: Stream<Item = Result<Bytes, E>>,
     {
@@ -318,7 +322,9 @@ impl Storage {
                 .body
                 .map_err(|e| std::io::Error::other(e.to_string())),
         );
-        tokio::io::copy(&mut reader, &mut writer).await.map_err(io)?;
+        tokio::io::copy(&mut reader, &mut writer)
+            .await
+            .map_err(io)?;
         Ok(LocalFile::Copy(path))
     }
 }

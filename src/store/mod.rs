@@ -24,10 +24,10 @@ use sqlx::{AnyPool, Executor};
 pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
 pub use keys::KeyInfo;
-pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
+pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use tokens::OAuthTokens;
 
 #[derive(Debug, thiserror::Error)]

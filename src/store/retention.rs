@@ -100,6 +100,18 @@ impl Store {
             .collect()
     }
 
+    /// What a purge would remove now.
+    pub async fn count_purgeable(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recordings WHERE sort_at < $1 \
+             AND processing_status <> 'purged' AND legal_hold_at IS NULL",
+        )
+        .bind(to_millis(before))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Held recordings past retention (they stay).
     pub async fn held_past(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar(
@@ -139,8 +151,7 @@ impl Store {
                AND recording_id IN ({placeholders})"
         );
         let mut tx = self.begin_serialized().await?;
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(to_millis(audit.at));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(audit.at));
         for id in ids {
             query = query.bind(id.as_str());
         }

@@ -74,7 +74,8 @@ fn chunks(data: &Bytes) -> impl Stream<Item = Result<Bytes, Infallible>> + use<>
     let data = data.clone();
     let count = data.len().div_ceil(64 * 1024);
     futures::stream::iter(
-        (0..count).map(move |i| Ok(data.slice(i * 64 * 1024..((i + 1) * 64 * 1024).min(data.len())))),
+        (0..count)
+            .map(move |i| Ok(data.slice(i * 64 * 1024..((i + 1) * 64 * 1024).min(data.len())))),
     )
 }
 
@@ -94,14 +95,26 @@ async fn store_range_read_and_delete(storage: &Storage) {
     let audio = data(12 * MIB + 123, 7);
     let len = audio.len() as u64;
     let key = key("rec-1");
-    let stored = storage.put_stream(&key, chunks(&audio)).await.expect("stored");
+    let stored = storage
+        .put_stream(&key, chunks(&audio))
+        .await
+        .expect("stored");
     assert_eq!(stored.size_bytes, len);
     assert_eq!(stored.sha256_hex, sha256_hex(&audio));
     assert_eq!(storage.head(&key).await.expect("head").size, len);
 
-    assert!(read(storage, &key, None).await == audio.as_ref(), "whole object differs");
-    let object = storage.get(&key, Some(5_000_000..9_000_001)).await.expect("range");
-    assert_eq!((object.info.size, object.range.clone()), (len, 5_000_000..9_000_001));
+    assert!(
+        read(storage, &key, None).await == audio.as_ref(),
+        "whole object differs"
+    );
+    let object = storage
+        .get(&key, Some(5_000_000..9_000_001))
+        .await
+        .expect("range");
+    assert_eq!(
+        (object.info.size, object.range.clone()),
+        (len, 5_000_000..9_000_001)
+    );
     assert!(read(storage, &key, Some(5_000_000..9_000_001)).await == audio[5_000_000..9_000_001]);
     assert!(matches!(
         storage.get(&key, Some(len - 1..len + 10)).await,
@@ -112,9 +125,18 @@ async fn store_range_read_and_delete(storage: &Storage) {
     assert_eq!(storage.complete_object(&key, len + 1).await, None);
 
     storage.delete(&key).await.expect("deleted");
-    assert!(matches!(storage.head(&key).await, Err(StorageError::NotFound(_))));
-    assert!(matches!(storage.get(&key, None).await, Err(StorageError::NotFound(_))));
-    storage.delete(&key).await.expect("deleting a missing object is fine");
+    assert!(matches!(
+        storage.head(&key).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(matches!(
+        storage.get(&key, None).await,
+        Err(StorageError::NotFound(_))
+    ));
+    storage
+        .delete(&key)
+        .await
+        .expect("deleting a missing object is fine");
 }
 
 /// A download that breaks off leaves no object behind, and an earlier complete one untouched.
@@ -130,11 +152,17 @@ async fn a_broken_upload_leaves_nothing(storage: &Storage) {
         storage.put_stream(&fresh, broken()).await,
         Err(PutStreamError::Source("connection reset"))
     ));
-    assert!(matches!(storage.head(&fresh).await, Err(StorageError::NotFound(_))));
+    assert!(matches!(
+        storage.head(&fresh).await,
+        Err(StorageError::NotFound(_))
+    ));
 
     let earlier = key("earlier");
     let complete = data(1000, 2);
-    storage.put_stream(&earlier, chunks(&complete)).await.expect("stored");
+    storage
+        .put_stream(&earlier, chunks(&complete))
+        .await
+        .expect("stored");
     assert!(storage.put_stream(&earlier, broken()).await.is_err());
     assert!(read(storage, &earlier, None).await == complete.as_ref());
 }
@@ -175,7 +203,8 @@ async fn local_files_and_folders_are_private() {
     let storage = Storage::local(dir.path().join("data"));
     let key = key("private");
     storage.put_bytes(&key, data(10, 0)).await.expect("stored");
-    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
     let file = dir.path().join("data").join(key.as_str());
     assert_eq!(mode(&file), 0o600);
     let mut folder = file.parent().expect("parent");

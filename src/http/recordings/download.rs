@@ -148,19 +148,14 @@ fn if_range_holds(
     if condition.starts_with('"') {
         return etag.is_some_and(|tag| tag.as_bytes() == condition.as_bytes());
     }
-    match (
-        DateTime::parse_from_rfc2822(condition),
-        last_modified,
-    ) {
+    match (DateTime::parse_from_rfc2822(condition), last_modified) {
         (Ok(date), Some(modified)) => date.timestamp() == modified.timestamp(),
         _ => false,
     }
 }
 
 fn content_type(format: Option<&str>, extension: &str) -> &'static str {
-    let ext = format
-        .unwrap_or(extension)
-        .to_ascii_lowercase();
+    let ext = format.unwrap_or(extension).to_ascii_lowercase();
     match ext.trim_start_matches('.') {
         "mp3" | "mpeg" => "audio/mpeg",
         "wav" | "wave" => "audio/wav",
