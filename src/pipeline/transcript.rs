@@ -10,12 +10,15 @@ use super::step::{PipelineStep, StepError, Work};
 use crate::ai::SttClient;
 use crate::domain::Step;
 use crate::webex::WebexClient;
-use call_analysis::transcript::{Transcript, vtt};
+use call_analysis::redact::Redactor;
+use call_analysis::transcript::{Transcript, render, vtt};
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
 /// try again this many attempts before going on without it (speech-to-text, or none). A retry
 /// reuses the audio already downloaded.
 const TRANSCRIPT_WAIT_ATTEMPTS: u32 = 3;
+/// A Webex VTT is held in memory until redacted; an hour of speech is well under 1 MiB.
+const MAX_VTT_BYTES: u64 = 32 * 1024 * 1024;
 
 pub(super) struct TranscriptStep {
     pub webex: WebexClient,
@@ -23,6 +26,8 @@ pub(super) struct TranscriptStep {
     pub data_dir: PathBuf,
     /// Speech-to-text for recordings without a Webex transcript.
     pub stt: Option<SttClient>,
+    /// `REDACT`: applied here, where every transcript enters, before any of it is kept.
+    pub redactor: Redactor,
 }
 
 #[async_trait]
@@ -44,7 +49,7 @@ impl PipelineStep for TranscriptStep {
             ));
         }
         let (transcript, source) = match link {
-            Some(link) => (self.webex_transcript(w, &link).await?, "webex"),
+            Some(link) => (self.webex_transcript(&link).await?, "webex"),
             None => match &self.stt {
                 Some(stt) => {
                     let audio = w
@@ -73,31 +78,48 @@ impl PipelineStep for TranscriptStep {
         if transcript.is_empty() {
             return Err(StepError::Failed("the transcript has no speech".into()));
         }
-        w.rec.transcript_text = Some(transcript.text());
+        // The one point every transcript passes, Webex VTT and speech-to-text alike: from
+        // here on only the redacted cues exist, so nothing later can store or send the rest.
+        let redacted = self.redactor.transcript(&transcript);
+        drop(transcript);
+        if source == "webex" {
+            let path = self.save_vtt(w, &redacted.transcript).await?;
+            w.rec.transcript_vtt_path = Some(path.display().to_string());
+        }
+        w.rec.redactions = redacted.redactions;
+        w.rec.transcript_text = Some(redacted.transcript.text());
         w.rec.transcript_source = Some(source.into());
-        w.rec.transcript_cues = Some(transcript);
+        w.rec.transcript_cues = Some(redacted.transcript);
         Ok(())
     }
 }
 
 impl TranscriptStep {
-    async fn webex_transcript(&self, w: &mut Work, link: &str) -> Result<Transcript, StepError> {
-        let path = self
-            .data_dir
-            .join("transcripts")
-            .join(w.date_dirs())
-            .join(format!("{}.vtt", w.rec.recording_id));
-        self.webex
-            .download_to_file(link, &path, None)
+    /// The Webex VTT, read into memory only (it is written to disk once redacted).
+    async fn webex_transcript(&self, link: &str) -> Result<Transcript, StepError> {
+        let raw = self
+            .webex
+            .download_text(link, MAX_VTT_BYTES)
             .await
             .map_err(|e| StepError::from_webex("transcript download", &e))?;
-        let raw = tokio::fs::read(&path)
-            .await
-            .map_err(|e| StepError::Failed(format!("reading {}: {e}", path.display())))?;
-        let transcript = vtt::parse(&String::from_utf8_lossy(&raw)).map_err(|e| {
+        vtt::parse(&raw).map_err(|e| {
             StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}"))
-        })?;
-        w.rec.transcript_vtt_path = Some(path.display().to_string());
-        Ok(transcript)
+        })
+    }
+
+    /// Writes the redacted cues, timings kept, to `DATA_DIR/transcripts/YYYY/MM/DD/{id}.vtt`
+    /// through a temporary file, so a reader never sees half a file.
+    async fn save_vtt(&self, w: &Work, transcript: &Transcript) -> Result<PathBuf, StepError> {
+        let dir = self.data_dir.join("transcripts").join(w.date_dirs());
+        let path = dir.join(format!("{}.vtt", w.rec.recording_id));
+        let partial = dir.join(format!(".{}.vtt.part", w.rec.recording_id));
+        let failed =
+            |e: std::io::Error| StepError::Failed(format!("writing {}: {e}", path.display()));
+        tokio::fs::create_dir_all(&dir).await.map_err(failed)?;
+        tokio::fs::write(&partial, render::to_vtt(transcript))
+            .await
+            .map_err(failed)?;
+        tokio::fs::rename(&partial, &path).await.map_err(failed)?;
+        Ok(path)
     }
 }

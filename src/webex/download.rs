@@ -20,6 +20,39 @@ pub struct Downloaded {
 }
 
 impl WebexClient {
+    /// Starts a download from an allowed host.
+    async fn open_download(&self, url: &str) -> Result<reqwest::Response, WebexError> {
+        let url = Url::parse(url).map_err(|e| {
+            // Do not echo the URL: it may carry a ticket.
+            WebexError::HostNotAllowed(format!("not a valid URL ({e})"))
+        })?;
+        // Checked here too (execute checks again) so nothing touches the disk for a bad host.
+        if !self.is_allowed_url(&url) {
+            return Err(WebexError::HostNotAllowed(redact_url(&url)));
+        }
+        let mut req = ApiRequest::get(url);
+        req.download = true;
+        self.execute(req).await
+    }
+
+    /// Downloads a text file (a VTT transcript) into memory only: what it says must be
+    /// redacted before any of it is written anywhere. More than `max_bytes` is a
+    /// [`WebexError::SizeMismatch`]; invalid UTF-8 is replaced, as a lenient parser would.
+    pub async fn download_text(&self, url: &str, max_bytes: u64) -> Result<String, WebexError> {
+        let mut resp = self.open_download(url).await?;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > max_bytes {
+                return Err(WebexError::SizeMismatch {
+                    expected: max_bytes,
+                    actual: body.len() as u64,
+                });
+            }
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
     /// Downloads `url` into `dest` (parent directories are created).
     ///
     /// Only Webex hosts (and the configured API host) are contacted, redirects included; the
@@ -32,18 +65,7 @@ impl WebexClient {
         dest: &Path,
         expected_size: Option<u64>,
     ) -> Result<Downloaded, WebexError> {
-        let url = Url::parse(url).map_err(|e| {
-            // Do not echo the URL: it may carry a ticket.
-            WebexError::HostNotAllowed(format!("not a valid URL ({e})"))
-        })?;
-        // Checked here too (execute checks again) so nothing touches the disk for a bad host.
-        if !self.is_allowed_url(&url) {
-            return Err(WebexError::HostNotAllowed(redact_url(&url)));
-        }
-
-        let mut req = ApiRequest::get(url);
-        req.download = true;
-        let mut resp = self.execute(req).await?;
+        let mut resp = self.open_download(url).await?;
 
         let content_type = resp
             .headers()

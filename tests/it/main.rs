@@ -10,6 +10,7 @@ mod front_door;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;
+mod redaction;
 mod store;
 mod support;
 mod webex_client;

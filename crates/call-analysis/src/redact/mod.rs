@@ -209,8 +209,16 @@ impl Redactor {
             }
         }
         let mut replacements: Vec<(usize, usize, usize, RedactKind)> = Vec::new();
-        let mut redactions = Vec::with_capacity(detector.found.len());
-        for found in &detector.found {
+        // In the order they were said: by cue, then by place in the cue.
+        let mut found = detector.found;
+        found.sort_by_key(|f| {
+            f.ranges
+                .iter()
+                .next()
+                .map(|(&cue, &(start, _))| (cue, start))
+        });
+        let mut redactions = Vec::with_capacity(found.len());
+        for found in &found {
             for (&cue, &(start, end)) in &found.ranges {
                 replacements.push((cue, start, end, found.kind));
             }
@@ -230,11 +238,6 @@ impl Redactor {
                 .text
                 .replace_range(start..end, &kind.placeholder());
         }
-        redactions.sort_by(|a, b| {
-            a.start
-                .partial_cmp(&b.start)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
         (redacted, redactions)
     }
 }
