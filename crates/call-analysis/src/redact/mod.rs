@@ -232,7 +232,7 @@ impl Redactor {
             });
         }
         // From the end of each cue backwards, so earlier byte offsets stay valid.
-        replacements.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        replacements.sort_by_key(|&(cue, start, _, _)| std::cmp::Reverse((cue, start)));
         for (cue, start, end, kind) in replacements {
             redacted[cue]
                 .text
