@@ -17,16 +17,19 @@ pub enum ProcessingStatus {
     Partial,
     Failed,
     Deleted,
+    /// Past retention: only a tombstone is left (id, time, parties, duration, `purged_at`).
+    Purged,
 }
 
 impl ProcessingStatus {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Pending,
         Self::Processing,
         Self::Completed,
         Self::Partial,
         Self::Failed,
         Self::Deleted,
+        Self::Purged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +40,7 @@ impl ProcessingStatus {
             Self::Partial => "partial",
             Self::Failed => "failed",
             Self::Deleted => "deleted",
+            Self::Purged => "purged",
         }
     }
 
@@ -132,6 +136,19 @@ pub struct Recording {
     pub webex_metadata: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by an auditor or admin: nothing may purge or delete the recording while it is held.
+    /// Never written by the pipeline's upsert.
+    pub legal_hold: Option<LegalHold>,
+    /// When retention purged it (status `purged`; only the tombstone fields are left).
+    pub purged_at: Option<DateTime<Utc>>,
+}
+
+/// Who put a recording on hold, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegalHold {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Recording {
@@ -174,6 +191,8 @@ impl Recording {
             webex_metadata: None,
             created_at: now,
             updated_at: now,
+            legal_hold: None,
+            purged_at: None,
         }
     }
 }

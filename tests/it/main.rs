@@ -11,6 +11,8 @@ mod pipeline;
 mod pipeline_ai;
 mod reconciler;
 mod redaction;
+mod shared_storage;
+mod storage;
 mod store;
 mod support;
 mod webex_client;

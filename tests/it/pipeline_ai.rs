@@ -165,7 +165,7 @@ pub(crate) async fn process_in(
     let pipeline = Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex: webex(&server),
-        data_dir: data_dir.to_path_buf(),
+        storage: webex_recordings::storage::Storage::local(data_dir.to_path_buf()),
         chat: setup.chat,
         stt: setup.stt,
         summary_language: "es".into(),
