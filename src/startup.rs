@@ -325,6 +325,7 @@ fn spawn_workers(
         stt: stt_client(config)?,
         summary_language: config.summary_language.clone(),
         translate_to: config.translate_to.clone(),
+        redact: config.redact.clone(),
         settings: config.pipeline.clone(),
     }));
     tasks.spawn(run_consumer(

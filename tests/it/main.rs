@@ -11,6 +11,7 @@ mod front_door;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;
+mod redaction;
 mod shared_storage;
 mod storage;
 mod store;
