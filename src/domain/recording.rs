@@ -16,17 +16,23 @@ pub enum ProcessingStatus {
     Partial,
     Failed,
     Deleted,
+    /// Removed for good (retention or Webex purge); only the row's id and status remain.
+    Purged,
 }
 
 impl ProcessingStatus {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Pending,
         Self::Processing,
         Self::Completed,
         Self::Partial,
         Self::Failed,
         Self::Deleted,
+        Self::Purged,
     ];
+
+    /// Left out of the default list and the totals: a user asks for them by status.
+    pub const HIDDEN: [Self; 2] = [Self::Deleted, Self::Purged];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -36,6 +42,7 @@ impl ProcessingStatus {
             Self::Partial => "partial",
             Self::Failed => "failed",
             Self::Deleted => "deleted",
+            Self::Purged => "purged",
         }
     }
 
@@ -88,7 +95,7 @@ pub struct Recording {
     pub caller_name: Option<String>,
     pub callee_name: Option<String>,
     /// Seconds.
-    pub duration: Option<i64>,
+    pub duration: Option<f64>,
     pub participants: Vec<String>,
     pub audio_url: Option<String>,
     pub audio_local_path: Option<String>,

@@ -16,6 +16,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The resource existed but was deleted (e.g. the audio of a deleted recording).
+    #[error("{0}")]
+    Gone(String),
     /// A dependency (queue, database, Webex) is down: the client should retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -36,6 +39,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -50,6 +54,7 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Gone(_) => "gone",
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
             Self::RangeNotSatisfiable(_) => "range_not_satisfiable",
