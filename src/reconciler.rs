@@ -119,6 +119,7 @@ fn needs_processing(state: Option<&StoredState>, now: DateTime<Utc>) -> bool {
         Some(ms) => ms < (now - age).timestamp_millis(),
     };
     match state.status {
+        // A purged recording is past retention: backfill must never bring it back.
         ProcessingStatus::Completed
         | ProcessingStatus::Partial
         | ProcessingStatus::Deleted

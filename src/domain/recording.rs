@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RecordingId;
-use crate::analysis::{CallMetrics, Sentiment, SummarySource};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{CallMetrics, Sentiment, SummarySource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -16,7 +16,7 @@ pub enum ProcessingStatus {
     Partial,
     Failed,
     Deleted,
-    /// Removed for good (retention or Webex purge); only the row's id and status remain.
+    /// Past retention: only a tombstone is left (id, time, parties, duration, `purged_at`).
     Purged,
 }
 

@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Store, StoreError, from_millis, to_millis};
-use crate::analysis::{Sentiment, SentimentLabel, SummarySource};
 use crate::domain::{ProcessingStatus, Recording, RecordingId};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 
 const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
     callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \

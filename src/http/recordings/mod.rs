@@ -52,7 +52,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(Extension::<openapi::Document>(Arc::new(doc)))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_api_token,
+            auth::require_principal,
         ))
 }
 
