@@ -507,13 +507,7 @@ async fn delete_at_webex_uses_what_the_token_allows_and_marks_the_row_only_after
     // No Webex client: 503, and nothing is deleted here either.
     let local = spawn(Db::Sqlite, Opts::default()).await;
     local.seed().await;
-    let r = local
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/recordings/r4?delete_from_webex=true",
-        )
-        .await;
-    assert_eq!(r.status(), 503);
+    assert_eq!(delete(&local, "r4", true).await.status(), 503);
     let (_, r4) = local.json("/api/v1/recordings/r4").await;
     assert_eq!(r4["processing_status"], "pending");
 }

@@ -312,12 +312,8 @@ async fn decimal_columns_take_a_value_after_a_null_and_keep_their_decimals() {
                 .await
                 .expect("values after nulls");
         }
-        let stored = t
-            .store
-            .get_recording(&id("floats-1"))
-            .await
-            .expect("get")
-            .expect("stored");
+        let stored = t.store.get_recording(&id("floats-1")).await.expect("get");
+        let stored = stored.expect("stored");
         assert_eq!(
             (
                 stored.duration,
