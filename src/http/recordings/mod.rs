@@ -22,8 +22,6 @@ use crate::domain::{Recording, RecordingId};
 
 pub use actions::{FetchAnswer, run_access_check, run_fetch};
 pub use conditional::parse_range;
-// Kept here for the modules that imported it from this file before the split.
-pub use super::extract::ApiQuery;
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, parse_date};
 
 /// Every documented route; the paths come from each handler's `#[utoipa::path]`.
