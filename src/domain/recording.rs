@@ -32,6 +32,9 @@ impl ProcessingStatus {
         Self::Purged,
     ];
 
+    /// Left out of the default list and the totals: a user asks for them by status.
+    pub const HIDDEN: [Self; 2] = [Self::Deleted, Self::Purged];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -93,7 +96,7 @@ pub struct Recording {
     pub caller_name: Option<String>,
     pub callee_name: Option<String>,
     /// Seconds.
-    pub duration: Option<i64>,
+    pub duration: Option<f64>,
     pub participants: Vec<String>,
     pub audio_url: Option<String>,
     pub audio_local_path: Option<String>,

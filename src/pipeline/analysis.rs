@@ -163,8 +163,9 @@ impl PipelineStep for Metrics {
             .unwrap_or_default();
         let duration_ms = rec
             .duration
-            .and_then(|s| u64::try_from(s).ok())
-            .map(|s| s.saturating_mul(1000));
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            // Saturating float-to-int cast: a huge value cannot wrap.
+            .map(|s| (s * 1000.0).round() as u64);
         rec.call_metrics = Some(call_metrics::compute(cues, duration_ms));
         Ok(())
     }

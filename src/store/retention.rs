@@ -146,7 +146,7 @@ impl Store {
                sentiment_label = NULL, detected_language = NULL, language_confidence = NULL, \
                translated_text = NULL, call_metrics = NULL, processing_steps_completed = '[]', \
                processing_errors = '{{}}', quality_score = NULL, webex_metadata = NULL, \
-               processing_heartbeat_at = NULL \
+               redactions = NULL, processing_heartbeat_at = NULL \
              WHERE legal_hold_at IS NULL AND processing_status <> 'purged' \
                AND recording_id IN ({placeholders})"
         );

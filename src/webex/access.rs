@@ -16,6 +16,21 @@ pub const SCOPE_DOWNLOAD: &str = "spark-compliance:recordings_read";
 /// Scope needed for `GET /people/me`.
 pub const SCOPE_PEOPLE: &str = "spark:people_read";
 
+/// Every scope the service's features use: what `/auth/login` asks for by default.
+/// Reading: the org's recordings (admin or compliance officer) or the user's own, people's
+/// names, and `spark:kms` to decrypt transcripts. Writing: `delete_from_webex=true` (the
+/// recycle bin for user and admin tokens, the permanent deletion for a compliance officer).
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "spark-compliance:recordings_read",
+    "spark-admin:recordings_read",
+    "spark:recordings_read",
+    "spark-compliance:recordings_write",
+    "spark-admin:recordings_write",
+    "spark:recordings_write",
+    "spark:people_read",
+    "spark:kms",
+];
+
 /// Outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -29,7 +29,7 @@ pub use download::{Download, Downloaded};
 pub use error::{BoxError, WebexError};
 pub use pagination::{Link, Pages, next_link, parse_link_header};
 pub use people::PeopleNames;
-pub use recordings::{ListQuery, ListScope};
+pub use recordings::{DeletionNote, ListQuery, ListScope, WebexDeletion};
 pub use types::*;
 
 use auth::AuthState;

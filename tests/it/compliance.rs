@@ -55,7 +55,7 @@ async fn seed(store: &Store, id: &str, day: u32) -> Recording {
     r.caller = Some("+34600000001".into());
     r.callee = Some("4060".into());
     r.caller_name = Some("Ana García".into());
-    r.duration = Some(120);
+    r.duration = Some(120.0);
     r.transcript_text = Some("Ana García: quiero cancelar".into());
     r.summary_text = Some("Cancelación".into());
     store.upsert_recording(&r).await.unwrap();
@@ -362,7 +362,7 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
             r.caller = Some("+34600000001".into());
             r.callee = Some("4060".into());
             r.caller_name = Some("Ana".into());
-            r.duration = Some(61);
+            r.duration = Some(61.5);
             r.transcript_text = Some("texto privado".into());
             r.summary_text = Some("resumen".into());
             r
@@ -427,7 +427,7 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
             assert!(r.purged_at.is_some());
             assert_eq!(
                 (r.caller.as_deref(), r.callee.as_deref(), r.duration),
-                (Some("+34600000001"), Some("4060"), Some(61))
+                (Some("+34600000001"), Some("4060"), Some(61.5))
             );
             assert!(r.timestamp.is_some());
             assert!(

@@ -197,7 +197,7 @@ async fn three_recordings(
         assert_eq!(rec.callee.as_deref(), Some("+34911222333"));
         assert_eq!(rec.callee_name, None);
         assert_eq!(rec.participants, ["sip:4060@example.com", "+34911222333"]);
-        assert_eq!(rec.duration, Some(16));
+        assert_eq!(rec.duration, Some(16.0));
         assert_eq!(
             rec.timestamp.map(|t| t.to_rfc3339()),
             Some("2025-03-04T10:00:00+00:00".into())

@@ -718,7 +718,7 @@ async fn details_and_delete_recording_shapes() {
         .await;
     let client = static_client(&server);
     let d = client.recording_details("abc123").await.unwrap();
-    assert_eq!(d.recording.duration_seconds, Some(61));
+    assert_eq!(d.recording.duration_seconds, Some(61.0));
     assert_eq!(
         d.temporary_direct_download_links
             .unwrap()
