@@ -14,6 +14,7 @@ use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_c
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
+use webex_recordings::retry::RetryPolicy;
 use webex_recordings::store::{ListFilter, QueueRow, Store};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -38,8 +39,11 @@ fn pipeline(
         settings: PipelineSettings {
             heartbeat: Duration::from_millis(100),
             stale_after: Duration::from_millis(500),
-            retry_base,
-            retry_max: retry_base * 4,
+            retry: RetryPolicy {
+                base_delay: retry_base,
+                max_delay: retry_base * 4,
+                ..PipelineSettings::default().retry
+            },
         },
     }))
 }

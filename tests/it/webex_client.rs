@@ -26,6 +26,7 @@ fn settings(server: &MockServer, max_attempts: u32) -> ClientSettings {
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
             max_retry_after: Duration::from_secs(5),
+            jitter: false,
         },
     }
 }
