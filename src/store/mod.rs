@@ -7,6 +7,7 @@ mod jobs;
 mod queue;
 mod reconcile;
 mod recordings;
+mod sessions;
 mod tokens;
 
 use std::path::Path;
