@@ -10,6 +10,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::ai::SttConfig;
+use crate::webex::{Auth, OAuthCredentials};
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{name}: {problem}")]
 pub struct ConfigError {
@@ -29,30 +32,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// How we authenticate to Webex.
-#[derive(Debug, Clone)]
-pub enum WebexAuthConfig {
-    Token(SecretString),
-    OAuth(OAuthClient),
-}
-
-#[derive(Debug, Clone)]
-pub struct OAuthClient {
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// Absent until someone logs in through `/auth/login` (then it lives in the database).
-    pub refresh_token: Option<SecretString>,
-}
-
 #[derive(Debug, Clone)]
 pub struct SummaryConfig {
-    pub api_url: Url,
-    pub api_key: Option<SecretString>,
-    pub model: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct SttConfig {
     pub api_url: Url,
     pub api_key: Option<SecretString>,
     pub model: String,
@@ -65,7 +46,8 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     pub tls: Option<TlsFiles>,
     pub webex_api_url: Url,
-    pub webex_auth: Option<WebexAuthConfig>,
+    /// How we authenticate to Webex; `None`: no credentials.
+    pub webex_auth: Option<Auth>,
     pub webhook_secret: Option<SecretString>,
     pub api_token: Option<SecretString>,
     pub data_dir: PathBuf,
@@ -111,7 +93,6 @@ impl Default for HttpLimits {
 }
 
 pub const DEFAULT_SUMMARY_MODEL: &str = "openai/gpt-4o-mini";
-pub const DEFAULT_STT_MODEL: &str = "whisper-1";
 
 impl Config {
     /// Reads `.env` (if present) and the process environment.
@@ -177,8 +158,8 @@ impl Config {
             env.string("WEBEX_CLIENT_ID"),
             env.string("WEBEX_CLIENT_SECRET"),
         ) {
-            (Some(token), _, _) => Some(WebexAuthConfig::Token(token.into())),
-            (None, Some(client_id), Some(secret)) => Some(WebexAuthConfig::OAuth(OAuthClient {
+            (Some(token), _, _) => Some(Auth::Static(token.into())),
+            (None, Some(client_id), Some(secret)) => Some(Auth::OAuth(OAuthCredentials {
                 client_id,
                 client_secret: secret.into(),
                 refresh_token: env.string("WEBEX_REFRESH_TOKEN").map(Into::into),
@@ -240,12 +221,13 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_SUMMARY_MODEL.into()),
         };
 
-        let stt = env.url("STT_API_URL")?.map(|api_url| SttConfig {
-            api_url,
-            api_key: env.string("STT_API_KEY").map(Into::into),
-            model: env
-                .string("STT_MODEL")
-                .unwrap_or_else(|| DEFAULT_STT_MODEL.into()),
+        let stt = env.url("STT_API_URL")?.map(|api_url| {
+            let mut stt = SttConfig::new(api_url);
+            stt.api_key = env.string("STT_API_KEY").map(Into::into);
+            if let Some(model) = env.string("STT_MODEL") {
+                stt.model = model;
+            }
+            stt
         });
 
         let summary_language = match env.string("SUMMARY_LANGUAGE") {
@@ -489,9 +471,7 @@ mod tests {
             ("DATABASE_URL", "postgres://user:db-password@localhost/x"),
         ])
         .expect("valid");
-        assert!(
-            matches!(c.webex_auth, Some(WebexAuthConfig::OAuth(ref o)) if o.client_id == "client-1")
-        );
+        assert!(matches!(c.webex_auth, Some(Auth::OAuth(ref o)) if o.client_id == "client-1"));
         let debug = format!("{c:?}");
         for secret in [
             "very-secret-value",

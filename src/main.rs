@@ -8,7 +8,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use webex_recordings::cli::{Cli, Command};
 use webex_recordings::config::Config;
-use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use webex_recordings::domain::{QueueMessage, RecordingId};
 use webex_recordings::reconciler::{self, ReconcileOptions, ReconcileReport, Window};
 use webex_recordings::startup::{self, Application};
 use webex_recordings::telemetry;
@@ -46,13 +46,7 @@ async fn run(cli: Cli) -> Result<()> {
             let id = RecordingId::parse(&id)?;
             let store = startup::open_store(&config).await?;
             let queue = startup::open_queue(&config, &store).await?;
-            let message = QueueMessage::new(
-                MessageSource::Reprocess,
-                RecordingEvent::Created,
-                id.clone(),
-                None,
-                None,
-            );
+            let message = QueueMessage::reprocess(id.clone());
             queue
                 .publisher
                 .publish(&message)

@@ -27,7 +27,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::ProcessingStatus;
-use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use crate::domain::{QueueMessage, RecordingId};
 use crate::queue::{Publisher, QueueError};
 use crate::store::{EnqueuedRecording, JobLease, Store, StoreError, StoredState};
 use crate::webex::{ListQuery, ListScope, WebexClient, WebexError, WebhookUpdate};
@@ -254,13 +254,7 @@ async fn send(
         return Ok(());
     }
     for (i, item) in items.iter().enumerate() {
-        let message = QueueMessage::new(
-            MessageSource::Backfill,
-            RecordingEvent::Created,
-            item.id.clone(),
-            None,
-            None,
-        );
+        let message = QueueMessage::backfill(item.id.clone());
         publisher.publish(&message).await.map_err(|e| (i, e))?;
     }
     Ok(())

@@ -22,7 +22,6 @@ pub use jobs::JobLease;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
-pub use tokens::OAuthTokens;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

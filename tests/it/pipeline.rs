@@ -367,13 +367,7 @@ async fn a_retry_keeps_the_audio_of_the_first_run_and_a_reprocess_fetches_it_aga
     assert_eq!(stored.audio_sha256.as_deref(), Some(expected_sha.as_str()));
     assert_eq!(stored.audio_size_bytes, Some(rec.audio.len() as i64));
 
-    let reprocess = QueueMessage::new(
-        MessageSource::Reprocess,
-        RecordingEvent::Created,
-        id.clone(),
-        None,
-        None,
-    );
+    let reprocess = QueueMessage::reprocess(id.clone());
     queue.publish(&reprocess).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while hits(&server, &audio_path).await < 2 {

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result, anyhow};
 use secrecy::ExposeSecret;
-use webex_recordings::config::{Config, WebexAuthConfig};
-use webex_recordings::webex::{Auth, ClientSettings, OAuthCredentials, WebexClient};
+use webex_recordings::config::Config;
+use webex_recordings::webex::{ClientSettings, WebexClient};
 
 pub fn config() -> Result<Config> {
     Config::from_env().context("invalid configuration")
@@ -23,18 +23,10 @@ pub fn webhook_secret(config: &Config) -> Result<String> {
 }
 
 pub fn client(config: &Config) -> Result<WebexClient> {
-    let auth = match &config.webex_auth {
-        Some(WebexAuthConfig::Token(t)) => Auth::Static(t.clone()),
-        Some(WebexAuthConfig::OAuth(o)) => Auth::OAuth(OAuthCredentials {
-            client_id: o.client_id.clone(),
-            client_secret: o.client_secret.clone(),
-            refresh_token: o.refresh_token.clone(),
-        }),
-        None => {
-            return Err(anyhow!(
-                "no Webex credentials: set WEBEX_ACCESS_TOKEN, or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN"
-            ));
-        }
+    let Some(auth) = config.webex_auth.clone() else {
+        return Err(anyhow!(
+            "no Webex credentials: set WEBEX_ACCESS_TOKEN, or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN"
+        ));
     };
     let settings = ClientSettings {
         base_url: config.webex_api_url.clone(),
