@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RecordingId;
-use crate::analysis::{CallMetrics, Sentiment, SummarySource};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{CallMetrics, Sentiment, SummarySource};
 
 /// Where a recording is in its life. Names (serde and strum agree) are what the API, the
 /// database and the `status` filter use.
@@ -32,6 +32,8 @@ pub enum ProcessingStatus {
     Partial,
     Failed,
     Deleted,
+    /// Past retention: only a tombstone is left (id, time, parties, duration, `purged_at`).
+    Purged,
 }
 
 impl ProcessingStatus {

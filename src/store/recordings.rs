@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Store, StoreError, from_millis, to_millis};
-use crate::analysis::{Sentiment, SentimentLabel, SummarySource};
 use crate::domain::{ProcessingStatus, Recording, RecordingId};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 
 const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
     callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \
@@ -258,9 +258,9 @@ impl Store {
         .await?;
 
         let claimable = if force {
-            "processing_status <> 'deleted'"
+            "processing_status NOT IN ('deleted', 'purged')"
         } else {
-            "processing_status NOT IN ('deleted', 'completed', 'partial')"
+            "processing_status NOT IN ('deleted', 'purged', 'completed', 'partial')"
         };
         let sql = format!(
             "UPDATE recordings SET processing_status = 'processing', processing_heartbeat_at = $2, \
@@ -284,7 +284,7 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("recording {id} vanished while claimed")))?;
         Ok(match current.processing_status {
             _ if claimed => Claim::Claimed(Box::new(current)),
-            ProcessingStatus::Deleted => Claim::Deleted,
+            ProcessingStatus::Deleted | ProcessingStatus::Purged => Claim::Deleted,
             ProcessingStatus::Processing => Claim::InProgress,
             _ => Claim::AlreadyDone,
         })
