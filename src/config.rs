@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::ai::SttConfig;
+use crate::reconciler::ServiceTypes;
 use crate::webex::{Auth, OAuthCredentials};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -54,6 +55,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// `None`: the scheduled reconcile is off.
     pub backfill_interval: Option<Duration>,
+    /// `RECONCILE_SERVICE_TYPES`: `calling` (default) or `all` converged recordings.
+    pub reconcile_service_types: ServiceTypes,
     pub summary: SummaryConfig,
     pub stt: Option<SttConfig>,
     pub summary_language: String,
@@ -197,6 +200,9 @@ impl Config {
             ));
         }
 
+        let reconcile_service_types = env
+            .parse("RECONCILE_SERVICE_TYPES", "calling or all")?
+            .unwrap_or_default();
         let backfill_interval = match env.string("BACKFILL_INTERVAL").as_deref() {
             None => Some(Duration::from_secs(3600)),
             Some("0") => None,
@@ -311,6 +317,7 @@ impl Config {
                 .into(),
             worker_concurrency,
             backfill_interval,
+            reconcile_service_types,
             summary,
             stt,
             summary_language,
@@ -439,6 +446,7 @@ mod tests {
             ("TRANSLATE_TO", "e"),
             ("WEBEX_REDIRECT_URI", "::"),
             ("LOG_FORMAT", "xml"),
+            ("RECONCILE_SERVICE_TYPES", "meetings"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -450,6 +458,14 @@ mod tests {
             assert_eq!(err.name, expected_name, "{name}={value}: {err}");
             assert!(err.to_string().starts_with(expected_name), "{err}");
         }
+    }
+
+    #[test]
+    fn reconcile_service_types_default_to_calling() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.reconcile_service_types, ServiceTypes::Calling);
+        let c = config(&[("RECONCILE_SERVICE_TYPES", "all")]).unwrap();
+        assert_eq!(c.reconcile_service_types, ServiceTypes::All);
     }
 
     #[test]

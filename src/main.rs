@@ -122,12 +122,13 @@ async fn backfill(
         dry_run,
         scope: None,
     };
-    let result = reconciler::reconcile(
+    let result = reconciler::reconcile_services(
         &webex,
         &store,
         queue.publisher.as_ref(),
         window,
         &options,
+        config.reconcile_service_types,
         &progress,
     )
     .await;

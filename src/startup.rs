@@ -300,6 +300,7 @@ fn spawn_workers(
             crate::reconciler::ScheduleTiming {
                 overlap: SCHEDULE_OVERLAP,
                 lease: crate::reconciler::JOB_LEASE,
+                services: config.reconcile_service_types,
             },
             cancel.clone(),
         ));
