@@ -7,6 +7,7 @@ mod jobs;
 mod queue;
 mod reconcile;
 mod recordings;
+mod search;
 mod tokens;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ pub use jobs::JobLease;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
+pub use search::{RecordingSearch, SearchHit, SearchPage};
 pub use tokens::OAuthTokens;
 
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use crate::analysis::{Sentiment, SentimentLabel, SummarySource};
 use crate::domain::{ProcessingStatus, Recording, RecordingId};
 use crate::transcript::Transcript;
 
-const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
+pub(super) const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
     callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \
     audio_size_bytes, audio_sha256, transcript_text, transcript_vtt_path, transcript_source, \
     transcript_cues, has_webex_transcript, summary_text, summary_bullet_points, key_topics, \
@@ -382,7 +382,7 @@ impl Store {
     }
 }
 
-fn label_str(label: SentimentLabel) -> &'static str {
+pub(super) fn label_str(label: SentimentLabel) -> &'static str {
     match label {
         SentimentLabel::Positive => "positive",
         SentimentLabel::Neutral => "neutral",
@@ -409,7 +409,7 @@ fn opt_json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>
         .transpose()
 }
 
-fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
+pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
     let id: String = row.try_get("recording_id")?;
     let status: String = row.try_get("processing_status")?;
     let sentiment = match (

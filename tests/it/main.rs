@@ -9,6 +9,7 @@ mod fake_webex;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;
+mod search;
 mod store;
 mod support;
 mod webex_client;
