@@ -1,5 +1,6 @@
 //! webex-recordings: Webex Calling recordings turned into searchable, summarised records.
 
+pub mod access;
 pub mod ai;
 pub mod analysis;
 pub mod cli;

@@ -99,7 +99,7 @@ impl Consumer for EmbeddedQueue {
                 .await
                 .map_err(unavailable)?
             {
-                let payload = serde_json::from_str::<QueueMessage>(&taken.body)
+                let payload = QueueMessage::decode(taken.body.as_bytes())
                     .map_err(|e| format!("unreadable message body: {e}"));
                 let settle = Box::new(EmbeddedSettle {
                     store: self.store.clone(),

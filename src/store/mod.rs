@@ -8,6 +8,7 @@ mod queue;
 mod reconcile;
 mod recordings;
 mod search;
+mod sessions;
 mod tokens;
 
 use std::path::Path;
@@ -21,7 +22,7 @@ use sqlx::{AnyPool, Executor};
 pub use jobs::JobLease;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
-pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
+pub use recordings::{Claim, Stats, StoredState};
 pub use search::{RecordingSearch, SearchHit, SearchPage};
 pub use tokens::OAuthTokens;
 

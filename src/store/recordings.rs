@@ -41,23 +41,6 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Filters of `GET /api/v1/recordings/`.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub status: Option<ProcessingStatus>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub skip: u64,
-    pub limit: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct RecordingPage {
-    /// Rows matching the filter, before skip and limit.
-    pub total: u64,
-    pub items: Vec<Recording>,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
     pub total_recordings: u64,
@@ -146,63 +129,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// Newest first (time of the recording, else when we first saw it).
-    pub async fn list_recordings(&self, filter: &ListFilter) -> Result<RecordingPage, StoreError> {
-        let mut conditions = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        if filter.status.is_some() {
-            conditions.push(format!("processing_status = {}", next()));
-        }
-        if filter.from.is_some() {
-            conditions.push(format!("sort_at >= {}", next()));
-        }
-        if filter.to.is_some() {
-            conditions.push(format!("sort_at <= {}", next()));
-        }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
-        let (limit_p, skip_p) = (next(), next());
-
-        let count_sql = format!("SELECT COUNT(*) FROM recordings {where_clause}");
-        let list_sql = format!(
-            "SELECT {COLUMNS} FROM recordings {where_clause} \
-             ORDER BY sort_at DESC, recording_id DESC LIMIT {limit_p} OFFSET {skip_p}"
-        );
-
-        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
-        let mut list = sqlx::query(AssertSqlSafe(list_sql));
-        if let Some(status) = filter.status {
-            count = count.bind(status.as_str());
-            list = list.bind(status.as_str());
-        }
-        if let Some(from) = filter.from {
-            count = count.bind(to_millis(from));
-            list = list.bind(to_millis(from));
-        }
-        if let Some(to) = filter.to {
-            count = count.bind(to_millis(to));
-            list = list.bind(to_millis(to));
-        }
-        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        let skip = i64::try_from(filter.skip).unwrap_or(i64::MAX);
-        let total = count.fetch_one(&self.pool).await?;
-        let rows = list.bind(limit).bind(skip).fetch_all(&self.pool).await?;
-        Ok(RecordingPage {
-            total: u64::try_from(total).unwrap_or(0),
-            items: rows
-                .iter()
-                .map(recording_from_row)
-                .collect::<Result<_, _>>()?,
-        })
     }
 
     pub async fn stats(&self) -> Result<Stats, StoreError> {

@@ -14,7 +14,7 @@ use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_c
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
-use webex_recordings::store::{ListFilter, QueueRow, Store};
+use webex_recordings::store::{QueueRow, RecordingSearch, Store};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -215,7 +215,9 @@ async fn three_recordings(
 
     let nt = stored(store, NT_ID).await;
     assert_eq!(nt.processing_status, ProcessingStatus::Partial);
-    assert_eq!(nt.quality_score, Some(0.75));
+    // Details, metadata and audio of the seven steps that apply (no TRANSLATE_TO): language,
+    // analysis and call metrics need the transcript that is missing.
+    assert_eq!(nt.quality_score, Some(3.0 / 7.0));
     assert_eq!(
         nt.processing_steps_completed,
         ["details", "metadata", "audio"]
@@ -308,7 +310,7 @@ async fn the_same_message_twice_makes_one_row_and_one_download() {
     assert_eq!(hits(&server, &format!("/files/{EN_ID}.mp3")).await, 1);
     let page = db
         .store
-        .list_recordings(&ListFilter {
+        .search_recordings(&RecordingSearch {
             limit: 10,
             ..Default::default()
         })
@@ -593,7 +595,7 @@ async fn a_worker_dropped_mid_recording_is_taken_over_once() {
     );
     let page = db
         .store
-        .list_recordings(&ListFilter {
+        .search_recordings(&RecordingSearch {
             limit: 10,
             ..Default::default()
         })

@@ -1,15 +1,20 @@
-//! The query parameters of a recordings search, read the same way by `GET /api/v1/recordings/`
-//! and by the console's calls page (whose form fills them in the URL).
+//! `GET /api/v1/recordings/`: the filtered, paged list and full-text search. The console's calls
+//! page reads the same parameters (its form fills them in the URL) through [`SearchParams`].
 
+use axum::Json;
+use axum::extract::State;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
 use crate::analysis::SentimentLabel;
-use crate::domain::ProcessingStatus;
+use crate::domain::{ProcessingStatus, Recording};
+use crate::http::AppState;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiQuery;
+use crate::http::openapi::Unauthorized;
 use crate::search::SearchQuery;
-use crate::store::RecordingSearch;
+use crate::store::{RecordingSearch, SearchHit};
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
@@ -62,7 +67,10 @@ impl SearchParams {
                 .ok()
                 .filter(|l| (1..=MAX_LIMIT).contains(l))
                 .ok_or_else(|| {
-                    bad("limit", format!("must be between 1 and {MAX_LIMIT}, got {raw:?}"))
+                    bad(
+                        "limit",
+                        format!("must be between 1 and {MAX_LIMIT}, got {raw:?}"),
+                    )
                 })?,
         };
         let skip = match given(&self.skip) {
@@ -169,4 +177,132 @@ pub fn parse_date(name: &str, raw: &str, end_of_day: bool) -> Result<DateTime<Ut
         name,
         format!("must be RFC 3339 (2025-03-01T12:00:00Z) or YYYY-MM-DD, got {raw:?}"),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordingList {
+    /// Recordings matching the filters, before skip and limit.
+    pub total: u64,
+    pub skip: u64,
+    pub limit: u64,
+    pub items: Vec<RecordingListItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordingListItem {
+    #[serde(flatten)]
+    pub recording: Recording,
+    /// With `q`: an excerpt (≤ 300 characters) with the matched words in `<mark>…</mark>` and
+    /// everything else HTML-escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlight: Option<String>,
+}
+
+impl From<SearchHit> for RecordingListItem {
+    fn from(hit: SearchHit) -> Self {
+        Self {
+            recording: hit.recording,
+            highlight: hit.highlight,
+        }
+    }
+}
+
+/// List recordings: newest first, or by relevance with `q`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/recordings/",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of recordings", body = RecordingList),
+        (status = 400, description = "Bad query parameter (named in `detail`)", body = ErrorBody),
+        Unauthorized,
+    ),
+    tag = "recordings"
+)]
+pub async fn list_recordings(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<RecordingList>, ApiError> {
+    let search = params.to_search()?;
+    let page = state.store.search_recordings(&search).await?;
+    Ok(Json(RecordingList {
+        total: page.total,
+        skip: search.skip,
+        limit: search.limit,
+        items: page.hits.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let d = parse_date("from_date", "2025-03-01", false).unwrap();
+        assert_eq!(d.to_rfc3339(), "2025-03-01T00:00:00+00:00");
+        let d = parse_date("to_date", "2025-03-01", true).unwrap();
+        assert_eq!(d.timestamp_millis() % 1000, 999);
+        assert!(parse_date("x", "2025-03-01T10:00:00+02:00", false).is_ok());
+        assert!(parse_date("x", "yesterday", false).is_err());
+        assert!(parse_date("x", "2025-13-01", false).is_err());
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_parameter() {
+        for (name, params) in [
+            (
+                "sentiment",
+                SearchParams {
+                    sentiment: Some("angry".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "language",
+                SearchParams {
+                    language: Some("spanish".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "min_duration",
+                SearchParams {
+                    min_duration: Some("-3".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "max_duration",
+                SearchParams {
+                    max_duration: Some("long".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "limit",
+                SearchParams {
+                    limit: Some("501".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "status",
+                SearchParams {
+                    status: Some("done".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let err = params.to_search().expect_err(name).to_string();
+            assert!(err.starts_with(name), "{err}");
+        }
+        let empty_form = SearchParams {
+            q: Some(" ".into()),
+            sentiment: Some(String::new()),
+            ..Default::default()
+        };
+        let search = empty_form.to_search().expect("empty fields are absent");
+        assert!(search.q.is_none() && search.sentiment.is_none());
+    }
 }
