@@ -1,6 +1,7 @@
 //! The HTTP side: the webhook receiver, the REST API, health and metrics, on one router.
 
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -46,7 +47,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(recordings::router(&state))
         .merge(oauth::router())
-        .fallback(error::not_found)
+        .merge(console::router())
+        .fallback(console::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
         // Outermost: a request that outlives the limit is answered 503 and its work (a slow

@@ -4,6 +4,7 @@
 //! the few places that differ (row locking) branch on [`Backend`].
 
 mod jobs;
+mod overview;
 mod queue;
 mod reconcile;
 mod recordings;
@@ -20,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use jobs::JobLease;
+pub use overview::Overview;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, Stats, StoredState};

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::find;
-use crate::domain::Recording;
+use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
@@ -68,9 +68,24 @@ pub async fn delete_recording(
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
-    find(&state, &id).await?;
-    state.store.mark_recording_deleted(&id, Utc::now()).await?;
     let at_webex = params.delete_from_webex.unwrap_or(false);
+    soft_delete(&state, &id, at_webex).await?;
+    Ok(Json(DeleteAnswer {
+        deleted: true,
+        recording_id: id.as_str().to_string(),
+        deleted_from_webex: at_webex,
+    }))
+}
+
+/// Marks a recording deleted, and with `at_webex` deletes it at Webex too (the API's and the
+/// console's delete).
+pub async fn soft_delete(
+    state: &AppState,
+    id: &RecordingId,
+    at_webex: bool,
+) -> Result<(), ApiError> {
+    find(state, id).await?;
+    state.store.mark_recording_deleted(id, Utc::now()).await?;
     if at_webex {
         let Some(webex) = &state.webex else {
             return Err(ApiError::Unavailable(format!(
@@ -89,9 +104,5 @@ pub async fn delete_recording(
                 ))
             })?;
     }
-    Ok(Json(DeleteAnswer {
-        deleted: true,
-        recording_id: id.as_str().to_string(),
-        deleted_from_webex: at_webex,
-    }))
+    Ok(())
 }

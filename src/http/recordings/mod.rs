@@ -19,8 +19,9 @@ use super::openapi::{self, ApiDoc};
 use super::{AppState, auth};
 use crate::domain::{Recording, RecordingId};
 
-pub use actions::{FetchAnswer, run_access_check, run_fetch};
+pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
 pub use download::parse_range;
+pub use item::soft_delete;
 // Kept here for the modules that imported it from this file before the split.
 pub use super::extract::ApiQuery;
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, SearchParams, parse_date};
