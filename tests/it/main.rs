@@ -4,6 +4,7 @@ mod ai;
 mod amqp;
 mod api;
 mod cli;
+mod console;
 mod embedded_queue;
 mod fake_webex;
 mod front_door;

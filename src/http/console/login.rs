@@ -57,11 +57,13 @@ pub async fn submit(
                 .into_response())
         }
         Err(ApiError::Unauthorized(_)) => {
+            // 200, not 401: the browser would print an error status to its console, and the
+            // form shown again is the answer the person needs.
             let page = render(&LoginPage {
                 signed_in: None,
                 error: Some("That key is not valid. Check it and try again.".into()),
             })?;
-            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+            Ok(page.into_response())
         }
         Err(other) => Err(PageError(other)),
     }
