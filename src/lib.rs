@@ -2,7 +2,6 @@
 
 pub mod access;
 pub mod ai;
-pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -15,5 +14,4 @@ pub mod signature;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod transcript;
 pub mod webex;

@@ -1,6 +1,8 @@
 //! The HTTP side: the webhook receiver, the REST API, health and metrics, on one router.
 
+pub mod access;
 pub mod auth;
+pub mod compliance;
 pub mod console;
 pub mod error;
 pub mod extract;

@@ -5,9 +5,9 @@ use async_trait::async_trait;
 
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::ChatClient;
-use crate::analysis::{analyse_locally, call_metrics, language, text::base_language};
 use crate::domain::{Recording, Step};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{analyse_locally, call_metrics, language, text::base_language};
 
 fn spoken(rec: &Recording) -> String {
     rec.transcript_cues

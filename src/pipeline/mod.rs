@@ -238,7 +238,12 @@ impl Pipeline {
                     .mark_recording_deleted(&message.recording_id, Utc::now())
                     .await
                 {
-                    Ok(()) => Settlement::Ack,
+                    Ok(true) => Settlement::Ack,
+                    Ok(false) => {
+                        tracing::warn!(recording_id = %message.recording_id.as_str(),
+                            "Webex deleted a recording under legal hold (or purged): kept as it is");
+                        Settlement::Ack
+                    }
                     Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),
                 }
             }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::SttClient;
 use crate::domain::Step;
-use crate::transcript::{Transcript, vtt};
 use crate::webex::WebexClient;
+use call_analysis::transcript::{Transcript, vtt};
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
 /// try again this many attempts before going on without it (speech-to-text, or none). A retry

@@ -7,11 +7,11 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::recordings::{COLUMNS, label_str, recording_from_row};
+use super::recordings::{COLUMNS, HOLD_COLUMNS, label_str, recording_from_row};
 use super::{Backend, Store, StoreError, to_millis};
-use crate::analysis::SentimentLabel;
 use crate::domain::{ProcessingStatus, Recording};
 use crate::search::{SearchQuery, highlight};
+use call_analysis::SentimentLabel;
 
 /// What `GET /api/v1/recordings/` and the console's calls page ask for.
 #[derive(Debug, Clone, Default)]
@@ -54,7 +54,7 @@ pub struct SearchHit {
 const FTS5_RANK: &str = "-bm25(recordings_fts, 1.0, 2.0, 4.0)";
 
 static PAGE_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    COLUMNS
+    format!("{COLUMNS}, {HOLD_COLUMNS}")
         .split(',')
         .map(|c| format!("r.{}", c.trim()))
         .collect::<Vec<_>>()

@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use call_analysis::{Sentiment, SentimentLabel};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
-use webex_recordings::analysis::{Sentiment, SentimentLabel};
 use webex_recordings::config::Config;
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::http::{AppState, router};

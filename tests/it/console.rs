@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use call_analysis::transcript::{Cue, Transcript};
+use call_analysis::{Sentiment, SentimentLabel};
 use chrono::{TimeZone, Utc};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use webex_recordings::analysis::{Sentiment, SentimentLabel};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::startup::Role;
-use webex_recordings::transcript::{Cue, Transcript};
 
 use crate::support::{Db, TestApp, TestDb};
 

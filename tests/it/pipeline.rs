@@ -4,9 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use call_analysis::SummarySource;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use webex_recordings::analysis::SummarySource;
 use webex_recordings::domain::{
     MessageSource, ProcessingStatus, QueueMessage, RecordingEvent, RecordingId,
 };

@@ -1,7 +1,7 @@
 //! Full-text search and the list filters, the same on SQLite and PostgreSQL.
 
+use call_analysis::{Sentiment, SentimentLabel};
 use chrono::{TimeZone, Utc};
-use webex_recordings::analysis::{Sentiment, SentimentLabel};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::search::SearchQuery;
 use webex_recordings::store::{RecordingSearch, SearchPage, Store};

@@ -12,7 +12,7 @@ use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::recordings::{enqueue_reprocess, soft_delete};
-use crate::transcript::Cue;
+use call_analysis::transcript::Cue;
 
 #[derive(askama::Template)]
 #[template(path = "call.html")]

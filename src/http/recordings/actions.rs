@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, webex_client};
+use super::{find, refuse_if_held, webex_client};
 use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -51,6 +51,7 @@ pub struct FetchAnswer {
         (status = 400, description = "Invalid id", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
+        (status = 409, description = "Under legal hold", body = ErrorBody),
         (status = 503, description = "Queue unavailable", body = ErrorBody),
     ),
     tag = "recordings"
@@ -71,7 +72,8 @@ pub async fn reprocess_recording(
 
 /// Sends a stored recording for processing again (the API's and the console's reprocess).
 pub async fn enqueue_reprocess(state: &AppState, id: &RecordingId) -> Result<(), ApiError> {
-    find(state, id).await?;
+    // Reprocessing rewrites the record: not while it is held.
+    refuse_if_held(&find(state, id).await?)?;
     let message = QueueMessage::new(
         MessageSource::Reprocess,
         RecordingEvent::Created,

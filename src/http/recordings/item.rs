@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::find;
+use super::{find, held, refuse_if_held};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -58,6 +58,7 @@ pub async fn get_recording(
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
+        (status = 409, description = "Under legal hold", body = ErrorBody),
         (status = 502, description = "Deleted here, but Webex refused the deletion", body = ErrorBody),
         (status = 503, description = "Deleted here; no Webex credentials to delete it there", body = ErrorBody),
     ),
@@ -84,8 +85,10 @@ pub async fn soft_delete(
     id: &RecordingId,
     at_webex: bool,
 ) -> Result<(), ApiError> {
-    find(state, id).await?;
-    state.store.mark_recording_deleted(id, Utc::now()).await?;
+    refuse_if_held(&find(state, id).await?)?;
+    if !state.store.mark_recording_deleted(id, Utc::now()).await? {
+        return Err(held(id));
+    }
     if at_webex {
         let Some(webex) = &state.webex else {
             return Err(ApiError::Unavailable(format!(

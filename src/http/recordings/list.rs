@@ -7,7 +7,6 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::analysis::SentimentLabel;
 use crate::domain::{ProcessingStatus, Recording};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -15,6 +14,7 @@ use crate::http::extract::ApiQuery;
 use crate::http::openapi::Unauthorized;
 use crate::search::SearchQuery;
 use crate::store::{RecordingSearch, SearchHit};
+use call_analysis::SentimentLabel;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
