@@ -49,7 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(recordings::router(&state))
         .merge(oauth::router())
-        .merge(console::router())
+        .merge(console::router(&state))
         .fallback(console::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)

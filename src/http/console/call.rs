@@ -6,7 +6,7 @@ use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
 use super::format;
-use super::{PageError, SignedIn, render, require_same_origin};
+use super::{PageError, render, require_same_origin};
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
@@ -65,7 +65,7 @@ pub struct PageParams {
 
 pub async fn page(
     State(state): State<AppState>,
-    SignedIn(principal): SignedIn,
+    principal: Principal,
     Path(raw_id): Path<String>,
     Query(params): Query<PageParams>,
 ) -> Result<Html<String>, PageError> {
@@ -86,7 +86,7 @@ pub async fn page(
 
 pub async fn reprocess(
     State(state): State<AppState>,
-    SignedIn(principal): SignedIn,
+    principal: Principal,
     headers: HeaderMap,
     Path(raw_id): Path<String>,
 ) -> Result<Redirect, PageError> {
@@ -102,7 +102,7 @@ pub async fn reprocess(
 
 pub async fn delete(
     State(state): State<AppState>,
-    SignedIn(principal): SignedIn,
+    principal: Principal,
     headers: HeaderMap,
     Path(raw_id): Path<String>,
 ) -> Result<Redirect, PageError> {

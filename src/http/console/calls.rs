@@ -5,7 +5,7 @@ use axum::response::Html;
 use chrono::{Duration, Utc};
 
 use super::format::{self, Chart};
-use super::{PageError, SignedIn, render};
+use super::{PageError, render};
 use crate::access::Principal;
 use crate::domain::{ProcessingStatus, Recording};
 use crate::http::AppState;
@@ -62,7 +62,7 @@ struct CallRow {
 
 pub async fn page(
     State(state): State<AppState>,
-    SignedIn(principal): SignedIn,
+    principal: Principal,
     Query(mut params): Query<SearchParams>,
 ) -> Result<Html<String>, PageError> {
     params.limit = None;

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{PageError, PeerIp, SignedIn, render, require_same_origin};
+use super::{PageError, Peer, render, require_same_origin, signed_in};
 use crate::access::Principal;
 use crate::http::AppState;
 use crate::http::auth;
@@ -26,8 +26,12 @@ pub struct LoginForm {
 
 /// The form; a browser that is already let in (a live session, or loopback without
 /// `API_TOKEN`) goes straight to the calls.
-pub async fn form(signed_in: Result<SignedIn, Response>) -> Result<Response, PageError> {
-    if signed_in.is_ok() {
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+) -> Result<Response, PageError> {
+    if signed_in(&state, &headers, peer).await.is_ok() {
         return Ok(Redirect::to("/").into_response());
     }
     Ok(render(&LoginPage {
@@ -40,11 +44,11 @@ pub async fn form(signed_in: Result<SignedIn, Response>) -> Result<Response, Pag
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    PeerIp(ip): PeerIp,
+    Peer(peer): Peer,
     Form(login): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     require_same_origin(&state, &headers)?;
-    match auth::check_key(&state, login.token.trim(), ip).await {
+    match auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await {
         Ok(principal) => {
             let cookie = auth::start_session(&state, &principal).await?;
             Ok((

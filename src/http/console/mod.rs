@@ -8,28 +8,38 @@ mod format;
 mod login;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::AppState;
-use super::auth;
 use super::error::ApiError;
+use super::{access, auth};
 use crate::access::Principal;
 
 const CSS: &str = include_str!("assets/console.css");
 const JS: &str = include_str!("assets/console.js");
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router(state: &AppState) -> Router<AppState> {
+    let pages = Router::new()
         .route("/", get(calls::page))
-        .route("/login", get(login::form).post(login::submit))
-        .route("/logout", post(login::logout))
         .route("/recordings/{id}", get(call::page))
         .route("/recordings/{id}/reprocess", post(call::reprocess))
         .route("/recordings/{id}/delete", post(call::delete))
+        // Inner: the access layer the API passes too (role table, audit of views and searches).
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::enforce,
+        ))
+        // Outer: a browser without a session is sent to sign in rather than answered with JSON.
+        .route_layer(middleware::from_fn_with_state(state.clone(), sign_in_first));
+    Router::new()
+        .merge(pages)
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
         .route(
             "/assets/console.css",
             get(|| asset(CSS, "text/css; charset=utf-8")),
@@ -38,6 +48,14 @@ pub fn router() -> Router<AppState> {
             "/assets/console.js",
             get(|| asset(JS, "text/javascript; charset=utf-8")),
         )
+}
+
+async fn sign_in_first(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let peer = auth::peer_addr(request.extensions());
+    match signed_in(&state, request.headers(), peer).await {
+        Ok(_) => next.run(request).await,
+        Err(elsewhere) => elsewhere,
+    }
 }
 
 async fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -51,30 +69,28 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
         .into_response()
 }
 
-/// A console request's principal; without one the browser is sent to the sign-in page.
-pub struct SignedIn(pub Principal);
-
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let peer = auth::peer_addr(&parts.extensions);
-        match auth::authenticate(state, &parts.headers, peer).await {
-            Ok(principal) => Ok(Self(principal)),
-            Err(ApiError::Unauthorized(_)) => Err(Redirect::to("/login").into_response()),
-            Err(e) => Err(PageError(e).into_response()),
-        }
+/// The request's principal, or where the browser goes instead: the sign-in page when it has no
+/// session, an error page when it may not try now (too many failed keys).
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> Result<Principal, Response> {
+    match auth::authenticate(state, headers, peer).await {
+        Ok(principal) => Ok(principal),
+        Err(ApiError::Unauthorized(_)) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(PageError(e).into_response()),
     }
 }
 
-/// The client's address, when the listener recorded it (for the failed sign-in limit).
-pub struct PeerIp(pub Option<std::net::IpAddr>);
+/// The client's address, when the listener recorded it (loopback access, failed sign-in limit).
+pub struct Peer(pub Option<std::net::SocketAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(auth::peer_addr(&parts.extensions).map(|a| a.ip())))
+        Ok(Self(auth::peer_addr(&parts.extensions)))
     }
 }
 
