@@ -3,6 +3,7 @@
 pub mod access;
 pub mod auth;
 pub mod compliance;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -51,7 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(recordings::router(&state))
         .merge(oauth::router())
-        .fallback(error::not_found)
+        .merge(console::router(&state))
+        .fallback(console::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
         // Outermost: a request that outlives the limit is answered 503 and its work (a slow
