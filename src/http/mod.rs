@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod health;
 pub mod oauth;
+pub mod observe;
 pub mod recordings;
 pub mod webhook;
 
@@ -35,12 +36,12 @@ pub struct AppState {
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: `/api/v1` admits
 /// loopback clients only when `API_TOKEN` is unset, and needs the peer address for that.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(webhook::router())
         .merge(health::router())
         .merge(recordings::router(&state))
         .merge(oauth::router())
         .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(state)
+        .method_not_allowed_fallback(error::method_not_allowed);
+    observe::observe(routes).with_state(state)
 }

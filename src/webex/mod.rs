@@ -6,6 +6,7 @@
 pub mod access;
 mod auth;
 mod download;
+mod endpoint;
 mod error;
 mod pagination;
 mod people;
