@@ -57,7 +57,7 @@ impl AnalysisStep for Analyse {
                 match chat.analyse(text, &p.deps.summary_language).await {
                     Ok(a) => Some(a),
                     Err(e) => {
-                        tracing::warn!(recording_id = %rec.recording_id, error = %e, "LLM analysis failed; using the local analyser");
+                        tracing::warn!(error = %e, "LLM analysis failed; using the local analyser");
                         None
                     }
                 }

@@ -33,7 +33,7 @@ pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
     };
     let (size_bytes, sha256_hex) = match earlier {
         Some(file) => {
-            tracing::debug!(recording_id = %id, "audio already downloaded by an earlier run");
+            tracing::debug!("audio already downloaded by an earlier run");
             file
         }
         None => {

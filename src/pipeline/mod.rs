@@ -9,6 +9,7 @@ mod analysis;
 mod audio;
 mod details;
 mod metadata;
+mod observe;
 mod transcript;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Datelike, Utc};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
@@ -164,7 +166,7 @@ impl Work {
                     .push(step.as_str().to_string());
             }
             Err(reason) => {
-                tracing::warn!(recording_id = %self.rec.recording_id, step = step.as_str(), %reason, "step failed");
+                tracing::warn!(step = step.as_str(), %reason, "step failed");
                 self.rec
                     .processing_errors
                     .insert(step.as_str().to_string(), reason);
@@ -228,6 +230,11 @@ impl Pipeline {
     /// Processes one delivery and settles it. Never fails: settlement errors are logged (the
     /// queue redelivers an unsettled message).
     pub async fn handle(&self, delivery: Delivery) {
+        let span = observe::run_span(&delivery);
+        self.settle(delivery).instrument(span).await;
+    }
+
+    async fn settle(&self, delivery: Delivery) {
         let settlement = self.decide(&delivery).await;
         let message_id = delivery.message_id.clone();
         tracing::debug!(%message_id, attempt = delivery.attempt, ?settlement, "settling delivery");
@@ -298,7 +305,7 @@ impl Pipeline {
             Claim::AlreadyDone | Claim::Deleted => return Settlement::Ack,
             Claim::InProgress if attempt >= MAX_DELIVERY_ATTEMPTS => {
                 // The holder settles its own message; this copy is redundant by now.
-                tracing::info!(recording_id = %id, "still in progress elsewhere; dropping duplicate");
+                tracing::info!("still in progress elsewhere; dropping duplicate");
                 return Settlement::Ack;
             }
             Claim::InProgress => {
@@ -309,6 +316,7 @@ impl Pipeline {
             }
             Claim::Claimed(rec) => *rec,
         };
+        observe::started(attempt);
 
         let heartbeat = self.start_heartbeat(id.clone());
         let run = self.run_steps(rec, attempt, !message.forces_work()).await;
@@ -316,7 +324,10 @@ impl Pipeline {
 
         match run {
             Run::Finished(rec) => match store.upsert_recording(&rec).await {
-                Ok(()) => Settlement::Ack,
+                Ok(()) => {
+                    observe::finished(&rec);
+                    Settlement::Ack
+                }
                 Err(e) => {
                     self.release(id).await;
                     self.retry_or_give_up(attempt, format!("database: {e}"))
@@ -328,13 +339,14 @@ impl Pipeline {
                     let mut work = *work;
                     work.record(step, Err(reason.clone()));
                     let rec = work.finish(true);
+                    observe::finished(&rec);
                     if let Err(e) = store.upsert_recording(&rec).await {
-                        tracing::warn!(recording_id = %id, error = %e, "could not record the failure");
+                        tracing::warn!(error = %e, "could not record the failure");
                         self.release(id).await;
                     }
                     Settlement::DeadLetter(reason)
                 } else {
-                    tracing::info!(recording_id = %id, step = step.as_str(), attempt, %reason, "transient failure; retrying later");
+                    tracing::info!(step = step.as_str(), %reason, "transient failure; retrying later");
                     // Back to pending so nobody waits for a heartbeat that no longer comes.
                     self.release(id).await;
                     Settlement::Retry {
@@ -354,32 +366,38 @@ impl Pipeline {
             .await
         {
             // The heartbeat goes stale and another worker takes over after `stale_after`.
-            tracing::warn!(recording_id = %id, error = %e, "could not release recording");
+            tracing::warn!(error = %e, "could not release recording");
         }
     }
 
     fn start_heartbeat(&self, id: RecordingId) -> HeartbeatGuard {
         let store = self.deps.store.clone();
         let period = self.deps.settings.heartbeat.max(Duration::from_millis(10));
-        HeartbeatGuard(tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(period).await;
-                if let Err(e) = store.heartbeat_recording(&id, Utc::now()).await {
-                    tracing::warn!(recording_id = %id, error = %e, "heartbeat failed");
+        HeartbeatGuard(tokio::spawn(
+            async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                    if let Err(e) = store.heartbeat_recording(&id, Utc::now()).await {
+                        tracing::warn!(error = %e, "heartbeat failed");
+                    }
                 }
             }
-        }))
+            .in_current_span(),
+        ))
     }
 
     async fn run_steps(&self, rec: Recording, attempt: u32, reuse_audio: bool) -> Run {
         let mut w = Work::new(rec, attempt, reuse_audio);
         for step in [Step::Details, Step::Metadata, Step::Audio, Step::Transcript] {
-            let result = match step {
-                Step::Details => details::run(self, &mut w).await,
-                Step::Metadata => metadata::run(self, &mut w).await,
-                Step::Audio => audio::run(self, &mut w).await,
-                _ => transcript::run(self, &mut w).await,
-            };
+            let result = observe::step(step, async {
+                match step {
+                    Step::Details => details::run(self, &mut w).await,
+                    Step::Metadata => metadata::run(self, &mut w).await,
+                    Step::Audio => audio::run(self, &mut w).await,
+                    _ => transcript::run(self, &mut w).await,
+                }
+            })
+            .await;
             match result {
                 Ok(()) => w.record(step, Ok(())),
                 Err(StepError::Transient(reason)) => {
@@ -407,7 +425,7 @@ impl Pipeline {
         {
             for step in &self.analysis {
                 if step.applies(self, &w.rec) {
-                    let result = step.run(self, &mut w.rec).await;
+                    let result = observe::step(step.step(), step.run(self, &mut w.rec)).await;
                     w.record(step.step(), result);
                 }
             }

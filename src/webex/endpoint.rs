@@ -1,6 +1,8 @@
 //! The route template of a Webex URL (`/convergedRecordings/{id}/metadata`): the `endpoint` of
 //! metrics and spans. Ids become `{id}`, so a label never takes a value per recording.
 
+use std::time::Duration;
+
 use url::Url;
 
 /// Path segments that name Webex resources or fixed sub-resources; any other segment is an id.
@@ -46,6 +48,16 @@ pub(crate) fn endpoint_template(base: &Url, url: &Url) -> String {
     } else {
         template
     }
+}
+
+/// One HTTP exchange with Webex (each retry and redirect counts): `status` is `None` when no
+/// answer came (connection failure, timeout). The time is until the answer's head.
+pub(crate) fn record_call(endpoint: &str, status: Option<u16>, elapsed: Duration) {
+    let status = status.map_or_else(|| "error".to_string(), |s| s.to_string());
+    metrics::counter!("webex_requests_total", "endpoint" => endpoint.to_string(), "status" => status)
+        .increment(1);
+    metrics::histogram!("webex_request_seconds", "endpoint" => endpoint.to_string())
+        .record(elapsed.as_secs_f64());
 }
 
 #[cfg(test)]

@@ -278,6 +278,7 @@ impl WebexClient {
 
     /// Sends a request with authentication, retries and (for downloads) manual redirects.
     /// Returns the successful (2xx) response; anything else becomes a [`WebexError`].
+    #[tracing::instrument(name = "webex.request", skip_all, fields(method = %req.method, endpoint = endpoint::endpoint_template(self.base_url(), &req.url)))]
     pub(crate) async fn execute(&self, req: ApiRequest) -> Result<Response, WebexError> {
         let policy = &self.inner.settings.retry;
         let max_attempts = policy.max_attempts.max(1);
@@ -316,7 +317,14 @@ impl WebexClient {
             };
 
             // Each arm either returns, continues, or yields a transient error and wait hint.
-            let (error, wait_hint) = match builder.send().await {
+            let started = std::time::Instant::now();
+            let sent = builder.send().await;
+            endpoint::record_call(
+                &endpoint::endpoint_template(self.base_url(), &url),
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+                started.elapsed(),
+            );
+            let (error, wait_hint) = match sent {
                 Err(e) if e.is_connect() || e.is_timeout() => (WebexError::Http(e), None),
                 Err(e) => return Err(WebexError::Http(e)),
                 Ok(resp) => {
