@@ -84,6 +84,32 @@ pub struct Config {
     /// Worker timings (heartbeat, takeover, retry backoff). Not read from the environment:
     /// the defaults suit Webex; tests shorten them.
     pub pipeline: crate::pipeline::PipelineSettings,
+    /// What `/auth/login` asks Webex for (`WEBEX_SCOPES`, space-separated).
+    pub webex_scopes: Vec<String>,
+    pub http_limits: HttpLimits,
+}
+
+/// The front door's limits.
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Every request's whole handling, Webex calls made while the client waits included
+    /// (`REQUEST_TIMEOUT`). Streaming a response body after its headers is not bounded by it.
+    pub request_timeout: Duration,
+    /// A connection must have sent complete request headers within this (fixed by the contract).
+    pub header_timeout: Duration,
+    /// Open connections at most (`MAX_CONNECTIONS`); past it new ones wait in the kernel's
+    /// backlog, so the process stays under its file limit.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
 }
 
 pub const DEFAULT_SUMMARY_MODEL: &str = "openai/gpt-4o-mini";
@@ -248,6 +274,48 @@ impl Config {
             Some(_) => return Err(invalid("LOG_FORMAT", "expected text or json")),
         };
 
+        let webex_scopes = match env.string("WEBEX_SCOPES") {
+            None => crate::http::oauth::SCOPES.map(String::from).to_vec(),
+            Some(raw) => {
+                let scopes: Vec<String> = raw.split_whitespace().map(String::from).collect();
+                if scopes.is_empty() || scopes.iter().any(|s| !s.is_ascii() || s.contains('"')) {
+                    return Err(invalid(
+                        "WEBEX_SCOPES",
+                        "expected space-separated Webex scopes such as spark:recordings_read",
+                    ));
+                }
+                scopes
+            }
+        };
+
+        let defaults = HttpLimits::default();
+        let request_timeout = match env.string("REQUEST_TIMEOUT") {
+            None => defaults.request_timeout,
+            Some(raw) => match humantime::parse_duration(&raw) {
+                Ok(d) if d >= Duration::from_secs(1) => d,
+                _ => {
+                    return Err(invalid(
+                        "REQUEST_TIMEOUT",
+                        "expected a duration like 30s or 2m (at least 1s)",
+                    ));
+                }
+            },
+        };
+        let max_connections: usize = env
+            .parse("MAX_CONNECTIONS", "a whole number from 16 to 1000000")?
+            .unwrap_or(defaults.max_connections);
+        if !(16..=1_000_000).contains(&max_connections) {
+            return Err(invalid(
+                "MAX_CONNECTIONS",
+                "expected a whole number from 16 to 1000000",
+            ));
+        }
+        let http_limits = HttpLimits {
+            request_timeout,
+            max_connections,
+            ..defaults
+        };
+
         Ok(Self {
             database_url: database_url.into(),
             amqp_url: amqp_url.map(Into::into),
@@ -272,6 +340,8 @@ impl Config {
             log_format,
             otel_endpoint: env.url("OTEL_EXPORTER_OTLP_ENDPOINT")?,
             pipeline: crate::pipeline::PipelineSettings::default(),
+            webex_scopes,
+            http_limits,
         })
     }
 }

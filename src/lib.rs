@@ -1,7 +1,7 @@
 //! webex-recordings: Webex Calling recordings turned into searchable, summarised records.
 
+pub mod access;
 pub mod ai;
-pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -13,5 +13,4 @@ pub mod signature;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod transcript;
 pub mod webex;

@@ -119,9 +119,11 @@ fn needs_processing(state: Option<&StoredState>, now: DateTime<Utc>) -> bool {
         Some(ms) => ms < (now - age).timestamp_millis(),
     };
     match state.status {
-        ProcessingStatus::Completed | ProcessingStatus::Partial | ProcessingStatus::Deleted => {
-            false
-        }
+        // A purged recording is past retention: backfill must never bring it back.
+        ProcessingStatus::Completed
+        | ProcessingStatus::Partial
+        | ProcessingStatus::Deleted
+        | ProcessingStatus::Purged => false,
         ProcessingStatus::Failed => true,
         ProcessingStatus::Processing => older_than(PROCESSING_STALE_AFTER),
         ProcessingStatus::Pending => older_than(PENDING_GRACE),

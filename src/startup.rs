@@ -53,7 +53,7 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("TLS: cannot load TLS_CERT / TLS_KEY: {0}")]
+    #[error("cannot start the listener (TLS_CERT / TLS_KEY when set): {0}")]
     Tls(std::io::Error),
     #[error("LLM or speech-to-text client: {0}")]
     Ai(#[from] AiError),
@@ -77,8 +77,12 @@ impl QueueHandles {
     }
 }
 
-/// Opens the store and applies migrations.
+/// Opens the store and applies migrations. Everything created from here on (the SQLite file and
+/// its `-wal`/`-shm`, audio, transcripts, folders) is readable by the service's user only,
+/// whatever umask the process was started with: recordings are personal data.
 pub async fn open_store(config: &Config) -> Result<Store, StartupError> {
+    use rustix::fs::Mode;
+    rustix::process::umask(Mode::from_bits_truncate(0o077));
     let store = Store::connect(&config.database_url).await?;
     store.migrate().await?;
     Ok(store)
@@ -190,7 +194,7 @@ impl Application {
                 publisher: queue.publisher.clone(),
                 webex: webex.clone(),
                 metrics: crate::telemetry::metrics_handle(),
-                oauth_states: Default::default(),
+                auth_failures: Default::default(),
             };
             let listener = std::net::TcpListener::bind(config.listen_addr).map_err(|source| {
                 StartupError::Listen {
@@ -204,34 +208,15 @@ impl Application {
                     addr: config.listen_addr,
                     source,
                 })?;
-            let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-            let handle = axum_server::Handle::new();
-            match &config.tls {
-                Some(tls) => {
-                    let rustls =
-                        axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                            .await
-                            .map_err(StartupError::Tls)?;
-                    let server = axum_server::from_tcp_rustls(listener, rustls)
-                        .map_err(|source| StartupError::Listen { addr, source })?
-                        .handle(handle.clone());
-                    tasks.spawn(async move {
-                        if let Err(e) = server.serve(app).await {
-                            tracing::error!(error = %e, "HTTPS server stopped");
-                        }
-                    });
-                }
-                None => {
-                    let server = axum_server::from_tcp(listener)
-                        .map_err(|source| StartupError::Listen { addr, source })?
-                        .handle(handle.clone());
-                    tasks.spawn(async move {
-                        if let Err(e) = server.serve(app).await {
-                            tracing::error!(error = %e, "HTTP server stopped");
-                        }
-                    });
-                }
-            }
+            let handle = http::serve::spawn(
+                listener,
+                http::router(state),
+                config.tls.as_ref(),
+                &config.http_limits,
+                &tasks,
+            )
+            .await
+            .map_err(StartupError::Tls)?;
             tracing::info!(%addr, tls = config.tls.is_some(), "listening");
             local_addr = Some(addr);
             http_handle = Some(handle);

@@ -14,7 +14,7 @@ use tracing::{debug, warn};
 use url::Url;
 
 use super::error::AiError;
-use crate::analysis::{Analysis, Sentiment, SentimentLabel, SummarySource};
+use call_analysis::{Analysis, Sentiment, SentimentLabel, SummarySource};
 
 /// About 12k tokens: fits the context of every model we target with room for
 /// the prompt and the answer.
@@ -31,8 +31,6 @@ const TEMPERATURE: f64 = 0.2;
 const TRIM_MARKER: &str = "\n[…]\n";
 /// A trim cut moves back to a word boundary if one is this close (in chars).
 const SNAP_WINDOW_CHARS: usize = 64;
-/// Scores within ±this band count as neutral when the model gives no label.
-const NEUTRAL_BAND: f64 = 0.15;
 // Caps keep one runaway answer from bloating the stored record.
 const MAX_SUMMARY_CHARS: usize = 2_000;
 const MAX_LIST_ITEMS: usize = 20;
@@ -405,7 +403,7 @@ fn parse_sentiment(obj: &Map<String, Value>) -> Result<Sentiment, String> {
         return Err(format!("sentiment.score {score} is outside -1..1"));
     }
     let label = match obj.get("label") {
-        None | Some(Value::Null) => label_for_score(score),
+        None | Some(Value::Null) => SentimentLabel::from_score(score),
         Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "positive" => SentimentLabel::Positive,
             "neutral" => SentimentLabel::Neutral,
@@ -419,16 +417,6 @@ fn parse_sentiment(obj: &Map<String, Value>) -> Result<Sentiment, String> {
         Some(_) => return Err("sentiment.label is not a string".into()),
     };
     Ok(Sentiment { score, label })
-}
-
-fn label_for_score(score: f64) -> SentimentLabel {
-    if score >= NEUTRAL_BAND {
-        SentimentLabel::Positive
-    } else if score <= -NEUTRAL_BAND {
-        SentimentLabel::Negative
-    } else {
-        SentimentLabel::Neutral
-    }
 }
 
 /// A list of strings; missing or null is an empty list (a call may have no
@@ -687,14 +675,6 @@ mod tests {
         let a = parse_analysis(prose).unwrap();
         assert_eq!(a.summary, "y");
         assert_eq!(a.sentiment.label, SentimentLabel::Negative);
-    }
-
-    #[test]
-    fn label_is_derived_from_score_with_thresholds() {
-        assert_eq!(label_for_score(0.15), SentimentLabel::Positive);
-        assert_eq!(label_for_score(0.149), SentimentLabel::Neutral);
-        assert_eq!(label_for_score(-0.149), SentimentLabel::Neutral);
-        assert_eq!(label_for_score(-0.15), SentimentLabel::Negative);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tracing::debug;
 use url::Url;
 
 use super::error::AiError;
-use crate::transcript::{Cue, Transcript};
+use call_analysis::transcript::{Cue, Transcript};
 
 pub const DEFAULT_STT_MODEL: &str = "whisper-1";
 /// Uploading and transcribing an hour of audio can take minutes.

@@ -37,6 +37,26 @@ impl RecordingEvent {
     }
 }
 
+/// How deeply a webhook envelope may nest. A real one is 3 levels deep; the queue message wraps
+/// it in one more, and serde_json refuses documents past 128, so a deeper envelope accepted at
+/// the door would be unreadable by the worker (answered 200, then dead-lettered).
+pub const MAX_ENVELOPE_DEPTH: usize = 32;
+
+/// The nesting depth of a JSON value (a scalar is 0), without recursion.
+pub fn json_depth(value: &serde_json::Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        match v {
+            serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            serde_json::Value::Object(map) => stack.extend(map.values().map(|i| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// The body of every queue message (CONTRACT.md, "RabbitMQ topology").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueMessage {
@@ -71,6 +91,11 @@ impl QueueMessage {
         }
     }
 
+    /// Reads a message body as every consumer does.
+    pub fn decode(body: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+
     /// `convergedRecordings.<event>`, the routing key the process queue is bound with.
     pub fn routing_key(&self) -> String {
         format!("convergedRecordings.{}", self.event.as_str())
@@ -81,5 +106,36 @@ impl QueueMessage {
     /// racing a webhook for the same recording must not make it run twice.
     pub fn forces_work(&self) -> bool {
         matches!(self.source, MessageSource::Reprocess)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_containers_only() {
+        assert_eq!(json_depth(&serde_json::json!(1)), 0);
+        assert_eq!(json_depth(&serde_json::json!({"a": [1, {"b": {}}]})), 3);
+    }
+
+    #[test]
+    fn an_envelope_at_the_depth_limit_survives_the_queue_round_trip() {
+        let mut data = serde_json::json!("leaf");
+        for _ in 0..MAX_ENVELOPE_DEPTH - 1 {
+            data = serde_json::json!({ "x": data });
+        }
+        assert_eq!(json_depth(&data), MAX_ENVELOPE_DEPTH - 1);
+        let envelope = serde_json::json!({ "data": data });
+        let id = RecordingId::parse("rec-1").unwrap();
+        let message = QueueMessage::new(
+            MessageSource::Webhook,
+            RecordingEvent::Created,
+            id,
+            None,
+            Some(envelope),
+        );
+        let body = serde_json::to_vec(&message).unwrap();
+        assert_eq!(QueueMessage::decode(&body).unwrap(), message);
     }
 }

@@ -4,6 +4,6 @@ mod message;
 mod recording;
 mod recording_id;
 
-pub use message::{MessageSource, QueueMessage, RecordingEvent};
-pub use recording::{ProcessingStatus, Recording, Step};
+pub use message::{MAX_ENVELOPE_DEPTH, MessageSource, QueueMessage, RecordingEvent, json_depth};
+pub use recording::{LegalHold, ProcessingStatus, Recording, Step};
 pub use recording_id::{InvalidRecordingId, RecordingId};

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RecordingId;
-use crate::analysis::{CallMetrics, Sentiment, SummarySource};
-use crate::transcript::Transcript;
+use call_analysis::transcript::Transcript;
+use call_analysis::{CallMetrics, Sentiment, SummarySource};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -16,16 +16,19 @@ pub enum ProcessingStatus {
     Partial,
     Failed,
     Deleted,
+    /// Past retention: only a tombstone is left (id, time, parties, duration, `purged_at`).
+    Purged,
 }
 
 impl ProcessingStatus {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Pending,
         Self::Processing,
         Self::Completed,
         Self::Partial,
         Self::Failed,
         Self::Deleted,
+        Self::Purged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl ProcessingStatus {
             Self::Partial => "partial",
             Self::Failed => "failed",
             Self::Deleted => "deleted",
+            Self::Purged => "purged",
         }
     }
 
@@ -127,6 +131,19 @@ pub struct Recording {
     pub webex_metadata: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by an auditor or admin: nothing may purge or delete the recording while it is held.
+    /// Never written by the pipeline's upsert.
+    pub legal_hold: Option<LegalHold>,
+    /// When retention purged it (status `purged`; only the tombstone fields are left).
+    pub purged_at: Option<DateTime<Utc>>,
+}
+
+/// Who put a recording on hold, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegalHold {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Recording {
@@ -168,6 +185,8 @@ impl Recording {
             webex_metadata: None,
             created_at: now,
             updated_at: now,
+            legal_hold: None,
+            purged_at: None,
         }
     }
 }

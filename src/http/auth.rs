@@ -1,67 +1,175 @@
-//! Bearer-token check of `/api/v1` (`API_TOKEN`); without a token only loopback clients pass.
+//! Which [`Principal`] a request acts as (the access layer, `http::access`, asks here): a bearer key, a console session cookie, or (only while
+//! `API_TOKEN` is unset) the loopback operator. What the principal may do is decided by
+//! `access::Role::may`; failed key checks are counted per address (`FailedAuthLimiter`).
 //!
 //! The peer address comes from `ConnectInfo<SocketAddr>`: the server must be served with
 //! `into_make_service_with_connect_info::<SocketAddr>()`. Without it every request counts as
 //! non-loopback (so an unset `API_TOKEN` then refuses everyone rather than everyone passing).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
-use axum::response::Response;
-use secrecy::{ExposeSecret, SecretString};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::access::{Principal, RandomToken, Role, sha256_hex};
 
-/// Middleware for the `/api/v1` routes.
-pub async fn require_api_token(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| *addr);
-    check(state.config.api_token.as_ref(), request.headers(), peer)?;
-    Ok(next.run(request).await)
-}
+/// The console's session cookie (`SameSite=Strict`: never sent on a cross-site request).
+pub const SESSION_COOKIE: &str = "wr_session";
+/// A session unused this long is over.
+pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 
-/// The decision itself: `Ok` lets the request through.
-pub fn check(
-    api_token: Option<&SecretString>,
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-) -> Result<(), ApiError> {
-    match api_token {
-        Some(expected) => {
-            let presented = headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(bearer_token)
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("missing 'Authorization: Bearer <API_TOKEN>'".into())
-                })?;
-            let expected = expected.expose_secret().as_bytes();
-            if bool::from(presented.as_bytes().ct_eq(expected)) {
-                Ok(())
-            } else {
-                Err(ApiError::Unauthorized("wrong API token".into()))
-            }
+/// Handlers take the principal the middleware resolved (or resolve it, where no middleware ran).
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
         }
-        None => match peer {
-            Some(addr) if is_loopback(addr) => Ok(()),
-            _ => Err(ApiError::Unauthorized(
-                "API_TOKEN is not set: the API answers loopback clients only".into(),
-            )),
-        },
+        let principal = authenticate(state, &parts.headers, peer_addr(&parts.extensions)).await?;
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
     }
 }
 
-fn bearer_token(value: &str) -> Option<&str> {
+/// The client's address as the listener saw it (None when served without connect info).
+pub fn peer_addr(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr)
+}
+
+/// The principal of a request, from its bearer key, its session cookie, or its address.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<Principal, ApiError> {
+    let ip = peer.map(|p| p.ip());
+    if let Some(ip) = ip {
+        state.auth_failures.check(ip).map_err(ApiError::from)?;
+    }
+    if let Some(presented) = bearer(headers) {
+        return check_key(state, presented, ip).await;
+    }
+    if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
+        return state
+            .store
+            .session_principal(&sha256_hex(cookie), SESSION_IDLE)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("the session has ended; sign in again".into()));
+    }
+    if state.config.api_token.is_none() && peer.is_some_and(is_loopback) {
+        return Ok(Principal::new(Principal::LOOPBACK_ACTOR, Role::Admin));
+    }
+    Err(ApiError::Unauthorized(match state.config.api_token {
+        Some(_) => "missing 'Authorization: Bearer <key>'".into(),
+        None => "API_TOKEN is not set: the API answers loopback clients or keys only".into(),
+    }))
+}
+
+/// Checks a presented key (a bearer header or the console's sign-in form). A wrong key counts
+/// against the client's address.
+pub async fn check_key(
+    state: &AppState,
+    presented: &str,
+    ip: Option<IpAddr>,
+) -> Result<Principal, ApiError> {
+    if let Some(ip) = ip {
+        state.auth_failures.check(ip).map_err(ApiError::from)?;
+    }
+    if let Some(expected) = &state.config.api_token
+        && bool::from(
+            presented
+                .as_bytes()
+                .ct_eq(expected.expose_secret().as_bytes()),
+        )
+    {
+        return Ok(Principal::new(Principal::API_TOKEN_ACTOR, Role::Admin));
+    }
+    if let Some(principal) = state.store.key_principal(&sha256_hex(presented)).await? {
+        return Ok(principal);
+    }
+    if let Some(ip) = ip {
+        state.auth_failures.record_failure(ip);
+    }
+    Err(ApiError::Unauthorized("unknown or revoked key".into()))
+}
+
+/// Starts a console session for `principal`; the answer carries the returned `Set-Cookie`.
+pub async fn start_session(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<HeaderValue, ApiError> {
+    let token = RandomToken::generate("wrs_");
+    state.store.create_session(&token.hash(), principal).await?;
+    cookie_header(
+        SESSION_COOKIE,
+        token.expose(),
+        "/",
+        "Strict",
+        // No Max-Age: the server ends the session after 12 idle hours, the browser on close.
+        None,
+        state.config.tls.is_some(),
+    )
+}
+
+/// Ends the request's console session, if any; the answer carries the returned `Set-Cookie`.
+pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, ApiError> {
+    if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
+        state.store.end_session(&sha256_hex(cookie)).await?;
+    }
+    cookie_header(
+        SESSION_COOKIE,
+        "",
+        "/",
+        "Strict",
+        Some(Duration::ZERO),
+        state.config.tls.is_some(),
+    )
+}
+
+/// A `Set-Cookie` value: always `HttpOnly`, `Secure` when the listener speaks TLS.
+pub fn cookie_header(
+    name: &str,
+    value: &str,
+    path: &str,
+    same_site: &str,
+    max_age: Option<Duration>,
+    secure: bool,
+) -> Result<HeaderValue, ApiError> {
+    let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}");
+    if let Some(age) = max_age {
+        cookie.push_str(&format!("; Max-Age={}", age.as_secs()));
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie)
+        .map_err(|e| ApiError::Internal(format!("cookie is not a header value: {e}")))
+}
+
+/// The value of one cookie of the request.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -81,40 +189,54 @@ fn is_loopback(addr: SocketAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
-    fn headers(auth: Option<&str>) -> HeaderMap {
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
-        if let Some(a) = auth {
-            h.insert(header::AUTHORIZATION, HeaderValue::from_str(a).unwrap());
+        for (name, value) in pairs {
+            h.append(name, HeaderValue::from_str(value).unwrap());
         }
         h
     }
 
     #[test]
-    fn unset_token_admits_loopback_only() {
-        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let local6: SocketAddr = "[::1]:5000".parse().unwrap();
-        let mapped: SocketAddr = "[::ffff:127.0.0.1]:5000".parse().unwrap();
-        let remote: SocketAddr = "10.1.2.3:5000".parse().unwrap();
-        assert!(check(None, &headers(None), Some(local)).is_ok());
-        assert!(check(None, &headers(None), Some(local6)).is_ok());
-        assert!(check(None, &headers(None), Some(mapped)).is_ok());
-        let err = check(None, &headers(Some("Bearer x")), Some(remote)).unwrap_err();
-        assert!(matches!(err, ApiError::Unauthorized(_)));
-        assert!(check(None, &headers(None), None).is_err());
+    fn loopback_is_recognised_in_every_form() {
+        for local in ["127.0.0.1:5000", "[::1]:5000", "[::ffff:127.0.0.1]:5000"] {
+            assert!(is_loopback(local.parse().unwrap()), "{local}");
+        }
+        assert!(!is_loopback("10.1.2.3:5000".parse().unwrap()));
+        assert!(!is_loopback("[::ffff:10.1.2.3]:5000".parse().unwrap()));
     }
 
     #[test]
-    fn set_token_is_required_even_from_loopback() {
-        let token = SecretString::from("s3cret");
-        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let remote: SocketAddr = "10.1.2.3:5000".parse().unwrap();
-        assert!(check(Some(&token), &headers(None), Some(local)).is_err());
-        assert!(check(Some(&token), &headers(Some("Bearer s3cre")), Some(local)).is_err());
-        assert!(check(Some(&token), &headers(Some("Bearer s3cret!")), Some(local)).is_err());
-        assert!(check(Some(&token), &headers(Some("Basic s3cret")), Some(local)).is_err());
-        assert!(check(Some(&token), &headers(Some("Bearer s3cret")), Some(remote)).is_ok());
-        assert!(check(Some(&token), &headers(Some("bearer  s3cret")), None).is_ok());
+    fn bearer_scheme_is_case_insensitive_and_other_schemes_are_not_keys() {
+        let h = headers(&[(header::AUTHORIZATION, "bearer  s3cret")]);
+        assert_eq!(bearer(&h), Some("s3cret"));
+        let h = headers(&[(header::AUTHORIZATION, "Basic s3cret")]);
+        assert_eq!(bearer(&h), None);
+        let h = headers(&[(header::AUTHORIZATION, "Bearer ")]);
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn cookies_are_found_among_several_headers_and_pairs() {
+        let h = headers(&[
+            (header::COOKIE, "a=1; wr_session=abc"),
+            (header::COOKIE, "wr_oauth=xyz"),
+        ]);
+        assert_eq!(cookie_value(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie_value(&h, "wr_oauth"), Some("xyz"));
+        assert_eq!(cookie_value(&h, "missing"), None);
+        let h = headers(&[(header::COOKIE, "wr_session=")]);
+        assert_eq!(cookie_value(&h, SESSION_COOKIE), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_secure_under_tls() {
+        let c = cookie_header("n", "v", "/", "Strict", Some(SESSION_IDLE), true).unwrap();
+        let c = c.to_str().unwrap();
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
+        assert!(c.contains("Max-Age=43200"));
+        let plain = cookie_header("n", "v", "/", "Lax", None, false).unwrap();
+        assert!(!plain.to_str().unwrap().contains("Secure"));
     }
 }

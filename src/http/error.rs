@@ -12,8 +12,20 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// The principal's role does not allow the action.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with what exists (a name taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The recording is under legal hold: nothing may destroy it.
+    #[error("{0}")]
+    LegalHold(String),
+    /// Too many failed key checks from this address; carries the seconds until it may retry.
+    #[error("too many failed attempts from this address; retry in {0} s")]
+    TooManyRequests(u64),
     #[error("{0}")]
     PayloadTooLarge(String),
     /// A dependency (queue, database, Webex) is down: the client should retry later.
@@ -34,7 +46,10 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) | Self::LegalHold(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
@@ -48,7 +63,11 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::LegalHold(_) => "legal_hold",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
@@ -84,19 +103,29 @@ impl IntoResponse for ApiError {
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
+            Self::TooManyRequests(secs) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
             _ => {}
         }
         response
     }
 }
 
+// Errors of the service's dependencies: the cause goes to the log (with the request's span and
+// id), the client learns what went wrong but never how (no SQL, no URLs, no upstream bodies).
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         match e {
             crate::store::StoreError::Database(sqlx::Error::PoolTimedOut)
             | crate::store::StoreError::Database(sqlx::Error::Io(_)) => {
-                Self::Unavailable(format!("database unavailable: {e}"))
+                tracing::warn!(error = %e, "database unavailable");
+                Self::Unavailable("the database is unavailable; try again later".into())
             }
+            crate::store::StoreError::Duplicate(what) => Self::Conflict(what),
             other => Self::Internal(other.to_string()),
         }
     }
@@ -105,7 +134,10 @@ impl From<crate::store::StoreError> for ApiError {
 impl From<crate::queue::QueueError> for ApiError {
     fn from(e: crate::queue::QueueError) -> Self {
         match e {
-            crate::queue::QueueError::Unavailable(_) => Self::Unavailable(e.to_string()),
+            crate::queue::QueueError::Unavailable(_) => {
+                tracing::warn!(error = %e, "queue unavailable");
+                Self::Unavailable("the queue is unavailable; try again later".into())
+            }
             crate::queue::QueueError::Other(_) => Self::Internal(e.to_string()),
         }
     }
@@ -113,7 +145,30 @@ impl From<crate::queue::QueueError> for ApiError {
 
 impl From<crate::webex::WebexError> for ApiError {
     fn from(e: crate::webex::WebexError) -> Self {
-        Self::BadGateway(e.to_string())
+        tracing::warn!(error = %e, "Webex request failed");
+        let detail = match (e.status(), e.tracking_id()) {
+            (Some(status), Some(tracking)) => {
+                format!("Webex answered {status} (TrackingID {tracking}); see the service log")
+            }
+            (Some(status), None) => format!("Webex answered {status}; see the service log"),
+            (None, _) => {
+                "Webex could not be reached or refused the request; see the service log".to_string()
+            }
+        };
+        Self::BadGateway(detail)
+    }
+}
+
+impl From<crate::access::Forbidden> for ApiError {
+    fn from(e: crate::access::Forbidden) -> Self {
+        Self::Forbidden(e.to_string())
+    }
+}
+
+impl From<crate::access::Throttled> for ApiError {
+    fn from(t: crate::access::Throttled) -> Self {
+        // Whole seconds, rounded up: a client retrying at once would be refused again.
+        Self::TooManyRequests(t.retry_after.as_secs() + u64::from(t.retry_after.subsec_nanos() > 0))
     }
 }
 
@@ -164,5 +219,12 @@ impl From<crate::reconciler::ReconcileError> for ApiError {
             R::Store(s) => Self::from(s),
             R::Queue(q) => Self::from(q),
         }
+    }
+}
+
+/// A JSON body that is missing, malformed or of the wrong shape.
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Self::BadRequest(e.body_text())
     }
 }

@@ -1,5 +1,7 @@
 //! `/healthz` (process up), `/readyz` (database and queue reachable), `/metrics` (Prometheus).
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -20,14 +22,35 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// A check slower than this counts as failed: a webhook would not be answered in time either.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The cause goes to the log; the public answer only says which part is not ready.
+fn outcome<E: std::fmt::Display>(
+    part: &str,
+    result: Result<Result<(), E>, tokio::time::error::Elapsed>,
+) -> Option<String> {
+    match result {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "{part} not ready");
+            Some("unavailable".into())
+        }
+        Err(_) => {
+            tracing::warn!("{part} did not answer within {CHECK_TIMEOUT:?}");
+            Some("timed out".into())
+        }
+    }
+}
+
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.store.ping().await.err().map(|e| e.to_string());
-    let queue = state
-        .publisher
-        .check_ready()
-        .await
-        .err()
-        .map(|e| e.to_string());
+    // A write, not `SELECT 1`: ready must mean that a webhook could be queued now.
+    let (database, queue) = tokio::join!(
+        tokio::time::timeout(CHECK_TIMEOUT, state.store.probe_write()),
+        tokio::time::timeout(CHECK_TIMEOUT, state.publisher.check_ready()),
+    );
+    let database = outcome("database", database);
+    let queue = outcome("queue", queue);
     let ready = database.is_none() && queue.is_none();
     let status = if ready {
         StatusCode::OK

@@ -1,22 +1,20 @@
 //! `GET /auth/login` and `GET /auth/callback`: the Webex integration's OAuth code flow.
 //! Tokens go to the database (`save_oauth_tokens`), never to a file.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use rand::Rng;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::AppState;
 use super::error::ApiError;
-use super::recordings::ApiQuery;
+use super::extract::ApiQuery;
+use super::{AppState, auth};
+use crate::access::{Permission, Principal, RandomToken, sha256_hex};
 use crate::config::WebexAuthConfig;
 use crate::store::OAuthTokens;
 use crate::webex::{Auth, ClientSettings, OAuthCredentials, WebexClient, authorize_url};
@@ -32,45 +30,11 @@ pub const SCOPES: [&str; 5] = [
 
 /// How long a login may take between `/auth/login` and `/auth/callback`.
 const STATE_TTL: Duration = Duration::from_secs(600);
-/// Pending logins kept at most (oldest dropped first).
-const MAX_PENDING: usize = 1000;
-
-/// `state` values handed out by `/auth/login`, each usable once until it expires.
-#[derive(Clone, Default)]
-pub struct LoginStates(Arc<Mutex<HashMap<String, Instant>>>);
-
-impl std::fmt::Debug for LoginStates {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("LoginStates")
-    }
-}
-
-impl LoginStates {
-    pub fn issue(&self) -> String {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill(&mut bytes);
-        let state = hex::encode(bytes);
-        let now = Instant::now();
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, at| now.duration_since(*at) < STATE_TTL);
-        if map.len() >= MAX_PENDING
-            && let Some(oldest) = map
-                .iter()
-                .min_by_key(|(_, at)| **at)
-                .map(|(k, _)| k.clone())
-        {
-            map.remove(&oldest);
-        }
-        map.insert(state.clone(), now);
-        state
-    }
-
-    /// True once for a state we issued that has not expired.
-    pub fn redeem(&self, state: &str) -> bool {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(state).is_some_and(|at| at.elapsed() < STATE_TTL)
-    }
-}
+/// Pending logins one actor may have; its oldest goes first, nobody else's.
+const MAX_PENDING_PER_ACTOR: u32 = 5;
+/// Binds a pending login to the browser that started it. `SameSite=Lax`, unlike the session
+/// cookie, so that Webex's top-level redirect back to `/auth/callback` carries it.
+const BINDING_COOKIE: &str = "wr_oauth";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -87,23 +51,56 @@ fn oauth_client(state: &AppState) -> Result<(String, SecretString), ApiError> {
     }
 }
 
-async fn login(State(state): State<AppState>) -> Result<Response, ApiError> {
+fn binding_cookie(
+    state: &AppState,
+    value: &str,
+    max_age: Duration,
+) -> Result<HeaderValue, ApiError> {
+    auth::cookie_header(
+        BINDING_COOKIE,
+        value,
+        "/auth",
+        "Lax",
+        Some(max_age),
+        state.config.tls.is_some(),
+    )
+}
+
+/// Starts a login: only an admin may hand the service a Webex account.
+async fn login(State(state): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
+    principal.require(Permission::Administer)?;
     let (client_id, _) = oauth_client(&state)?;
-    let nonce = state.oauth_states.issue();
+    let nonce = RandomToken::generate("");
+    let binding = RandomToken::generate("");
+    state
+        .store
+        .save_oauth_state(
+            &nonce.hash(),
+            &binding.hash(),
+            &principal.actor,
+            STATE_TTL,
+            MAX_PENDING_PER_ACTOR,
+        )
+        .await?;
     let url = authorize_url(
         &state.config.webex_api_url,
         &client_id,
         state.config.redirect_uri.as_str(),
-        &SCOPES,
-        &nonce,
+        &state.config.webex_scopes,
+        nonce.expose(),
     );
     let location = HeaderValue::from_str(url.as_str())
         .map_err(|e| ApiError::Internal(format!("authorize URL is not a header value: {e}")))?;
+    tracing::info!(actor = %principal.actor, "Webex OAuth login started");
     Ok((
         StatusCode::FOUND,
         [
             (header::LOCATION, location),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::SET_COOKIE,
+                binding_cookie(&state, binding.expose(), STATE_TTL)?,
+            ),
         ],
     )
         .into_response())
@@ -119,6 +116,7 @@ struct CallbackParams {
 
 async fn callback(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<CallbackParams>,
 ) -> Result<Response, ApiError> {
     let (client_id, client_secret) = oauth_client(&state)?;
@@ -134,9 +132,20 @@ async fn callback(
     let nonce = params
         .state
         .ok_or_else(|| ApiError::BadRequest("missing state".into()))?;
-    if !state.oauth_states.redeem(&nonce) {
-        return Err(ApiError::BadRequest(
-            "unknown or expired state; start again at /auth/login".into(),
+    // Only the browser that started this login may finish it: anyone else's callback (a
+    // stranger who authorised their own account, say) is refused before any code is exchanged.
+    let binding = auth::cookie_value(&headers, BINDING_COOKIE).ok_or_else(|| {
+        ApiError::Forbidden(
+            "this login was not started by this browser; start again at /auth/login".into(),
+        )
+    })?;
+    if !state
+        .store
+        .take_oauth_state(&sha256_hex(&nonce), &sha256_hex(binding), STATE_TTL)
+        .await?
+    {
+        return Err(ApiError::Forbidden(
+            "unknown, expired or foreign login state; start again at /auth/login".into(),
         ));
     }
     let code = params
@@ -176,9 +185,15 @@ async fn callback(
         })
         .await?;
     tracing::info!("Webex OAuth login completed; tokens stored in the database");
-    Ok(Html(
-        "<!doctype html><title>webex-recordings</title>\
-         <p>Webex login complete: the tokens are stored and the service will use them.</p>",
+    Ok((
+        [(
+            header::SET_COOKIE,
+            binding_cookie(&state, "", Duration::ZERO)?,
+        )],
+        Html(
+            "<!doctype html><title>webex-recordings</title>\
+             <p>Webex login complete: the tokens are stored and the service will use them.</p>",
+        ),
     )
-    .into_response())
+        .into_response())
 }

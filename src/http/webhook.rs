@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use crate::domain::{
+    MAX_ENVELOPE_DEPTH, MessageSource, QueueMessage, RecordingEvent, RecordingId, json_depth,
+};
 use crate::signature::{self, SIGNATURE_HEADER};
 
 /// Webex envelopes are a few KiB; anything near this is not a webhook.
@@ -104,6 +106,11 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Out
 
     let raw: Value = serde_json::from_slice(verified.bytes())
         .map_err(|e| ApiError::BadRequest(format!("body is not JSON: {e}")))?;
+    if json_depth(&raw) > MAX_ENVELOPE_DEPTH {
+        return Err(ApiError::BadRequest(format!(
+            "not a Webex webhook envelope: nested deeper than {MAX_ENVELOPE_DEPTH} levels"
+        )));
+    }
     let envelope = Envelope::read(&raw)?;
 
     if envelope.resource != "convergedRecordings" {

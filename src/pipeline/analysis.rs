@@ -1,37 +1,13 @@
-//! Steps after the transcript: analysis, language, translation, call metrics. Each is an
-//! [`AnalysisStep`]; [`analysis_steps`] gives the order.
+//! Steps after the transcript: language, analysis, translation, call metrics. Each needs a
+//! transcript with words in it.
 
 use async_trait::async_trait;
 
-use super::Pipeline;
-use crate::analysis::{analyse_locally, call_metrics, language, text::base_language};
+use super::step::{PipelineStep, StepError, Work};
+use crate::ai::ChatClient;
 use crate::domain::{Recording, Step};
-use crate::transcript::Transcript;
-
-/// One step that works on a recording with a transcript.
-#[async_trait]
-pub trait AnalysisStep: Send + Sync {
-    fn step(&self) -> Step;
-
-    /// Whether the step runs for this recording at all (not attempted otherwise).
-    fn applies(&self, _pipeline: &Pipeline, _rec: &Recording) -> bool {
-        true
-    }
-
-    /// `Err(reason)`: the step failed; processing goes on.
-    async fn run(&self, pipeline: &Pipeline, rec: &mut Recording) -> Result<(), String>;
-}
-
-/// The analysis steps in the order they run.
-pub fn analysis_steps() -> Vec<Box<dyn AnalysisStep>> {
-    vec![
-        // Language first: the local analyser picks its stop words and stems by it.
-        Box::new(Language),
-        Box::new(Analyse),
-        Box::new(Translate),
-        Box::new(Metrics),
-    ]
-}
+use call_analysis::transcript::Transcript;
+use call_analysis::{analyse_locally, call_metrics, language, text::base_language};
 
 fn spoken(rec: &Recording) -> String {
     rec.transcript_cues
@@ -42,19 +18,28 @@ fn spoken(rec: &Recording) -> String {
 
 /// Summary, points, topics, action items and sentiment: by the LLM when configured, else (or
 /// when the LLM fails) by the local analyser.
-struct Analyse;
+pub(super) struct Analyse {
+    pub chat: Option<ChatClient>,
+    /// `SUMMARY_LANGUAGE`.
+    pub summary_language: String,
+}
 
 #[async_trait]
-impl AnalysisStep for Analyse {
+impl PipelineStep for Analyse {
     fn step(&self) -> Step {
         Step::Analysis
     }
 
-    async fn run(&self, p: &Pipeline, rec: &mut Recording) -> Result<(), String> {
-        let llm = match &p.deps.chat {
+    fn ready(&self, w: &Work) -> bool {
+        w.has_transcript()
+    }
+
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let rec = &mut w.rec;
+        let llm = match &self.chat {
             Some(chat) => {
                 let text = rec.transcript_text.as_deref().unwrap_or_default();
-                match chat.analyse(text, &p.deps.summary_language).await {
+                match chat.analyse(text, &self.summary_language).await {
                     Ok(a) => Some(a),
                     Err(e) => {
                         tracing::warn!(error = %e, "LLM analysis failed; using the local analyser");
@@ -74,7 +59,7 @@ impl AnalysisStep for Analyse {
             ),
         };
         if analysis.summary.trim().is_empty() {
-            return Err("the analysis produced no summary".into());
+            return Err(StepError::Failed("the analysis produced no summary".into()));
         }
         rec.summary_text = Some(analysis.summary);
         rec.summary_bullet_points = analysis.bullet_points;
@@ -87,67 +72,81 @@ impl AnalysisStep for Analyse {
 }
 
 /// The spoken language of the transcript.
-struct Language;
+pub(super) struct Language;
 
 #[async_trait]
-impl AnalysisStep for Language {
+impl PipelineStep for Language {
     fn step(&self) -> Step {
         Step::Language
     }
 
-    async fn run(&self, _p: &Pipeline, rec: &mut Recording) -> Result<(), String> {
-        let detected =
-            language::detect(&spoken(rec)).ok_or("could not detect the spoken language")?;
-        rec.detected_language = Some(detected.code);
-        rec.language_confidence = Some(detected.confidence);
+    fn ready(&self, w: &Work) -> bool {
+        w.has_transcript()
+    }
+
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let detected = language::detect(&spoken(&w.rec))
+            .ok_or_else(|| StepError::Failed("could not detect the spoken language".into()))?;
+        w.rec.detected_language = Some(detected.code);
+        w.rec.language_confidence = Some(detected.confidence);
         Ok(())
     }
 }
 
 /// The transcript translated into `TRANSLATE_TO`, when that differs from the spoken language.
-struct Translate;
+pub(super) struct Translate {
+    pub chat: Option<ChatClient>,
+    /// `TRANSLATE_TO`.
+    pub target: Option<String>,
+}
 
 #[async_trait]
-impl AnalysisStep for Translate {
+impl PipelineStep for Translate {
     fn step(&self) -> Step {
         Step::Translation
     }
 
-    fn applies(&self, p: &Pipeline, rec: &Recording) -> bool {
-        match &p.deps.translate_to {
-            Some(target) => {
-                rec.detected_language.as_deref().map(base_language) != Some(base_language(target))
-            }
-            None => false,
-        }
+    fn applies(&self, w: &Work) -> bool {
+        self.target.as_deref().is_some_and(|target| {
+            w.rec.detected_language.as_deref().map(base_language) != Some(base_language(target))
+        })
     }
 
-    async fn run(&self, p: &Pipeline, rec: &mut Recording) -> Result<(), String> {
-        let (Some(chat), Some(target)) = (&p.deps.chat, &p.deps.translate_to) else {
-            return Err(
+    fn ready(&self, w: &Work) -> bool {
+        w.has_transcript()
+    }
+
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let (Some(chat), Some(target)) = (&self.chat, &self.target) else {
+            return Err(StepError::Failed(
                 "TRANSLATE_TO is set but no chat API is configured (SUMMARY_API_KEY)".into(),
-            );
+            ));
         };
-        let text = rec.transcript_text.as_deref().unwrap_or_default();
+        let text = w.rec.transcript_text.as_deref().unwrap_or_default();
         let translated = chat
             .translate(text, target)
             .await
-            .map_err(|e| format!("translation: {e}"))?;
-        rec.translated_text = Some(translated);
+            .map_err(|e| StepError::Failed(format!("translation: {e}")))?;
+        w.rec.translated_text = Some(translated);
         Ok(())
     }
 }
 
 /// Talk time, turns, interruptions and silence from the timed cues.
-struct Metrics;
+pub(super) struct Metrics;
 
 #[async_trait]
-impl AnalysisStep for Metrics {
+impl PipelineStep for Metrics {
     fn step(&self) -> Step {
         Step::CallMetrics
     }
 
-    async fn run(&self, _p: &Pipeline, rec: &mut Recording) -> Result<(), String> {
+    fn ready(&self, w: &Work) -> bool {
+        w.has_transcript()
+    }
+
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let rec = &mut w.rec;
         let cues = rec
             .transcript_cues
             .as_ref()

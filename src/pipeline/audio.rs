@@ -3,57 +3,78 @@
 use std::io::Read;
 use std::path::Path;
 
+use std::path::PathBuf;
+
+use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
-use super::{Pipeline, StepError, Work};
+use super::step::{PipelineStep, StepError, Work};
+use crate::domain::Step;
+use crate::webex::WebexClient;
 
-pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
-    let id = w.rec.recording_id.clone();
-    let (link, size) = {
-        let details = w
-            .details
-            .as_ref()
-            .ok_or_else(|| StepError::Failed("no recording details".into()))?;
-        let link = details
-            .audio_link()
-            .map(str::to_owned)
-            .ok_or_else(|| StepError::Failed(super::details::NO_LINKS.into()))?;
-        (link, details.recording.size_bytes)
-    };
-    let ext = extension(w.rec.audio_format.as_deref());
-    // The id is validated (no dots or slashes), so the path stays inside DATA_DIR.
-    let path = p
-        .data_dir()
-        .join("recordings")
-        .join(w.date_dirs())
-        .join(format!("{id}.{ext}"));
-    let earlier = match size {
-        Some(size) if w.reuse_audio => earlier_download(&path, size).await,
-        _ => None,
-    };
-    let (size_bytes, sha256_hex) = match earlier {
-        Some(file) => {
-            tracing::debug!("audio already downloaded by an earlier run");
-            file
-        }
-        None => {
-            let downloaded = p
-                .deps
-                .webex
-                .download_to_file(&link, &path, size)
-                .await
-                .map_err(|e| StepError::from_webex("audio download", &e))?;
-            (downloaded.size_bytes, downloaded.sha256_hex)
-        }
-    };
-    w.rec.audio_format = Some(ext);
-    // Our own stable link: the Webex one expires after three hours.
-    w.rec.audio_url = Some(format!("/api/v1/recordings/download/{id}/audio"));
-    w.rec.audio_local_path = Some(path.display().to_string());
-    w.rec.audio_size_bytes = i64::try_from(size_bytes).ok();
-    w.rec.audio_sha256 = Some(sha256_hex);
-    w.audio_path = Some(path);
-    Ok(())
+pub(super) struct Audio {
+    pub webex: WebexClient,
+    /// `DATA_DIR`.
+    pub data_dir: PathBuf,
+}
+
+#[async_trait]
+impl PipelineStep for Audio {
+    fn step(&self) -> Step {
+        Step::Audio
+    }
+
+    fn essential(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let id = w.rec.recording_id.clone();
+        let (link, size) = {
+            let details = w
+                .details
+                .as_ref()
+                .ok_or_else(|| StepError::Failed("no recording details".into()))?;
+            let link = details
+                .audio_link()
+                .map(str::to_owned)
+                .ok_or_else(|| StepError::Failed(super::details::NO_LINKS.into()))?;
+            (link, details.recording.size_bytes)
+        };
+        let ext = extension(w.rec.audio_format.as_deref());
+        // The id is validated (no dots or slashes), so the path stays inside DATA_DIR.
+        let path = self
+            .data_dir
+            .join("recordings")
+            .join(w.date_dirs())
+            .join(format!("{id}.{ext}"));
+        let earlier = match size {
+            Some(size) if w.reuse_audio => earlier_download(&path, size).await,
+            _ => None,
+        };
+        let (size_bytes, sha256_hex) = match earlier {
+            Some(file) => {
+                tracing::debug!("audio already downloaded by an earlier run");
+                file
+            }
+            None => {
+                let downloaded = self
+                    .webex
+                    .download_to_file(&link, &path, size)
+                    .await
+                    .map_err(|e| StepError::from_webex("audio download", &e))?;
+                (downloaded.size_bytes, downloaded.sha256_hex)
+            }
+        };
+        w.rec.audio_format = Some(ext);
+        // Our own stable link: the Webex one expires after three hours.
+        w.rec.audio_url = Some(format!("/api/v1/recordings/download/{id}/audio"));
+        w.rec.audio_local_path = Some(path.display().to_string());
+        w.rec.audio_size_bytes = i64::try_from(size_bytes).ok();
+        w.rec.audio_sha256 = Some(sha256_hex);
+        w.audio_path = Some(path);
+        Ok(())
+    }
 }
 
 /// Size and SHA-256 of the file an earlier run of this recording downloaded to `path`, if it is

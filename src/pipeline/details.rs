@@ -1,9 +1,12 @@
 //! Step `details`: the recording's details, fetched right before downloading because the
 //! download links they carry expire after about three hours.
 
+use async_trait::async_trait;
 use serde_json::json;
 
-use super::{Pipeline, StepError, Work};
+use super::step::{PipelineStep, StepError, Work};
+use crate::domain::Step;
+use crate::webex::WebexClient;
 
 /// Right after a `created` event Webex may not have the links yet: wait this many attempts
 /// before saying they will not come.
@@ -14,33 +17,47 @@ token (spark-admin:recordings_read) never gets them: use a compliance officer to
 (spark-compliance:recordings_read) or the recording owner's token. Nobody gets them when \
 \"Prevent Downloading\" is on for the recording";
 
-pub(super) async fn run(p: &Pipeline, w: &mut Work) -> Result<(), StepError> {
-    let id = w.rec.recording_id.as_str();
-    let details = p
-        .deps
-        .webex
-        .recording_details(id)
-        .await
-        .map_err(|e| StepError::from_webex("recording details", &e))?;
-    let r = &details.recording;
-    w.rec.timestamp = r.time_recorded.or(r.create_time).or(w.rec.timestamp);
-    w.rec.duration = r
-        .duration_seconds
-        .and_then(|d| i64::try_from(d).ok())
-        .or(w.rec.duration);
-    w.rec.audio_format = r.format.clone().or_else(|| w.rec.audio_format.clone());
-    // The recording without its links: they expire and carry tickets, never store them.
-    w.rec.webex_metadata = Some(json!({ "recording": r }));
+pub(super) struct Details {
+    pub webex: WebexClient,
+}
 
-    if details.audio_link().is_none() {
-        return Err(if w.attempt < LINK_WAIT_ATTEMPTS {
-            StepError::Transient(
-                "Webex has no download links for this recording yet; trying again later".into(),
-            )
-        } else {
-            StepError::Failed(NO_LINKS.into())
-        });
+#[async_trait]
+impl PipelineStep for Details {
+    fn step(&self) -> Step {
+        Step::Details
     }
-    w.details = Some(details);
-    Ok(())
+
+    fn essential(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, w: &mut Work) -> Result<(), StepError> {
+        let id = w.rec.recording_id.as_str();
+        let details = self
+            .webex
+            .recording_details(id)
+            .await
+            .map_err(|e| StepError::from_webex("recording details", &e))?;
+        let r = &details.recording;
+        w.rec.timestamp = r.time_recorded.or(r.create_time).or(w.rec.timestamp);
+        w.rec.duration = r
+            .duration_seconds
+            .and_then(|d| i64::try_from(d).ok())
+            .or(w.rec.duration);
+        w.rec.audio_format = r.format.clone().or_else(|| w.rec.audio_format.clone());
+        // The recording without its links: they expire and carry tickets, never store them.
+        w.rec.webex_metadata = Some(json!({ "recording": r }));
+
+        if details.audio_link().is_none() {
+            return Err(if w.attempt < LINK_WAIT_ATTEMPTS {
+                StepError::Transient(
+                    "Webex has no download links for this recording yet; trying again later".into(),
+                )
+            } else {
+                StepError::Failed(NO_LINKS.into())
+            });
+        }
+        w.details = Some(details);
+        Ok(())
+    }
 }

@@ -1,23 +1,25 @@
 //! The worker: takes queue deliveries, processes each recording step by step, stores the
 //! result, then settles the delivery (ack, retry later, or dead-letter).
 //!
-//! Each step lives in a file of its own. A step either succeeds, fails for good (recorded in
-//! `processing_errors`, processing goes on where that makes sense) or fails transiently (the
-//! recording is released and the message retried later with a growing delay).
+//! Every step is a [`PipelineStep`] in a file of its own, holding only the clients and settings
+//! it needs; [`Pipeline::new`] lists them in order and [`run_step`] runs each one. A step
+//! either succeeds, fails for good (recorded in `processing_errors`, processing goes on unless
+//! the step is essential) or fails transiently (the recording is released and the message
+//! retried later with a growing delay).
 
 mod analysis;
 mod audio;
 mod details;
 mod metadata;
 mod observe;
+mod step;
 mod transcript;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -27,9 +29,9 @@ use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
 use crate::store::{Claim, Store};
-use crate::webex::{RecordingDetails, WebexClient, WebexError};
+use crate::webex::{PeopleNames, WebexClient};
 
-pub use analysis::{AnalysisStep, analysis_steps};
+pub use step::{PipelineStep, StepError, Work};
 
 /// Timing of the worker.
 #[derive(Debug, Clone)]
@@ -73,42 +75,21 @@ pub struct PipelineDeps {
 
 /// Processes recordings; shared by all worker tasks.
 pub struct Pipeline {
-    deps: PipelineDeps,
-    /// Person id → display name (`None`: Webex does not know it). Calls often involve the same
-    /// people, so this saves People API calls; errors are not cached.
-    names: Mutex<HashMap<String, Option<String>>>,
-    analysis: Vec<Box<dyn AnalysisStep>>,
+    store: Store,
+    settings: PipelineSettings,
+    /// In the order they run.
+    steps: Vec<Box<dyn PipelineStep>>,
 }
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("deps", &self.deps)
+            .field("settings", &self.settings)
+            .field(
+                "steps",
+                &self.steps.iter().map(|s| s.step()).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
-    }
-}
-
-/// How a step went wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StepError {
-    /// Trying again later may work: the whole recording is retried.
-    Transient(String),
-    /// This step will not work for this recording; recorded in `processing_errors`.
-    Failed(String),
-}
-
-impl StepError {
-    /// Webex errors that a later attempt may get past: rate limits, server errors, network
-    /// trouble, and downloads that came out short.
-    fn from_webex(context: &str, e: &WebexError) -> Self {
-        let transient =
-            e.is_transient() || matches!(e, WebexError::Http(_) | WebexError::SizeMismatch { .. });
-        let reason = format!("{context}: {e}");
-        if transient {
-            Self::Transient(reason)
-        } else {
-            Self::Failed(reason)
-        }
     }
 }
 
@@ -124,81 +105,42 @@ enum Run {
     },
 }
 
+/// What became of one step.
+enum StepOutcome {
+    Succeeded,
+    Failed,
+    Transient(String),
+}
+
+/// Why a run ended before its last step.
+enum Stop {
+    /// An essential step failed for good.
+    Fatal,
+    /// A step failed transiently.
+    Transient(Step, String),
+}
+
+/// Runs one step and records its outcome on the recording: every step passes through here.
+async fn run_step(step: &dyn PipelineStep, work: &mut Work) -> StepOutcome {
+    match observe::step(step.step(), step.run(work)).await {
+        Ok(()) => {
+            work.record(step.step(), Ok(()));
+            StepOutcome::Succeeded
+        }
+        Err(StepError::Failed(reason)) => {
+            work.record(step.step(), Err(reason));
+            StepOutcome::Failed
+        }
+        Err(StepError::Transient(reason)) => StepOutcome::Transient(reason),
+    }
+}
+
 /// How a delivery is settled.
 #[derive(Debug)]
 enum Settlement {
     Ack,
     Retry { delay: Duration, reason: String },
     DeadLetter(String),
-}
-
-/// The recording under work plus what steps hand to later steps.
-pub(crate) struct Work {
-    pub rec: Recording,
-    /// Delivery attempt, 1 for the first.
-    pub attempt: u32,
-    /// Fresh details with the short-lived download links (never stored).
-    pub details: Option<RecordingDetails>,
-    pub audio_path: Option<PathBuf>,
-    /// Whether an audio file already in place may stand for the download (not on reprocess).
-    pub reuse_audio: bool,
-}
-
-impl Work {
-    fn new(mut rec: Recording, attempt: u32, reuse_audio: bool) -> Self {
-        // The record shows this run's steps and errors only (quality and status follow them).
-        rec.processing_steps_completed.clear();
-        rec.processing_errors.clear();
-        Self {
-            rec,
-            attempt,
-            details: None,
-            audio_path: None,
-            reuse_audio,
-        }
-    }
-
-    fn record(&mut self, step: Step, result: Result<(), String>) {
-        match result {
-            Ok(()) => {
-                self.rec
-                    .processing_steps_completed
-                    .push(step.as_str().to_string());
-            }
-            Err(reason) => {
-                tracing::warn!(step = step.as_str(), %reason, "step failed");
-                self.rec
-                    .processing_errors
-                    .insert(step.as_str().to_string(), reason);
-            }
-        }
-    }
-
-    /// Status and quality from the steps attempted; `fatal`: details or audio could not be had.
-    fn finish(mut self, fatal: bool) -> Recording {
-        let now = Utc::now();
-        // Each attempted step is either completed or has an error (one entry per step).
-        let succeeded = self.rec.processing_steps_completed.len();
-        let attempted = succeeded + self.rec.processing_errors.len();
-        self.rec.quality_score = (attempted > 0).then(|| succeeded as f64 / attempted as f64);
-        self.rec.processing_status = if fatal {
-            ProcessingStatus::Failed
-        } else if succeeded == attempted {
-            ProcessingStatus::Completed
-        } else {
-            ProcessingStatus::Partial
-        };
-        self.rec.updated_at = now;
-        self.rec
-    }
-
-    /// `YYYY/MM/DD` of the recording (when it was made, else when we first saw it).
-    pub fn date_dirs(&self) -> PathBuf {
-        let date: DateTime<Utc> = self.rec.timestamp.unwrap_or(self.rec.created_at);
-        PathBuf::from(format!("{:04}", date.year()))
-            .join(format!("{:02}", date.month()))
-            .join(format!("{:02}", date.day()))
-    }
 }
 
 /// Stops the heartbeat when processing ends, also when the task is aborted mid-way.
@@ -212,19 +154,44 @@ impl Drop for HeartbeatGuard {
 
 impl Pipeline {
     pub fn new(deps: PipelineDeps) -> Self {
+        let steps: Vec<Box<dyn PipelineStep>> = vec![
+            Box::new(details::Details {
+                webex: deps.webex.clone(),
+            }),
+            Box::new(metadata::Metadata {
+                webex: deps.webex.clone(),
+                names: PeopleNames::new(deps.webex.clone()),
+            }),
+            Box::new(audio::Audio {
+                webex: deps.webex.clone(),
+                data_dir: deps.data_dir.clone(),
+            }),
+            Box::new(transcript::TranscriptStep {
+                webex: deps.webex.clone(),
+                data_dir: deps.data_dir.clone(),
+                stt: deps.stt,
+            }),
+            // Language before analysis: the local analyser picks its stop words and stems by it.
+            Box::new(analysis::Language),
+            Box::new(analysis::Analyse {
+                chat: deps.chat.clone(),
+                summary_language: deps.summary_language,
+            }),
+            Box::new(analysis::Translate {
+                chat: deps.chat,
+                target: deps.translate_to,
+            }),
+            Box::new(analysis::Metrics),
+        ];
         Self {
-            deps,
-            names: Mutex::new(HashMap::new()),
-            analysis: analysis_steps(),
+            store: deps.store,
+            settings: deps.settings,
+            steps,
         }
     }
 
     pub fn settings(&self) -> &PipelineSettings {
-        &self.deps.settings
-    }
-
-    pub(crate) fn data_dir(&self) -> &Path {
-        &self.deps.data_dir
+        &self.settings
     }
 
     /// Processes one delivery and settles it. Never fails: settlement errors are logged (the
@@ -249,7 +216,7 @@ impl Pipeline {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        backoff(&self.deps.settings, attempt)
+        backoff(&self.settings, attempt)
     }
 
     /// Retry later, or dead-letter once the attempts are used up.
@@ -274,12 +241,16 @@ impl Pipeline {
         match message.event {
             RecordingEvent::Deleted => {
                 match self
-                    .deps
                     .store
                     .mark_recording_deleted(&message.recording_id, Utc::now())
                     .await
                 {
-                    Ok(()) => Settlement::Ack,
+                    Ok(true) => Settlement::Ack,
+                    Ok(false) => {
+                        tracing::warn!(
+                            "Webex deleted a recording under legal hold (or purged): kept as it is");
+                        Settlement::Ack
+                    }
                     Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),
                 }
             }
@@ -288,11 +259,11 @@ impl Pipeline {
     }
 
     async fn created(&self, message: &QueueMessage, attempt: u32) -> Settlement {
-        let store = &self.deps.store;
+        let store = &self.store;
         let id = &message.recording_id;
         let now = Utc::now();
         let stale_before = now
-            - chrono::Duration::from_std(self.deps.settings.stale_after)
+            - chrono::Duration::from_std(self.settings.stale_after)
                 .unwrap_or(chrono::Duration::MAX);
         let claim = match store
             .claim_recording(id, message.forces_work(), now, stale_before)
@@ -360,7 +331,6 @@ impl Pipeline {
 
     async fn release(&self, id: &RecordingId) {
         if let Err(e) = self
-            .deps
             .store
             .release_recording(id, ProcessingStatus::Pending, Utc::now())
             .await
@@ -371,8 +341,8 @@ impl Pipeline {
     }
 
     fn start_heartbeat(&self, id: RecordingId) -> HeartbeatGuard {
-        let store = self.deps.store.clone();
-        let period = self.deps.settings.heartbeat.max(Duration::from_millis(10));
+        let store = self.store.clone();
+        let period = self.settings.heartbeat.max(Duration::from_millis(10));
         HeartbeatGuard(tokio::spawn(
             async move {
                 loop {
@@ -382,85 +352,39 @@ impl Pipeline {
                     }
                 }
             }
+            // The run's span: its lines carry the recording id like the rest of the run.
             .in_current_span(),
         ))
     }
 
     async fn run_steps(&self, rec: Recording, attempt: u32, reuse_audio: bool) -> Run {
-        let mut w = Work::new(rec, attempt, reuse_audio);
-        for step in [Step::Details, Step::Metadata, Step::Audio, Step::Transcript] {
-            let result = observe::step(step, async {
-                match step {
-                    Step::Details => details::run(self, &mut w).await,
-                    Step::Metadata => metadata::run(self, &mut w).await,
-                    Step::Audio => audio::run(self, &mut w).await,
-                    _ => transcript::run(self, &mut w).await,
-                }
-            })
-            .await;
-            match result {
-                Ok(()) => w.record(step, Ok(())),
-                Err(StepError::Transient(reason)) => {
-                    return Run::Transient {
-                        work: Box::new(w),
-                        step,
-                        reason,
-                    };
-                }
-                Err(StepError::Failed(reason)) => {
-                    w.record(step, Err(reason));
-                    // Without details or audio there is no recording worth keeping.
-                    if matches!(step, Step::Details | Step::Audio) {
-                        return Run::Finished(Box::new(w.finish(true)));
-                    }
-                }
+        let mut work = Work::new(rec, attempt, reuse_audio);
+        // Once an essential step failed or one failed transiently, the remaining steps are only
+        // counted (for the quality score), not run.
+        let mut stop: Option<Stop> = None;
+        for step in &self.steps {
+            if !step.applies(&work) {
+                continue;
             }
+            work.applicable += 1;
+            if stop.is_some() || !step.ready(&work) {
+                continue;
+            }
+            stop = match run_step(step.as_ref(), &mut work).await {
+                StepOutcome::Succeeded => None,
+                StepOutcome::Failed if step.essential() => Some(Stop::Fatal),
+                StepOutcome::Failed => None,
+                StepOutcome::Transient(reason) => Some(Stop::Transient(step.step(), reason)),
+            };
         }
-
-        // Analysis needs words; without a transcript its steps are not attempted.
-        if w.rec
-            .transcript_cues
-            .as_ref()
-            .is_some_and(|t| !t.is_empty())
-        {
-            for step in &self.analysis {
-                if step.applies(self, &w.rec) {
-                    let result = observe::step(step.step(), step.run(self, &mut w.rec)).await;
-                    w.record(step.step(), result);
-                }
-            }
-        }
-        Run::Finished(Box::new(w.finish(false)))
-    }
-
-    /// Display name of a Webex person, cached; `None` when unknown or the lookup failed.
-    pub(crate) async fn person_name(&self, person_id: &str) -> Option<String> {
-        if let Ok(cache) = self.names.lock()
-            && let Some(hit) = cache.get(person_id)
-        {
-            return hit.clone();
-        }
-        match self.deps.webex.person(person_id).await {
-            Ok(person) => {
-                let name = person.and_then(|p| {
-                    p.display_name.filter(|n| !n.trim().is_empty()).or_else(|| {
-                        let full = [p.first_name, p.last_name]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        (!full.trim().is_empty()).then_some(full)
-                    })
-                });
-                if let Ok(mut cache) = self.names.lock() {
-                    cache.insert(person_id.to_string(), name.clone());
-                }
-                name
-            }
-            Err(e) => {
-                tracing::debug!(person_id, error = %e, "could not resolve a name");
-                None
-            }
+        match stop {
+            None => Run::Finished(Box::new(work.finish(false))),
+            Some(Stop::Fatal) => Run::Finished(Box::new(work.finish(true))),
+            Some(Stop::Transient(step, reason)) => Run::Transient {
+                work: Box::new(work),
+                step,
+                reason,
+            },
         }
     }
 }
@@ -532,6 +456,7 @@ fn log_task_end(done: Result<(), tokio::task::JoinError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::webex::WebexError;
 
     #[test]
     fn backoff_doubles_per_attempt_up_to_the_cap() {

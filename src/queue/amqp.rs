@@ -527,7 +527,7 @@ impl Shared {
             .message_id()
             .as_ref()
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), |id| id.to_string());
-        let payload = serde_json::from_slice::<QueueMessage>(&delivery.data)
+        let payload = QueueMessage::decode(&delivery.data)
             .map_err(|e| format!("unreadable message body: {e}"));
         let settle = Box::new(AmqpSettle {
             shared: Arc::clone(self),

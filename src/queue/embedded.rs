@@ -105,7 +105,7 @@ impl Consumer for EmbeddedQueue {
                 .await
                 .map_err(unavailable)?
             {
-                let payload = serde_json::from_str::<QueueMessage>(&taken.body)
+                let payload = QueueMessage::decode(taken.body.as_bytes())
                     .map_err(|e| format!("unreadable message body: {e}"));
                 // A context that does not parse only costs the link to the webhook's trace.
                 let trace_context = taken

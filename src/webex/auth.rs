@@ -79,7 +79,7 @@ pub fn authorize_url(
     base: &Url,
     client_id: &str,
     redirect_uri: &str,
-    scopes: &[&str],
+    scopes: &[impl AsRef<str>],
     state: &str,
 ) -> Url {
     let mut url = base.clone();
@@ -92,7 +92,14 @@ pub fn authorize_url(
         .append_pair("client_id", client_id)
         .append_pair("response_type", "code")
         .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", &scopes.join(" "))
+        .append_pair(
+            "scope",
+            &scopes
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .append_pair("state", state);
     url
 }

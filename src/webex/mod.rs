@@ -29,6 +29,7 @@ pub use auth::{Auth, OAuthCredentials, StoredTokens, TokenStore, authorize_url};
 pub use download::Downloaded;
 pub use error::{BoxError, WebexError};
 pub use pagination::{Link, Pages, next_link, parse_link_header};
+pub use people::PeopleNames;
 pub use recordings::{ListQuery, ListScope};
 pub use types::*;
 

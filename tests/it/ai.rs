@@ -2,12 +2,12 @@
 
 use std::time::{Duration, Instant};
 
+use call_analysis::transcript::Cue;
+use call_analysis::{SentimentLabel, SummarySource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use url::Url;
 use webex_recordings::ai::{AiError, ChatClient, ChatConfig, SttClient, SttConfig};
-use webex_recordings::analysis::{SentimentLabel, SummarySource};
-use webex_recordings::transcript::Cue;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 

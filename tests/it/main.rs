@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod embedded_queue;
 mod fake_webex;
+mod front_door;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;

@@ -4,9 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use call_analysis::SummarySource;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use webex_recordings::analysis::SummarySource;
 use webex_recordings::domain::{
     MessageSource, ProcessingStatus, QueueMessage, RecordingEvent, RecordingId,
 };
@@ -215,7 +215,9 @@ async fn three_recordings(
 
     let nt = stored(store, NT_ID).await;
     assert_eq!(nt.processing_status, ProcessingStatus::Partial);
-    assert_eq!(nt.quality_score, Some(0.75));
+    // Details, metadata and audio of the seven steps that apply (no TRANSLATE_TO): language,
+    // analysis and call metrics need the transcript that is missing.
+    assert_eq!(nt.quality_score, Some(3.0 / 7.0));
     assert_eq!(
         nt.processing_steps_completed,
         ["details", "metadata", "audio"]

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 use webex_recordings::ai::{ChatClient, ChatConfig, SttClient, SttConfig};
-use webex_recordings::analysis::{Sentiment, SentimentLabel, SummarySource};
 use webex_recordings::domain::{
     MessageSource, ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId,
 };

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 use chrono::{Duration, TimeZone, Utc};
-use webex_recordings::analysis::{Sentiment, SentimentLabel, SummarySource};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::store::{Claim, ListFilter};
 

@@ -352,8 +352,10 @@ async fn https_with_a_self_signed_certificate() {
 }
 
 /// No signed body makes the receiver fail: random JSON, envelopes with a field of any type,
-/// and random bytes are answered 200 or 400, a `queued` answer only for a `convergedRecordings`
-/// envelope with a usable `data.id`, and exactly the queued deliveries are in the queue.
+/// envelopes nested up to 200 levels deep, and random bytes are answered 200 or 400, a `queued`
+/// answer only for a `convergedRecordings` envelope with a usable `data.id`, exactly the queued
+/// deliveries are in the queue, and the worker can read every one of them.
+/// `WEBHOOK_FUZZ_CASES=20000` makes this the long fuzz run the README describes.
 #[test]
 fn no_signed_body_makes_a_5xx_and_only_queued_answers_publish() {
     use proptest::prelude::*;
@@ -405,14 +407,29 @@ fn no_signed_body_makes_a_5xx_and_only_queued_answers_publish() {
             }
             e
         });
+    // serde_json stops at 128 levels; the queue message adds one around the envelope.
+    let deep_envelope = (0usize..200).prop_map(|depth| {
+        let mut nested = Value::from("x");
+        for _ in 0..depth {
+            nested = serde_json::json!([nested]);
+        }
+        let mut e = envelope("rec-1", "created");
+        e["data"]["extra"] = nested;
+        e
+    });
     let body = prop_oneof![
         json.prop_map(|v| serde_json::to_vec(&v).expect("json")),
         envelope_with_any_field.prop_map(|v| serde_json::to_vec(&v).expect("json")),
+        deep_envelope.prop_map(|v| serde_json::to_vec(&v).expect("json")),
         prop::collection::vec(any::<u8>(), 0..64),
     ];
     let queued = std::cell::Cell::new(0u64);
+    let cases = std::env::var("WEBHOOK_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 200,
+        cases,
         ..ProptestConfig::default()
     });
     let result = runner.run(&body, |bytes| {
@@ -443,5 +460,20 @@ fn no_signed_body_makes_a_5xx_and_only_queued_answers_publish() {
         "exactly the queued deliveries are in the queue"
     );
     assert!(queued > 0, "some generated envelopes were good ones");
+    // Every message answered 200 is one the worker can read (nothing is dead-lettered unread).
+    let now = chrono::Utc::now();
+    let until = now + chrono::Duration::minutes(5);
+    let mut read = 0;
+    while let Some(taken) = rt
+        .block_on(db.store.take_message("fuzz", now, until))
+        .expect("take")
+    {
+        webex_recordings::domain::QueueMessage::decode(taken.body.as_bytes())
+            .unwrap_or_else(|e| panic!("the worker cannot read {}: {e}", taken.body));
+        rt.block_on(db.store.ack_message(&taken.message_id, "fuzz"))
+            .expect("ack");
+        read += 1;
+    }
+    assert_eq!(read, queued);
     rt.block_on(app.stop());
 }

@@ -38,7 +38,7 @@ async fn receiver() -> Receiver {
         publisher: Arc::new(queue.clone()),
         webex: None,
         metrics: None,
-        oauth_states: Default::default(),
+        auth_failures: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

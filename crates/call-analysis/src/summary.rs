@@ -4,6 +4,7 @@
 //! removed, stemmed) as in the original TextRank paper. Deterministic: ties break by
 //! content size, then by position.
 
+use crate::data::{WordList, embedded_word_list};
 use std::collections::{HashMap, HashSet};
 
 use super::text::{WordStemmer, content_stop_words, fold, split_sentences, words};
@@ -13,31 +14,7 @@ pub const MIN_SENTENCE_WORDS: usize = 4;
 
 /// Agent openers and closers ("le atiende Marta") share words with the call but say nothing.
 const FORMULAIC_FACTOR: f64 = 0.3;
-const FORMULAIC_MARKERS: &[&str] = &[
-    "le atiende",
-    "te atiende",
-    "en que puedo ayudar",
-    "en que le puedo ayudar",
-    "en que la puedo ayudar",
-    "algo mas en lo que",
-    "ayudarle en algo mas",
-    "ayudarla en algo mas",
-    "que tenga un buen dia",
-    "que tenga buen dia",
-    "gracias por llamar",
-    "gracias por su llamada",
-    "thank you for calling",
-    "thanks for calling",
-    "you're through to",
-    "my name is",
-    "speaking",
-    "how can i help",
-    "how may i help",
-    "anything else i can",
-    "have a nice day",
-    "have a great day",
-    "have a good day",
-];
+static FORMULAIC_MARKERS: WordList = embedded_word_list!("summary/formulaic_markers.txt");
 
 const DAMPING: f64 = 0.85;
 const MAX_ITERATIONS: usize = 100;

@@ -1,17 +1,9 @@
-//! Call analysis: the shared result types and a local (no LLM) analyser.
+//! The local (no LLM) analyser: extractive summary, topics, action items and sentiment.
 
-pub mod action_items;
-pub mod call_metrics;
-pub mod keywords;
-pub mod language;
-pub mod sentiment;
-pub mod summary;
-pub mod text;
-pub mod types;
-
-pub use types::*;
-
+use crate::text;
 use crate::transcript::Transcript;
+use crate::types::{Analysis, Sentiment, SentimentLabel, SummarySource};
+use crate::{action_items, keywords, language, sentiment, summary};
 
 /// Most sentences in the summary of a longer call.
 const SUMMARY_SENTENCES: usize = 3;

@@ -10,6 +10,25 @@ pub enum SentimentLabel {
     Negative,
 }
 
+impl SentimentLabel {
+    /// Scores at or above this are positive.
+    pub const POSITIVE_THRESHOLD: f64 = 0.15;
+    /// Scores at or below this are negative.
+    pub const NEGATIVE_THRESHOLD: f64 = -0.15;
+
+    /// The one rule from a score in -1..=1 to a label, for the local analyser and for an LLM
+    /// answer that gives a score without a label, so both agree on what "neutral" means.
+    pub fn from_score(score: f64) -> Self {
+        if score >= Self::POSITIVE_THRESHOLD {
+            Self::Positive
+        } else if score <= Self::NEGATIVE_THRESHOLD {
+            Self::Negative
+        } else {
+            Self::Neutral
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
     /// -1.0 (very negative) ..= 1.0 (very positive).
@@ -64,4 +83,17 @@ pub struct SpeakerMetrics {
     /// Share (0..1) of all talk time.
     pub talk_share: f64,
     pub turns: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_use_documented_thresholds() {
+        assert_eq!(SentimentLabel::from_score(0.15), SentimentLabel::Positive);
+        assert_eq!(SentimentLabel::from_score(0.149), SentimentLabel::Neutral);
+        assert_eq!(SentimentLabel::from_score(-0.15), SentimentLabel::Negative);
+        assert_eq!(SentimentLabel::from_score(-0.149), SentimentLabel::Neutral);
+    }
 }

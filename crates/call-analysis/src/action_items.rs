@@ -5,6 +5,7 @@
 //! Questions count only when they are requests ("Could you send me the invoice?"), so
 //! "Will it rain?" or "¿Qué vamos a hacer?" are not action items.
 
+use crate::data::{WordList, embedded_word_list};
 use std::collections::HashSet;
 
 use super::text::{fold, split_sentences, words};
@@ -12,161 +13,29 @@ use super::text::{fold, split_sentences, words};
 pub const MAX_ACTION_ITEMS: usize = 10;
 
 /// Patterns over folded words: words separated by spaces, alternatives by `|`.
-const COMMITMENTS: &[&str] = &[
-    // English
-    "i|we will",
-    "i'll|we'll",
-    "i|we shall",
-    "let me",
-    "let's",
-    "let us",
-    "i'm|we're going to",
-    "i am going to",
-    "we are going to",
-    "we need to",
-    "you need to",
-    "follow up",
-    "i|we promise",
-    // Spanish
-    "voy a",
-    "vamos a",
-    "le|te|les|os envio|mando|enviamos|mandamos|reenvio|reenviamos|aviso|avisamos|escribo",
-    "se lo|la|los|las envio|mando|enviamos|mandamos|enviaremos|mandaremos",
-    "me comprometo",
-    "nos comprometemos",
-    "quedamos en",
-    "hay que",
-    "tenemos que",
-    "tengo que",
-    "tiene que",
-    "tienen que",
-    "me encargo",
-    "nos encargamos",
-    "queda pendiente",
-    "le|te devuelvo la llamada",
-];
+static COMMITMENTS: WordList = embedded_word_list!("action_items/commitments.txt");
 
 /// Requests, which may be phrased as questions.
-const REQUESTS: &[&str] = &[
-    "please send|email|mail|call|check|confirm|forward|review|sign|pay|update|submit|provide|share|schedule|resend|fill|complete|upload|reply|contact|let|give|tell|fix|cancel|process|arrange|book|text|remember|make",
-    "i need you to",
-    "i'd like you to",
-    "make sure you",
-    "necesito que",
-    "necesitamos que",
-    "le|te pido que",
-    "por favor envie|envieme|envia|enviame|mande|mandeme|manda|mandame|revise|revisa|llame|llameme|llama|llamame|confirme|confirma|reenvie|reenvia|adjunte|firme|pague|actualice|complete|rellene|compruebe|verifique|contacte|devuelva",
-];
+static REQUESTS: WordList = embedded_word_list!("action_items/requests.txt");
 
 /// English verbs that make "can/could/would you ..." a request rather than a question.
-const REQUEST_VERBS_EN: &[&str] = &[
-    "send", "email", "mail", "call", "check", "confirm", "forward", "review", "sign", "pay",
-    "update", "submit", "provide", "share", "schedule", "resend", "fill", "complete", "upload",
-    "reply", "contact", "give", "fix", "cancel", "process", "arrange", "book", "text", "look",
-    "escalate", "refund", "remove", "change", "reset",
-];
+static REQUEST_VERBS_EN: WordList = embedded_word_list!("action_items/request_verbs_en.txt");
 /// Spanish verb beginnings that make "¿puede/podría ...?" a request.
-const REQUEST_VERB_PREFIXES_ES: &[&str] = &[
-    "envi", "mand", "reenvi", "revis", "confirm", "llam", "devolv", "adjunt", "cancel", "anul",
-    "tramit", "actualiz", "cambi", "comprob", "verific", "pas",
-];
-const SPANISH_MODALS: &[&str] = &[
-    "puede", "podria", "puedes", "podrias", "pueden", "podrian", "podeis", "podriais",
-];
-const SPANISH_CLITICS: &[&str] = &["me", "nos", "le", "les", "lo", "la", "te", "se"];
+static REQUEST_VERB_PREFIXES_ES: WordList =
+    embedded_word_list!("action_items/request_verb_prefixes_es.txt");
+static SPANISH_MODALS: WordList = embedded_word_list!("action_items/spanish_modals.txt");
+static SPANISH_CLITICS: WordList = embedded_word_list!("action_items/spanish_clitics.txt");
 
-const DEADLINES: &[&str] = &[
-    "by tomorrow|today|tonight|noon|eod|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next",
-    "by the end of",
-    "by end of",
-    "no later than",
-    "before monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow",
-    "antes del lunes|martes|miercoles|jueves|viernes|sabado|domingo|mediodia",
-    "antes de mañana|manana",
-    "para mañana|manana",
-    "para el lunes|martes|miercoles|jueves|viernes|sabado|domingo",
-    "mañana|manana mismo",
-    "mañana|manana a primera hora",
-    "en 24|48|72 horas",
-    "esta misma semana",
-    "como muy tarde",
-];
+static DEADLINES: WordList = embedded_word_list!("action_items/deadlines.txt");
 
 /// Words after "let me"/"let's" that make it filler ("let me see").
-const LET_FILLERS: &[&str] = &[
-    "see",
-    "think",
-    "guess",
-    "be",
-    "tell",
-    "understand",
-    "get",
-    "repeat",
-    "explain",
-    "ask",
-];
-const NEGATORS: &[&str] = &["no", "nunca", "jamas", "not", "never"];
+static LET_FILLERS: WordList = embedded_word_list!("action_items/let_fillers.txt");
+static NEGATORS: WordList = embedded_word_list!("action_items/negators.txt");
 
 /// Spanish irregular futures in the first person ("haré", "tendremos").
-const IRREGULAR_FUTURES: &[&str] = &[
-    "haré",
-    "haremos",
-    "diré",
-    "diremos",
-    "tendré",
-    "tendremos",
-    "podré",
-    "podremos",
-    "pondré",
-    "pondremos",
-    "saldré",
-    "saldremos",
-    "vendré",
-    "vendremos",
-    "sabré",
-    "sabremos",
-    "querré",
-    "querremos",
-    "habré",
-    "habremos",
-    "iré",
-    "iremos",
-];
+static IRREGULAR_FUTURES: WordList = embedded_word_list!("action_items/irregular_futures.txt");
 /// Past tenses of -arar/-erar/-irar verbs look like futures ("esperé" vs "enviaré").
-const FUTURE_LOOKALIKES: &[&str] = &[
-    "esperé",
-    "miré",
-    "preparé",
-    "declaré",
-    "separé",
-    "consideré",
-    "operé",
-    "retiré",
-    "tiré",
-    "giré",
-    "paré",
-    "reparé",
-    "comparé",
-    "aclaré",
-    "admiré",
-    "inspiré",
-    "suspiré",
-    "enteré",
-    "alteré",
-    "superé",
-    "generé",
-    "recuperé",
-    "exageré",
-    "liberé",
-    "numeré",
-    "disparé",
-    "toleré",
-    "aceleré",
-    "cooperé",
-    "amparé",
-    "queremos",
-    "esperemos",
-];
+static FUTURE_LOOKALIKES: WordList = embedded_word_list!("action_items/future_lookalikes.txt");
 
 fn matches_alternatives(pattern_word: &str, word: &str) -> bool {
     pattern_word.split('|').any(|alt| alt == word)

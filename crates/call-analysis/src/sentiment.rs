@@ -21,11 +21,7 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use super::text::{WordStemmer, base_language, fold, split_sentences};
 use super::types::{Sentiment, SentimentLabel};
-
-/// Scores at or above this are positive.
-pub const POSITIVE_THRESHOLD: f64 = 0.15;
-/// Scores at or below this are negative.
-pub const NEGATIVE_THRESHOLD: f64 = -0.15;
+use crate::data::{weighted_list, word_list};
 
 /// VADER uses 15 for one sentence; slightly more keeps routine courtesy neutral.
 const ALPHA_PER_SENTENCE: f64 = 20.0;
@@ -47,599 +43,34 @@ const BEFORE_CONTRAST_FACTOR: f64 = 0.5;
 const AFTER_CONTRAST_FACTOR: f64 = 1.5;
 
 /// Spanish words matched by stem (all their inflections).
-const ES_STEMMED: &[(&str, f64)] = &[
-    // positive
-    ("excelente", 3.0),
-    ("genial", 2.5),
-    ("estupendo", 2.5),
-    ("fantástico", 3.0),
-    ("maravilloso", 3.0),
-    ("maravilla", 2.5),
-    ("magnífico", 3.0),
-    ("fenomenal", 2.5),
-    ("buenísimo", 2.5),
-    ("increíble", 2.0),
-    ("encantado", 2.0),
-    ("encantador", 2.0),
-    ("contento", 2.0),
-    ("feliz", 2.5),
-    ("felices", 2.5),
-    ("felicitar", 2.0),
-    ("enhorabuena", 2.5),
-    ("satisfecho", 2.0),
-    ("satisfacción", 2.0),
-    ("alegre", 2.0),
-    ("agradecido", 2.5),
-    ("agradezco", 2.0),
-    ("agradecimiento", 2.0),
-    ("amable", 2.0),
-    ("amabilidad", 2.0),
-    ("simpático", 1.5),
-    ("atento", 1.5),
-    ("eficiente", 2.0),
-    ("eficaz", 2.0),
-    ("eficacia", 2.0),
-    ("útil", 1.5),
-    ("fácil", 1.0),
-    ("tranquilo", 1.0),
-    ("tranquilidad", 1.0),
-    ("confianza", 1.5),
-    ("recomendar", 1.5),
-    ("profesional", 1.5),
-    ("profesionalidad", 2.0),
-    ("agradable", 2.0),
-    ("placer", 2.0),
-    ("impecable", 2.5),
-    ("fabuloso", 2.5),
-    ("brillante", 2.5),
-    ("ideal", 1.5),
-    ("éxito", 2.0),
-    ("exitoso", 2.0),
-    ("cómodo", 1.0),
-    ("puntual", 1.0),
-    ("aliviado", 1.5),
-    ("alivio", 1.5),
-    ("paciencia", 1.0),
-    ("comprensión", 1.0),
-    ("gustar", 1.5),
-    ("perfecto", 1.0),
-    ("bueno", 1.2),
-    ("mejor", 0.8),
-    ("resuelto", 1.5),
-    ("favorable", 1.5),
-    ("espectacular", 2.5),
-    ("estupendamente", 2.5),
-    ("agradecer", 2.0),
-    ("cordial", 1.5),
-    ("eficientemente", 2.0),
-    ("encantar", 2.0),
-    // negative
-    ("malo", -2.0),
-    ("pésimo", -3.0),
-    ("terrible", -3.0),
-    ("horrible", -3.0),
-    ("fatal", -2.5),
-    ("desastre", -3.0),
-    ("desastroso", -3.0),
-    ("vergüenza", -2.5),
-    ("vergonzoso", -2.5),
-    ("inaceptable", -3.0),
-    ("inadmisible", -3.0),
-    ("intolerable", -3.0),
-    ("indignado", -3.0),
-    ("indignación", -3.0),
-    ("enfadado", -2.5),
-    ("enojado", -2.5),
-    ("enojo", -2.5),
-    ("furioso", -3.0),
-    ("molesto", -2.0),
-    ("molestia", -1.5),
-    ("harto", -2.5),
-    ("cansado", -1.5),
-    ("frustrado", -2.5),
-    ("frustrante", -2.5),
-    ("frustración", -2.5),
-    ("decepcionado", -2.5),
-    ("decepción", -2.5),
-    ("decepcionante", -2.5),
-    ("queja", -1.5),
-    ("reclamación", -1.5),
-    ("denuncia", -2.0),
-    ("problema", -1.0),
-    ("problemático", -2.0),
-    ("error", -1.5),
-    ("equivocado", -1.5),
-    ("equivocación", -1.5),
-    ("incorrecto", -1.5),
-    ("fallo", -1.5),
-    ("avería", -1.5),
-    ("averiado", -1.5),
-    ("roto", -1.5),
-    ("estropeado", -1.5),
-    ("lentitud", -1.5),
-    ("retraso", -1.5),
-    ("abusivo", -2.5),
-    ("abuso", -2.5),
-    ("estafa", -3.0),
-    ("estafador", -3.0),
-    ("fraude", -3.0),
-    ("timo", -3.0),
-    ("robo", -3.0),
-    ("ladrón", -3.0),
-    ("engaño", -2.5),
-    ("engañado", -2.5),
-    ("mentira", -2.5),
-    ("mentiroso", -3.0),
-    ("incompetente", -3.0),
-    ("incompetencia", -3.0),
-    ("inútil", -2.5),
-    ("ridículo", -2.0),
-    ("absurdo", -2.0),
-    ("cancelar", -0.5),
-    ("triste", -2.0),
-    ("tristeza", -2.0),
-    ("preocupado", -1.5),
-    ("preocupación", -1.5),
-    ("miedo", -1.5),
-    ("grave", -1.5),
-    ("peor", -2.0),
-    ("empeorar", -2.0),
-    ("odio", -3.0),
-    ("detestar", -3.0),
-    ("asco", -3.0),
-    ("asqueroso", -3.0),
-    ("lamentable", -2.5),
-    ("perjuicio", -2.0),
-    ("daño", -2.0),
-    ("desesperado", -2.5),
-    ("desesperante", -2.5),
-    ("insoportable", -3.0),
-    ("imposible", -1.5),
-    ("pesadilla", -3.0),
-    ("caos", -2.5),
-    ("injusto", -2.5),
-    ("injusticia", -2.5),
-    ("gritar", -2.0),
-    ("irresponsable", -2.5),
-    ("negligencia", -3.0),
-    ("incumplimiento", -2.0),
-    ("burla", -2.5),
-    ("desagradable", -2.5),
-    ("maleducado", -2.5),
-    ("grosero", -2.5),
-    ("impresentable", -3.0),
-    ("penoso", -2.5),
-    ("chapuza", -2.5),
-    ("basura", -3.0),
-    ("mierda", -3.0),
-    ("maldito", -2.5),
-    ("disgusto", -2.0),
-    ("abandonado", -2.0),
-    ("indignante", -3.0),
-    ("enfado", -2.5),
-    ("exasperado", -2.5),
-    ("nefasto", -3.0),
-    ("deplorable", -3.0),
-    ("desesperación", -2.5),
-    ("incómodo", -1.0),
-    ("insatisfecho", -2.5),
-    ("descontento", -2.5),
-    ("desilusión", -2.0),
-    ("sorpresa", 0.0),
-];
+const ES_STEMMED: &str = include_str!("../data/sentiment/es_stemmed.tsv");
 
 /// Spanish exact (folded) forms: fillers with a small weight, and words whose stem collides.
 /// Routine courtesy ("gracias", "perfecto") is weighted low so polite calls stay neutral.
-const ES_EXACT: &[(&str, f64)] = &[
-    ("mal", -1.5),
-    ("gracias", 0.3),
-    ("bien", 0.6),
-    ("bueno", 0.3),
-    ("buenas", 0.2),
-    ("buen", 1.0),
-    ("perfecto", 0.4),
-    ("gustaria", 0.0),
-    ("gustarian", 0.0),
-    ("gusto", 0.8),
-    ("rapido", 1.0),
-    ("rapida", 1.0),
-    ("rapidos", 1.0),
-    ("rapidas", 1.0),
-    ("rapidez", 1.5),
-    ("rapidamente", 1.0),
-    ("caro", -1.0),
-    ("caros", -1.0),
-    ("carisimo", -2.0),
-    ("carisima", -2.0),
-    ("lento", -1.5),
-    ("lenta", -1.5),
-    ("lentos", -1.5),
-    ("lentas", -1.5),
-    ("solucionado", 1.5),
-    ("solucionada", 1.5),
-    ("solucionados", 1.5),
-    ("solucionadas", 1.5),
-    ("arreglado", 1.5),
-    ("arreglada", 1.5),
-    ("arreglados", 1.5),
-    ("arregladas", 1.5),
-    ("disculpe", 0.0),
-    ("disculpa", 0.0),
-    ("disculpas", -0.3),
-    ("perdon", 0.0),
-    ("claro", 0.0),
-    ("vale", 0.0),
-    ("venga", 0.0),
-    ("ok", 0.0),
-    ("okay", 0.0),
-    ("cara", 0.0),
-];
+const ES_EXACT: &str = include_str!("../data/sentiment/es_exact.tsv");
 
 /// Spanish multi-word expressions (folded), matched before single words.
-const ES_PHRASES: &[(&str, f64)] = &[
-    ("muchas gracias", 0.8),
-    ("muchisimas gracias", 2.0),
-    ("mil gracias", 2.0),
-    ("gracias a usted", 0.8),
-    ("gracias a ti", 0.8),
-    ("de acuerdo", 0.2),
-    ("de nada", 0.0),
-    ("buenos dias", 0.0),
-    ("buenas tardes", 0.0),
-    ("buenas noches", 0.0),
-    ("buen dia", 0.0),
-    ("que tenga un buen dia", 0.3),
-    ("que tenga buen dia", 0.3),
-    ("que tenga una buena tarde", 0.3),
-    ("no funciona", -2.0),
-    ("no funcionan", -2.0),
-    ("no me funciona", -2.0),
-    ("no ha funcionado", -2.0),
-    ("sigue sin funcionar", -2.5),
-    ("no sirve", -2.0),
-    ("no sirve para nada", -3.0),
-    ("me parece fatal", -3.0),
-    ("me parecio fatal", -3.0),
-    ("me parece muy mal", -2.5),
-    ("me parece mal", -2.0),
-    ("me parece bien", 1.0),
-    ("me parece genial", 2.5),
-    ("me parece perfecto", 1.5),
-    ("ya esta bien", -1.5),
-    ("no puede ser", -1.5),
-    ("no hay derecho", -2.5),
-    ("hasta las narices", -3.0),
-    ("tomadura de pelo", -3.0),
-    ("no hay problema", 0.8),
-    ("sin problema", 0.8),
-    ("sin problemas", 0.8),
-    ("ningun problema", 0.8),
-    ("no pasa nada", 0.5),
-    ("no se preocupe", 0.5),
-    ("no te preocupes", 0.5),
-    ("lo siento", -0.5),
-    ("lo siento mucho", -0.8),
-    ("lo lamento", -0.8),
-    ("lamento las molestias", -0.8),
-    ("disculpe las molestias", -0.5),
-    ("perdone las molestias", -0.5),
-    ("vale la pena", 1.5),
-    ("que pena", -1.5),
-    ("sin embargo", 0.0),
-    ("por favor", 0.0),
-    ("muy amable", 2.0),
-    ("muy bien", 0.5),
-    ("esta bien", 0.4),
-    ("todo bien", 1.0),
-    ("todo perfecto", 1.5),
-    ("me ha ayudado mucho", 2.5),
-    ("me ha ayudado", 1.5),
-    ("me ha sido de gran ayuda", 2.5),
-    ("de maravilla", 2.5),
-    ("ni caso", -2.0),
-    ("cobrado de mas", -2.0),
-    ("cobrado dos veces", -1.5),
-    ("sin resolver", -1.5),
-    ("sin respuesta", -1.5),
-    ("nadie me ayuda", -2.0),
-    ("nadie me ha ayudado", -2.0),
-    ("a ver", 0.0),
-    ("mucho gusto", 0.5),
-    ("un placer", 1.5),
-    ("no es normal", -2.0),
-    ("es una verguenza", -3.0),
-];
+const ES_PHRASES: &str = include_str!("../data/sentiment/es_phrases.tsv");
 
-const ES_NEGATORS: &[&str] = &["no", "nunca", "jamas", "sin", "ni", "tampoco"];
-const ES_INTENSIFIERS: &[&str] = &[
-    "muy",
-    "tan",
-    "super",
-    "bastante",
-    "demasiado",
-    "realmente",
-    "totalmente",
-    "completamente",
-    "absolutamente",
-    "sumamente",
-    "increiblemente",
-    "extremadamente",
-    "tremendamente",
-    "muchisimo",
-    "enormemente",
-];
-const ES_DIMINISHERS: &[&str] = &["poco", "algo", "ligeramente", "apenas"];
-const ES_DIMINISHER_PHRASES: &[&str] = &["un poco", "un poquito", "un poquillo"];
-const ES_CONTRASTS: &[&str] = &["pero", "sino"];
+const ES_NEGATORS: &str = include_str!("../data/sentiment/es_negators.txt");
+const ES_INTENSIFIERS: &str = include_str!("../data/sentiment/es_intensifiers.txt");
+const ES_DIMINISHERS: &str = include_str!("../data/sentiment/es_diminishers.txt");
+const ES_DIMINISHER_PHRASES: &str = include_str!("../data/sentiment/es_diminisher_phrases.txt");
+const ES_CONTRASTS: &str = include_str!("../data/sentiment/es_contrasts.txt");
 
 /// English words matched by stem.
-const EN_STEMMED: &[(&str, f64)] = &[
-    // positive
-    ("great", 2.5),
-    ("amazing", 3.0),
-    ("awesome", 3.0),
-    ("fantastic", 3.0),
-    ("happy", 2.0),
-    ("glad", 2.0),
-    ("satisfied", 2.0),
-    ("appreciate", 2.0),
-    ("love", 2.5),
-    ("quick", 1.0),
-    ("fast", 1.0),
-    ("efficient", 2.0),
-    ("easy", 1.0),
-    ("smooth", 1.5),
-    ("brilliant", 2.5),
-    ("superb", 3.0),
-    ("outstanding", 3.0),
-    ("impressive", 2.5),
-    ("recommend", 1.5),
-    ("relieved", 1.5),
-    ("relief", 1.5),
-    ("beautiful", 2.0),
-    ("pleasure", 2.0),
-    ("delighted", 3.0),
-    ("thrilled", 3.0),
-    ("congratulations", 2.5),
-    ("reliable", 1.5),
-    ("professional", 1.5),
-    ("thorough", 1.5),
-    ("nice", 1.5),
-    ("perfect", 1.0),
-    ("good", 1.5),
-    ("patience", 1.0),
-    ("success", 2.0),
-    ("courteous", 2.0),
-    ("excited", 2.0),
-    ("enjoy", 2.0),
-    ("comfortable", 1.0),
-    ("wow", 1.5),
-    ("terrific", 3.0),
-    ("marvellous", 3.0),
-    ("marvelous", 3.0),
-    ("exceptional", 2.5),
-    ("lifesaver", 3.0),
-    ("reassured", 1.5),
-    // negative
-    ("bad", -2.5),
-    ("terrible", -3.0),
-    ("horrible", -3.0),
-    ("poor", -2.0),
-    ("unacceptable", -3.0),
-    ("ridiculous", -2.5),
-    ("absurd", -2.0),
-    ("angry", -2.5),
-    ("anger", -2.5),
-    ("furious", -3.0),
-    ("upset", -2.0),
-    ("annoyed", -2.0),
-    ("irritated", -2.0),
-    ("frustrated", -2.5),
-    ("disappointed", -2.5),
-    ("dissatisfied", -2.5),
-    ("unhappy", -2.5),
-    ("sad", -2.0),
-    ("hate", -3.0),
-    ("disgusting", -3.0),
-    ("outrageous", -3.0),
-    ("outraged", -3.0),
-    ("shame", -2.0),
-    ("disgrace", -3.0),
-    ("useless", -2.5),
-    ("incompetent", -3.0),
-    ("incompetence", -3.0),
-    ("rude", -2.5),
-    ("problem", -1.0),
-    ("error", -1.5),
-    ("mistake", -1.5),
-    ("wrong", -1.5),
-    ("broken", -1.5),
-    ("fail", -2.0),
-    ("failure", -2.0),
-    ("faulty", -1.5),
-    ("delay", -1.5),
-    ("slow", -1.5),
-    ("expensive", -1.0),
-    ("overcharge", -2.0),
-    ("scam", -3.0),
-    ("fraud", -3.0),
-    ("cheat", -2.5),
-    ("lie", -2.0),
-    ("liar", -3.0),
-    ("complaint", -1.5),
-    ("complain", -1.5),
-    ("cancel", -0.5),
-    ("waste", -2.0),
-    ("worry", -1.5),
-    ("sorry", -0.5),
-    ("apologize", -0.5),
-    ("apologise", -0.5),
-    ("unfortunately", -1.0),
-    ("confused", -1.0),
-    ("confusing", -1.5),
-    ("nightmare", -3.0),
-    ("mess", -2.0),
-    ("chaos", -2.5),
-    ("stupid", -2.5),
-    ("crap", -2.5),
-    ("damn", -2.0),
-    ("suck", -2.5),
-    ("pathetic", -3.0),
-    ("disaster", -3.0),
-    ("tired", -1.5),
-    ("unresolved", -1.5),
-    ("escalate", -1.0),
-    ("worthless", -2.5),
-    ("inconvenience", -1.0),
-    ("unreliable", -2.0),
-    ("hopeless", -2.5),
-    ("hassle", -1.5),
-    ("ignored", -2.0),
-    ("disrespectful", -2.5),
-    ("insulting", -2.5),
-    ("terrified", -2.5),
-    ("miserable", -2.5),
-    ("shocking", -2.5),
-    ("appalling", -3.0),
-    ("dreadful", -3.0),
-];
+const EN_STEMMED: &str = include_str!("../data/sentiment/en_stemmed.tsv");
 
 /// English exact forms: stems that would collide with neutral words, and neutral overrides.
-const EN_EXACT: &[(&str, f64)] = &[
-    ("helpful", 2.0),
-    ("unhelpful", -2.0),
-    ("helpless", -2.0),
-    ("pleased", 2.0),
-    ("friendly", 2.0),
-    ("unfriendly", -2.0),
-    ("grateful", 2.5),
-    ("thankful", 2.5),
-    ("thanks", 0.4),
-    ("excellent", 3.0),
-    ("wonderful", 3.0),
-    ("awful", -3.0),
-    ("awfully", 0.0),
-    ("terribly", 0.0),
-    ("fine", 0.5),
-    ("best", 1.5),
-    ("better", 1.0),
-    ("worse", -2.0),
-    ("worst", -3.0),
-    ("issue", -0.8),
-    ("issues", -0.8),
-    ("concerned", -1.0),
-    ("concern", -0.8),
-    ("concerns", -0.8),
-    ("fixed", 1.5),
-    ("resolved", 1.5),
-    ("solved", 1.5),
-    ("sorted", 1.0),
-    ("late", -1.0),
-    ("lost", -1.0),
-    ("cool", 1.0),
-    ("mad", -2.0),
-    ("hopeful", 1.0),
-    ("please", 0.0),
-    ("help", 0.0),
-    ("kind", 0.0),
-    ("like", 0.0),
-    ("well", 0.0),
-    ("right", 0.0),
-    ("okay", 0.0),
-    ("ok", 0.0),
-    ("sure", 0.0),
-    ("goods", 0.0),
-    ("careful", 0.0),
-];
+const EN_EXACT: &str = include_str!("../data/sentiment/en_exact.tsv");
 
-const EN_PHRASES: &[(&str, f64)] = &[
-    ("thank you", 0.4),
-    ("thank you so much", 2.0),
-    ("thanks so much", 2.0),
-    ("thank you very much", 1.5),
-    ("thanks a lot", 1.5),
-    ("thanks a million", 2.0),
-    ("many thanks", 1.2),
-    ("no problem", 0.5),
-    ("no worries", 0.5),
-    ("don't worry", 0.5),
-    ("do not worry", 0.5),
-    ("good morning", 0.0),
-    ("good afternoon", 0.0),
-    ("good evening", 0.0),
-    ("good night", 0.0),
-    ("good bye", 0.0),
-    ("have a good day", 0.3),
-    ("have a nice day", 0.3),
-    ("have a great day", 0.3),
-    ("have a good one", 0.3),
-    ("have a great weekend", 0.3),
-    ("have a nice weekend", 0.3),
-    ("you're welcome", 0.0),
-    ("you are welcome", 0.0),
-    ("very kind", 2.0),
-    ("so kind", 2.0),
-    ("that's kind", 1.5),
-    ("doesn't work", -2.0),
-    ("does not work", -2.0),
-    ("don't work", -2.0),
-    ("not working", -2.0),
-    ("isn't working", -2.0),
-    ("stopped working", -2.0),
-    ("still not working", -2.5),
-    ("fed up", -2.5),
-    ("sick of", -2.5),
-    ("sick and tired", -3.0),
-    ("waste of time", -2.5),
-    ("rip off", -2.5),
-    ("ripped off", -2.5),
-    ("a joke", -1.5),
-    ("well done", 2.0),
-    ("good job", 2.0),
-    ("great job", 2.5),
-    ("i'm afraid", -0.3),
-    ("let down", -2.0),
-    ("no way", -1.0),
-    ("makes sense", 0.5),
-    ("sounds good", 0.8),
-    ("sounds great", 1.5),
-    ("all good", 0.8),
-    ("of course", 0.0),
-    ("how are you", 0.0),
-    ("charged twice", -1.5),
-    ("double charged", -1.5),
-    ("never again", -2.0),
-    ("no one", 0.0),
-];
+const EN_PHRASES: &str = include_str!("../data/sentiment/en_phrases.tsv");
 
-const EN_NEGATORS: &[&str] = &[
-    "not", "never", "no", "cannot", "without", "nor", "neither", "dont", "doesnt", "didnt", "isnt",
-    "wasnt", "arent", "werent", "cant", "couldnt", "wont", "wouldnt", "shouldnt", "havent",
-    "hasnt", "hadnt", "aint",
-];
-const EN_INTENSIFIERS: &[&str] = &[
-    "very",
-    "really",
-    "extremely",
-    "so",
-    "super",
-    "totally",
-    "completely",
-    "absolutely",
-    "incredibly",
-    "truly",
-    "highly",
-    "pretty",
-    "such",
-    "deeply",
-    "terribly",
-    "awfully",
-    "utterly",
-    "seriously",
-];
-const EN_DIMINISHERS: &[&str] = &["slightly", "somewhat", "barely", "marginally"];
-const EN_DIMINISHER_PHRASES: &[&str] = &["a bit", "a little", "a little bit", "kind of", "sort of"];
-const EN_CONTRASTS: &[&str] = &["but", "however"];
+const EN_NEGATORS: &str = include_str!("../data/sentiment/en_negators.txt");
+const EN_INTENSIFIERS: &str = include_str!("../data/sentiment/en_intensifiers.txt");
+const EN_DIMINISHERS: &str = include_str!("../data/sentiment/en_diminishers.txt");
+const EN_DIMINISHER_PHRASES: &str = include_str!("../data/sentiment/en_diminisher_phrases.txt");
+const EN_CONTRASTS: &str = include_str!("../data/sentiment/en_contrasts.txt");
 
 enum PhraseEffect {
     Valence(f64),
@@ -664,16 +95,17 @@ struct Lexicon {
     contrasts: HashSet<String>,
 }
 
+/// The text of each word list under `data/sentiment/`, parsed once by [`Lexicon::build`].
 struct LexiconSource {
     language: &'static str,
-    stemmed: &'static [(&'static str, f64)],
-    exact: &'static [(&'static str, f64)],
-    phrases: &'static [(&'static str, f64)],
-    negators: &'static [&'static str],
-    intensifiers: &'static [&'static str],
-    diminishers: &'static [&'static str],
-    diminisher_phrases: &'static [&'static str],
-    contrasts: &'static [&'static str],
+    stemmed: &'static str,
+    exact: &'static str,
+    phrases: &'static str,
+    negators: &'static str,
+    intensifiers: &'static str,
+    diminishers: &'static str,
+    diminisher_phrases: &'static str,
+    contrasts: &'static str,
 }
 
 const SPANISH: LexiconSource = LexiconSource {
@@ -713,28 +145,27 @@ impl Lexicon {
         let stemmer = WordStemmer::new(source.language);
         let mut exact = HashMap::new();
         let mut stems = HashMap::new();
-        for &(word, valence) in source.stemmed {
+        for (word, valence) in weighted_list(source.stemmed) {
             exact.entry(fold(word)).or_insert(valence);
             stems.entry(stemmer.stem(word)).or_insert(valence);
         }
         // Exact entries win over the folded forms of stemmed entries.
-        for &(word, valence) in source.exact {
+        for (word, valence) in weighted_list(source.exact) {
             exact.insert(fold(word), valence);
         }
-        let to_set =
-            |words: &[&str]| -> HashSet<String> { words.iter().map(|w| fold(w)).collect() };
+        let to_set = |list: &'static str| -> HashSet<String> {
+            word_list(list).into_iter().map(fold).collect()
+        };
         let negators = to_set(source.negators);
 
         let mut phrases: HashMap<String, Vec<Phrase>> = HashMap::new();
-        let all_phrases = source
-            .phrases
-            .iter()
-            .map(|&(p, v)| (p, PhraseEffect::Valence(v)))
+        let all_phrases = weighted_list(source.phrases)
+            .into_iter()
+            .map(|(p, v)| (p, PhraseEffect::Valence(v)))
             .chain(
-                source
-                    .diminisher_phrases
-                    .iter()
-                    .map(|&p| (p, PhraseEffect::Diminish)),
+                word_list(source.diminisher_phrases)
+                    .into_iter()
+                    .map(|p| (p, PhraseEffect::Diminish)),
             );
         for (text, effect) in all_phrases {
             let tokens = folded_tokens(text);
@@ -938,17 +369,6 @@ fn sentence_valence(sentence: &str, lexicon: &Lexicon) -> f64 {
     sum + sum.signum() * exclamations * EXCLAMATION_BOOST
 }
 
-/// Label for a normalised score, using [`POSITIVE_THRESHOLD`] and [`NEGATIVE_THRESHOLD`].
-pub fn label_for(score: f64) -> SentimentLabel {
-    if score >= POSITIVE_THRESHOLD {
-        SentimentLabel::Positive
-    } else if score <= NEGATIVE_THRESHOLD {
-        SentimentLabel::Negative
-    } else {
-        SentimentLabel::Neutral
-    }
-}
-
 /// Sentiment of `text` in -1..=1. `language` is an ISO 639-1 code; anything but Spanish
 /// uses the English lexicon.
 pub fn score(text: &str, language: &str) -> Sentiment {
@@ -971,7 +391,7 @@ pub fn score(text: &str, language: &str) -> Sentiment {
     };
     Sentiment {
         score,
-        label: label_for(score),
+        label: SentimentLabel::from_score(score),
     }
 }
 
@@ -1112,13 +532,5 @@ mod tests {
         let rant = "TERRIBLE! ".repeat(500);
         let s = score(&rant, "en").score;
         assert!((-1.0..=-0.9).contains(&s), "{s}");
-    }
-
-    #[test]
-    fn labels_use_documented_thresholds() {
-        assert_eq!(label_for(0.15), SentimentLabel::Positive);
-        assert_eq!(label_for(0.149), SentimentLabel::Neutral);
-        assert_eq!(label_for(-0.15), SentimentLabel::Negative);
-        assert_eq!(label_for(-0.149), SentimentLabel::Neutral);
     }
 }

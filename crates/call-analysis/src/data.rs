@@ -1,0 +1,120 @@
+//! The word lists under `data/`, compiled into the library with `include_str!`.
+//!
+//! Format: one entry per line; blank lines and lines starting with `#` are ignored.
+//! Weighted lists (`.tsv`) end each line with a tab and a number. The files are fixed at
+//! compile time, so a malformed line is a bug in this crate: `every_data_file_parses`
+//! loads them all, and the loaders panic naming the line rather than dropping it silently.
+
+use std::sync::LazyLock;
+
+/// A word list loaded on first use.
+pub(crate) type WordList = LazyLock<Vec<&'static str>>;
+
+/// `embedded_word_list!("summary/formulaic_markers.txt")`: the list in that file under `data/`,
+/// embedded in the library and parsed on first use.
+macro_rules! embedded_word_list {
+    ($path:literal) => {
+        std::sync::LazyLock::new(|| {
+            $crate::data::word_list(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/data/",
+                $path
+            )))
+        })
+    };
+}
+pub(crate) use embedded_word_list;
+
+/// The entries of a word list, in file order.
+pub(crate) fn word_list(source: &'static str) -> Vec<&'static str> {
+    entries(source).collect()
+}
+
+/// The `(entry, weight)` pairs of a weighted list, in file order.
+pub(crate) fn weighted_list(source: &'static str) -> Vec<(&'static str, f64)> {
+    entries(source)
+        .map(|line| {
+            let parsed = line
+                .rsplit_once('\t')
+                .and_then(|(entry, weight)| Some((entry.trim(), weight.trim().parse().ok()?)));
+            match parsed {
+                Some(pair) => pair,
+                None => panic!("word list line {line:?} is not `entry<TAB>number`"),
+            }
+        })
+        .collect()
+}
+
+fn entries(source: &'static str) -> impl Iterator<Item = &'static str> {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skips_comments_and_blank_lines() {
+        assert_eq!(
+            word_list("# head\n\nuno\n  dos tres \n"),
+            vec!["uno", "dos tres"]
+        );
+        assert_eq!(
+            weighted_list("# positive\nmuy bien\t2.5\nmal\t-1.5\n"),
+            vec![("muy bien", 2.5), ("mal", -1.5)]
+        );
+    }
+
+    /// Every list shipped in `data/` loads and is not empty.
+    #[test]
+    fn every_data_file_parses() {
+        let sizes = [
+            word_list(include_str!("../data/action_items/commitments.txt")).len(),
+            word_list(include_str!("../data/action_items/deadlines.txt")).len(),
+            word_list(include_str!("../data/action_items/future_lookalikes.txt")).len(),
+            word_list(include_str!("../data/action_items/irregular_futures.txt")).len(),
+            word_list(include_str!("../data/action_items/let_fillers.txt")).len(),
+            word_list(include_str!("../data/action_items/negators.txt")).len(),
+            word_list(include_str!(
+                "../data/action_items/request_verb_prefixes_es.txt"
+            ))
+            .len(),
+            word_list(include_str!("../data/action_items/request_verbs_en.txt")).len(),
+            word_list(include_str!("../data/action_items/requests.txt")).len(),
+            word_list(include_str!("../data/action_items/spanish_clitics.txt")).len(),
+            word_list(include_str!("../data/action_items/spanish_modals.txt")).len(),
+            word_list(include_str!("../data/sentiment/en_contrasts.txt")).len(),
+            word_list(include_str!("../data/sentiment/en_diminisher_phrases.txt")).len(),
+            word_list(include_str!("../data/sentiment/en_diminishers.txt")).len(),
+            weighted_list(include_str!("../data/sentiment/en_exact.tsv")).len(),
+            word_list(include_str!("../data/sentiment/en_intensifiers.txt")).len(),
+            word_list(include_str!("../data/sentiment/en_negators.txt")).len(),
+            weighted_list(include_str!("../data/sentiment/en_phrases.tsv")).len(),
+            weighted_list(include_str!("../data/sentiment/en_stemmed.tsv")).len(),
+            word_list(include_str!("../data/sentiment/es_contrasts.txt")).len(),
+            word_list(include_str!("../data/sentiment/es_diminisher_phrases.txt")).len(),
+            word_list(include_str!("../data/sentiment/es_diminishers.txt")).len(),
+            weighted_list(include_str!("../data/sentiment/es_exact.tsv")).len(),
+            word_list(include_str!("../data/sentiment/es_intensifiers.txt")).len(),
+            word_list(include_str!("../data/sentiment/es_negators.txt")).len(),
+            weighted_list(include_str!("../data/sentiment/es_phrases.tsv")).len(),
+            weighted_list(include_str!("../data/sentiment/es_stemmed.tsv")).len(),
+            word_list(include_str!("../data/summary/formulaic_markers.txt")).len(),
+            word_list(include_str!("../data/text/abbreviations.txt")).len(),
+            word_list(include_str!("../data/text/call_fillers_en.txt")).len(),
+            word_list(include_str!("../data/text/call_fillers_es.txt")).len(),
+            word_list(include_str!("../data/text/topic_words_en.txt")).len(),
+            word_list(include_str!("../data/text/topic_words_es.txt")).len(),
+        ];
+        assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "entry<TAB>number")]
+    fn a_weight_that_is_not_a_number_is_a_bug() {
+        weighted_list("bien\tmucho\n");
+    }
+}

@@ -1,0 +1,509 @@
+//! Finding each kind in the stream. Every finding takes its items, so a number is
+//! redacted once, as the first kind that claims it: e-mail, IBAN, card, national id,
+//! expiry, CVV, phone, in that order (the more specific checks first).
+
+use std::collections::BTreeMap;
+
+use super::RedactKind;
+use super::checks::{iban_valid, luhn, national_id_valid};
+use super::stream::{Run, Stream};
+use super::tokens::{Item, ItemKind};
+use super::words::{
+    CVV_CUES, EMAIL_AT, EMAIL_DOTS, EMAIL_JOINERS, EMAIL_TLDS, EXPIRY_CONNECTORS, EXPIRY_CUES,
+    FILLERS, IBAN_LENGTHS, LETTER_CUES, MONTHS, PHONE_PREFIX_WORDS, Phrases, letter_named,
+};
+use crate::text::fold;
+use crate::transcript::Cue;
+
+/// A card inside a longer run of digits is looked for only when what is left could be an
+/// expiry and a CVV said in the same breath.
+const MAX_DIGITS_BESIDE_CARD: usize = 8;
+/// How many items after a CVV or expiry cue its value may start.
+const CUE_WINDOW_ITEMS: usize = 16;
+
+/// One finding: the byte range it covers in each cue it touches.
+pub(super) struct Found {
+    pub kind: RedactKind,
+    pub ranges: BTreeMap<usize, (usize, usize)>,
+}
+
+pub(super) struct Detector<'a> {
+    cues: &'a [Cue],
+    stream: Stream,
+    pub found: Vec<Found>,
+}
+
+impl<'a> Detector<'a> {
+    pub fn new(cues: &'a [Cue]) -> Self {
+        Self {
+            cues,
+            stream: Stream::new(cues),
+            found: Vec::new(),
+        }
+    }
+
+    pub fn detect(&mut self, kind: RedactKind) {
+        match kind {
+            RedactKind::Email => self.emails(),
+            RedactKind::Iban => self.ibans(),
+            RedactKind::Card => self.cards(),
+            RedactKind::NationalId => self.national_ids(),
+            RedactKind::Expiry => self.after_cues(kind, &EXPIRY_CUES, Self::expiry_at),
+            RedactKind::Cvv => self.after_cues(kind, &CVV_CUES, Self::cvv_at),
+            RedactKind::Phone => self.phones(),
+        }
+    }
+
+    fn item(&self, i: usize) -> &Item {
+        &self.stream.items[i]
+    }
+
+    /// Records a finding covering `items` (and everything between them in each cue).
+    fn take(&mut self, kind: RedactKind, items: &[usize]) {
+        let mut ranges: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+        for &i in items {
+            let item = &self.stream.items[i];
+            let range = ranges.entry(item.cue).or_insert((item.start, item.end));
+            range.0 = range.0.min(item.start);
+            range.1 = range.1.max(item.end);
+        }
+        for (item, taken) in self.stream.items.iter().zip(self.stream.taken.iter_mut()) {
+            if let Some(&(start, end)) = ranges.get(&item.cue) {
+                *taken |= item.start >= start && item.end <= end;
+            }
+        }
+        self.found.push(Found { kind, ranges });
+    }
+
+    /// Runs whose digits pass `check`, taken as `kind` with the items `extra` adds.
+    fn take_runs(&mut self, kind: RedactKind, check: impl Fn(&Self, &Run) -> Option<Vec<usize>>) {
+        for run in self.stream.runs() {
+            if let Some(items) = check(self, &run) {
+                self.take(kind, &items);
+            }
+        }
+    }
+
+    // ---- cards ------------------------------------------------------------------------
+
+    fn is_card(digits: &str) -> bool {
+        (13..=19).contains(&digits.len()) && !digits.starts_with('0') && luhn(digits)
+    }
+
+    fn cards(&mut self) {
+        let mut pending = self.stream.runs();
+        while let Some(run) = pending.pop() {
+            let digits = self.stream.digits(&run.atoms);
+            if digits.len() <= 19 {
+                if Self::is_card(&digits) {
+                    self.take(RedactKind::Card, &run.atoms);
+                }
+                continue;
+            }
+            // A longer run may be a card followed or preceded by a short number (an
+            // expiry, a CVV): look for a card from either end up to a pause. Not in what
+            // looks like an IBAN that failed its check: its digits are an account.
+            if self
+                .country_before(run.atoms[0])
+                .is_some_and(|(code, _)| IBAN_LENGTHS.contains_key(&code))
+            {
+                continue;
+            }
+            let mut best: Option<(usize, usize, bool)> = None;
+            for k in 1..run.atoms.len() {
+                if !run.strong[k - 1] {
+                    continue;
+                }
+                for (prefix, atoms) in [(true, &run.atoms[..k]), (false, &run.atoms[k..])] {
+                    let candidate = self.stream.digits(atoms);
+                    let longer = best.is_none_or(|(len, _, _)| candidate.len() > len);
+                    let short_rest = digits.len() - candidate.len() <= MAX_DIGITS_BESIDE_CARD;
+                    if Self::is_card(&candidate) && longer && short_rest {
+                        best = Some((candidate.len(), k, prefix));
+                    }
+                }
+            }
+            if let Some((_, k, prefix)) = best {
+                let (before, after) = run.split(k);
+                let (card, rest) = if prefix {
+                    (before, after)
+                } else {
+                    (after, before)
+                };
+                self.take(RedactKind::Card, &card.atoms);
+                pending.push(rest);
+            }
+        }
+    }
+
+    // ---- IBAN -------------------------------------------------------------------------
+
+    /// The letter a word stands for: "Z", "z" (one letter) or a spoken name ("zeta").
+    fn letter(&self, i: usize) -> Option<char> {
+        let folded = self.item(i).word()?;
+        let mut chars = folded.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_alphabetic() => Some(c.to_ascii_uppercase()),
+            _ => letter_named(folded),
+        }
+    }
+
+    /// The country code said just before a run: "ES", "E S", "e ese".
+    fn country_before(&self, first: usize) -> Option<(String, Vec<usize>)> {
+        let last = self.stream.before(first)?;
+        if let ItemKind::Word {
+            folded,
+            upper: true,
+        } = &self.item(last).kind
+            && folded.len() == 2
+        {
+            return Some((folded.to_ascii_uppercase(), vec![last]));
+        }
+        let second = self.letter(last)?;
+        let before = self.stream.before(last)?;
+        let first_letter = self.letter(before)?;
+        Some((format!("{first_letter}{second}"), vec![before, last]))
+    }
+
+    fn ibans(&mut self) {
+        self.take_runs(RedactKind::Iban, |this, run| {
+            let (country, mut items) = this.country_before(run.atoms[0])?;
+            let needed = IBAN_LENGTHS.get(&country)? - 2;
+            let mut digits = String::new();
+            for &atom in &run.atoms {
+                digits.push_str(this.item(atom).digits()?);
+                items.push(atom);
+                if digits.len() >= needed {
+                    break;
+                }
+            }
+            (digits.len() == needed && iban_valid(&format!("{country}{digits}"))).then_some(items)
+        });
+    }
+
+    // ---- DNI / NIE --------------------------------------------------------------------
+
+    fn national_ids(&mut self) {
+        self.take_runs(RedactKind::NationalId, |this, run| {
+            // The number is the whole run, or its end after a pause ("tengo cuarenta.
+            // 12345678Z"): the check letter follows the last digit.
+            (0..run.atoms.len())
+                .filter(|&k| k == 0 || run.strong[k - 1])
+                .find_map(|k| this.national_id(&run.atoms[k..]))
+        });
+    }
+
+    fn national_id(&self, atoms: &[usize]) -> Option<Vec<usize>> {
+        let digits = self.stream.digits(atoms);
+        if !(7..=8).contains(&digits.len()) {
+            return None;
+        }
+        let mut items = atoms.to_vec();
+        let prefix = self
+            .stream
+            .before(atoms[0])
+            .and_then(|p| {
+                if self.item(p).is_punct('-') {
+                    self.stream.before(p)
+                } else {
+                    Some(p)
+                }
+            })
+            .filter(|_| digits.len() == 7)
+            .and_then(|p| Some((p, self.letter(p).filter(|c| matches!(c, 'X' | 'Y' | 'Z'))?)));
+        if let Some((item, _)) = prefix {
+            items.push(item);
+        }
+        let (letter_item, letter) = self.id_letter_after(*atoms.last()?)?;
+        items.push(letter_item);
+        national_id_valid(prefix.map(|(_, c)| c), &digits, letter).then_some(items)
+    }
+
+    /// The check letter after a DNI number: "12345678Z", "12345678-Z", "letra zeta".
+    fn id_letter_after(&self, last: usize) -> Option<(usize, char)> {
+        let mut next = self.stream.after(last)?;
+        let mut cued = false;
+        if self.item(next).is_punct('-') || self.item(next).is_punct(',') {
+            next = self.stream.after(next)?;
+            cued = true;
+        }
+        if self
+            .item(next)
+            .word()
+            .is_some_and(|w| LETTER_CUES.contains(w))
+        {
+            next = self.stream.after(next)?;
+            cued = true;
+        }
+        let item = self.item(next);
+        let folded = item.word()?;
+        let single = folded.chars().count() == 1;
+        let upper = matches!(item.kind, ItemKind::Word { upper: true, .. });
+        // A lone lower-case "a", "e", "y" is a word unless "letra" or a hyphen says otherwise.
+        let accepted = !single || cued || upper || !item.space_before;
+        Some((next, self.letter(next).filter(|_| accepted)?))
+    }
+
+    // ---- expiry and CVV, after their cue words -----------------------------------------
+
+    /// The item ends of every cue phrase, in order.
+    fn cue_ends(&self, phrases: &Phrases) -> Vec<usize> {
+        let items = &self.stream.items;
+        let folded: Vec<String> = items
+            .iter()
+            .map(|item| fold(&self.cues[item.cue].text[item.start..item.end]))
+            .collect();
+        let mut ends = Vec::new();
+        for start in 0..items.len() {
+            for phrase in phrases {
+                let end = start + phrase.len() - 1;
+                let matches = end < items.len()
+                    && items[end].cue == items[start].cue
+                    && phrase.iter().zip(&folded[start..=end]).all(|(p, f)| p == f);
+                if matches {
+                    ends.push(end);
+                }
+            }
+        }
+        ends
+    }
+
+    fn after_cues(
+        &mut self,
+        kind: RedactKind,
+        cues: &Phrases,
+        value_at: fn(&Self, usize) -> Option<Vec<usize>>,
+    ) {
+        for end in self.cue_ends(cues) {
+            // The first number (or month) after the cue is the value, if anything is.
+            let first = (end + 1..self.stream.items.len())
+                .take(CUE_WINDOW_ITEMS)
+                .find(|&i| {
+                    let item = self.item(i);
+                    self.stream.taken[i]
+                        || matches!(item.kind, ItemKind::Number { .. } | ItemKind::Placeholder)
+                        || (kind == RedactKind::Expiry
+                            && item.word().is_some_and(|w| MONTHS.contains_key(w)))
+                });
+            let Some(first) = first.filter(|&i| !self.stream.taken[i]) else {
+                continue;
+            };
+            if let Some(items) = value_at(self, first) {
+                self.take(kind, &items);
+            }
+        }
+    }
+
+    fn cvv_at(&self, first: usize) -> Option<Vec<usize>> {
+        let run = self
+            .stream
+            .runs()
+            .into_iter()
+            .find(|r| r.atoms[0] == first)?;
+        let length = self.stream.digits(&run.atoms).len();
+        (3..=4).contains(&length).then_some(run.atoms)
+    }
+
+    fn expiry_at(&self, first: usize) -> Option<Vec<usize>> {
+        let year_ok = |y: &str| y.len() == 2 || (y.len() == 4 && y.starts_with("20"));
+        let month_ok = |m: &str| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+        let mut month = match (self.item(first).digits(), self.item(first).word()) {
+            // "1228", "122028" said as one group.
+            (Some(d), _) if d.len() >= 4 => {
+                return (month_ok(&d[..2]) && year_ok(&d[2..])).then(|| vec![first]);
+            }
+            (Some(d), _) => d.to_string(),
+            (None, Some(w)) => MONTHS.get(w)?.to_string(),
+            (None, None) => return None,
+        };
+        let mut month_end = first;
+        if month == "0"
+            && let Some(unit) = self
+                .stream
+                .after(first)
+                .filter(|&u| self.stream.is_free_number(u))
+            && let Some(d) = self.item(unit).digits().filter(|d| d.len() == 1)
+        {
+            month = format!("0{d}");
+            month_end = unit;
+        }
+        if !month_ok(&month) {
+            return None;
+        }
+        let mut next = self.stream.after(month_end)?;
+        while self.is_expiry_separator(next) {
+            next = self.stream.after(next)?;
+        }
+        let year = self
+            .stream
+            .is_free_number(next)
+            .then(|| self.item(next).digits())??;
+        if !year_ok(year) {
+            return None;
+        }
+        // "twenty twenty eight": the century said on its own.
+        let mut last = next;
+        if year == "20"
+            && let Some(rest) = self
+                .stream
+                .after(next)
+                .filter(|&r| self.stream.is_free_number(r))
+            && self.item(rest).digits().is_some_and(|d| d.len() == 2)
+        {
+            last = rest;
+        }
+        Some(vec![first, last])
+    }
+
+    fn is_expiry_separator(&self, item: usize) -> bool {
+        let item = self.item(item);
+        matches!(item.kind, ItemKind::Punct('/' | '-' | '.' | ','))
+            || item
+                .word()
+                .is_some_and(|w| EXPIRY_CONNECTORS.contains(w) || FILLERS.contains(w))
+    }
+
+    // ---- phone ------------------------------------------------------------------------
+
+    fn phones(&mut self) {
+        self.take_runs(RedactKind::Phone, |this, run| {
+            let digits = this.stream.digits(&run.atoms);
+            let prefix = this.stream.before(run.atoms[0]).filter(|&p| {
+                this.item(p).is_punct('+')
+                    || this
+                        .item(p)
+                        .word()
+                        .is_some_and(|w| PHONE_PREFIX_WORDS.contains(w))
+            });
+            let first = digits.as_bytes().first().copied().unwrap_or(b'0');
+            let groups: Vec<usize> = run
+                .atoms
+                .iter()
+                .filter_map(|&a| this.item(a).digits().map(str::len))
+                .collect();
+            let phone = match digits.len() {
+                // Spanish numbers: mobiles 6/7, landlines 8/9.
+                9 => (b'6'..=b'9').contains(&first),
+                // North American, written 3-3-4.
+                10 => groups == [3, 3, 4],
+                // UK national ("07…", "02…"), or +1 / +34 with the country code.
+                11 => first == b'0' || prefix.is_some() || digits.starts_with("34"),
+                12..=13 => prefix.is_some() || digits.starts_with("00"),
+                14..=15 => digits.starts_with("00"),
+                _ => false,
+            };
+            let mut items = run.atoms.clone();
+            items.extend(prefix);
+            phone.then_some(items)
+        });
+    }
+
+    // ---- e-mail -----------------------------------------------------------------------
+
+    fn emails(&mut self) {
+        for at in 0..self.stream.items.len() {
+            if self.stream.taken[at] {
+                continue;
+            }
+            let found = if self.item(at).is_punct('@') {
+                self.written_email(at)
+            } else if self.item(at).word().is_some_and(|w| EMAIL_AT.contains(w)) {
+                self.spoken_email(at)
+            } else {
+                None
+            };
+            if let Some(items) = found {
+                self.take(RedactKind::Email, &items);
+            }
+        }
+    }
+
+    /// `juan.perez+x@mail.example.com`: the items glued to the "@" in the same cue.
+    fn written_email(&self, at: usize) -> Option<Vec<usize>> {
+        let items = &self.stream.items;
+        let glued = |i: usize| {
+            let item = &items[i];
+            item.cue == items[at].cue
+                && !self.stream.taken[i]
+                && match &item.kind {
+                    ItemKind::Word { .. } | ItemKind::Number { spoken: false, .. } => true,
+                    ItemKind::Punct(c) => matches!(c, '.' | '_' | '-' | '+'),
+                    _ => false,
+                }
+        };
+        let mut start = at;
+        while start > 0 && !items[start].space_before && glued(start - 1) {
+            start -= 1;
+        }
+        let mut end = at;
+        while end + 1 < items.len() && !items[end + 1].space_before && glued(end + 1) {
+            end += 1;
+        }
+        // A full stop after the address ends the sentence, not the domain.
+        while end > at && matches!(items[end].kind, ItemKind::Punct(_)) {
+            end -= 1;
+        }
+        let has_dot = (at..end).any(|i| items[i].is_punct('.'));
+        let tld_ok = items[end].word().is_some_and(|w| w.chars().count() >= 2);
+        (start < at && has_dot && tld_ok).then(|| vec![start, end])
+    }
+
+    /// "juan punto perez arroba gmail punto com".
+    fn spoken_email(&self, at: usize) -> Option<Vec<usize>> {
+        let is_part = |i: usize| {
+            !self.stream.taken[i]
+                && matches!(
+                    self.item(i).kind,
+                    ItemKind::Word { .. } | ItemKind::Number { .. }
+                )
+        };
+        let mut start = self.stream.before(at).filter(|&i| is_part(i))?;
+        while let Some(joiner) = self.joiner_before(start)
+            && let Some(part) = self.stream.before(joiner).filter(|&i| is_part(i))
+        {
+            start = part;
+        }
+        let mut end = self.stream.after(at).filter(|&i| is_part(i))?;
+        let mut last_tld = None;
+        while let Some(dot) = self
+            .stream
+            .after(end)
+            .filter(|&d| self.item(d).word().is_some_and(|w| EMAIL_DOTS.contains(w)))
+            && let Some(part) = self.stream.after(dot).filter(|&i| is_part(i))
+        {
+            end = part;
+            if self
+                .item(part)
+                .word()
+                .is_some_and(|w| EMAIL_TLDS.contains(w))
+            {
+                last_tld = Some(part);
+            }
+        }
+        Some(vec![start, last_tld?])
+    }
+
+    /// The first item of a spoken "punto", "guion bajo"… ending just before `part`.
+    fn joiner_before(&self, part: usize) -> Option<usize> {
+        let last = self.stream.before(part)?;
+        if self
+            .item(last)
+            .word()
+            .is_some_and(|w| EMAIL_DOTS.contains(w))
+        {
+            return Some(last);
+        }
+        EMAIL_JOINERS.iter().find_map(|phrase| {
+            let mut item = last;
+            for (k, word) in phrase.iter().rev().enumerate() {
+                if self.item(item).word() != Some(word.as_str()) {
+                    return None;
+                }
+                if k + 1 < phrase.len() {
+                    item = self.stream.before(item)?;
+                }
+            }
+            Some(item)
+        })
+    }
+}

@@ -1,0 +1,243 @@
+//! Redaction of card and personal data in a transcript, before anything is stored or sent.
+//!
+//! Cue texts become one stream of items in which spoken numbers in Spanish and English are
+//! read as digits ("cuatro cinco", "doble cinco", "triple seven", "oh", "cuarenta y cinco")
+//! while keeping the bytes they came from. Numbers said in a row by one speaker form runs,
+//! also across cues and across a short interruption by the other speaker, and each kind is
+//! found with its own check: Luhn for cards, ISO 13616 mod-97 for IBANs, the DNI/NIE check
+//! letter, cue words for CVV and expiry, patterns for e-mail and phone. Each finding is
+//! replaced by `[KIND]` over exactly the words that said it; look-alikes that fail the
+//! checks (order numbers, amounts, dates, times, extensions) stay as they were.
+//!
+//! Why not the `text2num` crate: it reads one language at a time (calls mix both), has no
+//! "doble"/"triple"/"oh", and reads "cuatro cinco" as two numbers of its own grammar; the
+//! digit-by-digit readings that matter here are a small grammar kept in `data/redact/`.
+
+mod checks;
+mod detect;
+mod stream;
+mod tokens;
+mod words;
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
+use thiserror::Error;
+
+use crate::transcript::{Cue, Transcript};
+use detect::Detector;
+
+/// What redaction looks for (the values of the `REDACT` setting).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    EnumString,
+    EnumIter,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RedactKind {
+    Card,
+    Cvv,
+    Expiry,
+    Iban,
+    NationalId,
+    Email,
+    Phone,
+}
+
+impl RedactKind {
+    /// Every kind, in the order they are looked for: the more specific checks claim a
+    /// number first (an e-mail's digits are not a phone, an IBAN's are not a card).
+    pub const ALL: [RedactKind; 7] = [
+        RedactKind::Email,
+        RedactKind::Iban,
+        RedactKind::Card,
+        RedactKind::NationalId,
+        RedactKind::Expiry,
+        RedactKind::Cvv,
+        RedactKind::Phone,
+    ];
+
+    /// The name used in `REDACT` and in `redactions` (`national_id`).
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// What replaces a finding: `[CARD]`, `[NATIONAL_ID]`…
+    pub fn placeholder(self) -> String {
+        format!("[{}]", self.name().to_uppercase())
+    }
+}
+
+/// The kinds to redact, parsed from `REDACT`: `all`, `none`, or a comma-separated list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedactKinds(BTreeSet<RedactKind>);
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("unknown redaction kind {0:?}: use all, none or a comma-separated list of {known}", known = known_kinds())]
+pub struct UnknownRedactKind(pub String);
+
+fn known_kinds() -> String {
+    RedactKind::iter()
+        .map(RedactKind::name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl RedactKinds {
+    pub fn all() -> Self {
+        Self(RedactKind::iter().collect())
+    }
+
+    pub fn none() -> Self {
+        Self(BTreeSet::new())
+    }
+
+    pub fn contains(&self, kind: RedactKind) -> bool {
+        self.0.contains(&kind)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Default for RedactKinds {
+    /// Card data and the identifiers PCI DSS and the GDPR care most about; e-mail and phone
+    /// are often what the call is about, so they are opt-in.
+    fn default() -> Self {
+        use RedactKind::*;
+        Self([Card, Cvv, Expiry, Iban, NationalId].into())
+    }
+}
+
+impl FromStr for RedactKinds {
+    type Err = UnknownRedactKind;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "all" => return Ok(Self::all()),
+            "none" | "" => return Ok(Self::none()),
+            _ => {}
+        }
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                RedactKind::from_str(&name.to_ascii_lowercase())
+                    .map_err(|_| UnknownRedactKind(name.to_string()))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+}
+
+/// Where a finding was in the call: seconds from the cues it covers, never the value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Redaction {
+    pub kind: RedactKind,
+    /// Seconds into the call; `None` where the text had no timings.
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+}
+
+/// A transcript with every finding replaced, and where they were.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedactedTranscript {
+    pub transcript: Transcript,
+    pub redactions: Vec<Redaction>,
+}
+
+/// Redacts the configured kinds.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    kinds: RedactKinds,
+}
+
+impl Redactor {
+    pub fn new(kinds: RedactKinds) -> Self {
+        Self { kinds }
+    }
+
+    pub fn kinds(&self) -> &RedactKinds {
+        &self.kinds
+    }
+
+    /// Redacts a transcript, keeping its cue timings.
+    pub fn transcript(&self, transcript: &Transcript) -> RedactedTranscript {
+        let (cues, redactions) = self.cues(&transcript.cues, true);
+        RedactedTranscript {
+            transcript: Transcript { cues },
+            redactions,
+        }
+    }
+
+    /// Redacts free text (an LLM's summary, a translation): one cue without timings.
+    pub fn text(&self, text: &str) -> String {
+        let cue = Cue {
+            start_ms: 0,
+            end_ms: 0,
+            speaker: None,
+            text: text.to_string(),
+        };
+        let (mut cues, _) = self.cues(std::slice::from_ref(&cue), false);
+        cues.pop().map(|cue| cue.text).unwrap_or_default()
+    }
+
+    fn cues(&self, cues: &[Cue], timed: bool) -> (Vec<Cue>, Vec<Redaction>) {
+        let mut redacted = cues.to_vec();
+        if self.kinds.is_empty() {
+            return (redacted, Vec::new());
+        }
+        let mut detector = Detector::new(cues);
+        for kind in RedactKind::ALL {
+            if self.kinds.contains(kind) {
+                detector.detect(kind);
+            }
+        }
+        let mut replacements: Vec<(usize, usize, usize, RedactKind)> = Vec::new();
+        let mut redactions = Vec::with_capacity(detector.found.len());
+        for found in &detector.found {
+            for (&cue, &(start, end)) in &found.ranges {
+                replacements.push((cue, start, end, found.kind));
+            }
+            let first = found.ranges.keys().next().map(|&c| &cues[c]);
+            let last = found.ranges.keys().next_back().map(|&c| &cues[c]);
+            let seconds = |ms: u64| ms as f64 / 1000.0;
+            redactions.push(Redaction {
+                kind: found.kind,
+                start: first.filter(|_| timed).map(|c| seconds(c.start_ms)),
+                end: last.filter(|_| timed).map(|c| seconds(c.end_ms)),
+            });
+        }
+        // From the end of each cue backwards, so earlier byte offsets stay valid.
+        replacements.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        for (cue, start, end, kind) in replacements {
+            redacted[cue]
+                .text
+                .replace_range(start..end, &kind.placeholder());
+        }
+        redactions.sort_by(|a, b| {
+            a.start
+                .partial_cmp(&b.start)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        (redacted, redactions)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,182 @@
+//! A transcript as one stream of items, grouped into each speaker's continuous speech
+//! ("chains"), and the runs of numbers said in a row within a chain.
+//!
+//! A chain goes on across the speaker's cues and across a short interruption by one other
+//! speaker that contains no number ("sí", "ajá, siga"), so a card number read in two turns
+//! is still one run of digits.
+
+use std::collections::HashMap;
+
+use super::tokens::{Item, ItemKind, items};
+use super::words::FILLERS;
+use crate::transcript::Cue;
+
+/// Most cues another speaker may say in between while a number goes on.
+const MAX_INTERRUPTION_CUES: usize = 3;
+/// Punctuation that may sit between the parts of one number ("4556-7375", "45, 56").
+const RUN_PUNCTUATION: &[char] = &[',', '.', '-', ';', '…', '(', ')'];
+
+pub(super) struct Stream {
+    pub items: Vec<Item>,
+    pub chains: Vec<Vec<usize>>,
+    /// For each item: its chain and its position there.
+    place: Vec<(usize, usize)>,
+    /// Items covered by a finding: they read as a placeholder from then on.
+    pub taken: Vec<bool>,
+}
+
+/// Numbers said in a row: `atoms` are item indices; `strong[k]` tells whether a pause
+/// (punctuation, a new cue, a filler, a written group) separates atom k from atom k + 1.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Run {
+    pub atoms: Vec<usize>,
+    pub strong: Vec<bool>,
+}
+
+impl Stream {
+    pub fn new(cues: &[Cue]) -> Self {
+        let mut all = Vec::new();
+        let mut per_cue = Vec::with_capacity(cues.len());
+        for (c, cue) in cues.iter().enumerate() {
+            let start = all.len();
+            all.extend(items(c, &cue.text));
+            per_cue.push(start..all.len());
+        }
+        let has_number = |c: usize| per_cue[c].clone().any(|i| all[i].digits().is_some());
+
+        let mut chains: Vec<Vec<usize>> = Vec::new();
+        let mut open: HashMap<Option<&str>, (usize, usize)> = HashMap::new();
+        for (c, cue) in cues.iter().enumerate() {
+            let speaker = cue.speaker.as_deref();
+            let continues = open.get(&speaker).and_then(|&(last_cue, chain)| {
+                let between = last_cue + 1..c;
+                let quiet_interruption = between.len() <= MAX_INTERRUPTION_CUES
+                    && between
+                        .clone()
+                        .all(|b| cues[b].speaker == cues[last_cue + 1].speaker && !has_number(b));
+                (between.is_empty() || quiet_interruption).then_some(chain)
+            });
+            let chain = continues.unwrap_or_else(|| {
+                chains.push(Vec::new());
+                chains.len() - 1
+            });
+            chains[chain].extend(per_cue[c].clone());
+            open.insert(speaker, (c, chain));
+        }
+
+        let mut place = vec![(0, 0); all.len()];
+        for (chain, members) in chains.iter().enumerate() {
+            for (position, &item) in members.iter().enumerate() {
+                place[item] = (chain, position);
+            }
+        }
+        let taken = vec![false; all.len()];
+        Self {
+            items: all,
+            chains,
+            place,
+            taken,
+        }
+    }
+
+    /// The item before `item` in its speaker's chain.
+    pub fn before(&self, item: usize) -> Option<usize> {
+        let (chain, position) = self.place[item];
+        self.chains[chain].get(position.checked_sub(1)?).copied()
+    }
+
+    /// The item after `item` in its speaker's chain.
+    pub fn after(&self, item: usize) -> Option<usize> {
+        let (chain, position) = self.place[item];
+        self.chains[chain].get(position + 1).copied()
+    }
+
+    pub fn is_free_number(&self, item: usize) -> bool {
+        !self.taken[item] && self.items[item].digits().is_some()
+    }
+
+    /// Every run of numbers not yet taken.
+    pub fn runs(&self) -> Vec<Run> {
+        let mut runs = Vec::new();
+        for chain in &self.chains {
+            let mut run = Run::default();
+            let mut paused = false;
+            // "1.250,75": a point or comma between written digits with no space is a decimal
+            // or thousands mark, so the number ends there.
+            let mut tight_mark = false;
+            for &i in chain {
+                let item = &self.items[i];
+                let separator = match &item.kind {
+                    _ if self.taken[i] => false,
+                    ItemKind::Number { spoken, .. } => {
+                        let Some(&last) = run.atoms.last() else {
+                            run.atoms.push(i);
+                            (paused, tight_mark) = (false, false);
+                            continue;
+                        };
+                        if tight_mark && !spoken && !item.space_before {
+                            runs.push(std::mem::take(&mut run));
+                        } else {
+                            let strong = paused
+                                || self.items[last].cue != item.cue
+                                || !self.single_spoken_digit(last)
+                                || !self.single_spoken_digit(i);
+                            run.strong.push(strong);
+                        }
+                        run.atoms.push(i);
+                        (paused, tight_mark) = (false, false);
+                        continue;
+                    }
+                    ItemKind::Punct(c) if RUN_PUNCTUATION.contains(c) => {
+                        let after_written = run.atoms.last().is_some_and(|&last| {
+                            matches!(
+                                self.items[last].kind,
+                                ItemKind::Number { spoken: false, .. }
+                            ) && self.after(last) == Some(i)
+                        });
+                        tight_mark |= after_written && !item.space_before && matches!(c, '.' | ',');
+                        true
+                    }
+                    ItemKind::Word { folded, .. } => FILLERS.contains(folded),
+                    _ => false,
+                };
+                if separator {
+                    paused = true;
+                } else if !run.atoms.is_empty() {
+                    runs.push(std::mem::take(&mut run));
+                    (paused, tight_mark) = (false, false);
+                }
+            }
+            if !run.atoms.is_empty() {
+                runs.push(run);
+            }
+        }
+        runs
+    }
+
+    fn single_spoken_digit(&self, item: usize) -> bool {
+        matches!(&self.items[item].kind, ItemKind::Number { digits, spoken: true } if digits.len() == 1)
+    }
+
+    pub fn digits(&self, atoms: &[usize]) -> String {
+        atoms
+            .iter()
+            .filter_map(|&a| self.items[a].digits())
+            .collect()
+    }
+}
+
+impl Run {
+    /// Splits the run before atom `k` (0 < k < len): the atoms before and from there on.
+    pub fn split(&self, k: usize) -> (Run, Run) {
+        let before = Run {
+            atoms: self.atoms[..k].to_vec(),
+            strong: self.strong[..k - 1].to_vec(),
+        };
+        let after = Run {
+            atoms: self.atoms[k..].to_vec(),
+            strong: self.strong[k..].to_vec(),
+        };
+        (before, after)
+    }
+}

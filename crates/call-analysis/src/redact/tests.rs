@@ -1,0 +1,289 @@
+use super::*;
+
+fn cue(speaker: &str, start_s: u64, text: &str) -> Cue {
+    Cue {
+        start_ms: start_s * 1000,
+        end_ms: start_s * 1000 + 4_500,
+        speaker: Some(speaker.to_string()),
+        text: text.to_string(),
+    }
+}
+
+fn redact(cues: Vec<Cue>) -> RedactedTranscript {
+    Redactor::new(RedactKinds::all()).transcript(&Transcript { cues })
+}
+
+fn texts(redacted: &RedactedTranscript) -> Vec<&str> {
+    redacted
+        .transcript
+        .cues
+        .iter()
+        .map(|c| c.text.as_str())
+        .collect()
+}
+
+#[test]
+fn parses_the_setting() {
+    assert_eq!("all".parse::<RedactKinds>(), Ok(RedactKinds::all()));
+    assert_eq!(" None ".parse::<RedactKinds>(), Ok(RedactKinds::none()));
+    let some: RedactKinds = "card, national_id".parse().unwrap();
+    assert!(some.contains(RedactKind::NationalId) && !some.contains(RedactKind::Cvv));
+    let err = "card,passport".parse::<RedactKinds>().unwrap_err();
+    assert_eq!(err, UnknownRedactKind("passport".into()));
+    assert!(err.to_string().contains("national_id"));
+    assert!(RedactKinds::default().contains(RedactKind::Iban));
+    assert!(!RedactKinds::default().contains(RedactKind::Email));
+    assert_eq!(RedactKind::NationalId.placeholder(), "[NATIONAL_ID]");
+}
+
+#[test]
+fn spoken_card_split_across_turns_is_replaced_where_it_was_said() {
+    let redacted = redact(vec![
+        cue(
+            "Cliente",
+            10,
+            "Es la cuatro cinco cinco seis, siete tres siete cinco,",
+        ),
+        cue("Agente", 15, "Sí, siga."),
+        cue(
+            "Cliente",
+            18,
+            "ocho seis ocho nueve, nueve ocho cinco cinco. Gracias.",
+        ),
+    ]);
+    assert_eq!(
+        texts(&redacted),
+        vec!["Es la [CARD],", "Sí, siga.", "[CARD]. Gracias."]
+    );
+    assert_eq!(
+        redacted.redactions,
+        vec![Redaction {
+            kind: RedactKind::Card,
+            start: Some(10.0),
+            end: Some(22.5)
+        }]
+    );
+}
+
+#[test]
+fn doubles_triples_and_oh() {
+    let redacted = redact(vec![cue(
+        "Customer",
+        0,
+        "It's four five double five, six seven triple seven, oh one one six, three three seven seven thanks",
+    )]);
+    // 4555 6777 7011 6337 7 is not Luhn-valid; the real one below is.
+    assert_eq!(
+        texts(&redacted),
+        vec![
+            "It's four five double five, six seven triple seven, oh one one six, three three seven seven thanks"
+        ]
+    );
+    let redacted = redact(vec![cue(
+        "Customer",
+        0,
+        "four five five six, seven three seven five, eight six eight nine, nine eight double five",
+    )]);
+    assert_eq!(texts(&redacted), vec!["[CARD]"]);
+}
+
+#[test]
+fn expiry_cvv_iban_and_dni() {
+    let redacted = redact(vec![
+        cue("Agente", 0, "¿Fecha de caducidad?"),
+        cue("Cliente", 3, "Doce del veintiocho."),
+        cue("Agente", 6, "¿Y el código de seguridad?"),
+        cue("Cliente", 9, "Ciento veintitrés."),
+        cue(
+            "Cliente",
+            12,
+            "Mi IBAN es ES91 2100 0418 4502 0005 1332 y mi DNI 12345678Z.",
+        ),
+    ]);
+    assert_eq!(
+        texts(&redacted),
+        vec![
+            "¿Fecha de caducidad?",
+            "[EXPIRY].",
+            "¿Y el código de seguridad?",
+            "[CVV].",
+            "Mi IBAN es [IBAN] y mi DNI [NATIONAL_ID]."
+        ]
+    );
+}
+
+#[test]
+fn look_alikes_stay() {
+    let text = "Pedido 4556737586899856, total 1.250,75 euros el 12/03/2024 a las 10:30, extensión 4521, cliente 45281.";
+    let redacted = redact(vec![cue("Agente", 0, text)]);
+    assert_eq!(texts(&redacted), vec![text]);
+    assert!(redacted.redactions.is_empty());
+}
+
+#[test]
+fn emails_and_phones_when_asked() {
+    let redacted = redact(vec![cue(
+        "Cliente",
+        0,
+        "Es juan punto perez arroba gmail punto com o ana.gil@example.es, y mi móvil 612 345 678.",
+    )]);
+    assert_eq!(
+        texts(&redacted),
+        vec!["Es [EMAIL] o [EMAIL], y mi móvil [PHONE]."]
+    );
+    let default = Redactor::default().text("mi móvil 612 345 678");
+    assert_eq!(default, "mi móvil 612 345 678");
+}
+
+#[test]
+fn text_redaction_has_no_timings_and_is_idempotent() {
+    let redactor = Redactor::new(RedactKinds::all());
+    let once = redactor.text("Card 4556 7375 8689 9855, CVV 123.");
+    assert_eq!(once, "Card [CARD], CVV [CVV].");
+    assert_eq!(redactor.text(&once), once);
+}
+
+/// Words that feed the detectors, so generated calls often contain findings and near misses.
+const VOCABULARY: &[&str] = &[
+    "cuatro",
+    "cinco",
+    "doble",
+    "triple",
+    "seven",
+    "oh",
+    "cuarenta",
+    "y",
+    "forty",
+    "five",
+    "hundred",
+    "mil",
+    "cero",
+    "nine",
+    "doce",
+    "veintiocho",
+    "4556",
+    "7375",
+    "8689",
+    "9855",
+    "123",
+    "12/28",
+    "ES91",
+    "2100",
+    "0418",
+    "4502",
+    "0005",
+    "1332",
+    "12345678Z",
+    "X",
+    "letra",
+    "zeta",
+    "cvv",
+    "código",
+    "de",
+    "seguridad",
+    "caduca",
+    "expires",
+    "arroba",
+    "at",
+    "punto",
+    "dot",
+    "gmail",
+    "com",
+    "+34",
+    "612",
+    "345",
+    "678",
+    "[CARD]",
+    "[CVV]",
+    "[",
+    "]",
+    ",",
+    ".",
+    "-",
+    "eh",
+    "sí",
+    "vale",
+    "gracias",
+    "a@b.es",
+    "ñandú",
+];
+
+/// Calls of up to 8 cues by 3 speakers, from `vocabulary` and random text; with
+/// `only_inert`, the random text has its ASCII digits and "@" removed.
+fn call_strategy(
+    vocabulary: Vec<&'static str>,
+    only_inert: bool,
+) -> impl proptest::strategy::Strategy<Value = Vec<(u8, String)>> {
+    use proptest::prelude::*;
+    let random = "\\PC{0,12}".prop_map(move |text: String| {
+        text.chars()
+            .filter(|&c| !only_inert || !(c.is_ascii_digit() || c == '@'))
+            .collect::<String>()
+    });
+    let word = prop_oneof![
+        3 => proptest::sample::select(vocabulary).prop_map(str::to_string),
+        1 => random,
+    ];
+    let text = proptest::collection::vec(word, 0..24).prop_map(|words| words.join(" "));
+    proptest::collection::vec((0u8..3, text), 0..8)
+}
+
+fn transcript_of(call: &[(u8, String)]) -> Transcript {
+    Transcript {
+        cues: call
+            .iter()
+            .enumerate()
+            .map(|(i, (speaker, text))| Cue {
+                start_ms: i as u64 * 1_000,
+                end_ms: i as u64 * 1_000 + 900,
+                speaker: Some(format!("S{speaker}")),
+                text: text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// True when a text could hold a finding: an ASCII digit, an "@", or a word that starts a
+/// spoken number or a spoken e-mail ("cuatro", "doble", "oh", "mil", "arroba", "at"…).
+fn could_hold_a_finding(text: &str) -> bool {
+    use unicode_segmentation::UnicodeSegmentation;
+    text.contains(|c: char| c.is_ascii_digit() || c == '@')
+        || text.unicode_words().map(crate::text::fold).any(|w| {
+            words::NUMBER_WORDS.contains_key(&w)
+                || words::REPEATERS.contains_key(&w)
+                || words::MULTIPLIERS.contains_key(&w)
+                || words::EMAIL_AT.contains(&w)
+                || w == "oh"
+        })
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_and_is_idempotent(call in call_strategy(VOCABULARY.to_vec(), false)) {
+        let redactor = Redactor::new(RedactKinds::all());
+        let once = redactor.transcript(&transcript_of(&call));
+        let twice = redactor.transcript(&once.transcript);
+        proptest::prop_assert_eq!(&twice.transcript, &once.transcript);
+        proptest::prop_assert!(twice.redactions.is_empty());
+        for (_, text) in &call {
+            let once = redactor.text(text);
+            proptest::prop_assert_eq!(redactor.text(&once), once);
+        }
+    }
+
+    /// The invariant, exactly: with every kind on, a call in which no cue has an ASCII
+    /// digit, an "@" or a spoken-number / spoken-"@" word comes out byte for byte the same.
+    #[test]
+    fn text_that_cannot_hold_a_finding_is_unchanged(
+        call in call_strategy(
+            VOCABULARY.iter().copied().filter(|w| !could_hold_a_finding(w)).collect(),
+            true,
+        )
+    ) {
+        proptest::prop_assume!(call.iter().all(|(_, text)| !could_hold_a_finding(text)));
+        let transcript = transcript_of(&call);
+        let redacted = Redactor::new(RedactKinds::all()).transcript(&transcript);
+        proptest::prop_assert_eq!(redacted.transcript, transcript);
+        proptest::prop_assert!(redacted.redactions.is_empty());
+    }
+}

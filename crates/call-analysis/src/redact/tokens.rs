@@ -1,0 +1,364 @@
+//! One cue's text as tokens, with spoken numbers read as digits.
+//!
+//! Each item keeps its byte range in the cue, so a number said as "cuarenta y cinco" is one
+//! item "45" covering those three words, and the replacement covers exactly what was said.
+
+use super::RedactKind;
+use super::words::{MULTIPLIERS, NUMBER_CONNECTORS, NUMBER_WORDS, REPEATERS};
+use crate::text::fold;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum ItemKind {
+    /// Digits, as written or read from spoken words.
+    Number {
+        digits: String,
+        spoken: bool,
+    },
+    /// A word, folded; `upper` when written all in capitals ("ES", "Z").
+    Word {
+        folded: String,
+        upper: bool,
+    },
+    Punct(char),
+    /// A `[CARD]`-style placeholder left by an earlier redaction.
+    Placeholder,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Item {
+    pub cue: usize,
+    /// Byte range in the cue's text.
+    pub start: usize,
+    pub end: usize,
+    /// Whitespace between the previous item of the cue and this one.
+    pub space_before: bool,
+    pub kind: ItemKind,
+}
+
+impl Item {
+    pub fn word(&self) -> Option<&str> {
+        match &self.kind {
+            ItemKind::Word { folded, .. } => Some(folded),
+            _ => None,
+        }
+    }
+
+    pub fn digits(&self) -> Option<&str> {
+        match &self.kind {
+            ItemKind::Number { digits, .. } => Some(digits),
+            _ => None,
+        }
+    }
+
+    pub fn is_punct(&self, c: char) -> bool {
+        self.kind == ItemKind::Punct(c)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TokenClass {
+    Word,
+    Digits,
+    Punct(char),
+    Placeholder,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    start: usize,
+    end: usize,
+    space_before: bool,
+    class: TokenClass,
+}
+
+/// `[CARD]`, `[NATIONAL_ID]`… at `rest`'s start: its length in bytes.
+fn placeholder_len(rest: &str) -> Option<usize> {
+    RedactKind::ALL
+        .iter()
+        .map(|kind| kind.placeholder())
+        .find(|placeholder| rest.starts_with(placeholder.as_str()))
+        .map(|placeholder| placeholder.len())
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut space_before = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c.is_whitespace() {
+            space_before = true;
+            continue;
+        }
+        let (end, class) = if c == '[' {
+            match placeholder_len(&text[start..]) {
+                Some(len) => {
+                    while chars.peek().is_some_and(|&(i, _)| i < start + len) {
+                        chars.next();
+                    }
+                    (start + len, TokenClass::Placeholder)
+                }
+                None => (start + 1, TokenClass::Punct(c)),
+            }
+        } else if c.is_ascii_digit() {
+            let mut end = start + 1;
+            while let Some(&(i, d)) = chars.peek().filter(|(_, d)| d.is_ascii_digit()) {
+                end = i + d.len_utf8();
+                chars.next();
+            }
+            (end, TokenClass::Digits)
+        } else if c.is_alphabetic() {
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, d)) = chars.peek() {
+                // "I'll", "don't": an apostrophe between letters stays in the word.
+                let joins = d == '\'' && text[i + 1..].starts_with(char::is_alphabetic);
+                if !(d.is_alphabetic() || joins) {
+                    break;
+                }
+                end = i + d.len_utf8();
+                chars.next();
+            }
+            (end, TokenClass::Word)
+        } else {
+            (start + c.len_utf8(), TokenClass::Punct(c))
+        };
+        tokens.push(Token {
+            start,
+            end,
+            space_before,
+            class,
+        });
+        space_before = false;
+    }
+    tokens
+}
+
+/// Reads spoken numbers over the tokens of one cue.
+struct SpokenNumbers<'a> {
+    text: &'a str,
+    tokens: &'a [Token],
+}
+
+impl SpokenNumbers<'_> {
+    fn folded(&self, i: usize) -> Option<String> {
+        let token = self.tokens.get(i)?;
+        (token.class == TokenClass::Word).then(|| fold(&self.text[token.start..token.end]))
+    }
+
+    fn value(&self, i: usize) -> Option<u32> {
+        NUMBER_WORDS.get(&self.folded(i)?).copied()
+    }
+
+    fn is_connector(&self, i: usize) -> bool {
+        self.folded(i)
+            .is_some_and(|w| NUMBER_CONNECTORS.contains(&w))
+    }
+
+    fn multiplier(&self, i: usize) -> Option<u32> {
+        MULTIPLIERS.get(&self.folded(i)?).copied()
+    }
+
+    /// 0..=99: "siete", "diecisiete", "cuarenta y cinco", "forty-five", "forty five".
+    fn below_100(&self, i: usize) -> Option<(u32, usize)> {
+        let value = self.value(i).filter(|&v| v < 100)?;
+        if value < 20 || value % 10 != 0 {
+            return Some((value, i + 1));
+        }
+        let mut j = i + 1;
+        if self.is_connector(j)
+            || self
+                .tokens
+                .get(j)
+                .is_some_and(|t| t.class == TokenClass::Punct('-'))
+        {
+            j += 1;
+        }
+        match self.value(j).filter(|u| (1..10).contains(u)) {
+            Some(unit) => Some((value + unit, j + 1)),
+            None => Some((value, i + 1)),
+        }
+    }
+
+    /// 0..=999: "ciento veinte", "doscientos cinco", "four hundred and five".
+    fn below_1000(&self, i: usize) -> Option<(u32, usize)> {
+        let (hundreds, next) = match self.value(i) {
+            Some(h) if h >= 100 => (h, i + 1),
+            Some(u) if (1..10).contains(&u) && self.multiplier(i + 1) == Some(100) => {
+                (u * 100, i + 2)
+            }
+            _ => return self.below_100(i),
+        };
+        let rest_at = if self.is_connector(next) {
+            next + 1
+        } else {
+            next
+        };
+        match self.below_100(rest_at).filter(|&(v, _)| v > 0) {
+            Some((rest, end)) => Some((hundreds + rest, end)),
+            None => Some((hundreds, next)),
+        }
+    }
+
+    /// A whole spoken number starting at token `i`: its digits and the token after it.
+    fn read(&self, i: usize) -> Option<(String, usize)> {
+        if let Some(times) = self.folded(i).and_then(|w| REPEATERS.get(&w).copied()) {
+            let (digit, end) = self
+                .below_100(i + 1)
+                .filter(|&(v, _)| v < 10)
+                .map(|(v, end)| (v.to_string(), end))
+                .or_else(|| (self.folded(i + 1)? == "oh").then(|| ("0".to_string(), i + 2)))?;
+            return Some((digit.repeat(times as usize), end));
+        }
+        let (mut value, mut next) = match self.below_1000(i) {
+            Some(read) => read,
+            // "mil" alone is a thousand.
+            None if self.multiplier(i) == Some(1000) => (1, i),
+            None => return None,
+        };
+        if self.multiplier(next) == Some(1000) && value < 100 {
+            value *= 1000;
+            next += 1;
+            let rest_at = if self.is_connector(next) {
+                next + 1
+            } else {
+                next
+            };
+            if let Some((rest, end)) = self.below_1000(rest_at).filter(|&(v, _)| v > 0) {
+                value += rest;
+                next = end;
+            }
+        }
+        Some((value.to_string(), next))
+    }
+}
+
+/// The items of one cue's text.
+pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
+    let tokens = tokenize(text);
+    let spoken = SpokenNumbers {
+        text,
+        tokens: &tokens,
+    };
+    let mut items = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = tokens[i];
+        let (kind, next) = match token.class {
+            TokenClass::Digits => (
+                ItemKind::Number {
+                    digits: text[token.start..token.end].to_string(),
+                    spoken: false,
+                },
+                i + 1,
+            ),
+            TokenClass::Word => match spoken.read(i) {
+                Some((digits, next)) => (
+                    ItemKind::Number {
+                        digits,
+                        spoken: true,
+                    },
+                    next,
+                ),
+                None => {
+                    let word = &text[token.start..token.end];
+                    let upper = word.chars().all(char::is_uppercase);
+                    let folded = fold(word);
+                    (ItemKind::Word { folded, upper }, i + 1)
+                }
+            },
+            TokenClass::Punct(c) => (ItemKind::Punct(c), i + 1),
+            TokenClass::Placeholder => (ItemKind::Placeholder, i + 1),
+        };
+        items.push(Item {
+            cue,
+            start: token.start,
+            end: tokens[next - 1].end,
+            space_before: token.space_before,
+            kind,
+        });
+        i = next;
+    }
+    read_oh_as_zero(&mut items);
+    items
+}
+
+/// English "oh" is a zero only beside another digit ("oh seven", "four oh four"); elsewhere
+/// ("oh, I see") it stays a word.
+fn read_oh_as_zero(items: &mut [Item]) {
+    let is_number = |item: Option<&Item>| item.is_some_and(|i| i.digits().is_some());
+    for _ in 0..2 {
+        for i in 0..items.len() {
+            if items[i].word() != Some("oh") {
+                continue;
+            }
+            let before = i.checked_sub(1).and_then(|p| items.get(p));
+            let after = items.get(i + 1);
+            if is_number(before) || is_number(after) {
+                items[i].kind = ItemKind::Number {
+                    digits: "0".to_string(),
+                    spoken: true,
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers(text: &str) -> Vec<(String, &str)> {
+        items(0, text)
+            .into_iter()
+            .filter_map(|item| {
+                let digits = item.digits()?.to_string();
+                Some((digits, &text[item.start..item.end]))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_spoken_numbers_with_their_spans() {
+        assert_eq!(
+            numbers("cuarenta y cinco, doble cinco"),
+            vec![
+                ("45".into(), "cuarenta y cinco"),
+                ("55".into(), "doble cinco")
+            ]
+        );
+        assert_eq!(
+            numbers("triple seven oh four forty-two"),
+            vec![
+                ("777".into(), "triple seven"),
+                ("0".into(), "oh"),
+                ("4".into(), "four"),
+                ("42".into(), "forty-two")
+            ]
+        );
+        assert_eq!(
+            numbers("ciento veinte, dos mil veintiocho"),
+            vec![
+                ("120".into(), "ciento veinte"),
+                ("2028".into(), "dos mil veintiocho")
+            ]
+        );
+        assert_eq!(
+            numbers("four hundred and five, twenty twenty eight"),
+            vec![
+                ("405".into(), "four hundred and five"),
+                ("20".into(), "twenty"),
+                ("28".into(), "twenty eight")
+            ]
+        );
+        assert_eq!(
+            numbers("oh, I see 4556-7375"),
+            vec![("4556".into(), "4556"), ("7375".into(), "7375")]
+        );
+    }
+
+    #[test]
+    fn placeholders_are_one_item() {
+        let items = items(0, "es [CARD], vale [X]");
+        assert_eq!(items[1].kind, ItemKind::Placeholder);
+        assert_eq!(items[4].kind, ItemKind::Punct('['));
+    }
+}

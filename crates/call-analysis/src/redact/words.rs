@@ -1,0 +1,112 @@
+//! The word lists redaction reads (`data/redact/`), loaded once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use crate::data::{weighted_list, word_list};
+use crate::text::fold;
+
+/// A list of (possibly multi-word) folded phrases, each as its words.
+pub(super) type Phrases = Vec<Vec<String>>;
+
+macro_rules! redact_data {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/redact/", $path))
+    };
+}
+
+fn folded_set(source: &'static str) -> HashSet<String> {
+    word_list(source).into_iter().map(fold).collect()
+}
+
+fn folded_map(source: &'static str) -> HashMap<String, u32> {
+    weighted_list(source)
+        .into_iter()
+        // Whole numbers by construction of the files; `as` only drops the ".0".
+        .map(|(word, value)| (fold(word), value as u32))
+        .collect()
+}
+
+fn phrases(source: &'static str) -> Phrases {
+    word_list(source)
+        .into_iter()
+        .map(|phrase| phrase.split_whitespace().map(fold).collect())
+        .collect()
+}
+
+pub(super) static NUMBER_WORDS: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("number_words.tsv")));
+pub(super) static REPEATERS: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("repeaters.tsv")));
+pub(super) static MULTIPLIERS: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("multipliers.tsv")));
+pub(super) static NUMBER_CONNECTORS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("number_connectors.txt")));
+pub(super) static FILLERS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("fillers.txt")));
+pub(super) static CVV_CUES: LazyLock<Phrases> =
+    LazyLock::new(|| phrases(redact_data!("cvv_cues.txt")));
+pub(super) static EXPIRY_CUES: LazyLock<Phrases> =
+    LazyLock::new(|| phrases(redact_data!("expiry_cues.txt")));
+pub(super) static MONTHS: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("months.tsv")));
+pub(super) static EXPIRY_CONNECTORS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("expiry_connectors.txt")));
+pub(super) static LETTER_NAMES: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("letter_names.tsv")));
+pub(super) static LETTER_CUES: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("letter_cues.txt")));
+pub(super) static EMAIL_AT: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("email_at.txt")));
+pub(super) static EMAIL_DOTS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("email_dots.txt")));
+pub(super) static EMAIL_JOINERS: LazyLock<Phrases> =
+    LazyLock::new(|| phrases(redact_data!("email_joiners.txt")));
+pub(super) static EMAIL_TLDS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("email_tlds.txt")));
+pub(super) static PHONE_PREFIX_WORDS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("phone_prefix_words.txt")));
+/// Upper-case country code -> IBAN length.
+pub(super) static IBAN_LENGTHS: LazyLock<HashMap<String, usize>> = LazyLock::new(|| {
+    weighted_list(redact_data!("iban_lengths.tsv"))
+        .into_iter()
+        .map(|(code, length)| (code.to_string(), length as usize))
+        .collect()
+});
+
+/// The letter a spoken letter name stands for ("zeta" -> 'Z').
+pub(super) fn letter_named(folded: &str) -> Option<char> {
+    let position = *LETTER_NAMES.get(folded)?;
+    char::from_u32('A' as u32 + position - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_loads() {
+        assert_eq!(NUMBER_WORDS.get("cuarenta"), Some(&40));
+        assert_eq!(REPEATERS.get("triple"), Some(&3));
+        assert_eq!(letter_named("zeta"), Some('Z'));
+        assert_eq!(letter_named("equis"), Some('X'));
+        assert_eq!(IBAN_LENGTHS.get("ES"), Some(&24));
+        assert_eq!(MONTHS.get("diciembre"), Some(&12));
+        for list in [&*CVV_CUES, &*EXPIRY_CUES, &*EMAIL_JOINERS] {
+            assert!(list.iter().all(|phrase| !phrase.is_empty()));
+        }
+        for set in [
+            &*NUMBER_CONNECTORS,
+            &*FILLERS,
+            &*EXPIRY_CONNECTORS,
+            &*LETTER_CUES,
+            &*EMAIL_AT,
+            &*EMAIL_DOTS,
+            &*EMAIL_TLDS,
+            &*PHONE_PREFIX_WORDS,
+        ] {
+            assert!(!set.is_empty());
+        }
+        assert!(!MULTIPLIERS.is_empty());
+    }
+}
