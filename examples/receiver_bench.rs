@@ -463,7 +463,9 @@ async fn main() -> Result<(), Error> {
     let _telemetry = if telemetry_on {
         let vars = [("RUST_LOG", "info"), ("LOG_FORMAT", "json")];
         let config = webex_recordings::config::Config::from_lookup(|k| {
-            vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
         })?;
         Some(webex_recordings::telemetry::init(&config)?)
     } else {

@@ -248,7 +248,8 @@ impl Pipeline {
                     Ok(true) => Settlement::Ack,
                     Ok(false) => {
                         tracing::warn!(
-                            "Webex deleted a recording under legal hold (or purged): kept as it is");
+                            "Webex deleted a recording under legal hold (or purged): kept as it is"
+                        );
                         Settlement::Ack
                     }
                     Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),

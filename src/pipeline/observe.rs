@@ -31,13 +31,13 @@ pub(super) fn run_span(delivery: &Delivery) -> tracing::Span {
 
 /// The `outcome` label of a step: `retry` when the whole recording is tried again later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum StepOutcome {
+enum Outcome {
     Ok,
     Retry,
     Error,
 }
 
-impl StepOutcome {
+impl Outcome {
     fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
@@ -47,7 +47,7 @@ impl StepOutcome {
     }
 }
 
-impl From<&Result<(), StepError>> for StepOutcome {
+impl From<&Result<(), StepError>> for Outcome {
     fn from(result: &Result<(), StepError>) -> Self {
         match result {
             Ok(()) => Self::Ok,
@@ -57,7 +57,7 @@ impl From<&Result<(), StepError>> for StepOutcome {
     }
 }
 
-impl From<&Result<(), String>> for StepOutcome {
+impl From<&Result<(), String>> for Outcome {
     fn from(result: &Result<(), String>) -> Self {
         if result.is_ok() {
             Self::Ok
@@ -68,15 +68,15 @@ impl From<&Result<(), String>> for StepOutcome {
 }
 
 /// Runs one step in its span and records how long it took and how it went.
-pub(super) async fn step<T>(step: Step, work: impl Future<Output = T>) -> T
-where
-    for<'a> StepOutcome: From<&'a T>,
-{
+pub(super) async fn step(
+    step: Step,
+    work: impl Future<Output = Result<(), StepError>>,
+) -> Result<(), StepError> {
     let started = Instant::now();
     let result = work
         .instrument(tracing::info_span!("pipeline.step", step = step.as_str()))
         .await;
-    let outcome = StepOutcome::from(&result);
+    let outcome = Outcome::from(&result);
     metrics::histogram!("pipeline_step_seconds", "step" => step.as_str(), "outcome" => outcome.as_str())
         .record(started.elapsed().as_secs_f64());
     result
