@@ -5,25 +5,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex};
-use crate::service::{Service, base_env, post_webhook};
+use crate::fake_webex::ES_ID;
+use crate::service::{Setup, post_webhook};
 
 #[tokio::test]
 async fn every_json_log_line_of_a_pipeline_run_carries_its_recording_id() {
-    let webex = fake_webex().await;
-    FakeRecording::new(ES_ID, Some(ES_VTT)).mount(&webex).await;
-    let dir = tempfile::tempdir().unwrap();
-    let api = format!("{}/v1", webex.uri());
-    let db = format!("sqlite://{}/db.sqlite", dir.path().display());
-    let data = dir.path().join("data").display().to_string();
-    let mut env = base_env(&api, &db, &data);
+    let mut setup = Setup::new().await;
     // Debug lines too (each step, the settlement), and the HTTP layer's request lines.
-    env.push((
-        "RUST_LOG".into(),
-        "info,webex_recordings=debug,tower_http=debug".into(),
-    ));
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let service = Service::start("all", dir.path(), &env);
+    setup.set("RUST_LOG", "info,webex_recordings=debug,tower_http=debug");
+    let service = setup.start("all");
     let addr = service.listen_addr().await;
 
     let answer = post_webhook(addr, ES_ID).await;

@@ -3,13 +3,15 @@
 //! trace and log tests run the real binary as child processes and read what it sends and writes.
 
 #[allow(dead_code)]
+#[path = "../it/broker.rs"]
+mod broker;
+#[allow(dead_code)]
 #[path = "../it/fake_webex.rs"]
 mod fake_webex;
 #[allow(dead_code)]
 #[path = "../it/support.rs"]
 mod support;
 
-mod broker;
 mod deploy;
 mod logs;
 mod metrics;

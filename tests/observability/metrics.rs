@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use openmetrics_parser::PrometheusValue;
 use openmetrics_parser::prometheus::parse_prometheus;
+use reqwest::Method;
 use serde_json::json;
 use webex_recordings::domain::ProcessingStatus;
 use webex_recordings::startup::Role;
@@ -139,6 +140,12 @@ async fn scrape(app: &TestApp) -> Metrics {
     Metrics::parse(&answer.text().await.unwrap())
 }
 
+async fn status(app: &TestApp, method: Method, path: &str) -> u16 {
+    let url = format!("{}{path}", app.base);
+    let answer = app.http.request(method, url).send().await.unwrap();
+    answer.status().as_u16()
+}
+
 async fn webex_hits(server: &MockServer, wanted: impl Fn(&str) -> bool) -> f64 {
     let requests = server.received_requests().await.unwrap_or_default();
     requests.iter().filter(|r| wanted(r.url.path())).count() as f64
@@ -209,31 +216,18 @@ async fn metrics_count_what_happened_in_every_family_of_the_contract() {
         wait_final(&db.store, EN_ID, within).await,
         ProcessingStatus::Completed
     );
-    let fetched = app
-        .http
-        .post(format!("{}/api/v1/recordings/fetch?hours=24", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(fetched.status(), 200);
+    assert_eq!(
+        status(&app, Method::POST, "/api/v1/recordings/fetch?hours=24").await,
+        200
+    );
     assert_eq!(
         wait_final(&db.store, BACKFILLED_ID, within).await,
         ProcessingStatus::Completed
     );
-    let one = app
-        .http
-        .get(format!("{}/api/v1/recordings/{ES_ID}", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(one.status(), 200);
-    let unknown = app
-        .http
-        .get(format!("{}/no/such/page/{ES_ID}", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), 404);
+    let one = format!("/api/v1/recordings/{ES_ID}");
+    assert_eq!(status(&app, Method::GET, &one).await, 200);
+    let unknown = format!("/no/such/page/{ES_ID}");
+    assert_eq!(status(&app, Method::GET, &unknown).await, 404);
 
     let m = scrape(&app).await;
 

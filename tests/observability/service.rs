@@ -8,6 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use wiremock::MockServer;
+
+use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex};
+use crate::support::WEBHOOK_SECRET;
 
 pub struct Service {
     child: Child,
@@ -17,14 +21,14 @@ pub struct Service {
 impl Service {
     /// `serve --role ROLE` in `dir` (no `.env` there) with exactly `env` plus PATH and
     /// `LOG_FORMAT=json`.
-    pub fn start(role: &str, dir: &Path, env: &[(&str, &str)]) -> Self {
+    pub fn start(role: &str, dir: &Path, env: &[(String, String)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_webex-recordings"))
             .args(["serve", "--role", role])
             .current_dir(dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("LOG_FORMAT", "json")
-            .envs(env.iter().copied())
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -86,20 +90,49 @@ impl Drop for Service {
     }
 }
 
-/// The environment every child needs: a fake Webex at `webex_api`, a database, a data folder.
-pub fn base_env(webex_api: &str, database_url: &str, data_dir: &str) -> Vec<(String, String)> {
-    [
-        ("WEBEX_API_URL", webex_api),
-        ("WEBEX_ACCESS_TOKEN", "token"),
-        ("WEBEX_WEBHOOK_SECRET", crate::support::WEBHOOK_SECRET),
-        ("DATABASE_URL", database_url),
-        ("DATA_DIR", data_dir),
-        ("LISTEN_ADDR", "127.0.0.1:0"),
-        ("BACKFILL_INTERVAL", "0"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+/// A fake Webex serving one recording with a transcript ([`ES_ID`]), a working folder with a
+/// SQLite database, and the environment a child needs to use them.
+pub struct Setup {
+    /// Kept alive for the children.
+    _webex: MockServer,
+    dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Setup {
+    pub async fn new() -> Self {
+        let webex = fake_webex().await;
+        FakeRecording::new(ES_ID, Some(ES_VTT)).mount(&webex).await;
+        let dir = tempfile::tempdir().unwrap();
+        let env = [
+            ("WEBEX_API_URL", format!("{}/v1", webex.uri())),
+            ("WEBEX_ACCESS_TOKEN", "token".into()),
+            ("WEBEX_WEBHOOK_SECRET", WEBHOOK_SECRET.into()),
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}/db.sqlite", dir.path().display()),
+            ),
+            ("DATA_DIR", dir.path().join("data").display().to_string()),
+            ("LISTEN_ADDR", "127.0.0.1:0".into()),
+            ("BACKFILL_INTERVAL", "0".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Self {
+            _webex: webex,
+            dir,
+            env,
+        }
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.env.push((name.to_string(), value.into()));
+    }
+
+    pub fn start(&self, role: &str) -> Service {
+        Service::start(role, self.dir.path(), &self.env)
+    }
 }
 
 /// POSTs a signed `created` webhook for `id` to a receiver at `addr`.
@@ -110,7 +143,7 @@ pub async fn post_webhook(addr: SocketAddr, id: &str) -> reqwest::Response {
         .header("content-type", "application/json")
         .header(
             "X-Spark-Signature",
-            webex_recordings::signature::sign(&body, crate::support::WEBHOOK_SECRET.as_bytes()),
+            webex_recordings::signature::sign(&body, WEBHOOK_SECRET.as_bytes()),
         )
         .body(body)
         .send()

@@ -4,33 +4,25 @@
 use std::time::Duration;
 
 use crate::broker::Vhost;
-use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex};
+use crate::fake_webex::ES_ID;
 use crate::otlp::Collector;
-use crate::service::{Service, base_env, post_webhook};
+use crate::service::{Setup, post_webhook};
 
 async fn trace_reaches_the_worker(amqp_url: Option<String>) {
-    let webex = fake_webex().await;
-    FakeRecording::new(ES_ID, Some(ES_VTT)).mount(&webex).await;
     let (collector, collector_addr) = Collector::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let api = format!("{}/v1", webex.uri());
-    let db = format!("sqlite://{}/db.sqlite", dir.path().display());
-    let data = dir.path().join("data").display().to_string();
-    let mut env = base_env(&api, &db, &data);
-    env.push((
-        "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+    let mut setup = Setup::new().await;
+    setup.set(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
         format!("http://{collector_addr}"),
-    ));
+    );
     // Export finished spans within a tenth of a second instead of the default five.
-    env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "100".into()));
+    setup.set("OTEL_BSP_SCHEDULE_DELAY", "100");
     if let Some(url) = amqp_url {
-        env.push(("AMQP_URL".into(), url));
+        setup.set("AMQP_URL", url);
     }
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-
-    let receiver = Service::start("receiver", dir.path(), &env);
+    let receiver = setup.start("receiver");
     let addr = receiver.listen_addr().await;
-    let worker = Service::start("worker", dir.path(), &env);
+    let worker = setup.start("worker");
     assert_eq!(post_webhook(addr, ES_ID).await.status(), 200);
 
     let within = Duration::from_secs(60);
