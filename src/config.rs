@@ -7,8 +7,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use call_analysis::redact::RedactKinds;
 use secrecy::SecretString;
 use url::Url;
+
+use crate::ai::SttConfig;
+use crate::reconciler::ServiceTypes;
+use crate::webex::{Auth, OAuthCredentials};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{name}: {problem}")]
@@ -29,21 +34,6 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// How we authenticate to Webex.
-#[derive(Debug, Clone)]
-pub enum WebexAuthConfig {
-    Token(SecretString),
-    OAuth(OAuthClient),
-}
-
-#[derive(Debug, Clone)]
-pub struct OAuthClient {
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// Absent until someone logs in through `/auth/login` (then it lives in the database).
-    pub refresh_token: Option<SecretString>,
-}
-
 #[derive(Debug, Clone)]
 pub struct SummaryConfig {
     pub api_url: Url,
@@ -51,11 +41,13 @@ pub struct SummaryConfig {
     pub model: String,
 }
 
+/// Where audio and transcripts are kept (`STORAGE_URL`).
 #[derive(Debug, Clone)]
-pub struct SttConfig {
-    pub api_url: Url,
-    pub api_key: Option<SecretString>,
-    pub model: String,
+pub enum StorageConfig {
+    /// Files under `DATA_DIR`.
+    Local,
+    /// Objects in an S3-compatible bucket.
+    S3(crate::storage::S3Settings),
 }
 
 #[derive(Debug, Clone)]
@@ -65,17 +57,23 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     pub tls: Option<TlsFiles>,
     pub webex_api_url: Url,
-    pub webex_auth: Option<WebexAuthConfig>,
+    /// How we authenticate to Webex; `None`: no credentials.
+    pub webex_auth: Option<Auth>,
     pub webhook_secret: Option<SecretString>,
     pub api_token: Option<SecretString>,
     pub data_dir: PathBuf,
+    pub storage: StorageConfig,
     pub worker_concurrency: usize,
     /// `None`: the scheduled reconcile is off.
     pub backfill_interval: Option<Duration>,
+    /// `RECONCILE_SERVICE_TYPES`: `calling` (default) or `all` converged recordings.
+    pub reconcile_service_types: ServiceTypes,
     pub summary: SummaryConfig,
     pub stt: Option<SttConfig>,
     pub summary_language: String,
     pub translate_to: Option<String>,
+    /// What the pipeline replaces in transcripts and everything derived from them (`REDACT`).
+    pub redact: RedactKinds,
     pub redirect_uri: Url,
     pub rust_log: String,
     pub log_format: LogFormat,
@@ -87,6 +85,8 @@ pub struct Config {
     /// What `/auth/login` asks Webex for (`WEBEX_SCOPES`, space-separated).
     pub webex_scopes: Vec<String>,
     pub http_limits: HttpLimits,
+    /// Recordings older than this are purged (`RETENTION_DAYS`); None keeps them forever.
+    pub retention: Option<Duration>,
 }
 
 /// The front door's limits.
@@ -113,7 +113,6 @@ impl Default for HttpLimits {
 }
 
 pub const DEFAULT_SUMMARY_MODEL: &str = "openai/gpt-4o-mini";
-pub const DEFAULT_STT_MODEL: &str = "whisper-1";
 
 impl Config {
     /// Reads `.env` (if present) and the process environment.
@@ -179,8 +178,8 @@ impl Config {
             env.string("WEBEX_CLIENT_ID"),
             env.string("WEBEX_CLIENT_SECRET"),
         ) {
-            (Some(token), _, _) => Some(WebexAuthConfig::Token(token.into())),
-            (None, Some(client_id), Some(secret)) => Some(WebexAuthConfig::OAuth(OAuthClient {
+            (Some(token), _, _) => Some(Auth::Static(token.into())),
+            (None, Some(client_id), Some(secret)) => Some(Auth::OAuth(OAuthCredentials {
                 client_id,
                 client_secret: secret.into(),
                 refresh_token: env.string("WEBEX_REFRESH_TOKEN").map(Into::into),
@@ -218,6 +217,9 @@ impl Config {
             ));
         }
 
+        let reconcile_service_types = env
+            .parse("RECONCILE_SERVICE_TYPES", "calling or all")?
+            .unwrap_or_default();
         let backfill_interval = match env.string("BACKFILL_INTERVAL").as_deref() {
             None => Some(Duration::from_secs(3600)),
             Some("0") => None,
@@ -242,12 +244,13 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_SUMMARY_MODEL.into()),
         };
 
-        let stt = env.url("STT_API_URL")?.map(|api_url| SttConfig {
-            api_url,
-            api_key: env.string("STT_API_KEY").map(Into::into),
-            model: env
-                .string("STT_MODEL")
-                .unwrap_or_else(|| DEFAULT_STT_MODEL.into()),
+        let stt = env.url("STT_API_URL")?.map(|api_url| {
+            let mut stt = SttConfig::new(api_url);
+            stt.api_key = env.string("STT_API_KEY").map(Into::into);
+            if let Some(model) = env.string("STT_MODEL") {
+                stt.model = model;
+            }
+            stt
         });
 
         let summary_language = match env.string("SUMMARY_LANGUAGE") {
@@ -258,6 +261,14 @@ impl Config {
             .string("TRANSLATE_TO")
             .map(|code| language_code("TRANSLATE_TO", code))
             .transpose()?;
+
+        let redact = env
+            .parse(
+                "REDACT",
+                "all, none or a comma-separated list of card,cvv,expiry,iban,national_id,email,phone",
+            )?
+            .unwrap_or_default();
+        let storage = storage_config(&env)?;
 
         let scheme = if tls.is_some() { "https" } else { "http" };
         let redirect_uri =
@@ -316,6 +327,21 @@ impl Config {
             ..defaults
         };
 
+        let retention = match env.string("RETENTION_DAYS") {
+            None => None,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(days) if (1..=36_500).contains(&days) => {
+                    Some(Duration::from_secs(u64::from(days) * 86_400))
+                }
+                _ => {
+                    return Err(invalid(
+                        "RETENTION_DAYS",
+                        "expected a whole number of days from 1 to 36500",
+                    ));
+                }
+            },
+        };
+
         Ok(Self {
             database_url: database_url.into(),
             amqp_url: amqp_url.map(Into::into),
@@ -329,12 +355,15 @@ impl Config {
                 .string("DATA_DIR")
                 .unwrap_or_else(|| "data".into())
                 .into(),
+            storage,
             worker_concurrency,
             backfill_interval,
+            reconcile_service_types,
             summary,
             stt,
             summary_language,
             translate_to,
+            redact,
             redirect_uri,
             rust_log: env.string("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
@@ -342,6 +371,7 @@ impl Config {
             pipeline: crate::pipeline::PipelineSettings::default(),
             webex_scopes,
             http_limits,
+            retention,
         })
     }
 }
@@ -351,6 +381,45 @@ fn invalid(name: &'static str, problem: &str) -> ConfigError {
         name,
         problem: problem.to_string(),
     }
+}
+
+/// `STORAGE_URL=s3://BUCKET[/PREFIX]` with the standard `AWS_*` variables; unset: local files.
+fn storage_config(env: &Env<'_>) -> Result<StorageConfig, ConfigError> {
+    let Some(raw) = env.string("STORAGE_URL") else {
+        return Ok(StorageConfig::Local);
+    };
+    let expected = "expected s3://BUCKET or s3://BUCKET/PREFIX";
+    let rest = raw
+        .strip_prefix("s3://")
+        .ok_or_else(|| invalid("STORAGE_URL", expected))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    // S3 bucket naming rules: 3–63 lowercase letters, digits, dots and hyphens.
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let prefix = prefix.trim_matches('/');
+    let prefix_ok = prefix
+        .split('/')
+        .all(|s| prefix.is_empty() || !(s.is_empty() || s == "." || s == ".."));
+    if !bucket_ok || !prefix_ok {
+        return Err(invalid("STORAGE_URL", expected));
+    }
+    let allow_http = match env.string("AWS_ALLOW_HTTP").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v == "true" => true,
+        Some(v) if v == "false" => false,
+        Some(_) => return Err(invalid("AWS_ALLOW_HTTP", "expected true or false")),
+    };
+    Ok(StorageConfig::S3(crate::storage::S3Settings {
+        bucket: bucket.to_string(),
+        prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
+        endpoint: env.url("AWS_ENDPOINT_URL")?,
+        region: env.string("AWS_REGION"),
+        access_key_id: env.string("AWS_ACCESS_KEY_ID"),
+        secret_access_key: env.string("AWS_SECRET_ACCESS_KEY").map(Into::into),
+        allow_http,
+    }))
 }
 
 fn language_code(name: &'static str, code: String) -> Result<String, ConfigError> {
@@ -460,6 +529,12 @@ mod tests {
             ("TRANSLATE_TO", "e"),
             ("WEBEX_REDIRECT_URI", "::"),
             ("LOG_FORMAT", "xml"),
+            ("REDACT", "card,passport"),
+            ("STORAGE_URL", "/srv/audio"),
+            ("STORAGE_URL", "s3://"),
+            ("STORAGE_URL", "s3://Bad_Bucket"),
+            ("STORAGE_URL", "s3://bucket/a/../b"),
+            ("RECONCILE_SERVICE_TYPES", "meetings"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -471,6 +546,30 @@ mod tests {
             assert_eq!(err.name, expected_name, "{name}={value}: {err}");
             assert!(err.to_string().starts_with(expected_name), "{err}");
         }
+    }
+
+    #[test]
+    fn redact_defaults_to_card_data_and_ids() {
+        use call_analysis::redact::RedactKind;
+        let c = config(&[]).expect("valid");
+        assert_eq!(c.redact, RedactKinds::default());
+        assert!(c.redact.contains(RedactKind::Card) && !c.redact.contains(RedactKind::Phone));
+        let c = config(&[("REDACT", "email, phone")]).expect("valid");
+        assert!(c.redact.contains(RedactKind::Phone) && !c.redact.contains(RedactKind::Card));
+        assert!(
+            config(&[("REDACT", "none")])
+                .expect("valid")
+                .redact
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn reconcile_service_types_default_to_calling() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.reconcile_service_types, ServiceTypes::Calling);
+        let c = config(&[("RECONCILE_SERVICE_TYPES", "all")]).unwrap();
+        assert_eq!(c.reconcile_service_types, ServiceTypes::All);
     }
 
     #[test]
@@ -492,9 +591,7 @@ mod tests {
             ("DATABASE_URL", "postgres://user:db-password@localhost/x"),
         ])
         .expect("valid");
-        assert!(
-            matches!(c.webex_auth, Some(WebexAuthConfig::OAuth(ref o)) if o.client_id == "client-1")
-        );
+        assert!(matches!(c.webex_auth, Some(Auth::OAuth(ref o)) if o.client_id == "client-1"));
         let debug = format!("{c:?}");
         for secret in [
             "very-secret-value",
@@ -505,6 +602,42 @@ mod tests {
         ] {
             assert!(!debug.contains(secret), "{secret} leaked into Debug");
         }
+    }
+
+    #[test]
+    fn storage_url_selects_s3_with_the_standard_aws_settings() {
+        assert!(matches!(
+            config(&[]).expect("valid").storage,
+            StorageConfig::Local
+        ));
+        let c = config(&[
+            ("STORAGE_URL", "s3://audio-bucket/team/calls/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "s3-secret-value"),
+            ("AWS_ALLOW_HTTP", "true"),
+        ])
+        .expect("valid");
+        let StorageConfig::S3(s3) = &c.storage else {
+            panic!("expected S3 storage, got {:?}", c.storage);
+        };
+        assert_eq!(s3.bucket, "audio-bucket");
+        assert_eq!(s3.prefix.as_deref(), Some("team/calls"));
+        assert_eq!(
+            s3.endpoint.as_ref().map(Url::as_str),
+            Some("http://127.0.0.1:9000/")
+        );
+        assert_eq!(s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s3.access_key_id.as_deref(), Some("key-id"));
+        assert!(s3.allow_http);
+        assert!(!format!("{c:?}").contains("s3-secret-value"));
+
+        let c = config(&[("STORAGE_URL", "s3://audio-bucket")]).expect("valid");
+        assert!(matches!(&c.storage, StorageConfig::S3(s) if s.prefix.is_none() && !s.allow_http));
+        let err = config(&[("STORAGE_URL", "s3://b-1"), ("AWS_ALLOW_HTTP", "yes")])
+            .expect_err("not a bool");
+        assert_eq!(err.name, "AWS_ALLOW_HTTP");
     }
 
     #[test]

@@ -26,9 +26,7 @@ pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
         ("GET", "/api/v1/recordings/test/webex-access") => rule(Read, None),
         ("GET", "/api/v1/openapi.json") => rule(Read, None),
         ("POST", "/api/v1/recordings/fetch") => rule(Operate, Some("recording.fetch")),
-        ("POST", "/api/v1/recordings/{id}/reprocess") => {
-            rule(Operate, Some("recording.reprocess"))
-        }
+        ("POST", "/api/v1/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
         ("POST", "/api/v1/recordings/{id}/swap-roles") => {
             rule(Operate, Some("recording.swap_roles"))
         }

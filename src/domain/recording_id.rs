@@ -17,6 +17,8 @@ pub struct InvalidRecordingId(&'static str);
 
 impl RecordingId {
     pub const MAX_LEN: usize = 200;
+    /// What [`RecordingId::parse`] accepts, as a regular expression (for the OpenAPI document).
+    pub const PATTERN: &'static str = "^[A-Za-z0-9_=-]{1,200}$";
 
     pub fn parse(raw: &str) -> Result<Self, InvalidRecordingId> {
         if raw.is_empty() {
@@ -64,6 +66,30 @@ impl std::str::FromStr for RecordingId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_pattern_accepts_what_parse_accepts() {
+        let pattern = regex::Regex::new(RecordingId::PATTERN).unwrap();
+        let long = "a".repeat(RecordingId::MAX_LEN);
+        let too_long = "a".repeat(RecordingId::MAX_LEN + 1);
+        for raw in [
+            "abc_DEF-123==",
+            long.as_str(),
+            too_long.as_str(),
+            "",
+            "a.b",
+            "a/b",
+            "é",
+            "a b",
+            "a\n",
+        ] {
+            assert_eq!(
+                pattern.is_match(raw),
+                RecordingId::parse(raw).is_ok(),
+                "{raw:?}"
+            );
+        }
+    }
 
     #[test]
     fn webex_id_shapes_are_accepted() {

@@ -158,7 +158,12 @@ mod tests {
     #[test]
     fn the_id_is_read_where_the_template_has_it() {
         assert_eq!(
-            path_param("/api/v1/recordings/{id}", "/api/v1/recordings/abc-1", "{id}").as_deref(),
+            path_param(
+                "/api/v1/recordings/{id}",
+                "/api/v1/recordings/abc-1",
+                "{id}"
+            )
+            .as_deref(),
             Some("abc-1")
         );
         assert_eq!(

@@ -28,6 +28,9 @@ pub enum ApiError {
     TooManyRequests(u64),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The resource existed but was deleted (e.g. the audio of a deleted recording).
+    #[error("{0}")]
+    Gone(String),
     /// A dependency (queue, database, Webex) is down: the client should retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -51,6 +54,7 @@ impl ApiError {
             Self::Conflict(_) | Self::LegalHold(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -69,6 +73,7 @@ impl ApiError {
             Self::LegalHold(_) => "legal_hold",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::Gone(_) => "gone",
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
             Self::RangeNotSatisfiable(_) => "range_not_satisfiable",

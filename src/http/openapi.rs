@@ -7,10 +7,15 @@ use std::sync::Arc;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use utoipa::OpenApi;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::error::ErrorBody;
-use crate::domain::ProcessingStatus;
+use crate::domain::{ProcessingStatus, RecordingId};
 
 /// The 401 every operation can answer (a missing or wrong `API_TOKEN`).
 #[derive(utoipa::IntoResponses)]
@@ -52,4 +57,41 @@ pub type Document = Arc<utoipa::openapi::OpenApi>;
 )]
 pub async fn openapi_json(Extension(doc): Extension<Document>) -> Response {
     Json(doc.as_ref()).into_response()
+}
+
+/// The `{id}` path parameter, with the constraints [`RecordingId::parse`] enforces.
+pub struct IdParam;
+
+impl utoipa::IntoParams for IdParam {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(RecordingId::PATTERN))
+            .min_length(Some(1))
+            .max_length(Some(RecordingId::MAX_LEN));
+        vec![
+            ParameterBuilder::new()
+                .name("id")
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some("Webex recording id"))
+                .schema(Some(schema))
+                .build(),
+        ]
+    }
+}
+
+/// A query date: RFC 3339 date-time or a plain `YYYY-MM-DD` day.
+pub fn date_or_date_time() -> Schema {
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(string(KnownFormat::DateTime))
+            .item(string(KnownFormat::Date))
+            .build(),
+    )
 }

@@ -40,10 +40,7 @@ impl PipelineStep for Details {
             .map_err(|e| StepError::from_webex("recording details", &e))?;
         let r = &details.recording;
         w.rec.timestamp = r.time_recorded.or(r.create_time).or(w.rec.timestamp);
-        w.rec.duration = r
-            .duration_seconds
-            .and_then(|d| i64::try_from(d).ok())
-            .or(w.rec.duration);
+        w.rec.duration = r.duration_seconds.or(w.rec.duration);
         w.rec.audio_format = r.format.clone().or_else(|| w.rec.audio_format.clone());
         // The recording without its links: they expire and carry tickets, never store them.
         w.rec.webex_metadata = Some(json!({ "recording": r }));

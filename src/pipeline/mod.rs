@@ -15,7 +15,6 @@ mod observe;
 mod step;
 mod transcript;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,8 +27,11 @@ use tracing::Instrument;
 use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
+use crate::retry::RetryPolicy;
+use crate::storage::Storage;
 use crate::store::{Claim, Store};
 use crate::webex::{PeopleNames, WebexClient};
+use call_analysis::redact::{RedactKinds, Redactor};
 
 pub use step::{PipelineStep, StepError, Work};
 
@@ -40,10 +42,9 @@ pub struct PipelineSettings {
     pub heartbeat: Duration,
     /// A recording whose heartbeat is older than this may be taken over by another worker.
     pub stale_after: Duration,
-    /// Delay before the first retry of a transiently failed recording; doubles per attempt.
-    pub retry_base: Duration,
-    /// Upper bound of one retry delay.
-    pub retry_max: Duration,
+    /// Re-queue delays of a transiently failed recording, and the attempts before it is
+    /// dead-lettered (`Retry-After` does not apply: Webex waits happen inside the client).
+    pub retry: RetryPolicy,
 }
 
 impl Default for PipelineSettings {
@@ -51,8 +52,14 @@ impl Default for PipelineSettings {
         Self {
             heartbeat: Duration::from_secs(30),
             stale_after: Duration::from_secs(120),
-            retry_base: Duration::from_secs(30),
-            retry_max: Duration::from_secs(30 * 60),
+            retry: RetryPolicy {
+                max_attempts: MAX_DELIVERY_ATTEMPTS,
+                base_delay: Duration::from_secs(30),
+                max_delay: Duration::from_secs(30 * 60),
+                max_retry_after: Duration::ZERO,
+                // The queue's delay tiers round delays anyway.
+                jitter: false,
+            },
         }
     }
 }
@@ -62,14 +69,16 @@ impl Default for PipelineSettings {
 pub struct PipelineDeps {
     pub store: Store,
     pub webex: WebexClient,
-    /// `DATA_DIR`: audio and transcript files go below it.
-    pub data_dir: PathBuf,
+    /// Where audio and transcript files go (`DATA_DIR` or S3).
+    pub storage: Storage,
     /// LLM analysis and translation; `None`: the local analyser only.
     pub chat: Option<ChatClient>,
     /// Speech-to-text for recordings without a Webex transcript.
     pub stt: Option<SttClient>,
     pub summary_language: String,
     pub translate_to: Option<String>,
+    /// `REDACT`: what is replaced in transcripts and in what the LLM returns.
+    pub redact: RedactKinds,
     pub settings: PipelineSettings,
 }
 
@@ -154,6 +163,7 @@ impl Drop for HeartbeatGuard {
 
 impl Pipeline {
     pub fn new(deps: PipelineDeps) -> Self {
+        let redactor = Redactor::new(deps.redact);
         let steps: Vec<Box<dyn PipelineStep>> = vec![
             Box::new(details::Details {
                 webex: deps.webex.clone(),
@@ -164,22 +174,25 @@ impl Pipeline {
             }),
             Box::new(audio::Audio {
                 webex: deps.webex.clone(),
-                data_dir: deps.data_dir.clone(),
+                storage: deps.storage.clone(),
             }),
             Box::new(transcript::TranscriptStep {
                 webex: deps.webex.clone(),
-                data_dir: deps.data_dir.clone(),
+                storage: deps.storage,
                 stt: deps.stt,
+                redactor: redactor.clone(),
             }),
             // Language before analysis: the local analyser picks its stop words and stems by it.
             Box::new(analysis::Language),
             Box::new(analysis::Analyse {
                 chat: deps.chat.clone(),
                 summary_language: deps.summary_language,
+                redactor: redactor.clone(),
             }),
             Box::new(analysis::Translate {
                 chat: deps.chat,
                 target: deps.translate_to,
+                redactor,
             }),
             Box::new(analysis::Metrics),
         ];
@@ -216,12 +229,17 @@ impl Pipeline {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        backoff(&self.settings, attempt)
+        self.settings.retry.delay(attempt)
+    }
+
+    /// Whether `attempt` was the last one the retry policy allows.
+    fn last_attempt(&self, attempt: u32) -> bool {
+        attempt >= self.settings.retry.max_attempts
     }
 
     /// Retry later, or dead-letter once the attempts are used up.
     fn retry_or_give_up(&self, attempt: u32, reason: String) -> Settlement {
-        if attempt >= MAX_DELIVERY_ATTEMPTS {
+        if self.last_attempt(attempt) {
             Settlement::DeadLetter(format!("gave up after {attempt} attempts: {reason}"))
         } else {
             Settlement::Retry {
@@ -275,7 +293,7 @@ impl Pipeline {
         };
         let rec = match claim {
             Claim::AlreadyDone | Claim::Deleted => return Settlement::Ack,
-            Claim::InProgress if attempt >= MAX_DELIVERY_ATTEMPTS => {
+            Claim::InProgress if self.last_attempt(attempt) => {
                 // The holder settles its own message; this copy is redundant by now.
                 tracing::info!("still in progress elsewhere; dropping duplicate");
                 return Settlement::Ack;
@@ -306,7 +324,7 @@ impl Pipeline {
                 }
             },
             Run::Transient { work, step, reason } => {
-                if attempt >= MAX_DELIVERY_ATTEMPTS {
+                if self.last_attempt(attempt) {
                     let reason = format!("gave up after {attempt} attempts: {reason}");
                     let mut work = *work;
                     work.record(step, Err(reason.clone()));
@@ -390,12 +408,6 @@ impl Pipeline {
     }
 }
 
-/// `retry_base * 2^(attempt-1)`, capped at `retry_max`.
-fn backoff(s: &PipelineSettings, attempt: u32) -> Duration {
-    let exp = attempt.saturating_sub(1).min(20);
-    s.retry_base.saturating_mul(1u32 << exp).min(s.retry_max)
-}
-
 /// Takes deliveries and processes up to `concurrency` at once. On `cancel` it stops taking new
 /// ones and waits for those in flight (each is acked only after its result is stored).
 pub async fn run_consumer(
@@ -458,16 +470,6 @@ fn log_task_end(done: Result<(), tokio::task::JoinError>) {
 mod tests {
     use super::*;
     use crate::webex::WebexError;
-
-    #[test]
-    fn backoff_doubles_per_attempt_up_to_the_cap() {
-        let s = PipelineSettings::default();
-        let secs = |a| backoff(&s, a).as_secs();
-        assert_eq!(
-            [secs(0), secs(1), secs(2), secs(3), secs(7), secs(40)],
-            [30, 30, 60, 120, 1800, 1800]
-        );
-    }
 
     #[test]
     fn step_error_classifies_webex_errors() {

@@ -24,7 +24,12 @@ pub struct KeyInfo {
 
 impl Store {
     /// Fails with [`StoreError::Duplicate`] when a key (live or revoked) has this name.
-    pub async fn create_key(&self, name: &str, role: Role, key_hash: &str) -> Result<(), StoreError> {
+    pub async fn create_key(
+        &self,
+        name: &str,
+        role: Role,
+        key_hash: &str,
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
             "INSERT INTO api_keys (name, role, key_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO NOTHING",
@@ -36,7 +41,9 @@ impl Store {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Duplicate(format!("a key named {name:?} exists")));
+            return Err(StoreError::Duplicate(format!(
+                "a key named {name:?} exists"
+            )));
         }
         Ok(())
     }
@@ -56,8 +63,14 @@ impl Store {
                         .parse()
                         .map_err(|_| StoreError::Corrupt(format!("key role {role:?}")))?,
                     created_at: from_millis(r.try_get(2)?)?,
-                    last_used_at: r.try_get::<Option<i64>, _>(3)?.map(from_millis).transpose()?,
-                    revoked_at: r.try_get::<Option<i64>, _>(4)?.map(from_millis).transpose()?,
+                    last_used_at: r
+                        .try_get::<Option<i64>, _>(3)?
+                        .map(from_millis)
+                        .transpose()?,
+                    revoked_at: r
+                        .try_get::<Option<i64>, _>(4)?
+                        .map(from_millis)
+                        .transpose()?,
                 })
             })
             .collect()

@@ -24,11 +24,10 @@ use sqlx::{AnyPool, Executor};
 pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
 pub use keys::KeyInfo;
-pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
-pub use tokens::OAuthTokens;
+pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -17,7 +17,7 @@ const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, calle
     audio_size_bytes, audio_sha256, transcript_text, transcript_vtt_path, transcript_source, \
     transcript_cues, has_webex_transcript, summary_text, summary_bullet_points, key_topics, \
     action_items, summary_source, sentiment_score, sentiment_label, detected_language, \
-    language_confidence, translated_text, call_metrics, processing_status, \
+    language_confidence, translated_text, call_metrics, redactions, processing_status, \
     processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
     updated_at";
 
@@ -44,6 +44,15 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Leaves out what users see only when they ask for it by status (deleted, purged).
+static NOT_HIDDEN: LazyLock<String> = LazyLock::new(|| {
+    let hidden: Vec<String> = ProcessingStatus::HIDDEN
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("processing_status NOT IN ({})", hidden.join(", "))
+});
+
 /// Filters of `GET /api/v1/recordings/`.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -61,9 +70,12 @@ pub struct RecordingPage {
     pub items: Vec<Recording>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Counts of `GET /api/v1/recordings/stats/summary`; `deleted` and `purged` recordings are
+/// counted only under `by_status`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub total_recordings: u64,
+    /// Every status, with 0 where none.
     pub by_status: BTreeMap<String, u64>,
     pub with_transcripts: u64,
     pub with_summaries: u64,
@@ -107,6 +119,11 @@ impl Store {
         let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
         sqlx::query(AssertSqlSafe(sql))
+            // Not a cached prepared statement: sqlx 0.9's Any driver declares a NULL f64 as a
+            // PostgreSQL float4 (sqlx-core any/arguments.rs), and a statement first prepared
+            // with `quality_score` (or `duration`) NULL then refuses an f64 on that connection
+            // ("incorrect binary data format"). Unprepared, the types are declared per call.
+            .persistent(false)
             .bind(rec.recording_id.as_str())
             .bind(rec.timestamp.map(to_millis))
             .bind(sort_at)
@@ -140,6 +157,7 @@ impl Store {
             .bind(rec.language_confidence)
             .bind(rec.translated_text.clone())
             .bind(rec.call_metrics.as_ref().map(to_json).transpose()?)
+            .bind(to_json(&rec.redactions)?)
             .bind(rec.processing_status.as_str())
             .bind(to_json(&rec.processing_steps_completed)?)
             .bind(to_json(&rec.processing_errors)?)
@@ -162,6 +180,8 @@ impl Store {
         };
         if filter.status.is_some() {
             conditions.push(format!("processing_status = {}", next()));
+        } else {
+            conditions.push(NOT_HIDDEN.to_string());
         }
         if filter.from.is_some() {
             conditions.push(format!("sort_at >= {}", next()));
@@ -210,14 +230,15 @@ impl Store {
     }
 
     pub async fn stats(&self) -> Result<Stats, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT COUNT(*), \
                CAST(COALESCE(SUM(CASE WHEN transcript_text IS NOT NULL AND transcript_text <> '' THEN 1 ELSE 0 END), 0) AS BIGINT), \
                CAST(COALESCE(SUM(CASE WHEN summary_text IS NOT NULL AND summary_text <> '' THEN 1 ELSE 0 END), 0) AS BIGINT), \
                CAST(AVG(quality_score) AS DOUBLE PRECISION), \
                CAST(COALESCE(SUM(audio_size_bytes), 0) AS BIGINT) \
-             FROM recordings",
-        )
+             FROM recordings WHERE {}",
+            *NOT_HIDDEN
+        )))
         .fetch_one(&self.pool)
         .await?;
         let by_status_rows = sqlx::query(
@@ -225,7 +246,10 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut by_status = BTreeMap::new();
+        let mut by_status: BTreeMap<String, u64> = ProcessingStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), 0))
+            .collect();
         for r in &by_status_rows {
             let status: String = r.try_get(0)?;
             let count: i64 = r.try_get(1)?;
@@ -478,6 +502,8 @@ fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
         language_confidence: row.try_get("language_confidence")?,
         translated_text: row.try_get("translated_text")?,
         call_metrics: opt_json(row, "call_metrics")?,
+        // Rows from before redaction existed have none recorded.
+        redactions: opt_json(row, "redactions")?.unwrap_or_default(),
         processing_status: parse_status(&status)?,
         processing_steps_completed: json_list("processing_steps_completed")?,
         processing_errors: from_json(

@@ -16,6 +16,21 @@ pub const SCOPE_DOWNLOAD: &str = "spark-compliance:recordings_read";
 /// Scope needed for `GET /people/me`.
 pub const SCOPE_PEOPLE: &str = "spark:people_read";
 
+/// Every scope the service's features use: what `/auth/login` asks for by default.
+/// Reading: the org's recordings (admin or compliance officer) or the user's own, people's
+/// names, and `spark:kms` to decrypt transcripts. Writing: `delete_from_webex=true` (the
+/// recycle bin for user and admin tokens, the permanent deletion for a compliance officer).
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "spark-compliance:recordings_read",
+    "spark-admin:recordings_read",
+    "spark:recordings_read",
+    "spark-compliance:recordings_write",
+    "spark-admin:recordings_write",
+    "spark:recordings_write",
+    "spark:people_read",
+    "spark:kms",
+];
+
 /// Outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -54,8 +69,9 @@ pub struct Identity {
 /// The result of [`check_access`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessReport {
-    /// True when the service can work: recordings can be listed one way or the other, and
-    /// details carry download links (or there was no recording to try).
+    /// True when the service can work: recordings can be listed one way or the other,
+    /// details carry download links (or there was no recording to try), and no needed scope
+    /// is missing (the scope of the one listing not used is not needed).
     pub ok: bool,
     pub identity: Option<Identity>,
     pub can_list_admin: bool,
@@ -240,7 +256,13 @@ pub async fn check_access(client: &WebexClient) -> AccessReport {
             missing_scopes.push(scope);
         }
     }
-    let ok = (can_list_admin || can_list_user) && download_links != Some(false);
+    // One listing is enough: the scope of the other is not needed then.
+    let needed_missing = checks.iter().any(|c| {
+        c.missing_scope.is_some()
+            && !(c.name == "list_admin" && can_list_user)
+            && !(c.name == "list_user" && can_list_admin)
+    });
+    let ok = (can_list_admin || can_list_user) && download_links != Some(false) && !needed_missing;
     AccessReport {
         ok,
         identity,

@@ -1,8 +1,9 @@
-//! Converged recordings: list (paged), details, metadata, delete.
+//! Converged recordings: list (paged), details, metadata, delete (recycle bin or permanent).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::{Method, StatusCode};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 use super::types::{Recording, RecordingDetails, RecordingMetadata};
 use super::{ApiRequest, Pages, WebexClient, WebexError};
@@ -39,6 +40,24 @@ pub struct ListQuery {
     pub storage_region: Option<String>,
     pub location_id: Option<String>,
     pub topic: Option<String>,
+}
+
+/// How a recording was removed at Webex by [`WebexClient::delete_as_allowed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebexDeletion {
+    /// Moved to the owner's recycle bin (`softDelete`): restorable at Webex for a while.
+    RecycleBin,
+    /// Deleted for good (a compliance officer's token).
+    Permanent,
+    /// Webex no longer had it (404): nothing left to delete.
+    AlreadyGone,
+}
+
+/// Why the service deletes, for the permanent deletion's audit fields at Webex.
+pub struct DeletionNote<'a> {
+    pub reason: &'a str,
+    pub comment: &'a str,
 }
 
 /// ISO 8601 in UTC with a `Z` (fractional seconds only when present).
@@ -117,6 +136,50 @@ impl WebexClient {
         let raw: Value = serde_json::from_slice(&body)
             .map_err(|e| WebexError::Decode(format!("recording metadata of {id}: {e}")))?;
         Ok(Some(RecordingMetadata { raw }))
+    }
+
+    /// Moves recordings to their owner's recycle bin (any `*:recordings_write` scope).
+    /// `owner_email` is used by Webex only for admin-on-behalf-of tokens and ignored otherwise.
+    pub async fn soft_delete_recordings(
+        &self,
+        ids: &[&str],
+        owner_email: Option<&str>,
+    ) -> Result<(), WebexError> {
+        let mut body = json!({ "recordingIds": ids });
+        if let Some(email) = owner_email {
+            body["ownerEmail"] = Value::from(email);
+        }
+        let url = self.endpoint(&["convergedRecordings", "softDelete"]);
+        self.execute(ApiRequest::new(Method::POST, url).json(body))
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes one recording the way the token is allowed to, found by trying: first the
+    /// recycle bin, which user and admin tokens may use and which can be undone; when Webex
+    /// refuses that (403), the permanent deletion that only a compliance officer may make,
+    /// with `note` as its reason and comment. A 404 from either means it is already gone.
+    pub async fn delete_as_allowed(
+        &self,
+        id: &str,
+        owner_email: Option<&str>,
+        note: &DeletionNote<'_>,
+    ) -> Result<WebexDeletion, WebexError> {
+        let refused = match self.soft_delete_recordings(&[id], owner_email).await {
+            Ok(()) => return Ok(WebexDeletion::RecycleBin),
+            Err(e) if e.status() == Some(404) => return Ok(WebexDeletion::AlreadyGone),
+            Err(e) if e.status() == Some(403) => e,
+            Err(e) => return Err(e),
+        };
+        tracing::debug!(recording_id = id, error = %refused, "recycle bin refused; trying the permanent deletion");
+        match self
+            .delete_recording(id, Some(note.reason), Some(note.comment))
+            .await
+        {
+            Ok(()) => Ok(WebexDeletion::Permanent),
+            Err(e) if e.status() == Some(404) => Ok(WebexDeletion::AlreadyGone),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes a recording permanently at Webex (compliance officer). `reason` and `comment`

@@ -33,6 +33,19 @@ where
         .and_then(value_to_u64))
 }
 
+/// A non-negative number of seconds, decimals kept (`180.5`, `"180.5"`).
+fn lenient_seconds<'de, D>(d: D) -> Result<Option<f64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let seconds = match Option::<Value>::deserialize(d)? {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    Ok(seconds.filter(|s: &f64| s.is_finite() && *s >= 0.0))
+}
+
 fn value_to_u64(v: &Value) -> Option<u64> {
     match v {
         Value::Number(n) => n
@@ -57,8 +70,8 @@ pub struct Recording {
     pub time_recorded: Option<DateTime<Utc>>,
     pub format: Option<String>,
     pub service_type: Option<String>,
-    #[serde(deserialize_with = "lenient_u64")]
-    pub duration_seconds: Option<u64>,
+    #[serde(deserialize_with = "lenient_seconds")]
+    pub duration_seconds: Option<f64>,
     #[serde(deserialize_with = "lenient_u64")]
     pub size_bytes: Option<u64>,
     /// `available`, `deleted`, `purged`.
@@ -314,6 +327,20 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn duration_keeps_its_decimals() {
+        for (raw, expected) in [
+            (json!(180.5), Some(180.5)),
+            (json!("12.25"), Some(12.25)),
+            (json!(-3), None),
+            (json!("soon"), None),
+        ] {
+            let r: Recording =
+                serde_json::from_value(json!({"id": "a", "durationSeconds": raw})).unwrap();
+            assert_eq!(r.duration_seconds, expected, "{raw}");
+        }
+    }
+
+    #[test]
     fn recording_tolerates_odd_and_unknown_fields() {
         let r: Recording = serde_json::from_value(json!({
             "id": "abc",
@@ -331,7 +358,7 @@ mod tests {
             "2025-01-02T03:04:05+00:00"
         );
         assert_eq!(r.time_recorded, None);
-        assert_eq!(r.duration_seconds, Some(42));
+        assert_eq!(r.duration_seconds, Some(42.0));
         assert_eq!(r.size_bytes, Some(1234));
         assert_eq!(
             r.service_data.unwrap().call_session_id.as_deref(),

@@ -14,7 +14,7 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::http::{AppState, router};
 use webex_recordings::queue::Publisher;
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{BOTH, Db, TestDb};
@@ -60,11 +60,13 @@ async fn spawn(db: Db, opts: Opts) -> App {
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
     let webex = opts.webex.map(|base| crate::fake_webex::webex_at(&base, 1));
     let queue = EmbeddedQueue::new(db.store.clone(), EmbeddedSettings::default());
+    let storage = webex_recordings::storage::Storage::from_config(&config).expect("storage");
     let state = AppState {
         config: Arc::new(config),
         store: db.store.clone(),
         publisher: Arc::new(queue.clone()),
         webex,
+        storage,
         metrics: None,
         auth_failures: Default::default(),
     };
@@ -162,6 +164,7 @@ impl App {
                     r.audio_sha256 = Some("ab12cd".into());
                     r.transcript_text = Some("hello".into());
                     r.summary_text = Some("a call".into());
+                    r.duration = Some(180.5);
                 }
                 "r2" => {
                     r.audio_local_path = Some(self.audio_path("r2.wav").display().to_string());
@@ -207,6 +210,7 @@ async fn list_filters_pagination_and_stats_on_both_backends() {
             assert_eq!(body["limit"], 50);
             assert_eq!(ids(&body), ["r4", "r3", "r2", "r1"]);
         }
+        assert_eq!(app.json("/api/v1/recordings/r1").await.1["duration"], 180.5);
         let (_, body) = app.json("/api/v1/recordings/?skip=1&limit=2").await;
         assert_eq!(
             (body["total"].as_u64(), body["limit"].as_u64()),
@@ -235,9 +239,35 @@ async fn list_filters_pagination_and_stats_on_both_backends() {
             "status=bogus",
             "from_date=yesterday",
             "to_date=2025-02-30",
-            "from_date=2025-03-05&to_date=2025-03-01",
         ] {
             assert_bad_request(&app, &format!("/api/v1/recordings/?{bad}")).await;
+        }
+        // A window that ends before it starts is empty, not an error.
+        let (s, body) = app
+            .json("/api/v1/recordings/?from_date=2025-03-05&to_date=2025-03-01")
+            .await;
+        assert_eq!((s, body["total"].as_u64()), (200, Some(0)));
+
+        // Deleted and purged recordings: only when asked for by status, and only in by_status.
+        for (id, status) in [
+            ("gone1", ProcessingStatus::Deleted),
+            ("gone2", ProcessingStatus::Purged),
+        ] {
+            let mut r = Recording::pending(RecordingId::parse(id).expect("id"), Utc::now());
+            r.processing_status = status;
+            r.transcript_text = Some("still here".into());
+            r.audio_size_bytes = Some(5 * 1024 * 1024);
+            r.quality_score = Some(1.0);
+            app.db.store.upsert_recording(&r).await.expect("upsert");
+        }
+        let (_, body) = app.json("/api/v1/recordings/").await;
+        assert_eq!(body["total"], 4, "{db:?}");
+        assert_eq!(ids(&body), ["r4", "r3", "r2", "r1"]);
+        for status in ["deleted", "purged"] {
+            let (_, body) = app
+                .json(&format!("/api/v1/recordings/?status={status}"))
+                .await;
+            assert_eq!(body["total"], 1, "{db:?} {status}");
         }
 
         let (s, stats) = app.json("/api/v1/recordings/stats/summary").await;
@@ -245,7 +275,8 @@ async fn list_filters_pagination_and_stats_on_both_backends() {
         assert_eq!(stats["total_recordings"], 4, "{db:?} {stats}");
         assert_eq!(
             stats["by_status"],
-            serde_json::json!({"completed": 2, "failed": 1, "pending": 1})
+            serde_json::json!({"completed": 2, "failed": 1, "pending": 1, "processing": 0,
+                "partial": 0, "deleted": 1, "purged": 1})
         );
         assert_eq!(stats["with_transcripts"], 2);
         assert_eq!(stats["with_summaries"], 2);
@@ -364,96 +395,123 @@ async fn get_reprocess_and_errors() {
     assert_eq!(body["error"], "method_not_allowed");
 }
 
-#[tokio::test]
-async fn soft_delete_and_delete_at_webex() {
-    let webex = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path("/v1/convergedRecordings/r1"))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&webex)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path("/v1/convergedRecordings/r3"))
+/// Webex's answer to the recycle bin (`softDelete`) for one recording id.
+async fn mount_soft_delete(webex: &MockServer, id: &str, status: u16) {
+    Mock::given(method("POST"))
+        .and(path("/v1/convergedRecordings/softDelete"))
+        .and(body_partial_json(serde_json::json!({"recordingIds": [id]})))
         .respond_with(
-            ResponseTemplate::new(403)
+            ResponseTemplate::new(status).set_body_json(serde_json::json!({"message": "no"})),
+        )
+        .expect(1)
+        .mount(webex)
+        .await;
+}
+
+/// Webex's answer to the permanent deletion of one recording, which must carry a reason.
+async fn mount_permanent_delete(webex: &MockServer, id: &str, status: u16) {
+    Mock::given(method("DELETE"))
+        .and(path(format!("/v1/convergedRecordings/{id}")))
+        .and(|req: &wiremock::Request| {
+            serde_json::from_slice::<Value>(&req.body)
+                .is_ok_and(|b| b["reason"].is_string() && b["comment"].is_string())
+        })
+        .respond_with(
+            ResponseTemplate::new(status)
                 .set_body_json(serde_json::json!({"message": "not a compliance officer"})),
         )
-        .mount(&webex)
+        .expect(1)
+        .mount(webex)
         .await;
-    let app = spawn(
-        Db::Sqlite,
-        Opts {
-            webex: Some(format!("{}/v1", webex.uri())),
-            ..Default::default()
-        },
-    )
-    .await;
-    app.seed().await;
+}
 
-    let r = app
-        .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
-        .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.expect("json");
-    assert_eq!(body["deleted_from_webex"], false);
-    let (_, list) = app.json("/api/v1/recordings/?status=deleted").await;
-    assert_eq!(ids(&list), ["r2"]);
+async fn delete(app: &App, id: &str, at_webex: bool) -> reqwest::Response {
+    let p = format!("/api/v1/recordings/{id}?delete_from_webex={at_webex}");
+    app.send(reqwest::Method::DELETE, &p).await
+}
 
-    let r = app
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/recordings/r1?delete_from_webex=true",
+async fn status_of(app: &App, id: &str) -> Value {
+    let (_, body) = app.json(&format!("/api/v1/recordings/{id}")).await;
+    body["processing_status"].clone()
+}
+
+#[tokio::test]
+async fn delete_at_webex_uses_what_the_token_allows_and_marks_the_row_only_after_webex_said_yes() {
+    for db in BOTH {
+        let webex = MockServer::start().await;
+        // r1: a user or admin token, the recycle bin. r2: a compliance officer, whose recycle
+        // bin is refused, then the permanent deletion. r3: already gone at Webex. r4: refused.
+        mount_soft_delete(&webex, "r1", 204).await;
+        mount_soft_delete(&webex, "r2", 403).await;
+        mount_permanent_delete(&webex, "r2", 204).await;
+        mount_soft_delete(&webex, "r3", 404).await;
+        mount_soft_delete(&webex, "r4", 403).await;
+        mount_permanent_delete(&webex, "r4", 403).await;
+        let app = spawn(
+            db,
+            Opts {
+                webex: Some(format!("{}/v1", webex.uri())),
+                ..Default::default()
+            },
         )
         .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.expect("json");
-    assert_eq!(body["deleted_from_webex"], true);
+        app.seed().await;
 
-    let r = app
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/recordings/r3?delete_from_webex=true",
-        )
-        .await;
-    assert_eq!(r.status(), 502);
-    let body: Value = r.json().await.expect("json");
-    assert_eq!(body["error"], "bad_gateway");
-    let detail = body["detail"].as_str().expect("detail");
-    assert!(
-        detail.contains("403") && detail.contains("not a compliance officer"),
-        "{detail}"
-    );
-    let (_, r3) = app.json("/api/v1/recordings/r3").await;
-    assert_eq!(r3["processing_status"], "deleted");
+        for (id, how) in [
+            ("r1", "recycle_bin"),
+            ("r2", "permanent"),
+            ("r3", "already_gone"),
+        ] {
+            let r = delete(&app, id, true).await;
+            assert_eq!(r.status(), 200, "{db:?} {id}");
+            let body: Value = r.json().await.expect("json");
+            assert_eq!(body["deleted_from_webex"], true);
+            assert_eq!(body["webex_deletion"], how, "{db:?} {id}");
+            assert_eq!(status_of(&app, id).await, "deleted", "{db:?} {id}");
+        }
 
-    let (_, list) = app.json("/api/v1/recordings/?status=deleted").await;
-    assert_eq!(ids(&list), ["r3", "r2", "r1"]);
-    let r = app
-        .send(reqwest::Method::DELETE, "/api/v1/recordings/unknown")
-        .await;
-    assert_eq!(r.status(), 404);
-    let r = app
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/recordings/r4?delete_from_webex=maybe",
-        )
-        .await;
-    assert_eq!(r.status(), 400);
-    webex.verify().await;
+        let r = delete(&app, "r4", true).await;
+        assert_eq!(r.status(), 502);
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"], "bad_gateway");
+        let detail = body["detail"].as_str().expect("detail");
+        assert!(
+            detail.contains("403") && detail.contains("recordings_write"),
+            "{detail}"
+        );
+        assert_eq!(
+            status_of(&app, "r4").await,
+            "pending",
+            "{db:?}: refused at Webex, kept here"
+        );
+        webex.verify().await;
 
-    // No Webex client: the local delete happens, the answer says Webex was not reached.
+        // Only here: Webex is not called.
+        let r = delete(&app, "r4", false).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(
+            (&body["deleted_from_webex"], &body["webex_deletion"]),
+            (&Value::Bool(false), &Value::Null)
+        );
+        let (_, list) = app.json("/api/v1/recordings/?status=deleted").await;
+        assert_eq!(ids(&list), ["r4", "r3", "r2", "r1"]);
+        assert_eq!(delete(&app, "unknown", false).await.status(), 404);
+        let r = app
+            .send(
+                reqwest::Method::DELETE,
+                "/api/v1/recordings/r4?delete_from_webex=maybe",
+            )
+            .await;
+        assert_eq!(r.status(), 400);
+    }
+
+    // No Webex client: 503, and nothing is deleted here either.
     let local = spawn(Db::Sqlite, Opts::default()).await;
     local.seed().await;
-    let r = local
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/recordings/r4?delete_from_webex=true",
-        )
-        .await;
-    assert_eq!(r.status(), 503);
+    assert_eq!(delete(&local, "r4", true).await.status(), 503);
     let (_, r4) = local.json("/api/v1/recordings/r4").await;
-    assert_eq!(r4["processing_status"], "deleted");
+    assert_eq!(r4["processing_status"], "pending");
 }
 
 #[tokio::test]
@@ -509,6 +567,30 @@ async fn audio_download_with_ranges_and_etag() {
         .expect("req");
     assert_eq!(r.status(), 200);
 
+    // If-Range: the range while the validator still matches, else the whole file.
+    let last_modified = app.get(p).await.headers()["last-modified"]
+        .to_str()
+        .expect("date")
+        .to_string();
+    for (if_range, status, len) in [
+        ("\"ab12cd\"".to_string(), 206, 10),
+        (last_modified.clone(), 206, 10),
+        ("\"changed\"".to_string(), 200, AUDIO_LEN),
+        ("W/\"ab12cd\"".to_string(), 200, AUDIO_LEN),
+        ("Thu, 01 Jan 1970 00:00:00 GMT".to_string(), 200, AUDIO_LEN),
+    ] {
+        let r = app
+            .http
+            .get(app.url(p))
+            .header("Range", "bytes=10-19")
+            .header("If-Range", &if_range)
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), status, "{if_range}");
+        assert_eq!(r.bytes().await.expect("body").len(), len, "{if_range}");
+    }
+
     let r = app.get("/api/v1/recordings/download/r2/audio").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "audio/wav");
@@ -526,6 +608,16 @@ async fn audio_download_with_ranges_and_etag() {
             .status(),
         404
     );
+
+    // A deleted recording's audio is gone, even with the file still on disk.
+    let r = app
+        .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app.get("/api/v1/recordings/download/r2/audio").await;
+    assert_eq!(r.status(), 410);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"], "gone");
 
     // A stored path outside DATA_DIR is never served.
     let outside = tempfile::NamedTempFile::new().expect("tmp");
@@ -687,6 +779,55 @@ async fn openapi_document_lists_every_route() {
     assert_eq!(
         list_params,
         ["skip", "limit", "status", "from_date", "to_date"]
+    );
+    // The constraints the API enforces are in the document.
+    let param = |p: &str, m: &str, name: &str| {
+        paths[p][m]["parameters"]
+            .as_array()
+            .expect("params")
+            .iter()
+            .find(|q| q["name"] == name)
+            .map(|q| q["schema"].clone())
+            .unwrap_or_else(|| panic!("{m} {p} documents {name}"))
+    };
+    for (p, m) in [
+        ("/api/v1/recordings/{id}", "get"),
+        ("/api/v1/recordings/{id}", "delete"),
+        ("/api/v1/recordings/{id}/reprocess", "post"),
+        ("/api/v1/recordings/download/{id}/audio", "get"),
+    ] {
+        let id = param(p, m, "id");
+        assert_eq!(id["pattern"], RecordingId::PATTERN, "{m} {p}");
+        assert_eq!(id["maxLength"], RecordingId::MAX_LEN, "{m} {p}");
+    }
+    let limit = param("/api/v1/recordings/", "get", "limit");
+    assert_eq!(
+        (&limit["minimum"], &limit["maximum"]),
+        (&1.into(), &500.into())
+    );
+    assert_eq!(param("/api/v1/recordings/", "get", "skip")["minimum"], 0);
+    let hours = param("/api/v1/recordings/fetch", "post", "hours");
+    assert_eq!(
+        (&hours["minimum"], &hours["maximum"]),
+        (&1.into(), &168.into())
+    );
+    let status = param("/api/v1/recordings/", "get", "status");
+    let status_ref = status["$ref"]
+        .as_str()
+        .or_else(|| status["oneOf"][0]["$ref"].as_str())
+        .and_then(|r| r.rsplit('/').next())
+        .expect("status is the ProcessingStatus enum");
+    assert_eq!(
+        doc["components"]["schemas"][status_ref]["enum"],
+        serde_json::json!([
+            "pending",
+            "processing",
+            "completed",
+            "partial",
+            "failed",
+            "deleted",
+            "purged"
+        ])
     );
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     for s in [

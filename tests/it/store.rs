@@ -286,3 +286,42 @@ async fn recording_states_are_read_in_one_batch() {
         assert_eq!(states[&id("s2")].status, ProcessingStatus::Failed);
     }
 }
+
+#[tokio::test]
+async fn decimal_columns_take_a_value_after_a_null_and_keep_their_decimals() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        // Upserts binding every float as NULL, then values: a prepared statement typed by a
+        // NULL must not refuse a value later on the same connection (the pool rotates its
+        // connections, so a few rounds reach every one).
+        for round in 0..8 {
+            let empty = recording(
+                &format!("floats-null-{round}"),
+                3,
+                ProcessingStatus::Pending,
+            );
+            t.store.upsert_recording(&empty).await.expect("nulls");
+        }
+        let mut r = recording("floats-1", 4, ProcessingStatus::Completed);
+        r.duration = Some(180.5);
+        r.quality_score = Some(1.0);
+        r.language_confidence = Some(0.75);
+        for _ in 0..8 {
+            t.store
+                .upsert_recording(&r)
+                .await
+                .expect("values after nulls");
+        }
+        let stored = t.store.get_recording(&id("floats-1")).await.expect("get");
+        let stored = stored.expect("stored");
+        assert_eq!(
+            (
+                stored.duration,
+                stored.quality_score,
+                stored.language_confidence
+            ),
+            (Some(180.5), Some(1.0), Some(0.75)),
+            "{db:?}"
+        );
+    }
+}

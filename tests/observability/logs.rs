@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
 
 use crate::fake_webex::ES_ID;
 use crate::service::{Setup, post_webhook};
@@ -13,6 +15,14 @@ async fn every_json_log_line_of_a_pipeline_run_carries_its_recording_id() {
     let mut setup = Setup::new().await;
     // Debug lines too (each step, the settlement), and the HTTP layer's request lines.
     setup.set("RUST_LOG", "info,webex_recordings=debug,tower_http=debug");
+    // One 503 on the details: the Webex client logs its retry from deep inside the run.
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/convergedRecordings/{ES_ID}")))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&setup.webex)
+        .await;
     let service = setup.start("all");
     let addr = service.listen_addr().await;
 
@@ -60,9 +70,11 @@ async fn every_json_log_line_of_a_pipeline_run_carries_its_recording_id() {
             "a line of the run without its id: {line}"
         );
     }
-    // Lines from inside the steps (the files written) are among them.
+    // The Webex client's retry, logged inside a step's Webex call, is among them.
     assert!(
-        run.iter().filter(|l| l["name"] == "pipeline.step").count() >= 2,
+        run.iter().any(|l| l["name"] == "webex.request"
+            && l["message"] == "transient Webex failure; retrying"
+            && l["step"] == "details"),
         "{run:#?}"
     );
     assert!(run.contains(&&finished));

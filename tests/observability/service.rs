@@ -93,8 +93,7 @@ impl Drop for Service {
 /// A fake Webex serving one recording with a transcript ([`ES_ID`]), a working folder with a
 /// SQLite database, and the environment a child needs to use them.
 pub struct Setup {
-    /// Kept alive for the children.
-    _webex: MockServer,
+    pub webex: MockServer,
     dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
 }
@@ -119,11 +118,7 @@ impl Setup {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        Self {
-            _webex: webex,
-            dir,
-            env,
-        }
+        Self { webex, dir, env }
     }
 
     pub fn set(&mut self, name: &str, value: impl Into<String>) {

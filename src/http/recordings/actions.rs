@@ -12,7 +12,7 @@ use crate::domain::{MessageSource, QueueMessage, RecordingEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
-use crate::http::openapi::Unauthorized;
+use crate::http::openapi::{IdParam, Unauthorized};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReprocessAnswer {
@@ -45,7 +45,7 @@ pub struct FetchAnswer {
 #[utoipa::path(
     post,
     path = "/api/v1/recordings/{id}/reprocess",
-    params(("id" = String, Path, description = "Webex recording id")),
+    params(IdParam),
     responses(
         (status = 202, description = "Queued", body = ReprocessAnswer),
         (status = 400, description = "Invalid id", body = ErrorBody),

@@ -4,39 +4,50 @@
 //! `ServeFile` only reads local files; this handler's `Range`/`ETag` logic works on any source
 //! that can report a length and stream from an offset.
 
-use std::io::SeekFrom;
-use std::path::{Path as FsPath, PathBuf};
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
+use super::conditional::{Plan, Validators, http_date, plan};
 use super::find;
+use crate::domain::ProcessingStatus;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::IdPath;
-use crate::http::openapi::Unauthorized;
+use crate::http::openapi::{IdParam, Unauthorized};
+use crate::storage::{StorageError, StorageKey};
 
-/// The stored audio; `Range: bytes=…` honoured, `ETag` from the SHA-256.
+/// The stored audio, from whichever store holds it (DATA_DIR or S3): `Range`, `If-Range`,
+/// `If-None-Match` honoured; `ETag` from the SHA-256, `Last-Modified` from the store. A deleted
+/// recording's audio is gone (410).
 #[utoipa::path(
     get,
     path = "/api/v1/recordings/download/{id}/audio",
     params(
-        ("id" = String, Path, description = "Webex recording id"),
-        ("Range" = Option<String>, Header, description = "bytes=START-END"),
+        IdParam,
+        ("Range" = Option<String>, Header, description = "bytes=START-END, bytes=START- or bytes=-LAST"),
+        ("If-Range" = Option<String>, Header, description = "ETag or HTTP date: the range only if the file is still that one, else the whole file"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a cached copy"),
     ),
     responses(
-        (status = 200, description = "The whole file", content_type = "audio/mpeg", body = Vec<u8>),
-        (status = 206, description = "Part of the file", content_type = "audio/mpeg", body = Vec<u8>),
+        (status = 200, description = "The whole file", content(
+            (Vec<u8> = "audio/mpeg"), (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/mp4"),
+            (Vec<u8> = "audio/ogg"), (Vec<u8> = "audio/opus"), (Vec<u8> = "audio/webm"),
+            (Vec<u8> = "audio/flac"), (Vec<u8> = "application/octet-stream"),
+        )),
+        (status = 206, description = "Part of the file", content(
+            (Vec<u8> = "audio/mpeg"), (Vec<u8> = "audio/wav"), (Vec<u8> = "audio/mp4"),
+            (Vec<u8> = "audio/ogg"), (Vec<u8> = "audio/opus"), (Vec<u8> = "audio/webm"),
+            (Vec<u8> = "audio/flac"), (Vec<u8> = "application/octet-stream"),
+        )),
         (status = 304, description = "Not modified"),
         (status = 400, description = "Invalid id", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording or no stored audio", body = ErrorBody),
+        (status = 410, description = "The recording was deleted", body = ErrorBody),
         (status = 416, description = "Range not satisfiable", body = ErrorBody),
+        (status = 503, description = "The audio store is unavailable", body = ErrorBody),
     ),
     tag = "recordings"
 )]
@@ -46,101 +57,90 @@ pub async fn download_audio(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rec = find(&state, &id).await?;
+    if ProcessingStatus::HIDDEN.contains(&rec.processing_status) {
+        return Err(ApiError::Gone(format!(
+            "recording {} was {}; its audio is no longer served",
+            id.as_str(),
+            rec.processing_status.as_str()
+        )));
+    }
     let Some(stored) = rec.audio_local_path.as_deref() else {
         return Err(ApiError::NotFound(format!(
             "recording {} has no stored audio",
             id.as_str()
         )));
     };
-    let path = contained_path(&state.config.data_dir, stored).await?;
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| ApiError::NotFound("the stored audio file is missing".into()))?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::Internal(format!("stat {}: {e}", path.display())))?
-        .len();
-
-    let etag = rec
-        .audio_sha256
-        .as_deref()
-        .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()) && !s.is_empty())
-        .and_then(|s| HeaderValue::from_str(&format!("\"{s}\"")).ok());
-    let content_type = content_type(rec.audio_format.as_deref(), &path);
+    // Only this recording's own key is ever read, whatever the stored location says.
+    let Some(key) = StorageKey::audio_in_location(&id, stored) else {
+        tracing::warn!(recording_id = %id, location = stored, "stored audio location is not this recording's; refused");
+        return Err(missing());
+    };
+    let info = state.storage.head(&key).await.map_err(storage_error)?;
+    let len = info.size;
+    let validators = Validators {
+        etag: rec
+            .audio_sha256
+            .as_deref()
+            .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()) && !s.is_empty())
+            .map(|s| format!("\"{s}\"")),
+        last_modified: info.last_modified.map(|t| http_date(t.into())),
+    };
 
     let mut base = HeaderMap::new();
+    let content_type = content_type(rec.audio_format.as_deref(), key.extension());
     base.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     base.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Some(tag) = &etag {
-        base.insert(header::ETAG, tag.clone());
-        if let Some(inm) = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            && etag_matches(inm, tag)
-        {
-            return Ok((StatusCode::NOT_MODIFIED, base).into_response());
+    let validator_headers = [
+        (header::ETAG, &validators.etag),
+        (header::LAST_MODIFIED, &validators.last_modified),
+    ];
+    for (name, value) in validator_headers {
+        if let Some(v) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            base.insert(name, v);
         }
     }
 
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(|r| parse_range(r, len))
-        .transpose()?
-        .flatten();
-    let (status, start, count) = match range {
-        Some((start, end)) => {
+    let (status, range) = match plan(&headers, &validators, len)? {
+        Plan::NotModified => return Ok((StatusCode::NOT_MODIFIED, base).into_response()),
+        Plan::Whole => (StatusCode::OK, None),
+        Plan::Part { start, end } => {
             let cr = format!("bytes {start}-{end}/{len}");
             if let Ok(v) = HeaderValue::from_str(&cr) {
                 base.insert(header::CONTENT_RANGE, v);
             }
-            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+            (StatusCode::PARTIAL_CONTENT, Some(start..end + 1))
         }
-        None => (StatusCode::OK, 0, len),
     };
-    if start > 0 {
-        file.seek(SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::Internal(format!("seek {}: {e}", path.display())))?;
-    }
-    base.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    let body = Body::from_stream(ReaderStream::new(file.take(count)));
-    Ok((status, base, body).into_response())
+    let object = state
+        .storage
+        .get(&key, range)
+        .await
+        .map_err(storage_error)?;
+    base.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(object.range.end - object.range.start),
+    );
+    Ok((status, base, Body::from_stream(object.body)).into_response())
 }
 
-/// The stored path, resolved, if it lies under `data_dir`; else 404 (logged).
-async fn contained_path(data_dir: &FsPath, stored: &str) -> Result<PathBuf, ApiError> {
-    let missing = || ApiError::NotFound("the stored audio file is missing".into());
-    let root = tokio::fs::canonicalize(data_dir)
-        .await
-        .map_err(|_| missing())?;
-    let candidate = PathBuf::from(stored);
-    // Absolute, or relative to the working directory as DATA_DIR is: taken as is.
-    let candidate = if candidate.is_absolute() || candidate.starts_with(data_dir) {
-        candidate
-    } else {
-        data_dir.join(candidate)
-    };
-    let resolved = tokio::fs::canonicalize(&candidate)
-        .await
-        .map_err(|_| missing())?;
-    if !resolved.starts_with(&root) {
-        tracing::warn!(path = %resolved.display(), "stored audio path lies outside DATA_DIR; refused");
-        return Err(missing());
-    }
-    Ok(resolved)
+fn missing() -> ApiError {
+    ApiError::NotFound("the stored audio file is missing".into())
 }
 
-fn content_type(format: Option<&str>, path: &FsPath) -> &'static str {
-    let ext = format
-        .map(str::to_ascii_lowercase)
-        .or_else(|| {
-            path.extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-        })
-        .unwrap_or_default();
+/// Not there is 404; anything else is the store being unreachable (detail in the log only).
+fn storage_error(e: StorageError) -> ApiError {
+    match e {
+        StorageError::NotFound(_) => missing(),
+        StorageError::InvalidRange { size, .. } => ApiError::RangeNotSatisfiable(size),
+        other => {
+            tracing::warn!(error = %other, "audio store error");
+            ApiError::Unavailable("the audio store is unavailable; try again later".into())
+        }
+    }
+}
+
+fn content_type(format: Option<&str>, extension: &str) -> &'static str {
+    let ext = format.unwrap_or(extension).to_ascii_lowercase();
     match ext.trim_start_matches('.') {
         "mp3" | "mpeg" => "audio/mpeg",
         "wav" | "wave" => "audio/wav",
@@ -153,79 +153,3 @@ fn content_type(format: Option<&str>, path: &FsPath) -> &'static str {
     }
 }
 
-fn etag_matches(if_none_match: &str, tag: &HeaderValue) -> bool {
-    let tag = tag.to_str().unwrap_or_default();
-    if_none_match
-        .split(',')
-        .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == tag)
-}
-
-/// One `bytes=` range → inclusive `(start, end)`. `Ok(None)`: not a single byte range we
-/// understand (the whole file is sent, as RFC 9110 allows). Unsatisfiable → 416.
-pub fn parse_range(raw: &str, len: u64) -> Result<Option<(u64, u64)>, ApiError> {
-    let Some(spec) = raw.trim().strip_prefix("bytes=") else {
-        return Ok(None);
-    };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return Ok(None);
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let range = match (a.is_empty(), b.is_empty()) {
-        (true, true) => return Ok(None),
-        // bytes=-N: the last N bytes.
-        (true, false) => {
-            let Ok(n) = b.parse::<u64>() else {
-                return Ok(None);
-            };
-            if n == 0 || len == 0 {
-                return Err(ApiError::RangeNotSatisfiable(len));
-            }
-            (len.saturating_sub(n), len - 1)
-        }
-        (false, _) => {
-            let Ok(start) = a.parse::<u64>() else {
-                return Ok(None);
-            };
-            let end = if b.is_empty() {
-                u64::MAX
-            } else {
-                let Ok(end) = b.parse::<u64>() else {
-                    return Ok(None);
-                };
-                if end < start {
-                    return Ok(None);
-                }
-                end
-            };
-            if start >= len {
-                return Err(ApiError::RangeNotSatisfiable(len));
-            }
-            (start, end.min(len - 1))
-        }
-    };
-    Ok(Some(range))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100).unwrap(), Some((0, 9)));
-        assert_eq!(parse_range("bytes=90-", 100).unwrap(), Some((90, 99)));
-        assert_eq!(parse_range("bytes=-10", 100).unwrap(), Some((90, 99)));
-        assert_eq!(parse_range("bytes=95-200", 100).unwrap(), Some((95, 99)));
-        assert_eq!(parse_range("bytes=-200", 100).unwrap(), Some((0, 99)));
-        assert!(parse_range("bytes=100-", 100).is_err());
-        assert!(parse_range("bytes=-0", 100).is_err());
-        assert_eq!(parse_range("bytes=0-1,5-6", 100).unwrap(), None);
-        assert_eq!(parse_range("items=0-1", 100).unwrap(), None);
-        assert_eq!(parse_range("bytes=x-1", 100).unwrap(), None);
-        assert_eq!(parse_range("bytes=5-1", 100).unwrap(), None);
-    }
-}

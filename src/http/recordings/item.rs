@@ -6,12 +6,23 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, held, refuse_if_held};
+use super::{find, held, refuse_if_held, webex_client};
 use crate::domain::Recording;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
-use crate::http::openapi::Unauthorized;
+use crate::http::openapi::{IdParam, Unauthorized};
+use crate::webex::{DeletionNote, WebexDeletion, WebexError};
+
+/// What Webex's permanent deletion records as the reason (compliance officer tokens).
+const WEBEX_DELETION_NOTE: DeletionNote<'static> = DeletionNote {
+    reason: "Deleted through the webex-recordings API",
+    comment: "DELETE /api/v1/recordings/{id}?delete_from_webex=true",
+};
+
+/// The write scopes one of which `delete_from_webex=true` needs, for the 403 message.
+const WRITE_SCOPES: &str =
+    "spark:recordings_write, spark-admin:recordings_write or spark-compliance:recordings_write";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -26,13 +37,15 @@ pub struct DeleteAnswer {
     #[serde(rename = "recordingId")]
     pub recording_id: String,
     pub deleted_from_webex: bool,
+    /// How Webex removed it; null when `delete_from_webex` was not asked for.
+    pub webex_deletion: Option<WebexDeletion>,
 }
 
 /// One recording with every field.
 #[utoipa::path(
     get,
     path = "/api/v1/recordings/{id}",
-    params(("id" = String, Path, description = "Webex recording id")),
+    params(IdParam),
     responses(
         (status = 200, description = "The recording", body = Recording),
         (status = 400, description = "Invalid id", body = ErrorBody),
@@ -48,19 +61,21 @@ pub async fn get_recording(
     Ok(Json(find(&state, &id).await?))
 }
 
-/// Soft delete (status `deleted`); with `delete_from_webex=true` also at Webex.
+/// Soft delete (status `deleted`; the stored audio and transcript are removed); with
+/// `delete_from_webex=true` at Webex first, and here only once Webex has said yes (recycle bin,
+/// permanent deletion, or already gone). A recording under legal hold is deleted nowhere.
 #[utoipa::path(
     delete,
     path = "/api/v1/recordings/{id}",
-    params(("id" = String, Path, description = "Webex recording id"), DeleteParams),
+    params(IdParam, DeleteParams),
     responses(
         (status = 200, description = "Deleted", body = DeleteAnswer),
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
-        (status = 409, description = "Under legal hold", body = ErrorBody),
-        (status = 502, description = "Deleted here, but Webex refused the deletion", body = ErrorBody),
-        (status = 503, description = "Deleted here; no Webex credentials to delete it there", body = ErrorBody),
+        (status = 409, description = "Under legal hold; nothing was deleted", body = ErrorBody),
+        (status = 502, description = "Webex refused the deletion; nothing was deleted", body = ErrorBody),
+        (status = 503, description = "No Webex credentials to delete it there (nothing was deleted), or the stored files could not be removed yet (delete again)", body = ErrorBody),
     ),
     tag = "recordings"
 )]
@@ -69,32 +84,59 @@ pub async fn delete_recording(
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
-    refuse_if_held(&find(&state, &id).await?)?;
+    let rec = find(&state, &id).await?;
+    refuse_if_held(&rec)?;
+    let at_webex = params.delete_from_webex.unwrap_or(false);
+    let webex_deletion = if at_webex {
+        let webex = webex_client(&state)?;
+        let deletion = webex
+            .delete_as_allowed(id.as_str(), owner_email(&rec), &WEBEX_DELETION_NOTE)
+            .await
+            .map_err(|e| refused_at_webex(id.as_str(), &e))?;
+        Some(deletion)
+    } else {
+        None
+    };
     if !state.store.mark_recording_deleted(&id, Utc::now()).await? {
         return Err(held(&id));
     }
-    let at_webex = params.delete_from_webex.unwrap_or(false);
-    if at_webex {
-        let Some(webex) = &state.webex else {
-            return Err(ApiError::Unavailable(format!(
-                "recording {} is marked deleted here, but it was not deleted at Webex: \
-                 no Webex credentials are configured",
-                id.as_str()
-            )));
-        };
-        webex
-            .delete_recording(id.as_str(), None, None)
-            .await
-            .map_err(|e| {
-                ApiError::BadGateway(format!(
-                    "recording {} is marked deleted here, but deleting it at Webex failed: {e}",
-                    id.as_str()
-                ))
-            })?;
-    }
+    // After the mark, so a failure here is put right by deleting again.
+    state.storage.delete_files_of(&rec).await.map_err(|e| {
+        tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
+        ApiError::Unavailable(format!(
+            "recording {} is marked deleted, but its stored files could not be removed; \
+             try the deletion again",
+            id.as_str()
+        ))
+    })?;
     Ok(Json(DeleteAnswer {
         deleted: true,
         recording_id: id.as_str().to_string(),
         deleted_from_webex: at_webex,
+        webex_deletion,
     }))
+}
+
+/// The owner's e-mail as stored from the recording's details, for admin-on-behalf-of deletes.
+fn owner_email(rec: &Recording) -> Option<&str> {
+    rec.webex_metadata
+        .as_ref()
+        .and_then(|m| m.pointer("/recording/ownerEmail"))
+        .and_then(|v| v.as_str())
+}
+
+fn refused_at_webex(id: &str, e: &WebexError) -> ApiError {
+    let hint = if e.status() == Some(403) {
+        format!("; the token needs {WRITE_SCOPES}")
+    } else {
+        String::new()
+    };
+    // The cause (which may name Webex's hosts) goes to the log, not to the client.
+    tracing::warn!(recording_id = id, error = %e, "Webex refused the deletion");
+    let answered = e
+        .status()
+        .map_or_else(|| "could not be reached".to_string(), |s| format!("answered {s}"));
+    ApiError::BadGateway(format!(
+        "recording {id} was not deleted: Webex {answered}{hint}"
+    ))
 }

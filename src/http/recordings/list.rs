@@ -10,7 +10,7 @@ use crate::domain::{ProcessingStatus, Recording};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiQuery;
-use crate::http::openapi::Unauthorized;
+use crate::http::openapi::{Unauthorized, date_or_date_time};
 use crate::store::ListFilter;
 
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -20,15 +20,20 @@ pub const MAX_LIMIT: u64 = 500;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Rows to skip (default 0).
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     pub skip: Option<u64>,
-    /// Rows to return (default 50, max 500).
-    #[param(maximum = 500)]
+    /// Rows to return (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
-    /// `pending`, `processing`, `completed`, `partial`, `failed` or `deleted`.
+    /// Only recordings in this status. Without it, `deleted` and `purged` ones are left out.
+    #[param(value_type = Option<ProcessingStatus>)]
     pub status: Option<String>,
     /// Earliest recording time: RFC 3339 or `YYYY-MM-DD` (start of that day, UTC).
+    #[param(schema_with = date_or_date_time)]
     pub from_date: Option<String>,
-    /// Latest recording time: RFC 3339 or `YYYY-MM-DD` (end of that day, UTC).
+    /// Latest recording time: RFC 3339 or `YYYY-MM-DD` (end of that day, UTC). Before
+    /// `from_date`: an empty window, so an empty list.
+    #[param(schema_with = date_or_date_time)]
     pub to_date: Option<String>,
 }
 
@@ -92,13 +97,6 @@ fn list_filter(p: &ListParams) -> Result<ListFilter, ApiError> {
         .as_deref()
         .map(|raw| parse_date("to_date", raw, true))
         .transpose()?;
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(ApiError::BadRequest(
-            "from_date is after to_date".to_string(),
-        ));
-    }
     Ok(ListFilter {
         status,
         from,

@@ -1,6 +1,7 @@
 //! REST API under `/api/v1/recordings`, plus `/api/v1/openapi.json`: one file per job.
 
 mod actions;
+mod conditional;
 mod download;
 mod item;
 mod list;
@@ -20,9 +21,7 @@ use super::{AppState, access, compliance};
 use crate::domain::{Recording, RecordingId};
 
 pub use actions::{FetchAnswer, run_access_check, run_fetch};
-pub use download::parse_range;
-// Kept here for the modules that imported it from this file before the split.
-pub use super::extract::ApiQuery;
+pub use conditional::parse_range;
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, parse_date};
 
 /// Every documented route; the paths come from each handler's `#[utoipa::path]`.

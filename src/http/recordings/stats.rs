@@ -1,6 +1,5 @@
-//! `GET /api/v1/recordings/stats/summary`.
-
-use std::collections::BTreeMap;
+//! `GET /api/v1/recordings/stats/summary`: the store's counts, served as they are, plus the
+//! dead-letter depth that only the queue knows.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,21 +9,17 @@ use utoipa::ToSchema;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::openapi::Unauthorized;
+use crate::store::Stats;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatsSummary {
-    pub total_recordings: u64,
-    /// Status → count.
-    pub by_status: BTreeMap<String, u64>,
-    pub with_transcripts: u64,
-    pub with_summaries: u64,
-    pub average_quality_score: Option<f64>,
-    pub total_storage_mb: f64,
+    #[serde(flatten)]
+    pub stats: Stats,
     /// Messages in the dead-letter queue.
     pub dead_lettered: u64,
 }
 
-/// Counts over all stored recordings.
+/// Counts over the stored recordings; `deleted` and `purged` ones only under `by_status`.
 #[utoipa::path(
     get,
     path = "/api/v1/recordings/stats/summary",
@@ -39,12 +34,7 @@ pub async fn stats_summary(State(state): State<AppState>) -> Result<Json<StatsSu
     let stats = state.store.stats().await?;
     let depth = state.publisher.depth().await?;
     Ok(Json(StatsSummary {
-        total_recordings: stats.total_recordings,
-        by_status: stats.by_status,
-        with_transcripts: stats.with_transcripts,
-        with_summaries: stats.with_summaries,
-        average_quality_score: stats.average_quality_score,
-        total_storage_mb: stats.total_storage_mb,
+        stats,
         dead_lettered: depth.dead,
     }))
 }

@@ -1,0 +1,12 @@
+# schemathesis (PyPI) in its own virtualenv, for scripts/schemathesis: the OpenAPI fuzzer that
+# checks the running service against /api/v1/openapi.json. Installed once, reused when present.
+SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.cache/webex-recordings/schemathesis-venv}"
+export SCHEMATHESIS_VENV
+if ! "$SCHEMATHESIS_VENV/bin/st" --version >/dev/null 2>&1; then
+  log "installing schemathesis into $SCHEMATHESIS_VENV"
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  python3 -m venv "$SCHEMATHESIS_VENV" || fatal "cannot create a Python virtualenv (python3-venv missing?)"
+  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5' \
+    || fatal "cannot install schemathesis from PyPI"
+fi
+"$SCHEMATHESIS_VENV/bin/st" --version >/dev/null 2>&1 || fatal "schemathesis is not runnable from $SCHEMATHESIS_VENV"
