@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod oauth;
+pub mod observe;
 pub mod openapi;
 pub mod recordings;
 pub mod serve;
@@ -47,7 +48,7 @@ pub struct AppState {
 /// loopback clients only when `API_TOKEN` is unset, and needs the peer address for that.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.http_limits.request_timeout;
-    Router::new()
+    let routes = Router::new()
         .merge(webhook::router())
         .merge(health::router())
         .merge(recordings::router(&state))
@@ -67,5 +68,7 @@ pub fn router(state: AppState) -> Router {
                     ))
                 }))
                 .layer(TimeoutLayer::new(timeout)),
-        )
+        );
+    // Outside the timeout, so requests answered 503 for taking too long are counted too.
+    observe::observe(routes)
 }

@@ -3,6 +3,7 @@
 mod ai;
 mod amqp;
 mod api;
+mod broker;
 mod cli;
 mod compliance;
 mod console;

@@ -715,6 +715,7 @@ async fn deleted_events_mark_the_recording_and_unreadable_messages_are_dead_lett
                 message_id: "garbage-1".into(),
                 routing_key: "convergedRecordings.created".into(),
                 body: "{not json".into(),
+                trace_context: None,
             },
             chrono::Utc::now(),
         )
