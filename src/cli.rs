@@ -48,4 +48,15 @@ pub enum Command {
         /// The Webex recording id.
         id: String,
     },
+    /// Alerts sent to ALERT_WEBHOOK_URL.
+    Alerts {
+        #[command(subcommand)]
+        action: AlertsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send one signed `test` event to ALERT_WEBHOOK_URL now (not through the outbox).
+    Test,
 }

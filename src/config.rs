@@ -85,6 +85,8 @@ pub struct Config {
     /// What `/auth/login` asks Webex for (`WEBEX_SCOPES`, space-separated).
     pub webex_scopes: Vec<String>,
     pub http_limits: HttpLimits,
+    /// `ALERT_WEBHOOK_URL` and its secret; `None`: no alerts are written or sent.
+    pub alerts: Option<crate::alerts::AlertConfig>,
 }
 
 /// The front door's limits.
@@ -314,6 +316,8 @@ impl Config {
             ..defaults
         };
 
+        let alerts = alert_config(&env)?;
+
         Ok(Self {
             database_url: database_url.into(),
             amqp_url: amqp_url.map(Into::into),
@@ -339,8 +343,35 @@ impl Config {
             pipeline: crate::pipeline::PipelineSettings::default(),
             webex_scopes,
             http_limits,
+            alerts,
         })
     }
+}
+
+/// `ALERT_WEBHOOK_URL`, `ALERT_WEBHOOK_SECRET` (required with the URL) and `ALERT_ALLOW_PRIVATE`.
+fn alert_config(env: &Env<'_>) -> Result<Option<crate::alerts::AlertConfig>, ConfigError> {
+    let Some(url) = env.url("ALERT_WEBHOOK_URL")? else {
+        return Ok(None);
+    };
+    const SECRET: &str = "ALERT_WEBHOOK_SECRET";
+    let secret = env.string(SECRET).ok_or_else(|| {
+        invalid(
+            SECRET,
+            "required with ALERT_WEBHOOK_URL: whsec_ followed by base64",
+        )
+    })?;
+    crate::alerts::SigningKey::parse(&secret).map_err(|problem| invalid(SECRET, problem))?;
+    let allow_private = match env.string("ALERT_ALLOW_PRIVATE").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(invalid("ALERT_ALLOW_PRIVATE", "expected true or false")),
+    };
+    Ok(Some(crate::alerts::AlertConfig {
+        url,
+        secret: secret.into(),
+        allow_private,
+        delivery: crate::alerts::DeliverySettings::default(),
+    }))
 }
 
 fn invalid(name: &'static str, problem: &str) -> ConfigError {
@@ -468,6 +499,27 @@ mod tests {
             assert_eq!(err.name, expected_name, "{name}={value}: {err}");
             assert!(err.to_string().starts_with(expected_name), "{err}");
         }
+    }
+
+    #[test]
+    fn alerts_need_a_whsec_secret_with_the_url() {
+        let url = ("ALERT_WEBHOOK_URL", "https://hooks.example.com/x");
+        assert!(config(&[]).expect("valid").alerts.is_none());
+        let missing = config(&[url]).expect_err("secret required");
+        assert_eq!(missing.name, "ALERT_WEBHOOK_SECRET");
+        let bad = config(&[url, ("ALERT_WEBHOOK_SECRET", "plain")]).expect_err("whsec_");
+        assert_eq!(bad.name, "ALERT_WEBHOOK_SECRET");
+        let ok = config(&[url, ("ALERT_WEBHOOK_SECRET", "whsec_c2VjcmV0")]).expect("valid");
+        let alerts = ok.alerts.expect("alerts on");
+        assert!(!alerts.allow_private);
+        assert!(!format!("{alerts:?}").contains("c2VjcmV0"));
+        let private = config(&[
+            url,
+            ("ALERT_WEBHOOK_SECRET", "whsec_c2VjcmV0"),
+            ("ALERT_ALLOW_PRIVATE", "true"),
+        ])
+        .expect("valid");
+        assert!(private.alerts.expect("alerts on").allow_private);
     }
 
     #[test]

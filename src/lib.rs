@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -13,4 +14,5 @@ pub mod signature;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod trackers;
 pub mod webex;

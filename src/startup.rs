@@ -288,22 +288,38 @@ fn spawn_workers(
     cancel: &CancellationToken,
     tasks: &TaskTracker,
 ) -> Result<(), StartupError> {
+    // These need only the database: they run even without Webex credentials.
+    if let Some(alerts) = &config.alerts {
+        tasks.spawn(crate::alerts::dispatch::run(
+            store.clone(),
+            alerts.clone(),
+            cancel.clone(),
+        ));
+    }
+    tasks.spawn(crate::trackers::reevaluate::run(
+        store.clone(),
+        crate::trackers::reevaluate::ReevaluationSettings::default(),
+        cancel.clone(),
+    ));
     let Some(webex) = webex else {
         tracing::warn!(
             "no Webex credentials (WEBEX_ACCESS_TOKEN or OAuth): the consumer and reconciler are not started"
         );
         return Ok(());
     };
-    let pipeline = Arc::new(Pipeline::new(PipelineDeps {
-        store: store.clone(),
-        webex: webex.clone(),
-        data_dir: config.data_dir.clone(),
-        chat: chat_client(config)?,
-        stt: stt_client(config)?,
-        summary_language: config.summary_language.clone(),
-        translate_to: config.translate_to.clone(),
-        settings: config.pipeline.clone(),
-    }));
+    let pipeline = Arc::new(
+        Pipeline::new(PipelineDeps {
+            store: store.clone(),
+            webex: webex.clone(),
+            data_dir: config.data_dir.clone(),
+            chat: chat_client(config)?,
+            stt: stt_client(config)?,
+            summary_language: config.summary_language.clone(),
+            translate_to: config.translate_to.clone(),
+            settings: config.pipeline.clone(),
+        })
+        .with_alerts(config.alerts.is_some()),
+    );
     tasks.spawn(run_consumer(
         queue.consumer.clone(),
         pipeline,

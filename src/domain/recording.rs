@@ -61,6 +61,7 @@ pub enum Step {
     Language,
     Translation,
     CallMetrics,
+    Trackers,
 }
 
 impl Step {
@@ -74,6 +75,7 @@ impl Step {
             Self::Language => "language",
             Self::Translation => "translation",
             Self::CallMetrics => "call_metrics",
+            Self::Trackers => "trackers",
         }
     }
 }
@@ -129,6 +131,9 @@ pub struct Recording {
     pub quality_score: Option<f64>,
     #[schema(value_type = Option<Object>)]
     pub webex_metadata: Option<serde_json::Value>,
+    /// Trackers that match this recording, with where their rules held.
+    #[serde(default)]
+    pub trackers: Vec<crate::trackers::TrackerMatch>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -170,6 +175,7 @@ impl Recording {
             processing_errors: BTreeMap::new(),
             quality_score: None,
             webex_metadata: None,
+            trackers: Vec::new(),
             created_at: now,
             updated_at: now,
         }

@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod openapi;
 pub mod recordings;
 pub mod serve;
+pub mod trackers;
 pub mod webhook;
 
 use std::sync::Arc;

@@ -3,12 +3,14 @@
 //! One schema and one set of statements serve SQLite and PostgreSQL through sqlx's `Any` driver;
 //! the few places that differ (row locking) branch on [`Backend`].
 
+mod alerts;
 mod jobs;
 mod queue;
 mod reconcile;
 mod recordings;
 mod sessions;
 mod tokens;
+mod trackers;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,11 +20,13 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use alerts::OutboxAlert;
 pub use jobs::JobLease;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
 pub use tokens::OAuthTokens;
+pub use trackers::{PendingTracker, StoredTracker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

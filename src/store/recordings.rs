@@ -12,7 +12,7 @@ use crate::domain::{ProcessingStatus, Recording, RecordingId};
 use call_analysis::transcript::Transcript;
 use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 
-const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
+pub(super) const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
     callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \
     audio_size_bytes, audio_sha256, transcript_text, transcript_vtt_path, transcript_source, \
     transcript_cues, has_webex_transcript, summary_text, summary_bullet_points, key_topics, \
@@ -47,6 +47,8 @@ pub struct ListFilter {
     pub status: Option<ProcessingStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Only recordings this tracker matched.
+    pub tracker: Option<String>,
     pub skip: u64,
     pub limit: u64,
 }
@@ -94,12 +96,29 @@ impl Store {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| recording_from_row(&r)).transpose()
+        let mut found: Vec<Recording> = row
+            .map(|r| recording_from_row(&r))
+            .transpose()?
+            .into_iter()
+            .collect();
+        self.attach_trackers(&mut found).await?;
+        Ok(found.pop())
     }
 
     /// Inserts or replaces the whole record; one row per recording id, ever.
     /// A recording marked `deleted` stays deleted unless the new record is itself `deleted`.
     pub async fn upsert_recording(&self, rec: &Recording) -> Result<(), StoreError> {
+        self.save_recording(rec, &[]).await
+    }
+
+    /// [`Self::upsert_recording`], and in the same transaction the recording's tracker matches
+    /// (`rec.trackers`) and the alerts about it: an alert exists if and only if its record does.
+    pub async fn save_recording(
+        &self,
+        rec: &Recording,
+        alerts: &[crate::alerts::AlertEvent],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
         sqlx::query(AssertSqlSafe(sql))
@@ -143,8 +162,13 @@ impl Store {
             .bind(rec.webex_metadata.as_ref().map(to_json).transpose()?)
             .bind(to_millis(rec.created_at))
             .bind(to_millis(rec.updated_at))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        super::trackers::replace_recording_matches(&mut tx, rec).await?;
+        for alert in alerts {
+            super::alerts::enqueue_alert(&mut tx, alert, rec.updated_at).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -164,6 +188,12 @@ impl Store {
         }
         if filter.to.is_some() {
             conditions.push(format!("sort_at <= {}", next()));
+        }
+        if filter.tracker.is_some() {
+            conditions.push(format!(
+                "recording_id IN (SELECT recording_id FROM tracker_matches WHERE tracker = {})",
+                next()
+            ));
         }
         let where_clause = if conditions.is_empty() {
             String::new()
@@ -192,16 +222,22 @@ impl Store {
             count = count.bind(to_millis(to));
             list = list.bind(to_millis(to));
         }
+        if let Some(tracker) = &filter.tracker {
+            count = count.bind(tracker.clone());
+            list = list.bind(tracker.clone());
+        }
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
         let skip = i64::try_from(filter.skip).unwrap_or(i64::MAX);
         let total = count.fetch_one(&self.pool).await?;
         let rows = list.bind(limit).bind(skip).fetch_all(&self.pool).await?;
+        let mut items: Vec<Recording> = rows
+            .iter()
+            .map(recording_from_row)
+            .collect::<Result<_, _>>()?;
+        self.attach_trackers(&mut items).await?;
         Ok(RecordingPage {
             total: u64::try_from(total).unwrap_or(0),
-            items: rows
-                .iter()
-                .map(recording_from_row)
-                .collect::<Result<_, _>>()?,
+            items,
         })
     }
 
@@ -409,7 +445,7 @@ fn opt_json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>
         .transpose()
 }
 
-fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
+pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
     let id: String = row.try_get("recording_id")?;
     let status: String = row.try_get("processing_status")?;
     let sentiment = match (
@@ -477,6 +513,8 @@ fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
         )?,
         quality_score: row.try_get("quality_score")?,
         webex_metadata: opt_json(row, "webex_metadata")?,
+        // Filled from `tracker_matches` by the caller (see `store::trackers`).
+        trackers: Vec::new(),
         created_at: from_millis(row.try_get("created_at")?)?,
         updated_at: from_millis(row.try_get("updated_at")?)?,
     })

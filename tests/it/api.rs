@@ -660,6 +660,11 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/download/{id}/audio", "get"),
         ("/api/v1/recordings/test/webex-access", "get"),
         ("/api/v1/openapi.json", "get"),
+        ("/api/v1/trackers", "get"),
+        ("/api/v1/trackers", "post"),
+        ("/api/v1/trackers/{name}", "get"),
+        ("/api/v1/trackers/{name}", "put"),
+        ("/api/v1/trackers/{name}", "delete"),
     ];
     expected.sort();
     assert_eq!(
@@ -686,7 +691,7 @@ async fn openapi_document_lists_every_route() {
         .collect();
     assert_eq!(
         list_params,
-        ["skip", "limit", "status", "from_date", "to_date"]
+        ["skip", "limit", "status", "from_date", "to_date", "tracker"]
     );
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     for s in [

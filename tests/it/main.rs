@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so the crate and its dependencies link once.
 
 mod ai;
+mod alerts;
 mod amqp;
 mod api;
 mod cli;
@@ -12,5 +13,6 @@ mod pipeline_ai;
 mod reconciler;
 mod store;
 mod support;
+mod trackers;
 mod webex_client;
 mod webhook;

@@ -30,6 +30,8 @@ pub struct ListParams {
     pub from_date: Option<String>,
     /// Latest recording time: RFC 3339 or `YYYY-MM-DD` (end of that day, UTC).
     pub to_date: Option<String>,
+    /// Name of a tracker the recording matched.
+    pub tracker: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,6 +105,7 @@ fn list_filter(p: &ListParams) -> Result<ListFilter, ApiError> {
         status,
         from,
         to,
+        tracker: p.tracker.as_deref().map(str::trim).map(str::to_string),
         skip,
         limit,
     })

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::openapi::{self, ApiDoc};
-use super::{AppState, auth};
+use super::{AppState, auth, trackers};
 use crate::domain::{Recording, RecordingId};
 
 pub use actions::{FetchAnswer, run_access_check, run_fetch};
@@ -36,6 +36,12 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stats::stats_summary))
         .routes(routes!(download::download_audio))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(trackers::create_tracker, trackers::list_trackers))
+        .routes(routes!(
+            trackers::get_tracker,
+            trackers::put_tracker,
+            trackers::delete_tracker
+        ))
 }
 
 /// The OpenAPI document of this API.

@@ -22,6 +22,8 @@ pub struct StatsSummary {
     pub total_storage_mb: f64,
     /// Messages in the dead-letter queue.
     pub dead_lettered: u64,
+    /// Alerts given up after retrying for a day.
+    pub alerts_failed: u64,
 }
 
 /// Counts over all stored recordings.
@@ -46,5 +48,6 @@ pub async fn stats_summary(State(state): State<AppState>) -> Result<Json<StatsSu
         average_quality_score: stats.average_quality_score,
         total_storage_mb: stats.total_storage_mb,
         dead_lettered: depth.dead,
+        alerts_failed: state.store.alerts_failed().await?,
     }))
 }
