@@ -17,8 +17,8 @@ use crate::support::{BOTH, Db, TestApp, TestDb};
 
 const CALLS: usize = 50;
 
-/// Call `i` says "cancelar" when `i % 3 == 0`, lasts `60 + 10 i` seconds, and is in English
-/// when `i % 5 == 0`.
+/// Call `i` says "cancelar" when `i` is a multiple of 3, lasts `60 + 10 i` seconds, and is in
+/// English when `i` is a multiple of 5.
 fn call(i: usize) -> Recording {
     let id = RecordingId::parse(&format!("call-{i:03}")).expect("id");
     let mut r = Recording::pending(id, Utc::now());
@@ -26,8 +26,8 @@ fn call(i: usize) -> Recording {
     r.caller_name = Some("Cliente".into());
     r.callee_name = Some("Agente".into());
     r.duration = Some(60 + 10 * i as i64);
-    r.detected_language = Some(if i % 5 == 0 { "en" } else { "es" }.into());
-    let said = if i % 3 == 0 {
+    r.detected_language = Some(if i.is_multiple_of(5) { "en" } else { "es" }.into());
+    let said = if i.is_multiple_of(3) {
         "Quiero CANCELAR el contrato"
     } else {
         "Todo bien, gracias"
@@ -144,7 +144,7 @@ async fn a_tracker_created_after_50_calls_matches_the_right_ones_on_both_backend
         assert_eq!(status, 409, "{db:?}");
 
         let done = wait_done(&app, "cancel").await;
-        let cancelling = expected(|i| i % 3 == 0);
+        let cancelling = expected(|i| i.is_multiple_of(3));
         assert_eq!(done["matches"], cancelling, "{db:?}: {done}");
         assert_eq!(done["reevaluation"]["evaluated"], CALLS as u64, "{done}");
         assert_eq!(done["reevaluation"]["total"], CALLS as u64, "{done}");
@@ -182,7 +182,7 @@ async fn a_tracker_created_after_50_calls_matches_the_right_ones_on_both_backend
         let done = wait_done(&app, "cancel").await;
         assert_eq!(
             done["matches"],
-            expected(|i| 60 + 10 * i > 300 && i % 5 != 0),
+            expected(|i| 60 + 10 * i > 300 && !i.is_multiple_of(5)),
             "{db:?}: {done}"
         );
         assert_eq!(done["rules"][1], json!({"language": "en", "not": true}));
@@ -301,7 +301,7 @@ async fn a_reevaluation_stopped_midway_is_finished_by_another_worker() {
                 "long",
                 &(|i: usize| 60 + 10 * i > 400) as &dyn Fn(usize) -> bool,
             ),
-            ("english", &|i: usize| i % 5 == 0),
+            ("english", &|i: usize| i.is_multiple_of(5)),
         ] {
             let t = store
                 .get_tracker(name)
@@ -340,4 +340,87 @@ async fn stored_matches_follow_the_record_and_only_existing_trackers() {
         let names: Vec<&str> = stored.trackers.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["english"], "{db:?}");
     }
+}
+
+/// The pipeline's tracker step on a real run: the record carries the matches, and its alerts
+/// are in the outbox once the record is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_processed_call_carries_its_matches_and_its_alerts() {
+    use std::sync::Arc;
+    use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent};
+    use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_consumer};
+    use webex_recordings::queue::Publisher;
+    use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
+
+    use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex, stored, wait_final, webex};
+
+    let db = TestDb::new(Db::Sqlite).await;
+    let store = &db.store;
+    let tracker = definition(json!({"name": "billing", "rules": [{"phrase": ["Factura"]}]}));
+    store
+        .create_tracker(&tracker, Utc::now())
+        .await
+        .expect("create");
+    let unmatched = definition(json!({"name": "english", "rules": [{"language": "en"}]}));
+    store
+        .create_tracker(&unmatched, Utc::now())
+        .await
+        .expect("create");
+    let server = fake_webex().await;
+    FakeRecording::new(ES_ID, Some(ES_VTT)).mount(&server).await;
+    let data = tempfile::tempdir().expect("dir");
+    let pipeline = Pipeline::new(PipelineDeps {
+        store: store.clone(),
+        webex: webex(&server),
+        data_dir: data.path().to_path_buf(),
+        chat: None,
+        stt: None,
+        summary_language: "es".into(),
+        translate_to: None,
+        settings: PipelineSettings::default(),
+    })
+    .with_alerts(true);
+    let queue = Arc::new(EmbeddedQueue::new(
+        store.clone(),
+        EmbeddedSettings::default(),
+    ));
+    let message = QueueMessage::new(
+        MessageSource::Webhook,
+        RecordingEvent::Created,
+        RecordingId::parse(ES_ID).expect("id"),
+        None,
+        None,
+    );
+    queue.publish(&message).await.expect("publish");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(run_consumer(queue, Arc::new(pipeline), 1, cancel.clone()));
+    let status = wait_final(store, ES_ID, Duration::from_secs(30)).await;
+    cancel.cancel();
+    worker.await.expect("worker stops");
+    assert_eq!(status, ProcessingStatus::Completed);
+
+    let rec = stored(store, ES_ID).await;
+    assert!(
+        rec.processing_steps_completed
+            .iter()
+            .any(|s| s == "trackers")
+    );
+    let starts: Vec<Option<f64>> = rec
+        .trackers
+        .iter()
+        .flat_map(|m| &m.hits)
+        .map(|h| h.start)
+        .collect();
+    assert_eq!(rec.trackers.len(), 1, "{:?}", rec.trackers);
+    assert_eq!(rec.trackers[0].name, "billing");
+    assert_eq!(starts, [Some(0.0), Some(5.5), Some(11.5)]);
+
+    let now = Utc::now();
+    let outbox = store
+        .claim_due_alerts(now, now + chrono::Duration::minutes(1), 10)
+        .await
+        .expect("outbox");
+    let mut types: Vec<&str> = outbox.iter().map(|a| a.event.event_type.as_str()).collect();
+    types.sort();
+    assert_eq!(types, ["recording.completed", "tracker.matched"]);
 }
