@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use call_analysis::redact::RedactKinds;
 use secrecy::SecretString;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -120,11 +121,12 @@ async fn main() -> Result<(), Error> {
     let pipeline = Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex,
-        data_dir: data_dir.path().to_path_buf(),
+        storage: webex_recordings::storage::Storage::local(data_dir.path().to_path_buf()),
         chat: None,
         stt: None,
         summary_language: "es".into(),
         translate_to: None,
+        redact: RedactKinds::default(),
         settings: PipelineSettings::default(),
     }));
     let queue = Arc::new(EmbeddedQueue::new(

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use call_analysis::redact::RedactKinds;
 use secrecy::SecretString;
 use url::Url;
 
@@ -58,6 +59,15 @@ pub struct SttConfig {
     pub model: String,
 }
 
+/// Where audio and transcripts are kept (`STORAGE_URL`).
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    /// Files under `DATA_DIR`.
+    Local,
+    /// Objects in an S3-compatible bucket.
+    S3(crate::storage::S3Settings),
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: SecretString,
@@ -69,6 +79,7 @@ pub struct Config {
     pub webhook_secret: Option<SecretString>,
     pub api_token: Option<SecretString>,
     pub data_dir: PathBuf,
+    pub storage: StorageConfig,
     pub worker_concurrency: usize,
     /// `None`: the scheduled reconcile is off.
     pub backfill_interval: Option<Duration>,
@@ -76,6 +87,8 @@ pub struct Config {
     pub stt: Option<SttConfig>,
     pub summary_language: String,
     pub translate_to: Option<String>,
+    /// What the pipeline replaces in transcripts and everything derived from them (`REDACT`).
+    pub redact: RedactKinds,
     pub redirect_uri: Url,
     pub rust_log: String,
     pub log_format: LogFormat,
@@ -87,6 +100,8 @@ pub struct Config {
     pub http_limits: HttpLimits,
     /// `ALERT_WEBHOOK_URL` and its secret; `None`: no alerts are written or sent.
     pub alerts: Option<crate::alerts::AlertConfig>,
+    /// Recordings older than this are purged (`RETENTION_DAYS`); None keeps them forever.
+    pub retention: Option<Duration>,
 }
 
 /// The front door's limits.
@@ -259,6 +274,14 @@ impl Config {
             .map(|code| language_code("TRANSLATE_TO", code))
             .transpose()?;
 
+        let redact = env
+            .parse(
+                "REDACT",
+                "all, none or a comma-separated list of card,cvv,expiry,iban,national_id,email,phone",
+            )?
+            .unwrap_or_default();
+        let storage = storage_config(&env)?;
+
         let scheme = if tls.is_some() { "https" } else { "http" };
         let redirect_uri =
             match env.url("WEBEX_REDIRECT_URI")? {
@@ -317,6 +340,20 @@ impl Config {
         };
 
         let alerts = alert_config(&env)?;
+        let retention = match env.string("RETENTION_DAYS") {
+            None => None,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(days) if (1..=36_500).contains(&days) => {
+                    Some(Duration::from_secs(u64::from(days) * 86_400))
+                }
+                _ => {
+                    return Err(invalid(
+                        "RETENTION_DAYS",
+                        "expected a whole number of days from 1 to 36500",
+                    ));
+                }
+            },
+        };
 
         Ok(Self {
             database_url: database_url.into(),
@@ -331,12 +368,14 @@ impl Config {
                 .string("DATA_DIR")
                 .unwrap_or_else(|| "data".into())
                 .into(),
+            storage,
             worker_concurrency,
             backfill_interval,
             summary,
             stt,
             summary_language,
             translate_to,
+            redact,
             redirect_uri,
             rust_log: env.string("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
@@ -344,6 +383,7 @@ impl Config {
             webex_scopes,
             http_limits,
             alerts,
+            retention,
         })
     }
 }
@@ -379,6 +419,45 @@ fn invalid(name: &'static str, problem: &str) -> ConfigError {
         name,
         problem: problem.to_string(),
     }
+}
+
+/// `STORAGE_URL=s3://BUCKET[/PREFIX]` with the standard `AWS_*` variables; unset: local files.
+fn storage_config(env: &Env<'_>) -> Result<StorageConfig, ConfigError> {
+    let Some(raw) = env.string("STORAGE_URL") else {
+        return Ok(StorageConfig::Local);
+    };
+    let expected = "expected s3://BUCKET or s3://BUCKET/PREFIX";
+    let rest = raw
+        .strip_prefix("s3://")
+        .ok_or_else(|| invalid("STORAGE_URL", expected))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    // S3 bucket naming rules: 3–63 lowercase letters, digits, dots and hyphens.
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let prefix = prefix.trim_matches('/');
+    let prefix_ok = prefix
+        .split('/')
+        .all(|s| prefix.is_empty() || !(s.is_empty() || s == "." || s == ".."));
+    if !bucket_ok || !prefix_ok {
+        return Err(invalid("STORAGE_URL", expected));
+    }
+    let allow_http = match env.string("AWS_ALLOW_HTTP").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v == "true" => true,
+        Some(v) if v == "false" => false,
+        Some(_) => return Err(invalid("AWS_ALLOW_HTTP", "expected true or false")),
+    };
+    Ok(StorageConfig::S3(crate::storage::S3Settings {
+        bucket: bucket.to_string(),
+        prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
+        endpoint: env.url("AWS_ENDPOINT_URL")?,
+        region: env.string("AWS_REGION"),
+        access_key_id: env.string("AWS_ACCESS_KEY_ID"),
+        secret_access_key: env.string("AWS_SECRET_ACCESS_KEY").map(Into::into),
+        allow_http,
+    }))
 }
 
 fn language_code(name: &'static str, code: String) -> Result<String, ConfigError> {
@@ -488,6 +567,11 @@ mod tests {
             ("TRANSLATE_TO", "e"),
             ("WEBEX_REDIRECT_URI", "::"),
             ("LOG_FORMAT", "xml"),
+            ("REDACT", "card,passport"),
+            ("STORAGE_URL", "/srv/audio"),
+            ("STORAGE_URL", "s3://"),
+            ("STORAGE_URL", "s3://Bad_Bucket"),
+            ("STORAGE_URL", "s3://bucket/a/../b"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -523,6 +607,22 @@ mod tests {
     }
 
     #[test]
+    fn redact_defaults_to_card_data_and_ids() {
+        use call_analysis::redact::RedactKind;
+        let c = config(&[]).expect("valid");
+        assert_eq!(c.redact, RedactKinds::default());
+        assert!(c.redact.contains(RedactKind::Card) && !c.redact.contains(RedactKind::Phone));
+        let c = config(&[("REDACT", "email, phone")]).expect("valid");
+        assert!(c.redact.contains(RedactKind::Phone) && !c.redact.contains(RedactKind::Card));
+        assert!(
+            config(&[("REDACT", "none")])
+                .expect("valid")
+                .redact
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn backfill_interval_zero_disables_the_schedule() {
         let c = config(&[("BACKFILL_INTERVAL", "0")]).expect("valid");
         assert_eq!(c.backfill_interval, None);
@@ -554,6 +654,42 @@ mod tests {
         ] {
             assert!(!debug.contains(secret), "{secret} leaked into Debug");
         }
+    }
+
+    #[test]
+    fn storage_url_selects_s3_with_the_standard_aws_settings() {
+        assert!(matches!(
+            config(&[]).expect("valid").storage,
+            StorageConfig::Local
+        ));
+        let c = config(&[
+            ("STORAGE_URL", "s3://audio-bucket/team/calls/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "s3-secret-value"),
+            ("AWS_ALLOW_HTTP", "true"),
+        ])
+        .expect("valid");
+        let StorageConfig::S3(s3) = &c.storage else {
+            panic!("expected S3 storage, got {:?}", c.storage);
+        };
+        assert_eq!(s3.bucket, "audio-bucket");
+        assert_eq!(s3.prefix.as_deref(), Some("team/calls"));
+        assert_eq!(
+            s3.endpoint.as_ref().map(Url::as_str),
+            Some("http://127.0.0.1:9000/")
+        );
+        assert_eq!(s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s3.access_key_id.as_deref(), Some("key-id"));
+        assert!(s3.allow_http);
+        assert!(!format!("{c:?}").contains("s3-secret-value"));
+
+        let c = config(&[("STORAGE_URL", "s3://audio-bucket")]).expect("valid");
+        assert!(matches!(&c.storage, StorageConfig::S3(s) if s.prefix.is_none() && !s.allow_http));
+        let err = config(&[("STORAGE_URL", "s3://b-1"), ("AWS_ALLOW_HTTP", "yes")])
+            .expect_err("not a bool");
+        assert_eq!(err.name, "AWS_ALLOW_HTTP");
     }
 
     #[test]

@@ -1,3 +1,5 @@
+mod commands;
+
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
@@ -74,6 +76,9 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Alerts {
             action: AlertsCommand::Test,
         } => alerts_test(&config).await,
+        Command::Keys { command } => commands::keys(&config, command).await,
+        Command::Audit { command } => commands::audit(&config, command).await,
+        Command::Purge { dry_run } => commands::purge(&config, dry_run).await,
     }
 }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RecordingId;
+use call_analysis::redact::Redaction;
 use call_analysis::transcript::Transcript;
 use call_analysis::{CallMetrics, Sentiment, SummarySource};
 
@@ -123,6 +124,10 @@ pub struct Recording {
     pub translated_text: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub call_metrics: Option<CallMetrics>,
+    /// Where card and personal data were replaced by `[KIND]`: `{kind, start, end}` with
+    /// seconds into the call, never the value found.
+    #[schema(value_type = Vec<Object>)]
+    pub redactions: Vec<Redaction>,
     pub processing_status: ProcessingStatus,
     pub processing_steps_completed: Vec<String>,
     /// Step name → why it failed.
@@ -136,6 +141,19 @@ pub struct Recording {
     pub trackers: Vec<crate::trackers::TrackerMatch>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by an auditor or admin: nothing may purge or delete the recording while it is held.
+    /// Never written by the pipeline's upsert.
+    pub legal_hold: Option<LegalHold>,
+    /// When retention purged it (status `purged`; only the tombstone fields are left).
+    pub purged_at: Option<DateTime<Utc>>,
+}
+
+/// Who put a recording on hold, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegalHold {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Recording {
@@ -170,6 +188,7 @@ impl Recording {
             language_confidence: None,
             translated_text: None,
             call_metrics: None,
+            redactions: Vec::new(),
             processing_status: ProcessingStatus::Pending,
             processing_steps_completed: Vec::new(),
             processing_errors: BTreeMap::new(),
@@ -178,6 +197,8 @@ impl Recording {
             trackers: Vec::new(),
             created_at: now,
             updated_at: now,
+            legal_hold: None,
+            purged_at: None,
         }
     }
 }

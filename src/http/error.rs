@@ -17,9 +17,12 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    /// The thing to create exists already.
+    /// The request conflicts with what exists (a name taken).
     #[error("{0}")]
     Conflict(String),
+    /// The recording is under legal hold: nothing may destroy it.
+    #[error("{0}")]
+    LegalHold(String),
     /// Too many failed key checks from this address; carries the seconds until it may retry.
     #[error("too many failed attempts from this address; retry in {0} s")]
     TooManyRequests(u64),
@@ -45,7 +48,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::LegalHold(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -63,6 +66,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::LegalHold(_) => "legal_hold",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
@@ -121,6 +125,7 @@ impl From<crate::store::StoreError> for ApiError {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::Unavailable("the database is unavailable; try again later".into())
             }
+            crate::store::StoreError::Duplicate(what) => Self::Conflict(what),
             other => Self::Internal(other.to_string()),
         }
     }

@@ -15,7 +15,6 @@ mod step;
 mod trackers;
 mod transcript;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,8 +26,10 @@ use tokio_util::sync::CancellationToken;
 use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
+use crate::storage::Storage;
 use crate::store::{Claim, Store};
 use crate::webex::{PeopleNames, WebexClient};
+use call_analysis::redact::{RedactKinds, Redactor};
 
 pub use step::{PipelineStep, StepError, Work};
 
@@ -61,14 +62,16 @@ impl Default for PipelineSettings {
 pub struct PipelineDeps {
     pub store: Store,
     pub webex: WebexClient,
-    /// `DATA_DIR`: audio and transcript files go below it.
-    pub data_dir: PathBuf,
+    /// Where audio and transcript files go (`DATA_DIR` or S3).
+    pub storage: Storage,
     /// LLM analysis and translation; `None`: the local analyser only.
     pub chat: Option<ChatClient>,
     /// Speech-to-text for recordings without a Webex transcript.
     pub stt: Option<SttClient>,
     pub summary_language: String,
     pub translate_to: Option<String>,
+    /// `REDACT`: what is replaced in transcripts and in what the LLM returns.
+    pub redact: RedactKinds,
     pub settings: PipelineSettings,
 }
 
@@ -155,6 +158,7 @@ impl Drop for HeartbeatGuard {
 
 impl Pipeline {
     pub fn new(deps: PipelineDeps) -> Self {
+        let redactor = Redactor::new(deps.redact);
         let steps: Vec<Box<dyn PipelineStep>> = vec![
             Box::new(details::Details {
                 webex: deps.webex.clone(),
@@ -165,22 +169,25 @@ impl Pipeline {
             }),
             Box::new(audio::Audio {
                 webex: deps.webex.clone(),
-                data_dir: deps.data_dir.clone(),
+                storage: deps.storage.clone(),
             }),
             Box::new(transcript::TranscriptStep {
                 webex: deps.webex.clone(),
-                data_dir: deps.data_dir.clone(),
+                storage: deps.storage,
                 stt: deps.stt,
+                redactor: redactor.clone(),
             }),
             // Language before analysis: the local analyser picks its stop words and stems by it.
             Box::new(analysis::Language),
             Box::new(analysis::Analyse {
                 chat: deps.chat.clone(),
                 summary_language: deps.summary_language,
+                redactor: redactor.clone(),
             }),
             Box::new(analysis::Translate {
                 chat: deps.chat,
                 target: deps.translate_to,
+                redactor,
             }),
             Box::new(analysis::Metrics),
             // Last: rules look at everything the earlier steps found.
@@ -263,7 +270,12 @@ impl Pipeline {
                     .mark_recording_deleted(&message.recording_id, Utc::now())
                     .await
                 {
-                    Ok(()) => Settlement::Ack,
+                    Ok(true) => Settlement::Ack,
+                    Ok(false) => {
+                        tracing::warn!(recording_id = %message.recording_id.as_str(),
+                            "Webex deleted a recording under legal hold (or purged): kept as it is");
+                        Settlement::Ack
+                    }
                     Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),
                 }
             }

@@ -4,10 +4,13 @@
 //! the few places that differ (row locking) branch on [`Backend`].
 
 mod alerts;
+mod audit;
 mod jobs;
+mod keys;
 mod queue;
 mod reconcile;
 mod recordings;
+mod retention;
 mod sessions;
 mod tokens;
 mod trackers;
@@ -21,10 +24,13 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 pub use alerts::OutboxAlert;
+pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
+pub use keys::KeyInfo;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
+pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use tokens::OAuthTokens;
 pub use trackers::{PendingTracker, StoredTracker};
 
@@ -34,6 +40,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A unique name is taken.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("cannot create the database folder {path}: {source}")]

@@ -223,9 +223,10 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Recording>, StoreError> {
         let sql = format!(
-            "SELECT {} FROM recordings WHERE processing_status IN {EVALUATED_STATUSES} \
+            "SELECT {}, {} FROM recordings WHERE processing_status IN {EVALUATED_STATUSES} \
              AND recording_id > $1 ORDER BY recording_id LIMIT $2",
-            super::recordings::COLUMNS
+            super::recordings::COLUMNS,
+            super::recordings::HOLD_COLUMNS
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(after.unwrap_or(""))

@@ -372,11 +372,12 @@ async fn a_processed_call_carries_its_matches_and_its_alerts() {
     let pipeline = Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex: webex(&server),
-        data_dir: data.path().to_path_buf(),
+        storage: webex_recordings::storage::Storage::local(data.path().to_path_buf()),
         chat: None,
         stt: None,
         summary_language: "es".into(),
         translate_to: None,
+        redact: Default::default(),
         settings: PipelineSettings::default(),
     })
     .with_alerts(true);

@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::find;
+use super::{find, held, refuse_if_held};
 use crate::domain::Recording;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -48,7 +48,8 @@ pub async fn get_recording(
     Ok(Json(find(&state, &id).await?))
 }
 
-/// Soft delete (status `deleted`); with `delete_from_webex=true` also at Webex.
+/// Soft delete (status `deleted`; the stored audio and transcript are removed); with
+/// `delete_from_webex=true` also at Webex.
 #[utoipa::path(
     delete,
     path = "/api/v1/recordings/{id}",
@@ -58,8 +59,9 @@ pub async fn get_recording(
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
+        (status = 409, description = "Under legal hold", body = ErrorBody),
         (status = 502, description = "Deleted here, but Webex refused the deletion", body = ErrorBody),
-        (status = 503, description = "Deleted here; no Webex credentials to delete it there", body = ErrorBody),
+        (status = 503, description = "Deleted here; no Webex credentials to delete it there, or the stored files could not be removed yet", body = ErrorBody),
     ),
     tag = "recordings"
 )]
@@ -68,8 +70,20 @@ pub async fn delete_recording(
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
-    find(&state, &id).await?;
-    state.store.mark_recording_deleted(&id, Utc::now()).await?;
+    let rec = find(&state, &id).await?;
+    refuse_if_held(&rec)?;
+    if !state.store.mark_recording_deleted(&id, Utc::now()).await? {
+        return Err(held(&id));
+    }
+    // After the mark, so a failure here is put right by deleting again.
+    state.storage.delete_files_of(&rec).await.map_err(|e| {
+        tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
+        ApiError::Unavailable(format!(
+            "recording {} is marked deleted, but its stored files could not be removed; \
+             try the deletion again",
+            id.as_str()
+        ))
+    })?;
     let at_webex = params.delete_from_webex.unwrap_or(false);
     if at_webex {
         let Some(webex) = &state.webex else {
