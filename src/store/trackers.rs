@@ -16,6 +16,10 @@ use crate::trackers::{TrackerDefinition, TrackerHit, TrackerMatch};
 /// the pipeline when they finish.
 const EVALUATED_STATUSES: &str = "('completed', 'partial', 'failed')";
 
+/// Rows per multi-row insert of re-evaluation matches (3 parameters each, well under the
+/// backends' parameter limits).
+const MATCH_ROWS_PER_INSERT: usize = 200;
+
 /// A tracker as stored, with its match count and re-evaluation progress.
 #[derive(Debug, Clone)]
 pub struct StoredTracker {
@@ -275,8 +279,22 @@ impl Store {
         .bind(last.as_str())
         .execute(&mut *tx)
         .await?;
-        for (id, hits) in matches {
-            insert_match(&mut tx, tracker, id, hits).await?;
+        // Many rows per statement: a batch of a broad tracker can match every recording.
+        for chunk in matches.chunks(MATCH_ROWS_PER_INSERT) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO tracker_matches (tracker, recording_id, hits) VALUES {values}"
+            );
+            let mut insert = sqlx::query(AssertSqlSafe(sql));
+            for (id, hits) in chunk {
+                let hits =
+                    serde_json::to_string(hits).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                insert = insert.bind(tracker).bind(id.as_str()).bind(hits);
+            }
+            insert.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(true)
