@@ -198,7 +198,7 @@ impl Vocabulary {
             }
             text.push(' ');
         }
-        if index % 10_000 == 0 {
+        if index.is_multiple_of(10_000) {
             text.push_str(RARE);
         }
         text
@@ -260,7 +260,7 @@ async fn load(url: &str, total: usize) -> Result<Store, Error> {
         let mut tx = pool.begin().await?;
         query.execute(&mut *tx).await?;
         tx.commit().await?;
-        if batch_end % 20_000 == 0 {
+        if batch_end.is_multiple_of(20_000) {
             eprintln!("  {batch_end} stored ({:.0?})", started.elapsed());
         }
     }

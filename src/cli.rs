@@ -48,6 +48,11 @@ pub enum Command {
         /// The Webex recording id.
         id: String,
     },
+    /// Alerts sent to ALERT_WEBHOOK_URL.
+    Alerts {
+        #[command(subcommand)]
+        action: AlertsCommand,
+    },
     /// Manage access keys (only a hash of each key is stored).
     Keys {
         #[command(subcommand)]
@@ -64,6 +69,12 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send one signed `test` event to ALERT_WEBHOOK_URL now (not through the outbox).
+    Test,
 }
 
 #[derive(Debug, Subcommand)]

@@ -47,7 +47,7 @@ pub enum StorageConfig {
     /// Files under `DATA_DIR`.
     Local,
     /// Objects in an S3-compatible bucket.
-    S3(crate::storage::S3Settings),
+    S3(Box<crate::storage::S3Settings>),
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +85,8 @@ pub struct Config {
     /// What `/auth/login` asks Webex for (`WEBEX_SCOPES`, space-separated).
     pub webex_scopes: Vec<String>,
     pub http_limits: HttpLimits,
+    /// `ALERT_WEBHOOK_URL` and its secret; `None`: no alerts are written or sent.
+    pub alerts: Option<crate::alerts::AlertConfig>,
     /// Recordings older than this are purged (`RETENTION_DAYS`); None keeps them forever.
     pub retention: Option<Duration>,
 }
@@ -286,7 +288,10 @@ impl Config {
         };
 
         let webex_scopes = match env.string("WEBEX_SCOPES") {
-            None => crate::http::oauth::SCOPES.map(String::from).to_vec(),
+            None => crate::webex::access::DEFAULT_SCOPES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             Some(raw) => {
                 let scopes: Vec<String> = raw.split_whitespace().map(String::from).collect();
                 if scopes.is_empty() || scopes.iter().any(|s| !s.is_ascii() || s.contains('"')) {
@@ -327,6 +332,7 @@ impl Config {
             ..defaults
         };
 
+        let alerts = alert_config(&env)?;
         let retention = match env.string("RETENTION_DAYS") {
             None => None,
             Some(raw) => match raw.parse::<u32>() {
@@ -371,9 +377,36 @@ impl Config {
             pipeline: crate::pipeline::PipelineSettings::default(),
             webex_scopes,
             http_limits,
+            alerts,
             retention,
         })
     }
+}
+
+/// `ALERT_WEBHOOK_URL`, `ALERT_WEBHOOK_SECRET` (required with the URL) and `ALERT_ALLOW_PRIVATE`.
+fn alert_config(env: &Env<'_>) -> Result<Option<crate::alerts::AlertConfig>, ConfigError> {
+    let Some(url) = env.url("ALERT_WEBHOOK_URL")? else {
+        return Ok(None);
+    };
+    const SECRET: &str = "ALERT_WEBHOOK_SECRET";
+    let secret = env.string(SECRET).ok_or_else(|| {
+        invalid(
+            SECRET,
+            "required with ALERT_WEBHOOK_URL: whsec_ followed by base64",
+        )
+    })?;
+    crate::alerts::SigningKey::parse(&secret).map_err(|problem| invalid(SECRET, problem))?;
+    let allow_private = match env.string("ALERT_ALLOW_PRIVATE").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(invalid("ALERT_ALLOW_PRIVATE", "expected true or false")),
+    };
+    Ok(Some(crate::alerts::AlertConfig {
+        url,
+        secret: secret.into(),
+        allow_private,
+        delivery: crate::alerts::DeliverySettings::default(),
+    }))
 }
 
 fn invalid(name: &'static str, problem: &str) -> ConfigError {
@@ -411,7 +444,7 @@ fn storage_config(env: &Env<'_>) -> Result<StorageConfig, ConfigError> {
         Some(v) if v == "false" => false,
         Some(_) => return Err(invalid("AWS_ALLOW_HTTP", "expected true or false")),
     };
-    Ok(StorageConfig::S3(crate::storage::S3Settings {
+    Ok(StorageConfig::S3(Box::new(crate::storage::S3Settings {
         bucket: bucket.to_string(),
         prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
         endpoint: env.url("AWS_ENDPOINT_URL")?,
@@ -419,7 +452,7 @@ fn storage_config(env: &Env<'_>) -> Result<StorageConfig, ConfigError> {
         access_key_id: env.string("AWS_ACCESS_KEY_ID"),
         secret_access_key: env.string("AWS_SECRET_ACCESS_KEY").map(Into::into),
         allow_http,
-    }))
+    })))
 }
 
 fn language_code(name: &'static str, code: String) -> Result<String, ConfigError> {
@@ -546,6 +579,27 @@ mod tests {
             assert_eq!(err.name, expected_name, "{name}={value}: {err}");
             assert!(err.to_string().starts_with(expected_name), "{err}");
         }
+    }
+
+    #[test]
+    fn alerts_need_a_whsec_secret_with_the_url() {
+        let url = ("ALERT_WEBHOOK_URL", "https://hooks.example.com/x");
+        assert!(config(&[]).expect("valid").alerts.is_none());
+        let missing = config(&[url]).expect_err("secret required");
+        assert_eq!(missing.name, "ALERT_WEBHOOK_SECRET");
+        let bad = config(&[url, ("ALERT_WEBHOOK_SECRET", "plain")]).expect_err("whsec_");
+        assert_eq!(bad.name, "ALERT_WEBHOOK_SECRET");
+        let ok = config(&[url, ("ALERT_WEBHOOK_SECRET", "whsec_c2VjcmV0")]).expect("valid");
+        let alerts = ok.alerts.expect("alerts on");
+        assert!(!alerts.allow_private);
+        assert!(!format!("{alerts:?}").contains("c2VjcmV0"));
+        let private = config(&[
+            url,
+            ("ALERT_WEBHOOK_SECRET", "whsec_c2VjcmV0"),
+            ("ALERT_ALLOW_PRIVATE", "true"),
+        ])
+        .expect("valid");
+        assert!(private.alerts.expect("alerts on").allow_private);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -17,4 +18,5 @@ pub mod startup;
 pub mod storage;
 pub mod store;
 pub mod telemetry;
+pub mod trackers;
 pub mod webex;

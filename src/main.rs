@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use webex_recordings::cli::{Cli, Command};
+use webex_recordings::alerts::{self, AlertEvent, SigningKey};
+use webex_recordings::cli::{AlertsCommand, Cli, Command};
 use webex_recordings::config::Config;
 use webex_recordings::domain::{QueueMessage, RecordingId};
 use webex_recordings::reconciler::{self, ReconcileOptions, ReconcileReport, Window};
@@ -66,10 +67,32 @@ async fn run(cli: Cli) -> Result<()> {
             limit,
             dry_run,
         } => backfill(&config, hours, from.zip(to), limit, dry_run).await,
+        Command::Alerts {
+            action: AlertsCommand::Test,
+        } => alerts_test(&config).await,
         Command::Keys { command } => commands::keys(&config, command).await,
         Command::Audit { command } => commands::audit(&config, command).await,
         Command::Purge { dry_run } => commands::purge(&config, dry_run).await,
     }
+}
+
+async fn alerts_test(config: &Config) -> Result<()> {
+    use secrecy::ExposeSecret;
+    let Some(alert_config) = &config.alerts else {
+        bail!("ALERT_WEBHOOK_URL is not set");
+    };
+    let key = SigningKey::parse(alert_config.secret.expose_secret())
+        .map_err(|problem| anyhow::anyhow!("ALERT_WEBHOOK_SECRET: {problem}"))?;
+    let event = AlertEvent::new(
+        "test",
+        serde_json::json!({"message": "test event from webex-recordings alerts test"}),
+        Utc::now(),
+    );
+    alerts::send_once(alert_config, &key, &event)
+        .await
+        .with_context(|| format!("the test event was not delivered to {}", alert_config.url))?;
+    println!("test event {} delivered to {}", event.id, alert_config.url);
+    Ok(())
 }
 
 async fn backfill(

@@ -283,6 +283,19 @@ fn spawn_workers(
     cancel: &CancellationToken,
     tasks: &TaskTracker,
 ) -> Result<(), StartupError> {
+    // These need only the database: they run even without Webex credentials.
+    if let Some(alerts) = &config.alerts {
+        tasks.spawn(crate::alerts::dispatch::run(
+            store.clone(),
+            alerts.clone(),
+            cancel.clone(),
+        ));
+    }
+    tasks.spawn(crate::trackers::reevaluate::run(
+        store.clone(),
+        crate::trackers::reevaluate::ReevaluationSettings::default(),
+        cancel.clone(),
+    ));
     // Retention needs no Webex: it only removes what we keep.
     if let Some(retention) = config.retention {
         tasks.spawn(crate::retention::run_schedule(
@@ -298,17 +311,20 @@ fn spawn_workers(
         );
         return Ok(());
     };
-    let pipeline = Arc::new(Pipeline::new(PipelineDeps {
-        store: store.clone(),
-        webex: webex.clone(),
-        storage: storage.clone(),
-        chat: chat_client(config)?,
-        stt: stt_client(config)?,
-        summary_language: config.summary_language.clone(),
-        translate_to: config.translate_to.clone(),
-        redact: config.redact.clone(),
-        settings: config.pipeline.clone(),
-    }));
+    let pipeline = Arc::new(
+        Pipeline::new(PipelineDeps {
+            store: store.clone(),
+            webex: webex.clone(),
+            storage: storage.clone(),
+            chat: chat_client(config)?,
+            stt: stt_client(config)?,
+            summary_language: config.summary_language.clone(),
+            translate_to: config.translate_to.clone(),
+            redact: config.redact.clone(),
+            settings: config.pipeline.clone(),
+        })
+        .with_alerts(config.alerts.is_some()),
+    );
     tasks.spawn(run_consumer(
         queue.consumer.clone(),
         pipeline,

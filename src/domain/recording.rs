@@ -78,6 +78,7 @@ pub enum Step {
     Language,
     Translation,
     CallMetrics,
+    Trackers,
 }
 
 impl Step {
@@ -141,6 +142,9 @@ pub struct Recording {
     pub quality_score: Option<f64>,
     #[schema(value_type = Option<Object>)]
     pub webex_metadata: Option<serde_json::Value>,
+    /// Trackers that match this recording, with where their rules held.
+    #[serde(default)]
+    pub trackers: Vec<crate::trackers::TrackerMatch>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Set by an auditor or admin: nothing may purge or delete the recording while it is held.
@@ -196,6 +200,7 @@ impl Recording {
             processing_errors: BTreeMap::new(),
             quality_score: None,
             webex_metadata: None,
+            trackers: Vec::new(),
             created_at: now,
             updated_at: now,
             legal_hold: None,

@@ -12,6 +12,7 @@ pub mod observe;
 pub mod openapi;
 pub mod recordings;
 pub mod serve;
+pub mod trackers;
 pub mod webhook;
 
 use std::sync::Arc;

@@ -19,15 +19,6 @@ use crate::webex::Auth as WebexAuthConfig;
 use crate::webex::OAuthTokens;
 use crate::webex::{Auth, ClientSettings, OAuthCredentials, WebexClient, authorize_url};
 
-/// Scopes the service needs (recordings of the org and the user, people, transcripts).
-pub const SCOPES: [&str; 5] = [
-    "spark-compliance:recordings_read",
-    "spark-admin:recordings_read",
-    "spark:recordings_read",
-    "spark:people_read",
-    "spark:kms",
-];
-
 /// How long a login may take between `/auth/login` and `/auth/callback`.
 const STATE_TTL: Duration = Duration::from_secs(600);
 /// Pending logins one actor may have; its oldest goes first, nobody else's.

@@ -13,6 +13,7 @@ mod details;
 mod metadata;
 mod observe;
 mod step;
+mod trackers;
 mod transcript;
 
 use std::sync::Arc;
@@ -88,6 +89,8 @@ pub struct Pipeline {
     settings: PipelineSettings,
     /// In the order they run.
     steps: Vec<Box<dyn PipelineStep>>,
+    /// Whether results write alert events to the outbox.
+    alerts: bool,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -195,12 +198,34 @@ impl Pipeline {
                 redactor,
             }),
             Box::new(analysis::Metrics),
+            // Last: rules look at everything the earlier steps found.
+            Box::new(trackers::Trackers {
+                store: deps.store.clone(),
+            }),
         ];
         Self {
             store: deps.store,
             settings: deps.settings,
             steps,
+            alerts: false,
         }
+    }
+
+    /// With `true`, each stored result writes its alerts to the outbox (`ALERT_WEBHOOK_URL`).
+    pub fn with_alerts(mut self, on: bool) -> Self {
+        self.alerts = on;
+        self
+    }
+
+    /// Stores a finished recording with its tracker matches and, when alerts are on, its
+    /// events, all in one transaction.
+    async fn store_result(&self, rec: &Recording) -> Result<(), crate::store::StoreError> {
+        let events = if self.alerts {
+            crate::alerts::events_for(rec, Utc::now())
+        } else {
+            Vec::new()
+        };
+        self.store.save_recording(rec, &events).await
     }
 
     pub fn settings(&self) -> &PipelineSettings {
@@ -313,7 +338,7 @@ impl Pipeline {
         drop(heartbeat);
 
         match run {
-            Run::Finished(rec) => match store.upsert_recording(&rec).await {
+            Run::Finished(rec) => match self.store_result(&rec).await {
                 Ok(()) => {
                     observe::finished(&rec);
                     Settlement::Ack
@@ -330,7 +355,7 @@ impl Pipeline {
                     work.record(step, Err(reason.clone()));
                     let rec = work.finish(true);
                     observe::finished(&rec);
-                    if let Err(e) = store.upsert_recording(&rec).await {
+                    if let Err(e) = self.store_result(&rec).await {
                         tracing::warn!(error = %e, "could not record the failure");
                         self.release(id).await;
                     }

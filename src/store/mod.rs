@@ -3,6 +3,7 @@
 //! One schema and one set of statements serve SQLite and PostgreSQL through sqlx's `Any` driver;
 //! the few places that differ (row locking) branch on [`Backend`].
 
+mod alerts;
 mod audit;
 mod jobs;
 mod keys;
@@ -14,6 +15,7 @@ mod retention;
 mod search;
 mod sessions;
 mod tokens;
+mod trackers;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use alerts::OutboxAlert;
 pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
 pub use keys::KeyInfo;
@@ -32,6 +35,7 @@ pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, Stats, StoredState};
 pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use search::{RecordingSearch, SearchHit, SearchPage};
+pub use trackers::{PendingTracker, StoredTracker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -93,12 +93,29 @@ impl Store {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| recording_from_row(&r)).transpose()
+        let mut found: Vec<Recording> = row
+            .map(|r| recording_from_row(&r))
+            .transpose()?
+            .into_iter()
+            .collect();
+        self.attach_trackers(&mut found).await?;
+        Ok(found.pop())
     }
 
     /// Inserts or replaces the whole record; one row per recording id, ever.
     /// A recording marked `deleted` stays deleted unless the new record is itself `deleted`.
     pub async fn upsert_recording(&self, rec: &Recording) -> Result<(), StoreError> {
+        self.save_recording(rec, &[]).await
+    }
+
+    /// [`Self::upsert_recording`], and in the same transaction the recording's tracker matches
+    /// (`rec.trackers`) and the alerts about it: an alert exists if and only if its record does.
+    pub async fn save_recording(
+        &self,
+        rec: &Recording,
+        alerts: &[crate::alerts::AlertEvent],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
         sqlx::query(AssertSqlSafe(sql))
@@ -148,8 +165,13 @@ impl Store {
             .bind(rec.webex_metadata.as_ref().map(to_json).transpose()?)
             .bind(to_millis(rec.created_at))
             .bind(to_millis(rec.updated_at))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        super::trackers::replace_recording_matches(&mut tx, rec).await?;
+        for alert in alerts {
+            super::alerts::enqueue_alert(&mut tx, alert, rec.updated_at).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -436,6 +458,8 @@ pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> 
         )?,
         quality_score: row.try_get("quality_score")?,
         webex_metadata: opt_json(row, "webex_metadata")?,
+        // Filled from `tracker_matches` by the caller (see `store::trackers`).
+        trackers: Vec::new(),
         created_at: from_millis(row.try_get("created_at")?)?,
         updated_at: from_millis(row.try_get("updated_at")?)?,
         legal_hold: legal_hold_from_row(row)?,

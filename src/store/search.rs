@@ -30,7 +30,8 @@ pub struct RecordingSearch {
     /// Seconds.
     pub min_duration: Option<f64>,
     pub max_duration: Option<f64>,
-    // `tracker` (recordings that matched a named tracker) joins here with the trackers issue.
+    /// Only recordings this tracker matched.
+    pub tracker: Option<String>,
     pub skip: u64,
     pub limit: u64,
 }
@@ -222,6 +223,12 @@ fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
     if let Some(max) = search.max_duration {
         let p = cond.param(Param::Float(max));
         cond.sql.push(format!("r.duration_seconds <= {p}"));
+    }
+    if let Some(tracker) = &search.tracker {
+        let p = cond.param(Param::Text(tracker.clone()));
+        cond.sql.push(format!(
+            "r.recording_id IN (SELECT recording_id FROM tracker_matches WHERE tracker = {p})"
+        ));
     }
 }
 

@@ -791,6 +791,14 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/download/{id}/audio", "get"),
         ("/api/v1/recordings/test/webex-access", "get"),
         ("/api/v1/openapi.json", "get"),
+        ("/api/v1/trackers", "get"),
+        ("/api/v1/trackers", "post"),
+        ("/api/v1/trackers/{name}", "get"),
+        ("/api/v1/trackers/{name}", "put"),
+        ("/api/v1/trackers/{name}", "delete"),
+        ("/api/v1/recordings/{id}/hold", "put"),
+        ("/api/v1/recordings/{id}/hold", "delete"),
+        ("/api/v1/audit", "get"),
     ];
     expected.sort();
     assert_eq!(
@@ -828,7 +836,8 @@ async fn openapi_document_lists_every_route() {
             "language",
             "participant",
             "min_duration",
-            "max_duration"
+            "max_duration",
+            "tracker"
         ]
     );
     // The constraints the API enforces are in the document.

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so the crate and its dependencies link once.
 
 mod ai;
+mod alerts;
 mod amqp;
 mod api;
 mod broker;
@@ -14,10 +15,11 @@ mod pipeline;
 mod pipeline_ai;
 mod reconciler;
 mod redaction;
+mod search;
 mod shared_storage;
 mod storage;
-mod search;
 mod store;
 mod support;
+mod trackers;
 mod webex_client;
 mod webhook;

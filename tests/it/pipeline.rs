@@ -163,7 +163,8 @@ async fn three_recordings(
                 "transcript",
                 "language",
                 "analysis",
-                "call_metrics"
+                "call_metrics",
+                "trackers"
             ]
         );
         assert_eq!(rec.detected_language.as_deref(), Some(lang));
@@ -226,12 +227,12 @@ async fn three_recordings(
 
     let nt = stored(store, NT_ID).await;
     assert_eq!(nt.processing_status, ProcessingStatus::Partial);
-    // Details, metadata and audio of the seven steps that apply (no TRANSLATE_TO): language,
-    // analysis and call metrics need the transcript that is missing.
-    assert_eq!(nt.quality_score, Some(3.0 / 7.0));
+    // Details, metadata, audio and trackers of the eight steps that apply (no TRANSLATE_TO):
+    // language, analysis and call metrics need the transcript that is missing.
+    assert_eq!(nt.quality_score, Some(4.0 / 8.0));
     assert_eq!(
         nt.processing_steps_completed,
-        ["details", "metadata", "audio"]
+        ["details", "metadata", "audio", "trackers"]
     );
     assert!(
         nt.processing_errors["transcript"].contains("no speech-to-text"),

@@ -142,7 +142,7 @@ fn view(r: Recording, principal: Principal, notice: Option<&'static str>) -> Cal
             person(&r.callee_name, &r.callee)
         ),
         when: format::time(r.timestamp.or(Some(r.created_at))),
-        duration: format::duration(r.duration.map(|d| d as f64)),
+        duration: format::duration(r.duration),
         status: r.processing_status.as_str(),
         quality: r
             .quality_score

@@ -166,7 +166,7 @@ fn row(hit: SearchHit) -> CallRow {
         time: format::time(r.timestamp.or(Some(r.created_at))),
         caller: person(&r.caller_name, &r.caller),
         callee: person(&r.callee_name, &r.callee),
-        duration: format::duration(r.duration.map(|d| d as f64)),
+        duration: format::duration(r.duration),
         language: r.detected_language.unwrap_or_else(|| "—".into()),
         sentiment: r.sentiment.map(|s| format::sentiment(s.label)),
         status: r.processing_status.as_str(),

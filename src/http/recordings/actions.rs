@@ -134,12 +134,13 @@ pub async fn run_fetch(
         dry_run: false,
         scope: None,
     };
-    let report = crate::reconciler::reconcile(
+    let report = crate::reconciler::reconcile_services(
         webex,
         &state.store,
         state.publisher.as_ref(),
         crate::reconciler::Window { from, to },
         &options,
+        state.config.reconcile_service_types,
         &|_| {},
     )
     .await?;

@@ -58,6 +58,8 @@ pub struct SearchParams {
     /// Longest duration, seconds.
     #[param(value_type = Option<f64>, minimum = 0)]
     pub max_duration: Option<String>,
+    /// Name of a tracker the recording matched.
+    pub tracker: Option<String>,
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
@@ -150,6 +152,7 @@ impl SearchParams {
             sentiment,
             language,
             participant: given(&self.participant).map(str::to_string),
+            tracker: given(&self.tracker).map(str::to_string),
             min_duration,
             max_duration,
             skip,

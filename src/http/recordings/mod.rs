@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::openapi::{self, ApiDoc};
-use super::{AppState, access, compliance};
+use super::{AppState, access, compliance, trackers};
 use crate::domain::{Recording, RecordingId};
 
 pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
@@ -36,6 +36,12 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stats::stats_summary))
         .routes(routes!(download::download_audio))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(trackers::create_tracker, trackers::list_trackers))
+        .routes(routes!(
+            trackers::get_tracker,
+            trackers::put_tracker,
+            trackers::delete_tracker
+        ))
         .routes(routes!(compliance::set_hold, compliance::release_hold))
         .routes(routes!(compliance::list_audit))
 }

@@ -17,6 +17,8 @@ pub struct StatsSummary {
     pub stats: Stats,
     /// Messages in the dead-letter queue.
     pub dead_lettered: u64,
+    /// Alerts given up after retrying for a day.
+    pub alerts_failed: u64,
 }
 
 /// Counts over the stored recordings; `deleted` and `purged` ones only under `by_status`.
@@ -36,5 +38,6 @@ pub async fn stats_summary(State(state): State<AppState>) -> Result<Json<StatsSu
     Ok(Json(StatsSummary {
         stats,
         dead_lettered: depth.dead,
+        alerts_failed: state.store.alerts_failed().await?,
     }))
 }

@@ -1,0 +1,37 @@
+//! Trackers: named rules that find the calls that matter (a phrase said, bad sentiment, long
+//! silences…), evaluated on every processed call and, when a tracker is created or changed,
+//! on every stored one.
+//!
+//! Rules with `speaker` or `quarter` on `sentiment_below` are accepted and validated, but the
+//! per-speaker and per-quarter sentiment they need is not on records yet: until it is, such a
+//! rule holds for no recording.
+
+mod evaluate;
+pub mod reevaluate;
+mod rules;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::store::PendingTracker;
+
+pub use evaluate::{PreparedRecording, evaluate_all, folded_words};
+pub use rules::{
+    InvalidTracker, MatchMode, PhraseSpeaker, Rule, RuleKind, TrackerDefinition, validate_name,
+};
+
+/// Where in a recording one rule of a tracker held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrackerHit {
+    /// Index of the rule in the tracker's `rules`.
+    pub rule: usize,
+    /// Second of the call at which a phrase was said; absent for rules about the whole call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
+}
+
+/// A tracker that matched a recording, with its hits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrackerMatch {
+    pub name: String,
+    pub hits: Vec<TrackerHit>,
+}

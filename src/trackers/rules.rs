@@ -1,0 +1,472 @@
+//! A tracker's definition as the API takes and shows it, validated once at the edge.
+//!
+//! Rules are parsed from JSON by hand rather than by serde's untagged enums so that a bad rule
+//! is answered with a message naming the rule and the field, not "did not match any variant".
+
+use serde_json::{Map, Value, json};
+
+/// Longest tracker name; names appear in URLs and in `tracker=` filters.
+const MAX_NAME_CHARS: usize = 64;
+const MAX_RULES: usize = 50;
+const MAX_PHRASES: usize = 200;
+
+/// Why a definition was refused (answered as 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidTracker(pub String);
+
+fn invalid(message: impl Into<String>) -> InvalidTracker {
+    InvalidTracker(message.into())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchMode {
+    All,
+    Any,
+}
+
+/// Whose words a phrase rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhraseSpeaker {
+    Caller,
+    Callee,
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleKind {
+    /// Any of the phrases (each already folded into words), said by `speaker`.
+    Phrase {
+        phrases: Vec<String>,
+        words: Vec<Vec<String>>,
+        speaker: PhraseSpeaker,
+    },
+    /// `speaker` and `quarter` name per-speaker / per-quarter sentiment, which records do not
+    /// carry yet: such a rule holds for no record until they do.
+    SentimentBelow {
+        threshold: f64,
+        speaker: Option<String>,
+        quarter: Option<u8>,
+    },
+    SilenceShareAbove(f64),
+    InterruptionsAbove(u32),
+    DurationAbove(f64),
+    Language(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub kind: RuleKind,
+    pub negate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackerDefinition {
+    pub name: String,
+    pub match_mode: MatchMode,
+    pub rules: Vec<Rule>,
+}
+
+impl TrackerDefinition {
+    /// Parses and validates a `POST /api/v1/trackers` body.
+    pub fn from_json(body: &Value) -> Result<Self, InvalidTracker> {
+        let object = body
+            .as_object()
+            .ok_or_else(|| invalid("the body must be a JSON object"))?;
+        let name = object
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("\"name\" is required and must be a string"))?;
+        Self::with_name(name, object)
+    }
+
+    /// Parses a `PUT /api/v1/trackers/{name}` body: the name comes from the path (a `name` in
+    /// the body, if any, must agree).
+    pub fn from_json_named(name: &str, body: &Value) -> Result<Self, InvalidTracker> {
+        let object = body
+            .as_object()
+            .ok_or_else(|| invalid("the body must be a JSON object"))?;
+        if let Some(other) = object.get("name")
+            && other.as_str() != Some(name)
+        {
+            return Err(invalid(format!(
+                "\"name\" in the body differs from the tracker in the path ({name:?}); renaming is not supported"
+            )));
+        }
+        Self::with_name(name, object)
+    }
+
+    fn with_name(name: &str, object: &Map<String, Value>) -> Result<Self, InvalidTracker> {
+        for key in object.keys() {
+            if !matches!(key.as_str(), "name" | "match" | "rules") {
+                return Err(invalid(format!(
+                    "unknown field {key:?}; a tracker has \"name\", \"match\" and \"rules\""
+                )));
+            }
+        }
+        let name = validate_name(name)?;
+        let match_mode = match object.get("match") {
+            None => MatchMode::All,
+            Some(v) => match v.as_str() {
+                Some("all") => MatchMode::All,
+                Some("any") => MatchMode::Any,
+                _ => return Err(invalid("\"match\" must be \"all\" or \"any\"")),
+            },
+        };
+        let rules = object
+            .get("rules")
+            .and_then(Value::as_array)
+            .ok_or_else(|| invalid("\"rules\" is required and must be a list"))?;
+        if rules.is_empty() || rules.len() > MAX_RULES {
+            return Err(invalid(format!(
+                "\"rules\" must hold between 1 and {MAX_RULES} rules"
+            )));
+        }
+        let rules = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| parse_rule(r).map_err(|e| invalid(format!("rules[{i}]: {}", e.0))))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            name,
+            match_mode,
+            rules,
+        })
+    }
+
+    /// The definition in the shape the API takes, for storage and answers.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "match": match self.match_mode { MatchMode::All => "all", MatchMode::Any => "any" },
+            "rules": self.rules.iter().map(rule_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Trimmed, 1..=64 characters of letters, digits, space, `-`, `_` or `.`.
+pub fn validate_name(raw: &str) -> Result<String, InvalidTracker> {
+    let name = raw.trim();
+    let allowed = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.');
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || !name.chars().all(allowed) {
+        return Err(invalid(format!(
+            "\"name\" must be 1 to {MAX_NAME_CHARS} letters, digits, spaces, '-', '_' or '.'"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+const KINDS: [&str; 6] = [
+    "phrase",
+    "sentiment_below",
+    "silence_share_above",
+    "interruptions_above",
+    "duration_above",
+    "language",
+];
+
+fn parse_rule(raw: &Value) -> Result<Rule, InvalidTracker> {
+    let object = raw
+        .as_object()
+        .ok_or_else(|| invalid("a rule must be a JSON object"))?;
+    let kinds: Vec<&str> = KINDS
+        .into_iter()
+        .filter(|k| object.contains_key(*k))
+        .collect();
+    let [kind] = kinds.as_slice() else {
+        return Err(invalid(format!(
+            "a rule needs exactly one of {}",
+            KINDS.join(", ")
+        )));
+    };
+    let allowed_extra: &[&str] = match *kind {
+        "phrase" => &["speaker", "not"],
+        "sentiment_below" => &["speaker", "quarter", "not"],
+        _ => &["not"],
+    };
+    for key in object.keys() {
+        if key.as_str() != *kind && !allowed_extra.contains(&key.as_str()) {
+            return Err(invalid(format!("unknown field {key:?} in a {kind} rule")));
+        }
+    }
+    let negate = match object.get("not") {
+        None => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| invalid("\"not\" must be true or false"))?,
+    };
+    let value = &object[*kind];
+    let kind = match *kind {
+        "phrase" => parse_phrase(value, object.get("speaker"))?,
+        "sentiment_below" => RuleKind::SentimentBelow {
+            threshold: number_in(value, "sentiment_below", -1.0, 1.0)?,
+            speaker: object
+                .get("speaker")
+                .map(|s| match s.as_str() {
+                    Some(s @ ("any" | "caller" | "callee" | "agent" | "customer")) => {
+                        Ok(s.to_string())
+                    }
+                    _ => Err(invalid(
+                        "\"speaker\" must be \"caller\", \"callee\", \"agent\", \"customer\" or \"any\"",
+                    )),
+                })
+                .transpose()?
+                .filter(|s| s != "any"),
+            quarter: object
+                .get("quarter")
+                .map(|q| {
+                    q.as_u64()
+                        .filter(|q| (1..=4).contains(q))
+                        .and_then(|q| u8::try_from(q).ok())
+                        .ok_or_else(|| invalid("\"quarter\" must be 1, 2, 3 or 4"))
+                })
+                .transpose()?,
+        },
+        "silence_share_above" => {
+            RuleKind::SilenceShareAbove(number_in(value, "silence_share_above", 0.0, 1.0)?)
+        }
+        "interruptions_above" => RuleKind::InterruptionsAbove(
+            value
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| invalid("\"interruptions_above\" must be a whole number ≥ 0"))?,
+        ),
+        "duration_above" => {
+            RuleKind::DurationAbove(number_in(value, "duration_above", 0.0, f64::MAX)?)
+        }
+        _ => RuleKind::Language(
+            value
+                .as_str()
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| {
+                    (2..=8).contains(&s.len())
+                        && s.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
+                })
+                .ok_or_else(|| invalid("\"language\" must be a language code such as \"es\""))?,
+        ),
+    };
+    Ok(Rule { kind, negate })
+}
+
+fn number_in(value: &Value, field: &str, min: f64, max: f64) -> Result<f64, InvalidTracker> {
+    value
+        .as_f64()
+        .filter(|x| x.is_finite() && (min..=max).contains(x))
+        .ok_or_else(|| {
+            if max == f64::MAX {
+                invalid(format!("\"{field}\" must be a number ≥ {min}"))
+            } else {
+                invalid(format!("\"{field}\" must be a number from {min} to {max}"))
+            }
+        })
+}
+
+fn parse_phrase(value: &Value, speaker: Option<&Value>) -> Result<RuleKind, InvalidTracker> {
+    let list = value
+        .as_array()
+        .ok_or_else(|| invalid("\"phrase\" must be a list of strings"))?;
+    if list.is_empty() || list.len() > MAX_PHRASES {
+        return Err(invalid(format!(
+            "\"phrase\" must hold between 1 and {MAX_PHRASES} phrases"
+        )));
+    }
+    let mut phrases = Vec::with_capacity(list.len());
+    let mut words = Vec::with_capacity(list.len());
+    for p in list {
+        let text = p
+            .as_str()
+            .ok_or_else(|| invalid("\"phrase\" must be a list of strings"))?;
+        let folded = super::evaluate::folded_words(text);
+        if folded.is_empty() {
+            return Err(invalid(format!("the phrase {text:?} has no words")));
+        }
+        phrases.push(text.trim().to_string());
+        words.push(folded);
+    }
+    let speaker = match speaker.map(|s| s.as_str()) {
+        None | Some(Some("any")) => PhraseSpeaker::Any,
+        Some(Some("caller")) => PhraseSpeaker::Caller,
+        Some(Some("callee")) => PhraseSpeaker::Callee,
+        Some(_) => {
+            return Err(invalid(
+                "\"speaker\" must be \"caller\", \"callee\" or \"any\"",
+            ));
+        }
+    };
+    Ok(RuleKind::Phrase {
+        phrases,
+        words,
+        speaker,
+    })
+}
+
+fn rule_json(rule: &Rule) -> Value {
+    let mut v = match &rule.kind {
+        RuleKind::Phrase {
+            phrases, speaker, ..
+        } => json!({
+            "phrase": phrases,
+            "speaker": match speaker {
+                PhraseSpeaker::Caller => "caller",
+                PhraseSpeaker::Callee => "callee",
+                PhraseSpeaker::Any => "any",
+            },
+        }),
+        RuleKind::SentimentBelow {
+            threshold,
+            speaker,
+            quarter,
+        } => {
+            let mut v = json!({ "sentiment_below": threshold });
+            if let Some(s) = speaker {
+                v["speaker"] = json!(s);
+            }
+            if let Some(q) = quarter {
+                v["quarter"] = json!(q);
+            }
+            v
+        }
+        RuleKind::SilenceShareAbove(x) => json!({ "silence_share_above": x }),
+        RuleKind::InterruptionsAbove(n) => json!({ "interruptions_above": n }),
+        RuleKind::DurationAbove(x) => json!({ "duration_above": x }),
+        RuleKind::Language(code) => json!({ "language": code }),
+    };
+    if rule.negate {
+        v["not"] = json!(true);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(body: Value) -> String {
+        match TrackerDefinition::from_json(&body) {
+            Err(e) => e.0,
+            Ok(t) => panic!("accepted {t:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_definition_round_trips_through_json() {
+        let body = json!({
+            "name": "churn risk",
+            "match": "any",
+            "rules": [
+                {"phrase": ["Cancelar", "darme de baja"], "speaker": "caller"},
+                {"sentiment_below": -0.3, "speaker": "customer", "quarter": 4},
+                {"silence_share_above": 0.3, "not": true},
+                {"interruptions_above": 5},
+                {"duration_above": 600},
+                {"language": "ES"},
+            ]
+        });
+        let t = TrackerDefinition::from_json(&body).expect("valid");
+        assert_eq!(t.match_mode, MatchMode::Any);
+        assert_eq!(t.rules.len(), 6);
+        assert!(t.rules[2].negate);
+        let again = TrackerDefinition::from_json(&t.to_json()).expect("round trip");
+        assert_eq!(again, t);
+        assert_eq!(t.to_json()["rules"][5]["language"], "es");
+    }
+
+    #[test]
+    fn match_defaults_to_all_and_phrase_speaker_to_any() {
+        let t = TrackerDefinition::from_json(&json!({"name": "x", "rules": [{"phrase": ["a"]}]}))
+            .expect("valid");
+        assert_eq!(t.match_mode, MatchMode::All);
+        assert_eq!(t.to_json()["rules"][0]["speaker"], "any");
+    }
+
+    #[test]
+    fn bad_definitions_are_refused_with_a_message_naming_the_problem() {
+        let cases = [
+            (
+                json!({"rules": [{"language": "es"}]}),
+                "\"name\" is required",
+            ),
+            (
+                json!({"name": "a/b", "rules": [{"language": "es"}]}),
+                "\"name\" must be",
+            ),
+            (json!({"name": "x", "rules": []}), "\"rules\" must hold"),
+            (
+                json!({"name": "x", "match": "most", "rules": [{"language": "es"}]}),
+                "\"match\" must be",
+            ),
+            (
+                json!({"name": "x", "rules": [{"loudness": 3}]}),
+                "rules[0]: a rule needs exactly one",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": "es"}, {"language": "en", "duration_above": 3}]}),
+                "rules[1]: a rule needs exactly one",
+            ),
+            (
+                json!({"name": "x", "rules": [{"phrase": "cancel"}]}),
+                "list of strings",
+            ),
+            (
+                json!({"name": "x", "rules": [{"phrase": ["  ¿? "]}]}),
+                "has no words",
+            ),
+            (
+                json!({"name": "x", "rules": [{"phrase": ["a"], "speaker": "agent"}]}),
+                "\"speaker\" must be \"caller\", \"callee\" or \"any\"",
+            ),
+            (
+                json!({"name": "x", "rules": [{"sentiment_below": -2}]}),
+                "from -1 to 1",
+            ),
+            (
+                json!({"name": "x", "rules": [{"sentiment_below": 0, "quarter": 5}]}),
+                "\"quarter\" must be",
+            ),
+            (
+                json!({"name": "x", "rules": [{"silence_share_above": 1.5}]}),
+                "from 0 to 1",
+            ),
+            (
+                json!({"name": "x", "rules": [{"interruptions_above": -1}]}),
+                "whole number",
+            ),
+            (
+                json!({"name": "x", "rules": [{"duration_above": "long"}]}),
+                "number ≥ 0",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": "español!"}]}),
+                "language code",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": "es", "not": "yes"}]}),
+                "\"not\" must be",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": "es", "quarter": 2}]}),
+                "unknown field \"quarter\" in a language rule",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": "es"}], "extra": 1}),
+                "unknown field \"extra\"",
+            ),
+        ];
+        for (body, expected) in cases {
+            let message = error_of(body.clone());
+            assert!(
+                message.contains(expected),
+                "{body}: {message:?} lacks {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_put_body_may_not_rename() {
+        let body = json!({"name": "other", "rules": [{"language": "es"}]});
+        assert!(TrackerDefinition::from_json_named("mine", &body).is_err());
+        let body = json!({"rules": [{"language": "es"}]});
+        let t = TrackerDefinition::from_json_named("mine", &body).expect("valid");
+        assert_eq!(t.name, "mine");
+    }
+}
