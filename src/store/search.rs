@@ -147,19 +147,23 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
 
         let mut total = 0;
-        let mut hits = Vec::with_capacity(rows.len());
+        let mut recordings = Vec::with_capacity(rows.len());
         for row in &rows {
             total = u64::try_from(row.try_get::<i64, _>("search_total")?).unwrap_or(0);
             if row.try_get::<Option<String>, _>("recording_id")?.is_none() {
                 continue; // the page is empty: only the total came back
             }
-            let recording = recording_from_row(row)?;
-            let highlight = search.q.as_ref().and_then(|q| highlight_of(q, &recording));
-            hits.push(SearchHit {
-                recording,
-                highlight,
-            });
+            recordings.push(recording_from_row(row)?);
         }
+        // The page's tracker hits: one indexed lookup for the whole page, beside the search.
+        self.attach_trackers(&mut recordings).await?;
+        let hits = recordings
+            .into_iter()
+            .map(|recording| SearchHit {
+                highlight: search.q.as_ref().and_then(|q| highlight_of(q, &recording)),
+                recording,
+            })
+            .collect();
         Ok(SearchPage { total, hits })
     }
 }

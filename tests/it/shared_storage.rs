@@ -194,10 +194,7 @@ async fn a_second_app_with_an_empty_data_dir_serves_and_deletes_audio_stored_by_
             "{key} is left"
         );
     }
-    assert_eq!(
-        audio(&second, ES_ID, &[]).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(audio(&second, ES_ID, &[]).await.status(), StatusCode::GONE);
     assert!(
         holds_no_files(second_data.path()),
         "files landed in the second DATA_DIR"

@@ -111,11 +111,8 @@ impl SearchParams {
         let to = given(&self.to_date)
             .map(|raw| parse_date("to_date", raw, true))
             .transpose()?;
-        if let (Some(f), Some(t)) = (from, to)
-            && f > t
-        {
-            return Err(bad("from_date", "is after to_date".into()));
-        }
+        // A window that ends before it starts is simply empty (the document cannot express the
+        // rule, so refusing it would make a valid-looking request fail).
         let sentiment = given(&self.sentiment)
             .map(|raw| match raw {
                 "positive" => Ok(SentimentLabel::Positive),
