@@ -10,3 +10,9 @@ if ! "$SCHEMATHESIS_VENV/bin/st" --version >/dev/null 2>&1; then
     || fatal "cannot install schemathesis from PyPI"
 fi
 "$SCHEMATHESIS_VENV/bin/st" --version >/dev/null 2>&1 || fatal "schemathesis is not runnable from $SCHEMATHESIS_VENV"
+# The seeding script writes the service's SQLite file, whose search index (FTS5 with
+# contentless_delete) needs SQLite 3.43 or newer; Debian's Python links an older one.
+if ! "$SCHEMATHESIS_VENV/bin/python" -c 'import pysqlite3' >/dev/null 2>&1; then
+  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check pysqlite3-binary \
+    || fatal "cannot install pysqlite3-binary from PyPI"
+fi
