@@ -1,8 +1,11 @@
-//! Peak RSS while streaming a 1 GiB audio download through `WebexClient::download_to_file`.
-//! The local axum server generates the bytes on the fly in 64 KiB chunks (with a
-//! Content-Length), so neither side ever holds the file in memory.
+//! Peak RSS and throughput while streaming a 1 GiB audio download into the store, as the
+//! pipeline's `audio` step does (`WebexClient::open_download` into `Storage::put_stream`). The
+//! store is the one the configuration names: files under `DATA_DIR`, or S3 with `STORAGE_URL`
+//! and the `AWS_*` settings. The local axum server generates the bytes on the fly in 64 KiB
+//! chunks (with a Content-Length), so neither side ever holds the file in memory.
 //!
-//! `cargo run --release --example download_rss -- [MiB]`
+//! `DATA_DIR=/tmp/bench cargo run --release --example download_rss -- [MiB]`
+//! `STORAGE_URL=s3://BUCKET/bench AWS_ENDPOINT_URL=… cargo run --release --example download_rss`
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +16,9 @@ use axum::routing::get;
 use bytes::Bytes;
 use secrecy::SecretString;
 use url::Url;
+use webex_recordings::config::Config;
+use webex_recordings::domain::RecordingId;
+use webex_recordings::storage::{Storage, StorageKey};
 use webex_recordings::webex::{Auth, ClientSettings, WebexClient};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -79,8 +85,11 @@ async fn main() -> Result<(), Error> {
         },
         Auth::Static(SecretString::from("bench")),
     )?;
-    let dir = tempfile::tempdir()?;
-    let dest = dir.path().join("big.mp3");
+    let config = Config::from_env()?;
+    let storage = Storage::from_config(&config)?;
+    let id = RecordingId::parse("bench-1gib")?;
+    let key = StorageKey::audio(&id, chrono::Utc::now(), "mp3");
+    println!("storing into {}", storage.location(&key));
 
     let before = vm_hwm_kib()?;
     println!(
@@ -89,29 +98,29 @@ async fn main() -> Result<(), Error> {
     );
 
     let started = Instant::now();
-    let downloaded = webex
-        .download_to_file(
-            &format!("{origin}/files/big.mp3?ticket=t"),
-            &dest,
-            Some(total),
-        )
+    let download = webex
+        .open_download(&format!("{origin}/files/big.mp3?ticket=t"), Some(total))
         .await?;
+    let stored = storage
+        .put_stream(&key, download.chunks())
+        .await
+        .map_err(|e| e.to_string())?;
     let wall = started.elapsed();
     let peak = vm_hwm_kib()?;
 
-    let on_disk = std::fs::metadata(&dest)?.len();
-    if on_disk != total || downloaded.size_bytes != total {
+    let in_store = storage.head(&key).await?.size;
+    if in_store != total || stored.size_bytes != total {
         return Err(format!(
-            "size mismatch: expected {total}, reported {}, on disk {on_disk}",
-            downloaded.size_bytes
+            "size mismatch: expected {total}, reported {}, in the store {in_store}",
+            stored.size_bytes
         )
         .into());
     }
-    std::fs::remove_file(&dest)?;
+    storage.delete(&key).await?;
 
     let peak_mib = peak as f64 / 1024.0;
     println!(
-        "downloaded {} MiB in {wall:.2?}: {:.1} MiB/s; size on disk checked ({on_disk} bytes)",
+        "stored {} MiB in {wall:.2?}: {:.1} MiB/s; size in the store checked ({in_store} bytes)",
         total / MIB,
         total as f64 / MIB as f64 / wall.as_secs_f64()
     );

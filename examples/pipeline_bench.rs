@@ -120,7 +120,7 @@ async fn main() -> Result<(), Error> {
     let pipeline = Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex,
-        data_dir: data_dir.path().to_path_buf(),
+        storage: webex_recordings::storage::Storage::local(data_dir.path().to_path_buf()),
         chat: None,
         stt: None,
         summary_language: "es".into(),

@@ -58,6 +58,15 @@ pub struct SttConfig {
     pub model: String,
 }
 
+/// Where audio and transcripts are kept (`STORAGE_URL`).
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    /// Files under `DATA_DIR`.
+    Local,
+    /// Objects in an S3-compatible bucket.
+    S3(crate::storage::S3Settings),
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: SecretString,
@@ -69,6 +78,7 @@ pub struct Config {
     pub webhook_secret: Option<SecretString>,
     pub api_token: Option<SecretString>,
     pub data_dir: PathBuf,
+    pub storage: StorageConfig,
     pub worker_concurrency: usize,
     /// `None`: the scheduled reconcile is off.
     pub backfill_interval: Option<Duration>,
@@ -257,6 +267,8 @@ impl Config {
             .map(|code| language_code("TRANSLATE_TO", code))
             .transpose()?;
 
+        let storage = storage_config(&env)?;
+
         let scheme = if tls.is_some() { "https" } else { "http" };
         let redirect_uri =
             match env.url("WEBEX_REDIRECT_URI")? {
@@ -327,6 +339,7 @@ impl Config {
                 .string("DATA_DIR")
                 .unwrap_or_else(|| "data".into())
                 .into(),
+            storage,
             worker_concurrency,
             backfill_interval,
             summary,
@@ -348,6 +361,45 @@ fn invalid(name: &'static str, problem: &str) -> ConfigError {
         name,
         problem: problem.to_string(),
     }
+}
+
+/// `STORAGE_URL=s3://BUCKET[/PREFIX]` with the standard `AWS_*` variables; unset: local files.
+fn storage_config(env: &Env<'_>) -> Result<StorageConfig, ConfigError> {
+    let Some(raw) = env.string("STORAGE_URL") else {
+        return Ok(StorageConfig::Local);
+    };
+    let expected = "expected s3://BUCKET or s3://BUCKET/PREFIX";
+    let rest = raw
+        .strip_prefix("s3://")
+        .ok_or_else(|| invalid("STORAGE_URL", expected))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    // S3 bucket naming rules: 3–63 lowercase letters, digits, dots and hyphens.
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let prefix = prefix.trim_matches('/');
+    let prefix_ok = prefix
+        .split('/')
+        .all(|s| prefix.is_empty() || !(s.is_empty() || s == "." || s == ".."));
+    if !bucket_ok || !prefix_ok {
+        return Err(invalid("STORAGE_URL", expected));
+    }
+    let allow_http = match env.string("AWS_ALLOW_HTTP").map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v == "true" => true,
+        Some(v) if v == "false" => false,
+        Some(_) => return Err(invalid("AWS_ALLOW_HTTP", "expected true or false")),
+    };
+    Ok(StorageConfig::S3(crate::storage::S3Settings {
+        bucket: bucket.to_string(),
+        prefix: (!prefix.is_empty()).then(|| prefix.to_string()),
+        endpoint: env.url("AWS_ENDPOINT_URL")?,
+        region: env.string("AWS_REGION"),
+        access_key_id: env.string("AWS_ACCESS_KEY_ID"),
+        secret_access_key: env.string("AWS_SECRET_ACCESS_KEY").map(Into::into),
+        allow_http,
+    }))
 }
 
 fn language_code(name: &'static str, code: String) -> Result<String, ConfigError> {
@@ -457,6 +509,10 @@ mod tests {
             ("TRANSLATE_TO", "e"),
             ("WEBEX_REDIRECT_URI", "::"),
             ("LOG_FORMAT", "xml"),
+            ("STORAGE_URL", "/srv/audio"),
+            ("STORAGE_URL", "s3://"),
+            ("STORAGE_URL", "s3://Bad_Bucket"),
+            ("STORAGE_URL", "s3://bucket/a/../b"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -502,6 +558,42 @@ mod tests {
         ] {
             assert!(!debug.contains(secret), "{secret} leaked into Debug");
         }
+    }
+
+    #[test]
+    fn storage_url_selects_s3_with_the_standard_aws_settings() {
+        assert!(matches!(
+            config(&[]).expect("valid").storage,
+            StorageConfig::Local
+        ));
+        let c = config(&[
+            ("STORAGE_URL", "s3://audio-bucket/team/calls/"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "s3-secret-value"),
+            ("AWS_ALLOW_HTTP", "true"),
+        ])
+        .expect("valid");
+        let StorageConfig::S3(s3) = &c.storage else {
+            panic!("expected S3 storage, got {:?}", c.storage);
+        };
+        assert_eq!(s3.bucket, "audio-bucket");
+        assert_eq!(s3.prefix.as_deref(), Some("team/calls"));
+        assert_eq!(
+            s3.endpoint.as_ref().map(Url::as_str),
+            Some("http://127.0.0.1:9000/")
+        );
+        assert_eq!(s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s3.access_key_id.as_deref(), Some("key-id"));
+        assert!(s3.allow_http);
+        assert!(!format!("{c:?}").contains("s3-secret-value"));
+
+        let c = config(&[("STORAGE_URL", "s3://audio-bucket")]).expect("valid");
+        assert!(matches!(&c.storage, StorageConfig::S3(s) if s.prefix.is_none() && !s.allow_http));
+        let err = config(&[("STORAGE_URL", "s3://b-1"), ("AWS_ALLOW_HTTP", "yes")])
+            .expect_err("not a bool");
+        assert_eq!(err.name, "AWS_ALLOW_HTTP");
     }
 
     #[test]

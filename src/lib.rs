@@ -11,6 +11,7 @@ pub mod queue;
 pub mod reconciler;
 pub mod signature;
 pub mod startup;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 pub mod webex;

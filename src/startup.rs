@@ -16,6 +16,7 @@ use crate::pipeline::{Pipeline, PipelineDeps, run_consumer};
 use crate::queue::amqp::{AmqpQueue, AmqpSettings};
 use crate::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use crate::queue::{Consumer, Publisher};
+use crate::storage::Storage;
 use crate::store::{OAuthTokens, Store, StoreError};
 use crate::webex::{
     Auth, BoxError, ClientSettings, OAuthCredentials, StoredTokens, TokenStore, WebexClient,
@@ -57,6 +58,8 @@ pub enum StartupError {
     Tls(std::io::Error),
     #[error("LLM or speech-to-text client: {0}")]
     Ai(#[from] AiError),
+    #[error("storage (STORAGE_URL): {0}")]
+    Storage(#[from] crate::storage::StorageError),
     #[error("WEBEX_WEBHOOK_SECRET is required to receive webhooks")]
     NoWebhookSecret,
 }
@@ -182,6 +185,7 @@ impl Application {
         let store = open_store(&config).await?;
         let queue = open_queue(&config, &store).await?;
         let webex = webex_client(&config, &store)?;
+        let storage = Storage::from_config(&config)?;
         let cancel = CancellationToken::new();
         let tasks = TaskTracker::new();
 
@@ -193,6 +197,7 @@ impl Application {
                 store: store.clone(),
                 publisher: queue.publisher.clone(),
                 webex: webex.clone(),
+                storage: storage.clone(),
                 metrics: crate::telemetry::metrics_handle(),
                 auth_failures: Default::default(),
             };
@@ -223,7 +228,15 @@ impl Application {
         }
 
         if role.runs_workers() {
-            spawn_workers(&config, &store, &queue, webex.as_ref(), &cancel, &tasks)?;
+            spawn_workers(
+                &config,
+                &store,
+                &storage,
+                &queue,
+                webex.as_ref(),
+                &cancel,
+                &tasks,
+            )?;
         }
 
         Ok(Self {
@@ -283,6 +296,7 @@ pub const SCHEDULE_OVERLAP: Duration = Duration::from_secs(2 * 3600);
 fn spawn_workers(
     config: &Arc<Config>,
     store: &Store,
+    storage: &Storage,
     queue: &QueueHandles,
     webex: Option<&WebexClient>,
     cancel: &CancellationToken,
@@ -297,7 +311,7 @@ fn spawn_workers(
     let pipeline = Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex: webex.clone(),
-        data_dir: config.data_dir.clone(),
+        storage: storage.clone(),
         chat: chat_client(config)?,
         stt: stt_client(config)?,
         summary_language: config.summary_language.clone(),

@@ -3,9 +3,11 @@
 //! only decides, so the API, the console and the CLI cannot disagree.
 
 mod limiter;
+mod policy;
 mod secret;
 
 pub use limiter::{FailedAuthLimiter, Throttled};
+pub use policy::{RouteRule, SEARCH_ACTION, route_rule};
 pub use secret::{RandomToken, sha256_hex};
 
 use serde::{Deserialize, Serialize};

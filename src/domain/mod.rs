@@ -5,5 +5,5 @@ mod recording;
 mod recording_id;
 
 pub use message::{MAX_ENVELOPE_DEPTH, MessageSource, QueueMessage, RecordingEvent, json_depth};
-pub use recording::{ProcessingStatus, Recording, Step};
+pub use recording::{LegalHold, ProcessingStatus, Recording, Step};
 pub use recording_id::{InvalidRecordingId, RecordingId};

@@ -134,6 +134,19 @@ pub struct Recording {
     pub webex_metadata: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set by an auditor or admin: nothing may purge or delete the recording while it is held.
+    /// Never written by the pipeline's upsert.
+    pub legal_hold: Option<LegalHold>,
+    /// When retention purged it (status `purged`; only the tombstone fields are left).
+    pub purged_at: Option<DateTime<Utc>>,
+}
+
+/// Who put a recording on hold, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LegalHold {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 impl Recording {
@@ -175,6 +188,8 @@ impl Recording {
             webex_metadata: None,
             created_at: now,
             updated_at: now,
+            legal_hold: None,
+            purged_at: None,
         }
     }
 }

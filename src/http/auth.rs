@@ -1,4 +1,4 @@
-//! Which [`Principal`] a request acts as: a bearer key, a console session cookie, or (only while
+//! Which [`Principal`] a request acts as (the access layer, `http::access`, asks here): a bearer key, a console session cookie, or (only while
 //! `API_TOKEN` is unset) the loopback operator. What the principal may do is decided by
 //! `access::Role::may`; failed key checks are counted per address (`FailedAuthLimiter`).
 //!
@@ -9,11 +9,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
@@ -25,18 +23,6 @@ use crate::access::{Principal, RandomToken, Role, sha256_hex};
 pub const SESSION_COOKIE: &str = "wr_session";
 /// A session unused this long is over.
 pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
-
-/// Middleware for the `/api/v1` routes: the request gets its [`Principal`] or a 401/429.
-pub async fn require_principal(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let peer = peer_addr(request.extensions());
-    let principal = authenticate(&state, request.headers(), peer).await?;
-    request.extensions_mut().insert(principal);
-    Ok(next.run(request).await)
-}
 
 /// Handlers take the principal the middleware resolved (or resolve it, where no middleware ran).
 impl FromRequestParts<AppState> for Principal {
@@ -106,6 +92,9 @@ pub async fn check_key(
         )
     {
         return Ok(Principal::new(Principal::API_TOKEN_ACTOR, Role::Admin));
+    }
+    if let Some(principal) = state.store.key_principal(&sha256_hex(presented)).await? {
+        return Ok(principal);
     }
     if let Some(ip) = ip {
         state.auth_failures.record_failure(ip);

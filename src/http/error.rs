@@ -17,6 +17,12 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with what exists (a name taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The recording is under legal hold: nothing may destroy it.
+    #[error("{0}")]
+    LegalHold(String),
     /// Too many failed key checks from this address; carries the seconds until it may retry.
     #[error("too many failed attempts from this address; retry in {0} s")]
     TooManyRequests(u64),
@@ -45,6 +51,7 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) | Self::LegalHold(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Gone(_) => StatusCode::GONE,
@@ -62,6 +69,8 @@ impl ApiError {
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::LegalHold(_) => "legal_hold",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Gone(_) => "gone",
@@ -121,6 +130,7 @@ impl From<crate::store::StoreError> for ApiError {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::Unavailable("the database is unavailable; try again later".into())
             }
+            crate::store::StoreError::Duplicate(what) => Self::Conflict(what),
             other => Self::Internal(other.to_string()),
         }
     }

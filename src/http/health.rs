@@ -1,4 +1,4 @@
-//! `/healthz` (process up), `/readyz` (database and queue reachable), `/metrics` (Prometheus).
+//! `/healthz` (process up), `/readyz` (database, queue and file store reachable), `/metrics` (Prometheus).
 
 use std::time::Duration;
 
@@ -45,13 +45,15 @@ fn outcome<E: std::fmt::Display>(
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     // A write, not `SELECT 1`: ready must mean that a webhook could be queued now.
-    let (database, queue) = tokio::join!(
+    let (database, queue, storage) = tokio::join!(
         tokio::time::timeout(CHECK_TIMEOUT, state.store.probe_write()),
         tokio::time::timeout(CHECK_TIMEOUT, state.publisher.check_ready()),
+        tokio::time::timeout(CHECK_TIMEOUT, state.storage.check()),
     );
     let database = outcome("database", database);
     let queue = outcome("queue", queue);
-    let ready = database.is_none() && queue.is_none();
+    let storage = outcome("storage", storage);
+    let ready = database.is_none() && queue.is_none() && storage.is_none();
     let status = if ready {
         StatusCode::OK
     } else {
@@ -61,6 +63,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         "ready": ready,
         "database": database.unwrap_or_else(|| "ok".into()),
         "queue": queue.unwrap_or_else(|| "ok".into()),
+        "storage": storage.unwrap_or_else(|| "ok".into()),
     });
     (status, Json(body))
 }

@@ -1,6 +1,8 @@
 //! The HTTP side: the webhook receiver, the REST API, health and metrics, on one router.
 
+pub mod access;
 pub mod auth;
+pub mod compliance;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -19,6 +21,7 @@ use tower::{BoxError, ServiceBuilder, timeout::TimeoutLayer};
 
 use crate::config::Config;
 use crate::queue::Publisher;
+use crate::storage::Storage;
 use crate::store::Store;
 use crate::webex::WebexClient;
 
@@ -30,6 +33,8 @@ pub struct AppState {
     pub publisher: Arc<dyn Publisher>,
     /// Absent when no Webex credentials are configured.
     pub webex: Option<WebexClient>,
+    /// Stored audio and transcripts (`DATA_DIR` or S3).
+    pub storage: Storage,
     pub metrics: Option<PrometheusHandle>,
     /// Failed key checks per client address (`Default::default()` when building the state).
     pub auth_failures: crate::access::FailedAuthLimiter,

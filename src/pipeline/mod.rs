@@ -14,7 +14,6 @@ mod metadata;
 mod step;
 mod transcript;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
+use crate::storage::Storage;
 use crate::store::{Claim, Store};
 use crate::webex::{PeopleNames, WebexClient};
 
@@ -60,8 +60,8 @@ impl Default for PipelineSettings {
 pub struct PipelineDeps {
     pub store: Store,
     pub webex: WebexClient,
-    /// `DATA_DIR`: audio and transcript files go below it.
-    pub data_dir: PathBuf,
+    /// Where audio and transcript files go (`DATA_DIR` or S3).
+    pub storage: Storage,
     /// LLM analysis and translation; `None`: the local analyser only.
     pub chat: Option<ChatClient>,
     /// Speech-to-text for recordings without a Webex transcript.
@@ -162,11 +162,11 @@ impl Pipeline {
             }),
             Box::new(audio::Audio {
                 webex: deps.webex.clone(),
-                data_dir: deps.data_dir.clone(),
+                storage: deps.storage.clone(),
             }),
             Box::new(transcript::TranscriptStep {
                 webex: deps.webex.clone(),
-                data_dir: deps.data_dir.clone(),
+                storage: deps.storage,
                 stt: deps.stt,
             }),
             // Language before analysis: the local analyser picks its stop words and stems by it.
@@ -238,7 +238,12 @@ impl Pipeline {
                     .mark_recording_deleted(&message.recording_id, Utc::now())
                     .await
                 {
-                    Ok(()) => Settlement::Ack,
+                    Ok(true) => Settlement::Ack,
+                    Ok(false) => {
+                        tracing::warn!(recording_id = %message.recording_id.as_str(),
+                            "Webex deleted a recording under legal hold (or purged): kept as it is");
+                        Settlement::Ack
+                    }
                     Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),
                 }
             }

@@ -1,12 +1,11 @@
 //! What every pipeline step is: a [`PipelineStep`] holding only the clients and settings it
 //! needs, working on the one [`Work`] of a recording, failing with the one [`StepError`].
 
-use std::path::PathBuf;
-
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::domain::{ProcessingStatus, Recording, Step};
+use crate::storage::StorageKey;
 use crate::webex::{RecordingDetails, WebexError};
 
 /// One step of the pipeline. The pipeline runs its steps in order through one runner, which
@@ -72,8 +71,9 @@ pub struct Work {
     pub attempt: u32,
     /// Fresh details with the short-lived download links (never stored).
     pub details: Option<RecordingDetails>,
-    pub audio_path: Option<PathBuf>,
-    /// Whether an audio file already in place may stand for the download (not on reprocess).
+    /// Where the `audio` step stored the audio.
+    pub audio_key: Option<StorageKey>,
+    /// Whether audio already stored may stand for the download (not on reprocess).
     pub reuse_audio: bool,
     /// Steps that apply to this recording, attempted or not: the quality score's denominator.
     pub(super) applicable: usize,
@@ -88,7 +88,7 @@ impl Work {
             rec,
             attempt,
             details: None,
-            audio_path: None,
+            audio_key: None,
             reuse_audio,
             applicable: 0,
         }
@@ -136,11 +136,9 @@ impl Work {
         self.rec
     }
 
-    /// `YYYY/MM/DD` of the recording (when it was made, else when we first saw it).
-    pub fn date_dirs(&self) -> PathBuf {
-        let date: DateTime<Utc> = self.rec.timestamp.unwrap_or(self.rec.created_at);
-        PathBuf::from(format!("{:04}", date.year()))
-            .join(format!("{:02}", date.month()))
-            .join(format!("{:02}", date.day()))
+    /// The date stored files are filed under: when the recording was made, else when we
+    /// first saw it.
+    pub fn recorded_on(&self) -> DateTime<Utc> {
+        self.rec.timestamp.unwrap_or(self.rec.created_at)
     }
 }

@@ -1,14 +1,14 @@
-//! Step `transcript`: the Webex VTT transcript, saved to
-//! `DATA_DIR/transcripts/YYYY/MM/DD/{id}.vtt` and parsed; without one, speech-to-text when
-//! configured.
-
-use std::path::PathBuf;
+//! Step `transcript`: the Webex VTT transcript, saved to the store at
+//! `transcripts/YYYY/MM/DD/{id}.vtt` and parsed; without one, speech-to-text when configured.
 
 use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::SttClient;
 use crate::domain::Step;
+use crate::storage::{Storage, StorageKey};
 use crate::webex::WebexClient;
 use call_analysis::transcript::{Transcript, vtt};
 
@@ -17,10 +17,12 @@ use call_analysis::transcript::{Transcript, vtt};
 /// reuses the audio already downloaded.
 const TRANSCRIPT_WAIT_ATTEMPTS: u32 = 3;
 
+/// A VTT larger than this is not a call transcript; refusing it keeps memory bounded.
+const MAX_VTT_BYTES: usize = 32 * 1024 * 1024;
+
 pub(super) struct TranscriptStep {
     pub webex: WebexClient,
-    /// `DATA_DIR`.
-    pub data_dir: PathBuf,
+    pub storage: Storage,
     /// Speech-to-text for recordings without a Webex transcript.
     pub stt: Option<SttClient>,
 }
@@ -47,11 +49,15 @@ impl PipelineStep for TranscriptStep {
             Some(link) => (self.webex_transcript(w, &link).await?, "webex"),
             None => match &self.stt {
                 Some(stt) => {
-                    let audio = w
-                        .audio_path
+                    let key = w
+                        .audio_key
                         .as_ref()
                         .ok_or_else(|| StepError::Failed("no audio file to transcribe".into()))?;
-                    let t = stt.transcribe(audio, None).await.map_err(|e| {
+                    // The service takes a file: the stored one, or a temporary copy from S3.
+                    let audio = self.storage.local_file(key).await.map_err(|e| {
+                        StepError::Transient(format!("reading the stored audio: {e}"))
+                    })?;
+                    let t = stt.transcribe(audio.path(), None).await.map_err(|e| {
                         let reason = format!("speech-to-text: {e}");
                         if e.is_transient() {
                             StepError::Transient(reason)
@@ -82,22 +88,38 @@ impl PipelineStep for TranscriptStep {
 
 impl TranscriptStep {
     async fn webex_transcript(&self, w: &mut Work, link: &str) -> Result<Transcript, StepError> {
-        let path = self
-            .data_dir
-            .join("transcripts")
-            .join(w.date_dirs())
-            .join(format!("{}.vtt", w.rec.recording_id));
-        self.webex
-            .download_to_file(link, &path, None)
+        let raw = self.download_vtt(link).await?;
+        let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
+        self.storage
+            .put_bytes(&key, raw.clone())
             .await
-            .map_err(|e| StepError::from_webex("transcript download", &e))?;
-        let raw = tokio::fs::read(&path)
-            .await
-            .map_err(|e| StepError::Failed(format!("reading {}: {e}", path.display())))?;
+            .map_err(|e| StepError::Transient(format!("storing the transcript: {e}")))?;
         let transcript = vtt::parse(&String::from_utf8_lossy(&raw)).map_err(|e| {
             StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}"))
         })?;
-        w.rec.transcript_vtt_path = Some(path.display().to_string());
+        w.rec.transcript_vtt_path = Some(self.storage.location(&key));
         Ok(transcript)
+    }
+
+    /// The VTT in memory: it is small, and parsed whole anyway.
+    async fn download_vtt(&self, link: &str) -> Result<Bytes, StepError> {
+        let webex_error = |e| StepError::from_webex("transcript download", &e);
+        let download = self
+            .webex
+            .open_download(link, None)
+            .await
+            .map_err(webex_error)?;
+        let mut chunks = std::pin::pin!(download.chunks());
+        let mut raw = BytesMut::new();
+        while let Some(chunk) = chunks.next().await {
+            raw.extend_from_slice(&chunk.map_err(webex_error)?);
+            if raw.len() > MAX_VTT_BYTES {
+                return Err(StepError::Failed(format!(
+                    "the Webex transcript is larger than {} MiB",
+                    MAX_VTT_BYTES / (1024 * 1024)
+                )));
+            }
+        }
+        Ok(raw.freeze())
     }
 }

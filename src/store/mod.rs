@@ -3,10 +3,13 @@
 //! One schema and one set of statements serve SQLite and PostgreSQL through sqlx's `Any` driver;
 //! the few places that differ (row locking) branch on [`Backend`].
 
+mod audit;
 mod jobs;
+mod keys;
 mod queue;
 mod reconcile;
 mod recordings;
+mod retention;
 mod sessions;
 mod tokens;
 
@@ -18,10 +21,13 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
+pub use keys::KeyInfo;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
+pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use tokens::OAuthTokens;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +36,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A unique name is taken.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("cannot create the database folder {path}: {source}")]

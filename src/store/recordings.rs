@@ -21,6 +21,9 @@ const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, calle
     processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
     updated_at";
 
+/// Set only by holds and retention, never by the pipeline's upsert: read beside `COLUMNS`.
+pub(crate) const HOLD_COLUMNS: &str = "legal_hold_reason, legal_hold_by, legal_hold_at, purged_at";
+
 /// Built once from `COLUMNS`: every column but the key and `created_at` is replaced on conflict.
 static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     let updates = COLUMNS
@@ -101,7 +104,8 @@ pub struct StoredState {
 
 impl Store {
     pub async fn get_recording(&self, id: &RecordingId) -> Result<Option<Recording>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE recording_id = $1");
+        let sql =
+            format!("SELECT {COLUMNS}, {HOLD_COLUMNS} FROM recordings WHERE recording_id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id.as_str())
             .fetch_optional(&self.pool)
@@ -193,7 +197,7 @@ impl Store {
 
         let count_sql = format!("SELECT COUNT(*) FROM recordings {where_clause}");
         let list_sql = format!(
-            "SELECT {COLUMNS} FROM recordings {where_clause} \
+            "SELECT {COLUMNS}, {HOLD_COLUMNS} FROM recordings {where_clause} \
              ORDER BY sort_at DESC, recording_id DESC LIMIT {limit_p} OFFSET {skip_p}"
         );
 
@@ -281,7 +285,8 @@ impl Store {
         .await?;
 
         let claimable = if force {
-            "processing_status NOT IN ('deleted', 'purged')"
+            // A forced run overwrites the record: never one under legal hold.
+            "processing_status NOT IN ('deleted', 'purged') AND legal_hold_at IS NULL"
         } else {
             "processing_status NOT IN ('deleted', 'purged', 'completed', 'partial')"
         };
@@ -352,22 +357,26 @@ impl Store {
     }
 
     /// Soft delete. Creates the row if we never saw the recording, so it is not fetched later.
+    /// Marks a recording `deleted` (a row is made if we never saw it). False, and nothing
+    /// changed, when it is under legal hold or already purged: the guard is in the statement,
+    /// so a hold set a moment earlier cannot be raced.
     pub async fn mark_recording_deleted(
         &self,
         id: &RecordingId,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "INSERT INTO recordings (recording_id, sort_at, processing_status, created_at, updated_at) \
              VALUES ($1, $2, 'deleted', $2, $2) \
              ON CONFLICT (recording_id) DO UPDATE SET processing_status = 'deleted', \
-               processing_heartbeat_at = NULL, updated_at = $2",
+               processing_heartbeat_at = NULL, updated_at = $2 \
+             WHERE recordings.legal_hold_at IS NULL AND recordings.processing_status <> 'purged'",
         )
         .bind(id.as_str())
         .bind(to_millis(now))
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// The stored state of each of `ids` that we have (one query per 500 ids).
@@ -502,5 +511,24 @@ fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
         webex_metadata: opt_json(row, "webex_metadata")?,
         created_at: from_millis(row.try_get("created_at")?)?,
         updated_at: from_millis(row.try_get("updated_at")?)?,
+        legal_hold: legal_hold_from_row(row)?,
+        purged_at: row
+            .try_get::<Option<i64>, _>("purged_at")?
+            .map(from_millis)
+            .transpose()?,
     })
+}
+
+fn legal_hold_from_row(row: &AnyRow) -> Result<Option<crate::domain::LegalHold>, StoreError> {
+    let at: Option<i64> = row.try_get("legal_hold_at")?;
+    let Some(at) = at else { return Ok(None) };
+    Ok(Some(crate::domain::LegalHold {
+        reason: row
+            .try_get::<Option<String>, _>("legal_hold_reason")?
+            .unwrap_or_default(),
+        by: row
+            .try_get::<Option<String>, _>("legal_hold_by")?
+            .unwrap_or_default(),
+        at: from_millis(at)?,
+    }))
 }

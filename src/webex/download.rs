@@ -1,8 +1,10 @@
-//! Streaming download of recording files to disk: host allow-list, manual redirects,
+//! Streaming download of recording files (into the store, or to a file): host allow-list, manual redirects,
 //! SHA-256 on the fly, temp file + fsync + atomic rename.
 
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -19,38 +21,82 @@ pub struct Downloaded {
     pub content_type: Option<String>,
 }
 
+/// A download under way: the response headers are in, the body comes as [`Download::chunks`].
+#[derive(Debug)]
+pub struct Download {
+    pub content_type: Option<String>,
+    response: reqwest::Response,
+    expected_size: Option<u64>,
+}
+
+impl Download {
+    /// The body chunk by chunk, so memory stays flat whatever the size. With an expected size,
+    /// more bytes stop the stream early and fewer end it with [`WebexError::SizeMismatch`].
+    pub fn chunks(self) -> impl Stream<Item = Result<Bytes, WebexError>> {
+        let expected = self.expected_size;
+        futures::stream::try_unfold(
+            (self.response, 0u64, false),
+            move |(mut response, size, done)| async move {
+                if done {
+                    return Ok(None);
+                }
+                match response.chunk().await? {
+                    Some(chunk) => {
+                        let size = size + chunk.len() as u64;
+                        if let Some(expected) = expected
+                            && size > expected
+                        {
+                            // Stop early rather than storing too much; `actual` is what came so far.
+                            return Err(WebexError::SizeMismatch {
+                                expected,
+                                actual: size,
+                            });
+                        }
+                        Ok(Some((chunk, (response, size, false))))
+                    }
+                    None => match expected {
+                        Some(expected) if size != expected => Err(WebexError::SizeMismatch {
+                            expected,
+                            actual: size,
+                        }),
+                        _ => Ok(None),
+                    },
+                }
+            },
+        )
+    }
+}
+
 impl WebexClient {
-    /// Downloads `url` into `dest` (parent directories are created).
+    /// Starts downloading `url`.
     ///
-    /// Only Webex hosts (and the configured API host) are contacted, redirects included; the
-    /// body is streamed to a temporary file next to `dest`, hashed on the way, synced, then
-    /// renamed over `dest`. On any failure `dest` is left untouched and no temp file remains.
-    /// `expected_size`: when given, a different size is a [`WebexError::SizeMismatch`].
-    pub async fn download_to_file(
+    /// Only Webex hosts (and the configured API host) are contacted, redirects included.
+    /// `expected_size`: when given, a different size is a [`WebexError::SizeMismatch`], from
+    /// the announced `Content-Length` already or while the body streams.
+    pub async fn open_download(
         &self,
         url: &str,
-        dest: &Path,
         expected_size: Option<u64>,
-    ) -> Result<Downloaded, WebexError> {
+    ) -> Result<Download, WebexError> {
         let url = Url::parse(url).map_err(|e| {
             // Do not echo the URL: it may carry a ticket.
             WebexError::HostNotAllowed(format!("not a valid URL ({e})"))
         })?;
-        // Checked here too (execute checks again) so nothing touches the disk for a bad host.
+        // Checked here too (execute checks again) so nothing is requested from a bad host.
         if !self.is_allowed_url(&url) {
             return Err(WebexError::HostNotAllowed(redact_url(&url)));
         }
 
         let mut req = ApiRequest::get(url);
         req.download = true;
-        let mut resp = self.execute(req).await?;
+        let response = self.execute(req).await?;
 
-        let content_type = resp
+        let content_type = response
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let announced = resp
+        let announced = response
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -60,7 +106,26 @@ impl WebexClient {
         {
             return Err(WebexError::SizeMismatch { expected, actual });
         }
+        Ok(Download {
+            content_type,
+            response,
+            expected_size,
+        })
+    }
 
+    /// Downloads `url` into `dest` (parent directories are created).
+    ///
+    /// The body is streamed to a temporary file next to `dest`, hashed on the way, synced, then
+    /// renamed over `dest`. On any failure `dest` is left untouched and no temp file remains.
+    /// See [`WebexClient::open_download`] for the hosts contacted and `expected_size`.
+    pub async fn download_to_file(
+        &self,
+        url: &str,
+        dest: &Path,
+        expected_size: Option<u64>,
+    ) -> Result<Downloaded, WebexError> {
+        let download = self.open_download(url, expected_size).await?;
+        let content_type = download.content_type.clone();
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -83,28 +148,12 @@ impl WebexClient {
 
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
-        // Chunk by chunk: memory stays flat whatever the file size.
-        while let Some(chunk) = resp.chunk().await? {
+        let mut chunks = std::pin::pin!(download.chunks());
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
             size += chunk.len() as u64;
-            if let Some(expected) = expected_size
-                && size > expected
-            {
-                // Stop early rather than filling the disk; `actual` is what arrived so far.
-                return Err(WebexError::SizeMismatch {
-                    expected,
-                    actual: size,
-                });
-            }
             hasher.update(&chunk);
             file.write_all(&chunk).await?;
-        }
-        if let Some(expected) = expected_size
-            && size != expected
-        {
-            return Err(WebexError::SizeMismatch {
-                expected,
-                actual: size,
-            });
         }
         file.flush().await?;
         file.sync_all().await?;

@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use auth::{Auth, OAuthCredentials, StoredTokens, TokenStore, authorize_url};
-pub use download::Downloaded;
+pub use download::{Download, Downloaded};
 pub use error::{BoxError, WebexError};
 pub use pagination::{Link, Pages, next_link, parse_link_header};
 pub use people::PeopleNames;

@@ -60,11 +60,13 @@ async fn spawn(db: Db, opts: Opts) -> App {
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
     let webex = opts.webex.map(|base| crate::fake_webex::webex_at(&base, 1));
     let queue = EmbeddedQueue::new(db.store.clone(), EmbeddedSettings::default());
+    let storage = webex_recordings::storage::Storage::from_config(&config).expect("storage");
     let state = AppState {
         config: Arc::new(config),
         store: db.store.clone(),
         publisher: Arc::new(queue.clone()),
         webex,
+        storage,
         metrics: None,
         auth_failures: Default::default(),
     };
@@ -749,6 +751,9 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/stats/summary", "get"),
         ("/api/v1/recordings/download/{id}/audio", "get"),
         ("/api/v1/recordings/test/webex-access", "get"),
+        ("/api/v1/recordings/{id}/hold", "put"),
+        ("/api/v1/recordings/{id}/hold", "delete"),
+        ("/api/v1/audit", "get"),
         ("/api/v1/openapi.json", "get"),
     ];
     expected.sort();

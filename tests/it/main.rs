@@ -10,6 +10,8 @@ mod front_door;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;
+mod shared_storage;
+mod storage;
 mod store;
 mod support;
 mod webex_client;

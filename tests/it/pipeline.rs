@@ -30,7 +30,7 @@ fn pipeline(
     Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex: webex(server),
-        data_dir: data_dir.to_path_buf(),
+        storage: webex_recordings::storage::Storage::local(data_dir.to_path_buf()),
         chat: None,
         stt: None,
         summary_language: "es".into(),

@@ -153,7 +153,7 @@ async fn process(recs: &[FakeRecording], setup: Setup) -> Vec<Recording> {
     let pipeline = Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex: webex(&server),
-        data_dir: data.path().to_path_buf(),
+        storage: webex_recordings::storage::Storage::local(data.path().to_path_buf()),
         chat: setup.chat,
         stt: setup.stt,
         summary_language: "es".into(),

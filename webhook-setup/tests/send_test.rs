@@ -32,7 +32,9 @@ async fn receiver() -> Receiver {
     })
     .expect("config");
     let queue = EmbeddedQueue::new(store.clone(), EmbeddedSettings::default());
+    let storage = webex_recordings::storage::Storage::from_config(&config).expect("storage");
     let state = AppState {
+        storage,
         config: Arc::new(config),
         store,
         publisher: Arc::new(queue.clone()),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, webex_client};
+use super::{find, refuse_if_held, webex_client};
 use crate::domain::{MessageSource, QueueMessage, RecordingEvent};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -51,6 +51,7 @@ pub struct FetchAnswer {
         (status = 400, description = "Invalid id", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
+        (status = 409, description = "Under legal hold", body = ErrorBody),
         (status = 503, description = "Queue unavailable", body = ErrorBody),
     ),
     tag = "recordings"
@@ -59,7 +60,8 @@ pub async fn reprocess_recording(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> Result<(StatusCode, Json<ReprocessAnswer>), ApiError> {
-    find(&state, &id).await?;
+    // Reprocessing rewrites the record: not while it is held.
+    refuse_if_held(&find(&state, &id).await?)?;
     let message = QueueMessage::new(
         MessageSource::Reprocess,
         RecordingEvent::Created,

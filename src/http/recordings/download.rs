@@ -1,18 +1,13 @@
 //! `GET /api/v1/recordings/download/{id}/audio`: a small range server of our own.
 //!
-//! Not tower-http's `ServeFile`: audio is about to come from S3 as well as from `DATA_DIR`, and
-//! `ServeFile` only reads local files; this handler's `Range`/`ETag` logic works on any source
-//! that can report a length and stream from an offset.
-
-use std::io::SeekFrom;
-use std::path::{Path as FsPath, PathBuf};
+//! Not tower-http's `ServeFile`: audio comes from S3 as well as from `DATA_DIR`, and `ServeFile`
+//! only reads local files; this handler's `Range`/`If-Range`/`ETag` logic works on anything the
+//! [`Storage`](crate::storage::Storage) serves.
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::conditional::{Plan, Validators, http_date, plan};
 use super::find;
@@ -21,16 +16,18 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::IdPath;
 use crate::http::openapi::{IdParam, Unauthorized};
+use crate::storage::{StorageError, StorageKey};
 
-/// The stored audio: `Range`, `If-Range`, `If-None-Match` honoured; `ETag` from the SHA-256,
-/// `Last-Modified` from the file. A deleted recording's audio is gone (410).
+/// The stored audio, from whichever store holds it: `Range`, `If-Range`, `If-None-Match`
+/// honoured; `ETag` from the SHA-256, `Last-Modified` from the store. A deleted recording's
+/// audio is gone (410).
 #[utoipa::path(
     get,
     path = "/api/v1/recordings/download/{id}/audio",
     params(
         IdParam,
         ("Range" = Option<String>, Header, description = "bytes=START-END, bytes=START- or bytes=-LAST"),
-        ("If-Range" = Option<String>, Header, description = "ETag or HTTP date: the range only if the file is still that one, else the whole file"),
+        ("If-Range" = Option<String>, Header, description = "Send the range only if the audio still has this ETag (or Last-Modified date); else all of it"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a cached copy"),
     ),
     responses(
@@ -50,6 +47,7 @@ use crate::http::openapi::{IdParam, Unauthorized};
         (status = 404, description = "Unknown recording or no stored audio", body = ErrorBody),
         (status = 410, description = "The recording was deleted", body = ErrorBody),
         (status = 416, description = "Range not satisfiable", body = ErrorBody),
+        (status = 503, description = "The audio store is unavailable", body = ErrorBody),
     ),
     tag = "recordings"
 )]
@@ -72,26 +70,25 @@ pub async fn download_audio(
             id.as_str()
         )));
     };
-    let path = contained_path(&state.config.data_dir, stored).await?;
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|_| ApiError::NotFound("the stored audio file is missing".into()))?;
-    let metadata = file
-        .metadata()
-        .await
-        .map_err(|e| ApiError::Internal(format!("stat {}: {e}", path.display())))?;
-    let len = metadata.len();
+    // Only this recording's own key is ever read, whatever the stored location says.
+    let Some(key) = StorageKey::audio_in_location(&id, stored) else {
+        tracing::warn!(recording_id = %id, location = stored, "stored audio location is not this recording's; refused");
+        return Err(missing());
+    };
+    let info = state.storage.head(&key).await.map_err(storage_error)?;
+    let len = info.size;
+
     let validators = Validators {
         etag: rec
             .audio_sha256
             .as_deref()
             .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()) && !s.is_empty())
             .map(|s| format!("\"{s}\"")),
-        last_modified: metadata.modified().ok().map(http_date),
+        last_modified: info.last_modified.map(http_date),
     };
 
     let mut base = HeaderMap::new();
-    let content_type = content_type(rec.audio_format.as_deref(), &path);
+    let content_type = content_type(rec.audio_format.as_deref(), key.extension());
     base.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     base.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     let validator_headers = [
@@ -104,59 +101,47 @@ pub async fn download_audio(
         }
     }
 
-    let (status, start, count) = match plan(&headers, &validators, len)? {
+    let (status, range) = match plan(&headers, &validators, len)? {
         Plan::NotModified => return Ok((StatusCode::NOT_MODIFIED, base).into_response()),
-        Plan::Whole => (StatusCode::OK, 0, len),
+        Plan::Whole => (StatusCode::OK, None),
         Plan::Part { start, end } => {
             let cr = format!("bytes {start}-{end}/{len}");
             if let Ok(v) = HeaderValue::from_str(&cr) {
                 base.insert(header::CONTENT_RANGE, v);
             }
-            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+            (StatusCode::PARTIAL_CONTENT, Some((start, end)))
         }
     };
-    if start > 0 {
-        file.seek(SeekFrom::Start(start))
-            .await
-            .map_err(|e| ApiError::Internal(format!("seek {}: {e}", path.display())))?;
-    }
-    base.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    let body = Body::from_stream(ReaderStream::new(file.take(count)));
-    Ok((status, base, body).into_response())
+    let object = state
+        .storage
+        .get(&key, range.map(|(start, end)| start..end + 1))
+        .await
+        .map_err(storage_error)?;
+    base.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(object.range.end - object.range.start),
+    );
+    Ok((status, base, Body::from_stream(object.body)).into_response())
 }
 
-/// The stored path, resolved, if it lies under `data_dir`; else 404 (logged).
-async fn contained_path(data_dir: &FsPath, stored: &str) -> Result<PathBuf, ApiError> {
-    let missing = || ApiError::NotFound("the stored audio file is missing".into());
-    let root = tokio::fs::canonicalize(data_dir)
-        .await
-        .map_err(|_| missing())?;
-    let candidate = PathBuf::from(stored);
-    // Absolute, or relative to the working directory as DATA_DIR is: taken as is.
-    let candidate = if candidate.is_absolute() || candidate.starts_with(data_dir) {
-        candidate
-    } else {
-        data_dir.join(candidate)
-    };
-    let resolved = tokio::fs::canonicalize(&candidate)
-        .await
-        .map_err(|_| missing())?;
-    if !resolved.starts_with(&root) {
-        tracing::warn!(path = %resolved.display(), "stored audio path lies outside DATA_DIR; refused");
-        return Err(missing());
-    }
-    Ok(resolved)
+fn missing() -> ApiError {
+    ApiError::NotFound("the stored audio file is missing".into())
 }
 
-fn content_type(format: Option<&str>, path: &FsPath) -> &'static str {
-    let ext = format
-        .map(str::to_ascii_lowercase)
-        .or_else(|| {
-            path.extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-        })
-        .unwrap_or_default();
+/// Not there is 404; anything else is the store being unreachable (detail in the log only).
+fn storage_error(e: StorageError) -> ApiError {
+    match e {
+        StorageError::NotFound(_) => missing(),
+        StorageError::InvalidRange { size, .. } => ApiError::RangeNotSatisfiable(size),
+        other => {
+            tracing::warn!(error = %other, "audio store error");
+            ApiError::Unavailable("the audio store is unavailable; try again later".into())
+        }
+    }
+}
+
+fn content_type(format: Option<&str>, extension: &str) -> &'static str {
+    let ext = format.unwrap_or(extension).to_ascii_lowercase();
     match ext.trim_start_matches('.') {
         "mp3" | "mpeg" => "audio/mpeg",
         "wav" | "wave" => "audio/wav",

@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, webex_client};
+use super::{find, held, refuse_if_held, webex_client};
 use crate::domain::Recording;
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
@@ -61,8 +61,9 @@ pub async fn get_recording(
     Ok(Json(find(&state, &id).await?))
 }
 
-/// Soft delete (status `deleted`); with `delete_from_webex=true` at Webex first, and here only
-/// once Webex has said yes (recycle bin, permanent deletion, or already gone).
+/// Soft delete (status `deleted`; the stored audio and transcript are removed). With
+/// `delete_from_webex=true` at Webex first, and here only once Webex has said yes (recycle bin,
+/// permanent deletion, or already gone).
 #[utoipa::path(
     delete,
     path = "/api/v1/recordings/{id}",
@@ -72,8 +73,9 @@ pub async fn get_recording(
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
+        (status = 409, description = "Under legal hold", body = ErrorBody),
         (status = 502, description = "Webex refused the deletion; nothing was deleted", body = ErrorBody),
-        (status = 503, description = "No Webex credentials to delete it there; nothing was deleted", body = ErrorBody),
+        (status = 503, description = "No Webex credentials to delete it there (nothing was deleted), or the stored files could not be removed yet (marked deleted: delete again)", body = ErrorBody),
     ),
     tag = "recordings"
 )]
@@ -83,6 +85,7 @@ pub async fn delete_recording(
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
     let rec = find(&state, &id).await?;
+    refuse_if_held(&rec)?;
     let at_webex = params.delete_from_webex.unwrap_or(false);
     let webex_deletion = if at_webex {
         let webex = webex_client(&state)?;
@@ -94,7 +97,18 @@ pub async fn delete_recording(
     } else {
         None
     };
-    state.store.mark_recording_deleted(&id, Utc::now()).await?;
+    if !state.store.mark_recording_deleted(&id, Utc::now()).await? {
+        return Err(held(&id));
+    }
+    // After the mark, so a failure here is put right by deleting again.
+    state.storage.delete_files_of(&rec).await.map_err(|e| {
+        tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
+        ApiError::Unavailable(format!(
+            "recording {} is marked deleted, but its stored files could not be removed; \
+             try the deletion again",
+            id.as_str()
+        ))
+    })?;
     Ok(Json(DeleteAnswer {
         deleted: true,
         recording_id: id.as_str().to_string(),

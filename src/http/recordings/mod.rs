@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::openapi::{self, ApiDoc};
-use super::{AppState, auth};
+use super::{AppState, access, compliance};
 use crate::domain::{Recording, RecordingId};
 
 pub use actions::{FetchAnswer, run_access_check, run_fetch};
@@ -35,6 +35,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(stats::stats_summary))
         .routes(routes!(download::download_audio))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(compliance::set_hold, compliance::release_hold))
+        .routes(routes!(compliance::list_audit))
 }
 
 /// The OpenAPI document of this API.
@@ -50,7 +52,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(Extension::<openapi::Document>(Arc::new(doc)))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_principal,
+            access::enforce,
         ))
 }
 
@@ -60,6 +62,21 @@ async fn find(state: &AppState, id: &RecordingId) -> Result<Recording, ApiError>
         .get_recording(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no recording {}", id.as_str())))
+}
+
+/// 409 for anything that would destroy or overwrite a recording under legal hold.
+fn refuse_if_held(rec: &Recording) -> Result<(), ApiError> {
+    match &rec.legal_hold {
+        Some(_) => Err(held(&rec.recording_id)),
+        None => Ok(()),
+    }
+}
+
+fn held(id: &RecordingId) -> ApiError {
+    ApiError::LegalHold(format!(
+        "recording {} is under legal hold; release the hold first",
+        id.as_str()
+    ))
 }
 
 /// The Webex client, or 503 when no credentials are configured.

@@ -1,0 +1,183 @@
+//! The one access layer every API route passes: who is asking (`auth`), may their role do this
+//! (`access::route_rule`), and the audit entry of what they did or were refused.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+use super::error::ApiError;
+use super::{AppState, auth};
+use crate::access::{Forbidden, Permission, Principal, RouteRule, SEARCH_ACTION, route_rule};
+use crate::store::NewAuditEntry;
+
+/// Put in a response's extensions by a handler that wrote its audit entry itself, in the same
+/// transaction as the change it records (hold, delete): the layer does not write a second.
+#[derive(Debug, Clone, Copy)]
+pub struct Audited;
+
+/// Who asked, from where: what every audit entry of a request carries.
+#[derive(Debug, Clone)]
+pub struct AuditContext {
+    pub principal: Principal,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl AuditContext {
+    pub fn from_request(principal: Principal, headers: &HeaderMap, request: &Request) -> Self {
+        Self {
+            principal,
+            ip: auth::peer_addr(request.extensions()).map(|a| a.ip().to_string()),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(256).collect()),
+        }
+    }
+
+    pub fn entry(
+        &self,
+        action: &str,
+        recording_id: Option<&str>,
+        status: u16,
+        detail: Option<String>,
+    ) -> NewAuditEntry {
+        NewAuditEntry {
+            at: Utc::now(),
+            actor: self.principal.actor.clone(),
+            role: Some(self.principal.role.to_string()),
+            action: action.to_string(),
+            recording_id: recording_id.map(str::to_owned),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+            status,
+            detail,
+        }
+    }
+}
+
+/// Middleware for every `/api/v1` route.
+pub async fn enforce(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let peer = auth::peer_addr(request.extensions());
+    let principal = match auth::authenticate(&state, request.headers(), peer).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    // A route missing from the table fails closed: admins only, and recorded.
+    let rule = route_rule(request.method().as_str(), &route).unwrap_or(RouteRule {
+        permission: Permission::Administer,
+        action: Some("unlisted"),
+    });
+    let recording_id = path_param(&route, request.uri().path(), "{id}");
+    let search = request
+        .uri()
+        .query()
+        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "q"))
+        .map(|(_, v)| v.into_owned())
+        .filter(|q| !q.trim().is_empty() && rule.action.is_none());
+    let (action, detail) = match (&search, rule.action) {
+        (Some(q), _) => (Some(SEARCH_ACTION), Some(q.clone())),
+        (None, action) => (action, None),
+    };
+    let context = AuditContext::from_request(principal.clone(), request.headers(), &request);
+
+    if let Err(refused) = principal.require(rule.permission) {
+        return refuse(&state, &context, action, recording_id.as_deref(), refused).await;
+    }
+    request.extensions_mut().insert(principal);
+    request.extensions_mut().insert(context.clone());
+    let response = next.run(request).await;
+    let Some(action) = action else {
+        return response;
+    };
+    if response.extensions().get::<Audited>().is_some() {
+        return response;
+    }
+    let entry = context.entry(
+        action,
+        recording_id.as_deref(),
+        response.status().as_u16(),
+        detail,
+    );
+    // Who saw what must be on record before they see it: no entry, no answer.
+    match state.store.append_audit(&entry).await {
+        Ok(_) => response,
+        Err(e) => {
+            tracing::error!(error = %e, action, "cannot write the audit entry");
+            ApiError::Unavailable("the access could not be recorded; try again later".into())
+                .into_response()
+        }
+    }
+}
+
+async fn refuse(
+    state: &AppState,
+    context: &AuditContext,
+    action: Option<&str>,
+    recording_id: Option<&str>,
+    refused: Forbidden,
+) -> Response {
+    let entry = context.entry(
+        action.unwrap_or("forbidden"),
+        recording_id,
+        403,
+        Some(refused.to_string()),
+    );
+    if let Err(e) = state.store.append_audit(&entry).await {
+        tracing::error!(error = %e, "cannot write the audit entry of a refusal");
+    }
+    ApiError::from(refused).into_response()
+}
+
+/// The path segment standing where `param` stands in the route template.
+fn path_param(template: &str, path: &str, param: &str) -> Option<String> {
+    let index = template.split('/').position(|s| s == param)?;
+    let raw = path.split('/').nth(index)?;
+    let decoded = percent_decode(raw);
+    (!decoded.is_empty()).then_some(decoded)
+}
+
+fn percent_decode(raw: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", raw.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_is_read_where_the_template_has_it() {
+        assert_eq!(
+            path_param(
+                "/api/v1/recordings/{id}",
+                "/api/v1/recordings/abc-1",
+                "{id}"
+            )
+            .as_deref(),
+            Some("abc-1")
+        );
+        assert_eq!(
+            path_param(
+                "/api/v1/recordings/download/{id}/audio",
+                "/api/v1/recordings/download/a%20b/audio",
+                "{id}"
+            )
+            .as_deref(),
+            Some("a b")
+        );
+        assert_eq!(
+            path_param("/api/v1/recordings/", "/api/v1/recordings/", "{id}"),
+            None
+        );
+    }
+}

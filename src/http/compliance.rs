@@ -1,0 +1,259 @@
+//! Legal holds (`PUT`/`DELETE /api/v1/recordings/{id}/hold`) and the audit log
+//! (`GET /api/v1/audit`, JSON or CSV). Who may call them is decided by the access layer.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::access::{AuditContext, Audited};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery, IdPath};
+use super::openapi::{IdParam, Unauthorized};
+use crate::domain::LegalHold;
+use crate::store::{AuditEntry, AuditFilter, HoldChange};
+
+pub const DEFAULT_AUDIT_LIMIT: u64 = 100;
+pub const MAX_AUDIT_LIMIT: u64 = 1000;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HoldRequest {
+    /// Why the recording must be kept (a case number, a complaint).
+    /// Not blank; at most 500 characters once trimmed.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldAnswer {
+    #[serde(rename = "recordingId")]
+    pub recording_id: String,
+    pub legal_hold: Option<LegalHold>,
+}
+
+/// Puts a recording on legal hold: it can no longer be purged, deleted or reprocessed.
+#[utoipa::path(
+    put,
+    path = "/api/v1/recordings/{id}/hold",
+    params(IdParam),
+    request_body = HoldRequest,
+    responses(
+        (status = 200, description = "Held", body = HoldAnswer),
+        (status = 400, description = "Invalid id or reason", body = ErrorBody),
+        Unauthorized,
+        (status = 403, description = "The key's role may not set holds", body = ErrorBody),
+        (status = 404, description = "Unknown or purged recording", body = ErrorBody),
+    ),
+    tag = "compliance"
+)]
+pub async fn set_hold(
+    State(state): State<AppState>,
+    Extension(context): Extension<AuditContext>,
+    IdPath(id): IdPath,
+    ApiJson(body): ApiJson<HoldRequest>,
+) -> Result<Response, ApiError> {
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::BadRequest(
+            "reason: give why the recording is held (1 to 500 characters)".into(),
+        ));
+    }
+    let entry = context.entry("hold.set", Some(id.as_str()), 200, Some(reason.to_string()));
+    match state.store.set_hold(&id, reason, &entry).await? {
+        HoldChange::NoSuchRecording => Err(no_recording(&id)),
+        HoldChange::Done => Ok(answered(HoldAnswer {
+            recording_id: id.as_str().to_string(),
+            legal_hold: Some(LegalHold {
+                reason: reason.to_string(),
+                by: entry.actor,
+                at: entry.at,
+            }),
+        })),
+    }
+}
+
+/// Releases a recording's legal hold.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/recordings/{id}/hold",
+    params(IdParam),
+    responses(
+        (status = 200, description = "Released", body = HoldAnswer),
+        (status = 400, description = "Invalid id", body = ErrorBody),
+        Unauthorized,
+        (status = 403, description = "The key's role may not release holds", body = ErrorBody),
+        (status = 404, description = "Unknown recording", body = ErrorBody),
+    ),
+    tag = "compliance"
+)]
+pub async fn release_hold(
+    State(state): State<AppState>,
+    Extension(context): Extension<AuditContext>,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let entry = context.entry("hold.release", Some(id.as_str()), 200, None);
+    match state.store.release_hold(&id, &entry).await? {
+        HoldChange::NoSuchRecording => Err(no_recording(&id)),
+        HoldChange::Done => Ok(answered(HoldAnswer {
+            recording_id: id.as_str().to_string(),
+            legal_hold: None,
+        })),
+    }
+}
+
+/// The change and its audit entry were committed together: the access layer adds no second.
+fn answered(answer: HoldAnswer) -> Response {
+    let mut response = Json(answer).into_response();
+    response.extensions_mut().insert(Audited);
+    response
+}
+
+fn no_recording(id: &crate::domain::RecordingId) -> ApiError {
+    ApiError::NotFound(format!("no recording {} (or it was purged)", id.as_str()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// From this time (RFC 3339), inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this time (RFC 3339), exclusive.
+    pub to: Option<DateTime<Utc>>,
+    pub actor: Option<String>,
+    /// e.g. `recording.view`, `hold.set`, `login.failed`.
+    pub action: Option<String>,
+    pub recording_id: Option<String>,
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
+    pub skip: Option<u64>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+    /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub total: u64,
+    pub skip: u64,
+    pub limit: u64,
+    pub items: Vec<AuditEntry>,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    params(AuditParams),
+    responses(
+        (status = 200, description = "Entries (JSON, or CSV with `format=csv`)", content(
+            (AuditPage = "application/json"), (String = "text/csv"),
+        )),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+        Unauthorized,
+        (status = 403, description = "The key's role may not read the audit log", body = ErrorBody),
+    ),
+    tag = "compliance"
+)]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Response, ApiError> {
+    let limit = params.limit.unwrap_or(DEFAULT_AUDIT_LIMIT);
+    if !(1..=MAX_AUDIT_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit: expected 1 to {MAX_AUDIT_LIMIT}"
+        )));
+    }
+    let csv = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::BadRequest("format: expected json or csv".into())),
+    };
+    let skip = params.skip.unwrap_or(0);
+    if skip > i64::MAX as u64 {
+        return Err(ApiError::BadRequest("skip is too large".into()));
+    }
+    let filter = AuditFilter {
+        from: params.from,
+        to: params.to,
+        actor: params.actor,
+        action: params.action,
+        recording_id: params.recording_id,
+        skip,
+        limit,
+    };
+    let (total, items) = state.store.list_audit(&filter).await?;
+    if csv {
+        let mut response = to_csv(&items).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        return Ok(response);
+    }
+    Ok(Json(AuditPage {
+        total,
+        skip,
+        limit,
+        items,
+    })
+    .into_response())
+}
+
+const CSV_HEADER: &str = "id,at,actor,role,action,recording_id,ip,user_agent,status,detail";
+
+fn to_csv(items: &[AuditEntry]) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for item in items {
+        let e = &item.entry;
+        let fields = [
+            item.id.to_string(),
+            e.at.to_rfc3339(),
+            e.actor.clone(),
+            e.role.clone().unwrap_or_default(),
+            e.action.clone(),
+            e.recording_id.clone().unwrap_or_default(),
+            e.ip.clone().unwrap_or_default(),
+            e.user_agent.clone().unwrap_or_default(),
+            e.status.to_string(),
+            e.detail.clone().unwrap_or_default(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Quoted where needed; a leading `= + - @` is defused so a spreadsheet never runs it.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(x)"), "'=HYPERLINK(x)");
+    }
+}
