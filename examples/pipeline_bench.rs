@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
+use call_analysis::redact::RedactKinds;
 use secrecy::SecretString;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -125,6 +126,7 @@ async fn main() -> Result<(), Error> {
         stt: None,
         summary_language: "es".into(),
         translate_to: None,
+        redact: RedactKinds::default(),
         settings: PipelineSettings::default(),
     }));
     let queue = Arc::new(EmbeddedQueue::new(

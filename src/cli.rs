@@ -48,4 +48,41 @@ pub enum Command {
         /// The Webex recording id.
         id: String,
     },
+    /// Manage access keys (only a hash of each key is stored).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Purge recordings older than RETENTION_DAYS (those under legal hold stay).
+    Purge {
+        /// Count what would be purged, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once, alone on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: crate::access::Role,
+    },
+    /// Name, role, created, last used (never the key).
+    List,
+    /// Revoke a key and end its console sessions.
+    Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-walk the hash chain: `N entries, chain intact`, or the first broken entry.
+    Verify,
 }

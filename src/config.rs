@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use call_analysis::redact::RedactKinds;
 use secrecy::SecretString;
 use url::Url;
 
@@ -86,6 +87,8 @@ pub struct Config {
     pub stt: Option<SttConfig>,
     pub summary_language: String,
     pub translate_to: Option<String>,
+    /// What the pipeline replaces in transcripts and everything derived from them (`REDACT`).
+    pub redact: RedactKinds,
     pub redirect_uri: Url,
     pub rust_log: String,
     pub log_format: LogFormat,
@@ -95,6 +98,8 @@ pub struct Config {
     /// What `/auth/login` asks Webex for (`WEBEX_SCOPES`, space-separated).
     pub webex_scopes: Vec<String>,
     pub http_limits: HttpLimits,
+    /// Recordings older than this are purged (`RETENTION_DAYS`); None keeps them forever.
+    pub retention: Option<Duration>,
 }
 
 /// The front door's limits.
@@ -267,6 +272,12 @@ impl Config {
             .map(|code| language_code("TRANSLATE_TO", code))
             .transpose()?;
 
+        let redact = env
+            .parse(
+                "REDACT",
+                "all, none or a comma-separated list of card,cvv,expiry,iban,national_id,email,phone",
+            )?
+            .unwrap_or_default();
         let storage = storage_config(&env)?;
 
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -326,6 +337,21 @@ impl Config {
             ..defaults
         };
 
+        let retention = match env.string("RETENTION_DAYS") {
+            None => None,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(days) if (1..=36_500).contains(&days) => {
+                    Some(Duration::from_secs(u64::from(days) * 86_400))
+                }
+                _ => {
+                    return Err(invalid(
+                        "RETENTION_DAYS",
+                        "expected a whole number of days from 1 to 36500",
+                    ));
+                }
+            },
+        };
+
         Ok(Self {
             database_url: database_url.into(),
             amqp_url: amqp_url.map(Into::into),
@@ -346,12 +372,14 @@ impl Config {
             stt,
             summary_language,
             translate_to,
+            redact,
             redirect_uri,
             rust_log: env.string("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             pipeline: crate::pipeline::PipelineSettings::default(),
             webex_scopes,
             http_limits,
+            retention,
         })
     }
 }
@@ -509,6 +537,7 @@ mod tests {
             ("TRANSLATE_TO", "e"),
             ("WEBEX_REDIRECT_URI", "::"),
             ("LOG_FORMAT", "xml"),
+            ("REDACT", "card,passport"),
             ("STORAGE_URL", "/srv/audio"),
             ("STORAGE_URL", "s3://"),
             ("STORAGE_URL", "s3://Bad_Bucket"),
@@ -524,6 +553,22 @@ mod tests {
             assert_eq!(err.name, expected_name, "{name}={value}: {err}");
             assert!(err.to_string().starts_with(expected_name), "{err}");
         }
+    }
+
+    #[test]
+    fn redact_defaults_to_card_data_and_ids() {
+        use call_analysis::redact::RedactKind;
+        let c = config(&[]).expect("valid");
+        assert_eq!(c.redact, RedactKinds::default());
+        assert!(c.redact.contains(RedactKind::Card) && !c.redact.contains(RedactKind::Phone));
+        let c = config(&[("REDACT", "email, phone")]).expect("valid");
+        assert!(c.redact.contains(RedactKind::Phone) && !c.redact.contains(RedactKind::Card));
+        assert!(
+            config(&[("REDACT", "none")])
+                .expect("valid")
+                .redact
+                .is_empty()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod http;
 pub mod pipeline;
 pub mod queue;
 pub mod reconciler;
+pub mod retention;
 pub mod signature;
 pub mod startup;
 pub mod storage;

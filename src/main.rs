@@ -1,3 +1,5 @@
+mod commands;
+
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
@@ -70,6 +72,9 @@ async fn run(cli: Cli) -> Result<()> {
             limit,
             dry_run,
         } => backfill(&config, hours, from.zip(to), limit, dry_run).await,
+        Command::Keys { command } => commands::keys(&config, command).await,
+        Command::Audit { command } => commands::audit(&config, command).await,
+        Command::Purge { dry_run } => commands::purge(&config, dry_run).await,
     }
 }
 

@@ -302,6 +302,15 @@ fn spawn_workers(
     cancel: &CancellationToken,
     tasks: &TaskTracker,
 ) -> Result<(), StartupError> {
+    // Retention needs no Webex: it only removes what we keep.
+    if let Some(retention) = config.retention {
+        tasks.spawn(crate::retention::run_schedule(
+            store.clone(),
+            storage.clone(),
+            retention,
+            cancel.clone(),
+        ));
+    }
     let Some(webex) = webex else {
         tracing::warn!(
             "no Webex credentials (WEBEX_ACCESS_TOKEN or OAuth): the consumer and reconciler are not started"
@@ -316,6 +325,7 @@ fn spawn_workers(
         stt: stt_client(config)?,
         summary_language: config.summary_language.clone(),
         translate_to: config.translate_to.clone(),
+        redact: config.redact.clone(),
         settings: config.pipeline.clone(),
     }));
     tasks.spawn(run_consumer(

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RecordingId;
+use call_analysis::redact::Redaction;
 use call_analysis::transcript::Transcript;
 use call_analysis::{CallMetrics, Sentiment, SummarySource};
 
@@ -124,6 +125,10 @@ pub struct Recording {
     pub translated_text: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub call_metrics: Option<CallMetrics>,
+    /// Where card and personal data were replaced by `[KIND]`: `{kind, start, end}` with
+    /// seconds into the call, never the value found.
+    #[schema(value_type = Vec<Object>)]
+    pub redactions: Vec<Redaction>,
     pub processing_status: ProcessingStatus,
     pub processing_steps_completed: Vec<String>,
     /// Step name → why it failed.
@@ -181,6 +186,7 @@ impl Recording {
             language_confidence: None,
             translated_text: None,
             call_metrics: None,
+            redactions: Vec::new(),
             processing_status: ProcessingStatus::Pending,
             processing_steps_completed: Vec::new(),
             processing_errors: BTreeMap::new(),

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::ChatClient;
 use crate::domain::{Recording, Step};
+use call_analysis::redact::Redactor;
 use call_analysis::transcript::Transcript;
 use call_analysis::{analyse_locally, call_metrics, language, text::base_language};
 
@@ -22,6 +23,9 @@ pub(super) struct Analyse {
     pub chat: Option<ChatClient>,
     /// `SUMMARY_LANGUAGE`.
     pub summary_language: String,
+    /// The LLM only sees redacted text, but may still write a number of its own: what it
+    /// returns is redacted again before it is kept.
+    pub redactor: Redactor,
 }
 
 #[async_trait]
@@ -61,10 +65,13 @@ impl PipelineStep for Analyse {
         if analysis.summary.trim().is_empty() {
             return Err(StepError::Failed("the analysis produced no summary".into()));
         }
-        rec.summary_text = Some(analysis.summary);
-        rec.summary_bullet_points = analysis.bullet_points;
-        rec.key_topics = analysis.key_topics;
-        rec.action_items = analysis.action_items;
+        let redact = |texts: Vec<String>| -> Vec<String> {
+            texts.iter().map(|t| self.redactor.text(t)).collect()
+        };
+        rec.summary_text = Some(self.redactor.text(&analysis.summary));
+        rec.summary_bullet_points = redact(analysis.bullet_points);
+        rec.key_topics = redact(analysis.key_topics);
+        rec.action_items = redact(analysis.action_items);
         rec.sentiment = Some(analysis.sentiment);
         rec.summary_source = Some(analysis.source);
         Ok(())
@@ -98,6 +105,8 @@ pub(super) struct Translate {
     pub chat: Option<ChatClient>,
     /// `TRANSLATE_TO`.
     pub target: Option<String>,
+    /// What the translation returns is redacted again (see [`Analyse`]).
+    pub redactor: Redactor,
 }
 
 #[async_trait]
@@ -127,7 +136,7 @@ impl PipelineStep for Translate {
             .translate(text, target)
             .await
             .map_err(|e| StepError::Failed(format!("translation: {e}")))?;
-        w.rec.translated_text = Some(translated);
+        w.rec.translated_text = Some(self.redactor.text(&translated));
         Ok(())
     }
 }

@@ -28,6 +28,7 @@ use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
 use crate::storage::Storage;
 use crate::store::{Claim, Store};
 use crate::webex::{PeopleNames, WebexClient};
+use call_analysis::redact::{RedactKinds, Redactor};
 
 pub use step::{PipelineStep, StepError, Work};
 
@@ -68,6 +69,8 @@ pub struct PipelineDeps {
     pub stt: Option<SttClient>,
     pub summary_language: String,
     pub translate_to: Option<String>,
+    /// `REDACT`: what is replaced in transcripts and in what the LLM returns.
+    pub redact: RedactKinds,
     pub settings: PipelineSettings,
 }
 
@@ -152,6 +155,7 @@ impl Drop for HeartbeatGuard {
 
 impl Pipeline {
     pub fn new(deps: PipelineDeps) -> Self {
+        let redactor = Redactor::new(deps.redact);
         let steps: Vec<Box<dyn PipelineStep>> = vec![
             Box::new(details::Details {
                 webex: deps.webex.clone(),
@@ -168,16 +172,19 @@ impl Pipeline {
                 webex: deps.webex.clone(),
                 storage: deps.storage,
                 stt: deps.stt,
+                redactor: redactor.clone(),
             }),
             // Language before analysis: the local analyser picks its stop words and stems by it.
             Box::new(analysis::Language),
             Box::new(analysis::Analyse {
                 chat: deps.chat.clone(),
                 summary_language: deps.summary_language,
+                redactor: redactor.clone(),
             }),
             Box::new(analysis::Translate {
                 chat: deps.chat,
                 target: deps.translate_to,
+                redactor,
             }),
             Box::new(analysis::Metrics),
         ];

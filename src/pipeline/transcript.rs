@@ -1,5 +1,6 @@
-//! Step `transcript`: the Webex VTT transcript, saved to the store at
-//! `transcripts/YYYY/MM/DD/{id}.vtt` and parsed; without one, speech-to-text when configured.
+//! Step `transcript`: the Webex VTT transcript, parsed; without one, speech-to-text when
+//! configured. Every transcript is redacted here, and the VTT saved to the store at
+//! `transcripts/YYYY/MM/DD/{id}.vtt` is the redacted one.
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -10,7 +11,8 @@ use crate::ai::SttClient;
 use crate::domain::Step;
 use crate::storage::{Storage, StorageKey};
 use crate::webex::WebexClient;
-use call_analysis::transcript::{Transcript, vtt};
+use call_analysis::redact::Redactor;
+use call_analysis::transcript::{Transcript, render, vtt};
 
 /// Webex can make the transcript after the audio (webex-api.md): without a transcript link,
 /// try again this many attempts before going on without it (speech-to-text, or none). A retry
@@ -25,6 +27,8 @@ pub(super) struct TranscriptStep {
     pub storage: Storage,
     /// Speech-to-text for recordings without a Webex transcript.
     pub stt: Option<SttClient>,
+    /// `REDACT`: applied here, where every transcript enters, before any of it is kept.
+    pub redactor: Redactor,
 }
 
 #[async_trait]
@@ -46,7 +50,7 @@ impl PipelineStep for TranscriptStep {
             ));
         }
         let (transcript, source) = match link {
-            Some(link) => (self.webex_transcript(w, &link).await?, "webex"),
+            Some(link) => (self.webex_transcript(&link).await?, "webex"),
             None => match &self.stt {
                 Some(stt) => {
                     let key = w
@@ -79,26 +83,35 @@ impl PipelineStep for TranscriptStep {
         if transcript.is_empty() {
             return Err(StepError::Failed("the transcript has no speech".into()));
         }
-        w.rec.transcript_text = Some(transcript.text());
+        // The one point every transcript passes, Webex VTT and speech-to-text alike: from
+        // here on only the redacted cues exist, so nothing later can store or send the rest.
+        let redacted = self.redactor.transcript(&transcript);
+        drop(transcript);
+        if source == "webex" {
+            let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
+            let vtt = render::to_vtt(&redacted.transcript);
+            self.storage
+                .put_bytes(&key, Bytes::from(vtt))
+                .await
+                .map_err(|e| StepError::Transient(format!("storing the transcript: {e}")))?;
+            w.rec.transcript_vtt_path = Some(self.storage.location(&key));
+        }
+        w.rec.redactions = redacted.redactions;
+        w.rec.transcript_text = Some(redacted.transcript.text());
         w.rec.transcript_source = Some(source.into());
-        w.rec.transcript_cues = Some(transcript);
+        w.rec.transcript_cues = Some(redacted.transcript);
         Ok(())
     }
 }
 
 impl TranscriptStep {
-    async fn webex_transcript(&self, w: &mut Work, link: &str) -> Result<Transcript, StepError> {
+    /// The Webex VTT, parsed from memory: the raw file is never stored (only the redacted
+    /// rendering of its cues is).
+    async fn webex_transcript(&self, link: &str) -> Result<Transcript, StepError> {
         let raw = self.download_vtt(link).await?;
-        let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
-        self.storage
-            .put_bytes(&key, raw.clone())
-            .await
-            .map_err(|e| StepError::Transient(format!("storing the transcript: {e}")))?;
-        let transcript = vtt::parse(&String::from_utf8_lossy(&raw)).map_err(|e| {
+        vtt::parse(&String::from_utf8_lossy(&raw)).map_err(|e| {
             StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}"))
-        })?;
-        w.rec.transcript_vtt_path = Some(self.storage.location(&key));
-        Ok(transcript)
+        })
     }
 
     /// The VTT in memory: it is small, and parsed whole anyway.

@@ -17,7 +17,7 @@ const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, calle
     audio_size_bytes, audio_sha256, transcript_text, transcript_vtt_path, transcript_source, \
     transcript_cues, has_webex_transcript, summary_text, summary_bullet_points, key_topics, \
     action_items, summary_source, sentiment_score, sentiment_label, detected_language, \
-    language_confidence, translated_text, call_metrics, processing_status, \
+    language_confidence, translated_text, call_metrics, redactions, processing_status, \
     processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
     updated_at";
 
@@ -157,6 +157,7 @@ impl Store {
             .bind(rec.language_confidence)
             .bind(rec.translated_text.clone())
             .bind(rec.call_metrics.as_ref().map(to_json).transpose()?)
+            .bind(to_json(&rec.redactions)?)
             .bind(rec.processing_status.as_str())
             .bind(to_json(&rec.processing_steps_completed)?)
             .bind(to_json(&rec.processing_errors)?)
@@ -501,6 +502,8 @@ fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
         language_confidence: row.try_get("language_confidence")?,
         translated_text: row.try_get("translated_text")?,
         call_metrics: opt_json(row, "call_metrics")?,
+        // Rows from before redaction existed have none recorded.
+        redactions: opt_json(row, "redactions")?.unwrap_or_default(),
         processing_status: parse_status(&status)?,
         processing_steps_completed: json_list("processing_steps_completed")?,
         processing_errors: from_json(

@@ -100,6 +100,18 @@ impl Store {
             .collect()
     }
 
+    /// What a purge would remove now.
+    pub async fn count_purgeable(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recordings WHERE sort_at < $1 \
+             AND processing_status <> 'purged' AND legal_hold_at IS NULL",
+        )
+        .bind(to_millis(before))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Held recordings past retention (they stay).
     pub async fn held_past(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar(
@@ -134,7 +146,7 @@ impl Store {
                sentiment_label = NULL, detected_language = NULL, language_confidence = NULL, \
                translated_text = NULL, call_metrics = NULL, processing_steps_completed = '[]', \
                processing_errors = '{{}}', quality_score = NULL, webex_metadata = NULL, \
-               processing_heartbeat_at = NULL \
+               redactions = NULL, processing_heartbeat_at = NULL \
              WHERE legal_hold_at IS NULL AND processing_status <> 'purged' \
                AND recording_id IN ({placeholders})"
         );

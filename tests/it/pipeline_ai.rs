@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use call_analysis::redact::RedactKinds;
 use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ use crate::support::{Db, TestDb};
 
 const KEY: &str = "sk-pipeline-key-42";
 const MODEL: &str = "fake-model-7";
-const CHAT_PATH: &str = "/v1/chat/completions";
+pub(crate) const CHAT_PATH: &str = "/v1/chat/completions";
 const STT_PATH: &str = "/v1/audio/transcriptions";
 
 const STT_SEGMENTS: [&str; 3] = [
@@ -43,7 +44,7 @@ const TRANSLATION: &str = "Ana García: Good morning, the invoice this month has
 // Fake OpenAI-compatible server
 // ---------------------------------------------------------------------------
 
-fn chat_client(ai: &MockServer, timeout: Duration) -> ChatClient {
+pub(crate) fn chat_client(ai: &MockServer, timeout: Duration) -> ChatClient {
     let base = Url::parse(&format!("{}/v1", ai.uri())).unwrap();
     let mut config = ChatConfig::new(base, SecretString::from(KEY), MODEL);
     config.timeout = timeout;
@@ -56,7 +57,7 @@ fn stt_client(ai: &MockServer) -> SttClient {
     SttClient::new(config).unwrap()
 }
 
-fn completion(content: &str) -> ResponseTemplate {
+pub(crate) fn completion(content: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -99,7 +100,7 @@ fn is_translation(request: &Request) -> bool {
     })
 }
 
-async fn requests_to(server: &MockServer, wanted: &str) -> Vec<Request> {
+pub(crate) async fn requests_to(server: &MockServer, wanted: &str) -> Vec<Request> {
     server
         .received_requests()
         .await
@@ -109,7 +110,7 @@ async fn requests_to(server: &MockServer, wanted: &str) -> Vec<Request> {
         .collect()
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -117,10 +118,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> bool {
 // Running the pipeline
 // ---------------------------------------------------------------------------
 
-struct Setup {
-    chat: Option<ChatClient>,
-    stt: Option<SttClient>,
-    translate_to: Option<String>,
+pub(crate) struct Setup {
+    pub(crate) chat: Option<ChatClient>,
+    pub(crate) stt: Option<SttClient>,
+    pub(crate) translate_to: Option<String>,
 }
 
 fn created(id: &str) -> QueueMessage {
@@ -136,9 +137,20 @@ fn created(id: &str) -> QueueMessage {
 /// Processes `recs` through the embedded queue on SQLite and returns the stored rows.
 async fn process(recs: &[FakeRecording], setup: Setup) -> Vec<Recording> {
     let db = TestDb::new(Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    process_in(recs, setup, RedactKinds::default(), &db, data.path()).await
+}
+
+/// As [`process`], with the database and `DATA_DIR` given, so a test can look at the files.
+pub(crate) async fn process_in(
+    recs: &[FakeRecording],
+    setup: Setup,
+    redact: RedactKinds,
+    db: &TestDb,
+    data_dir: &std::path::Path,
+) -> Vec<Recording> {
     let store = db.store.clone();
     let server = fake_webex().await;
-    let data = tempfile::tempdir().unwrap();
     let queue = Arc::new(EmbeddedQueue::new(
         store.clone(),
         EmbeddedSettings {
@@ -153,11 +165,12 @@ async fn process(recs: &[FakeRecording], setup: Setup) -> Vec<Recording> {
     let pipeline = Arc::new(Pipeline::new(PipelineDeps {
         store: store.clone(),
         webex: webex(&server),
-        storage: webex_recordings::storage::Storage::local(data.path().to_path_buf()),
+        storage: webex_recordings::storage::Storage::local(data_dir.to_path_buf()),
         chat: setup.chat,
         stt: setup.stt,
         summary_language: "es".into(),
         translate_to: setup.translate_to,
+        redact,
         settings: PipelineSettings {
             heartbeat: Duration::from_millis(100),
             stale_after: Duration::from_secs(5),
@@ -181,7 +194,6 @@ async fn process(recs: &[FakeRecording], setup: Setup) -> Vec<Recording> {
     for r in recs {
         out.push(stored(&store, r.id).await);
     }
-    drop(data);
     out
 }
 

@@ -1,7 +1,7 @@
 //! `GET /api/v1/recordings/download/{id}/audio`: a small range server of our own.
 //!
 //! Not tower-http's `ServeFile`: audio comes from S3 as well as from `DATA_DIR`, and `ServeFile`
-//! only reads local files; this handler's `Range`/`If-Range`/`ETag` logic works on anything the
+//! only reads local files; the 304/200/206/416 decision (`conditional.rs`) works on anything the
 //! [`Storage`](crate::storage::Storage) serves.
 
 use axum::body::Body;
@@ -18,16 +18,16 @@ use crate::http::extract::IdPath;
 use crate::http::openapi::{IdParam, Unauthorized};
 use crate::storage::{StorageError, StorageKey};
 
-/// The stored audio, from whichever store holds it: `Range`, `If-Range`, `If-None-Match`
-/// honoured; `ETag` from the SHA-256, `Last-Modified` from the store. A deleted recording's
-/// audio is gone (410).
+/// The stored audio, from whichever store holds it (DATA_DIR or S3): `Range`, `If-Range`,
+/// `If-None-Match` honoured; `ETag` from the SHA-256, `Last-Modified` from the store. A deleted
+/// recording's audio is gone (410).
 #[utoipa::path(
     get,
     path = "/api/v1/recordings/download/{id}/audio",
     params(
         IdParam,
         ("Range" = Option<String>, Header, description = "bytes=START-END, bytes=START- or bytes=-LAST"),
-        ("If-Range" = Option<String>, Header, description = "Send the range only if the audio still has this ETag (or Last-Modified date); else all of it"),
+        ("If-Range" = Option<String>, Header, description = "ETag or HTTP date: the range only if the file is still that one, else the whole file"),
         ("If-None-Match" = Option<String>, Header, description = "ETag of a cached copy"),
     ),
     responses(
@@ -77,14 +77,13 @@ pub async fn download_audio(
     };
     let info = state.storage.head(&key).await.map_err(storage_error)?;
     let len = info.size;
-
     let validators = Validators {
         etag: rec
             .audio_sha256
             .as_deref()
             .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()) && !s.is_empty())
             .map(|s| format!("\"{s}\"")),
-        last_modified: info.last_modified.map(http_date),
+        last_modified: info.last_modified.map(|t| http_date(t.into())),
     };
 
     let mut base = HeaderMap::new();
@@ -109,12 +108,12 @@ pub async fn download_audio(
             if let Ok(v) = HeaderValue::from_str(&cr) {
                 base.insert(header::CONTENT_RANGE, v);
             }
-            (StatusCode::PARTIAL_CONTENT, Some((start, end)))
+            (StatusCode::PARTIAL_CONTENT, Some(start..end + 1))
         }
     };
     let object = state
         .storage
-        .get(&key, range.map(|(start, end)| start..end + 1))
+        .get(&key, range)
         .await
         .map_err(storage_error)?;
     base.insert(

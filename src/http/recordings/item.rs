@@ -61,9 +61,9 @@ pub async fn get_recording(
     Ok(Json(find(&state, &id).await?))
 }
 
-/// Soft delete (status `deleted`; the stored audio and transcript are removed). With
+/// Soft delete (status `deleted`; the stored audio and transcript are removed); with
 /// `delete_from_webex=true` at Webex first, and here only once Webex has said yes (recycle bin,
-/// permanent deletion, or already gone).
+/// permanent deletion, or already gone). A recording under legal hold is deleted nowhere.
 #[utoipa::path(
     delete,
     path = "/api/v1/recordings/{id}",
@@ -73,9 +73,9 @@ pub async fn get_recording(
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
         Unauthorized,
         (status = 404, description = "Unknown recording", body = ErrorBody),
-        (status = 409, description = "Under legal hold", body = ErrorBody),
+        (status = 409, description = "Under legal hold; nothing was deleted", body = ErrorBody),
         (status = 502, description = "Webex refused the deletion; nothing was deleted", body = ErrorBody),
-        (status = 503, description = "No Webex credentials to delete it there (nothing was deleted), or the stored files could not be removed yet (marked deleted: delete again)", body = ErrorBody),
+        (status = 503, description = "No Webex credentials to delete it there (nothing was deleted), or the stored files could not be removed yet (delete again)", body = ErrorBody),
     ),
     tag = "recordings"
 )]
@@ -131,7 +131,13 @@ fn refused_at_webex(id: &str, e: &WebexError) -> ApiError {
     } else {
         String::new()
     };
+    // The cause (which may name Webex's hosts) goes to the log, not to the client.
+    tracing::warn!(recording_id = id, error = %e, "Webex refused the deletion");
+    let answered = e.status().map_or_else(
+        || "could not be reached".to_string(),
+        |s| format!("answered {s}"),
+    );
     ApiError::BadGateway(format!(
-        "recording {id} was not deleted: Webex refused the deletion: {e}{hint}"
+        "recording {id} was not deleted: Webex {answered}{hint}"
     ))
 }

@@ -16,7 +16,7 @@ pub(super) fn luhn(digits: &str) -> bool {
         }
         sum += d;
     }
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 /// ISO 13616: move the country and check digits to the end, letters to 10..35, mod 97 == 1.

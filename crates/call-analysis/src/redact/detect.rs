@@ -67,9 +67,10 @@ impl<'a> Detector<'a> {
             range.0 = range.0.min(item.start);
             range.1 = range.1.max(item.end);
         }
-        for (item, taken) in self.stream.items.iter().zip(self.stream.taken.iter_mut()) {
-            if let Some(&(start, end)) = ranges.get(&item.cue) {
-                *taken |= item.start >= start && item.end <= end;
+        for (&cue, &(start, end)) in &ranges {
+            for i in self.stream.cue_items(cue) {
+                let item = &self.stream.items[i];
+                self.stream.taken[i] |= item.start >= start && item.end <= end;
             }
         }
         self.found.push(Found { kind, ranges });
@@ -249,9 +250,14 @@ impl<'a> Detector<'a> {
     /// The item ends of every cue phrase, in order.
     fn cue_ends(&self, phrases: &Phrases) -> Vec<usize> {
         let items = &self.stream.items;
-        let folded: Vec<String> = items
+        // Cue phrases may hold number words ("los tres números de atrás"): compare the
+        // words as said, not the digits read from them.
+        let folded: Vec<std::borrow::Cow<str>> = items
             .iter()
-            .map(|item| fold(&self.cues[item.cue].text[item.start..item.end]))
+            .map(|item| match item.word() {
+                Some(word) => word.into(),
+                None => fold(&self.cues[item.cue].text[item.start..item.end]).into(),
+            })
             .collect();
         let mut ends = Vec::new();
         for start in 0..items.len() {
@@ -259,7 +265,10 @@ impl<'a> Detector<'a> {
                 let end = start + phrase.len() - 1;
                 let matches = end < items.len()
                     && items[end].cue == items[start].cue
-                    && phrase.iter().zip(&folded[start..=end]).all(|(p, f)| p == f);
+                    && phrase
+                        .iter()
+                        .zip(&folded[start..=end])
+                        .all(|(p, f)| p == f.as_ref());
                 if matches {
                     ends.push(end);
                 }
@@ -297,7 +306,7 @@ impl<'a> Detector<'a> {
     fn cvv_at(&self, first: usize) -> Option<Vec<usize>> {
         let run = self
             .stream
-            .runs()
+            .runs_around(first)
             .into_iter()
             .find(|r| r.atoms[0] == first)?;
         let length = self.stream.digits(&run.atoms).len();

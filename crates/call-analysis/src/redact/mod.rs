@@ -209,8 +209,16 @@ impl Redactor {
             }
         }
         let mut replacements: Vec<(usize, usize, usize, RedactKind)> = Vec::new();
-        let mut redactions = Vec::with_capacity(detector.found.len());
-        for found in &detector.found {
+        // In the order they were said: by cue, then by place in the cue.
+        let mut found = detector.found;
+        found.sort_by_key(|f| {
+            f.ranges
+                .iter()
+                .next()
+                .map(|(&cue, &(start, _))| (cue, start))
+        });
+        let mut redactions = Vec::with_capacity(found.len());
+        for found in &found {
             for (&cue, &(start, end)) in &found.ranges {
                 replacements.push((cue, start, end, found.kind));
             }
@@ -224,17 +232,12 @@ impl Redactor {
             });
         }
         // From the end of each cue backwards, so earlier byte offsets stay valid.
-        replacements.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+        replacements.sort_by_key(|&(cue, start, _, _)| std::cmp::Reverse((cue, start)));
         for (cue, start, end, kind) in replacements {
             redacted[cue]
                 .text
                 .replace_range(start..end, &kind.placeholder());
         }
-        redactions.sort_by(|a, b| {
-            a.start
-                .partial_cmp(&b.start)
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
         (redacted, redactions)
     }
 }

@@ -6,6 +6,7 @@
 //! is still one run of digits.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use super::tokens::{Item, ItemKind, items};
 use super::words::FILLERS;
@@ -23,6 +24,8 @@ pub(super) struct Stream {
     place: Vec<(usize, usize)>,
     /// Items covered by a finding: they read as a placeholder from then on.
     pub taken: Vec<bool>,
+    /// Each cue's items.
+    per_cue: Vec<Range<usize>>,
 }
 
 /// Numbers said in a row: `atoms` are item indices; `strong[k]` tells whether a pause
@@ -76,7 +79,12 @@ impl Stream {
             chains,
             place,
             taken,
+            per_cue,
         }
+    }
+
+    pub fn cue_items(&self, cue: usize) -> Range<usize> {
+        self.per_cue.get(cue).cloned().unwrap_or_default()
     }
 
     /// The item before `item` in its speaker's chain.
@@ -97,8 +105,20 @@ impl Stream {
 
     /// Every run of numbers not yet taken.
     pub fn runs(&self) -> Vec<Run> {
+        (0..self.chains.len())
+            .flat_map(|chain| self.chain_runs(chain))
+            .collect()
+    }
+
+    /// The runs in the chain `item` belongs to.
+    pub fn runs_around(&self, item: usize) -> Vec<Run> {
+        self.chain_runs(self.place[item].0)
+    }
+
+    fn chain_runs(&self, chain: usize) -> Vec<Run> {
         let mut runs = Vec::new();
-        for chain in &self.chains {
+        {
+            let chain = &self.chains[chain];
             let mut run = Run::default();
             let mut paused = false;
             // "1.250,75": a point or comma between written digits with no space is a decimal

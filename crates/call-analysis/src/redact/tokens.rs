@@ -133,28 +133,37 @@ fn tokenize(text: &str) -> Vec<Token> {
 }
 
 /// Reads spoken numbers over the tokens of one cue.
-struct SpokenNumbers<'a> {
-    text: &'a str,
-    tokens: &'a [Token],
+struct SpokenNumbers {
+    /// Each token's folded text when it is a word (folded once: lookups are many).
+    folded: Vec<Option<String>>,
+    tokens: Vec<Token>,
 }
 
-impl SpokenNumbers<'_> {
-    fn folded(&self, i: usize) -> Option<String> {
-        let token = self.tokens.get(i)?;
-        (token.class == TokenClass::Word).then(|| fold(&self.text[token.start..token.end]))
+impl SpokenNumbers {
+    fn new(text: &str) -> Self {
+        let tokens = tokenize(text);
+        let folded = tokens
+            .iter()
+            .map(|t| (t.class == TokenClass::Word).then(|| fold(&text[t.start..t.end])))
+            .collect();
+        Self { folded, tokens }
+    }
+
+    fn folded(&self, i: usize) -> Option<&str> {
+        self.folded.get(i)?.as_deref()
     }
 
     fn value(&self, i: usize) -> Option<u32> {
-        NUMBER_WORDS.get(&self.folded(i)?).copied()
+        NUMBER_WORDS.get(self.folded(i)?).copied()
     }
 
     fn is_connector(&self, i: usize) -> bool {
         self.folded(i)
-            .is_some_and(|w| NUMBER_CONNECTORS.contains(&w))
+            .is_some_and(|w| NUMBER_CONNECTORS.contains(w))
     }
 
     fn multiplier(&self, i: usize) -> Option<u32> {
-        MULTIPLIERS.get(&self.folded(i)?).copied()
+        MULTIPLIERS.get(self.folded(i)?).copied()
     }
 
     /// 0..=99: "siete", "diecisiete", "cuarenta y cinco", "forty-five", "forty five".
@@ -200,7 +209,7 @@ impl SpokenNumbers<'_> {
 
     /// A whole spoken number starting at token `i`: its digits and the token after it.
     fn read(&self, i: usize) -> Option<(String, usize)> {
-        if let Some(times) = self.folded(i).and_then(|w| REPEATERS.get(&w).copied()) {
+        if let Some(times) = self.folded(i).and_then(|w| REPEATERS.get(w).copied()) {
             let (digit, end) = self
                 .below_100(i + 1)
                 .filter(|&(v, _)| v < 10)
@@ -233,11 +242,8 @@ impl SpokenNumbers<'_> {
 
 /// The items of one cue's text.
 pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
-    let tokens = tokenize(text);
-    let spoken = SpokenNumbers {
-        text,
-        tokens: &tokens,
-    };
+    let spoken = SpokenNumbers::new(text);
+    let tokens = &spoken.tokens;
     let mut items = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
@@ -259,9 +265,8 @@ pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
                     next,
                 ),
                 None => {
-                    let word = &text[token.start..token.end];
-                    let upper = word.chars().all(char::is_uppercase);
-                    let folded = fold(word);
+                    let upper = text[token.start..token.end].chars().all(char::is_uppercase);
+                    let folded = spoken.folded(i).unwrap_or_default().to_string();
                     (ItemKind::Word { folded, upper }, i + 1)
                 }
             },

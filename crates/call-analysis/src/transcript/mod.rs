@@ -1,5 +1,6 @@
 //! A transcript as timed cues, whatever produced it (a Webex VTT file or speech-to-text).
 
+pub mod render;
 pub mod vtt;
 
 use serde::{Deserialize, Serialize};

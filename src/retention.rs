@@ -1,0 +1,147 @@
+//! Retention: recordings recorded more than `RETENTION_DAYS` ago are purged down to a tombstone
+//! (files first, then the text, in batches), except those under legal hold. Run by `purge` and,
+//! in workers, every hour under a job lease so that one worker purges at a time.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::{Recording, RecordingId};
+use crate::storage::Storage;
+use crate::store::{NewAuditEntry, PURGE_BATCH, Store, StoreError};
+
+/// The job lease of the scheduled purge.
+const JOB_NAME: &str = "retention";
+const LEASE: Duration = Duration::from_secs(30 * 60);
+/// How often workers look for recordings past retention.
+pub const SCHEDULE: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub purged: u64,
+    /// Past retention but under legal hold: kept.
+    pub held: u64,
+}
+
+/// Purges everything recorded before `now - retention` and not held. With `dry_run`, counts
+/// what would go and changes nothing. `actor` is who the audit log names (`purge`, the CLI
+/// user…).
+pub async fn purge_expired(
+    store: &Store,
+    storage: &Storage,
+    retention: Duration,
+    dry_run: bool,
+    actor: &str,
+) -> Result<PurgeReport, StoreError> {
+    let before = Utc::now() - TimeDelta::from_std(retention).unwrap_or(TimeDelta::MAX);
+    let held = store.held_past(before).await?;
+    if dry_run {
+        let purged = store.count_purgeable(before).await?;
+        return Ok(PurgeReport { purged, held });
+    }
+    let mut purged = 0;
+    loop {
+        let batch = store.purge_candidates(before, PURGE_BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let mut ids = Vec::with_capacity(batch.len());
+        for candidate in &batch {
+            // Files first: a crash in between leaves text to purge again, never orphaned audio.
+            match remove_files(storage, candidate).await {
+                Ok(()) => ids.push(candidate.recording_id.clone()),
+                Err(e) => tracing::warn!(recording_id = %candidate.recording_id, error = %e,
+                    "could not remove the files of a recording past retention; next run retries"),
+            }
+        }
+        if ids.is_empty() {
+            // Every file removal failed (the store is down): stop rather than spin.
+            break;
+        }
+        let entry = audit_entry(actor, ids.len(), before);
+        purged += store.purge(&ids, &entry).await?;
+        if batch.len() < PURGE_BATCH {
+            break;
+        }
+    }
+    Ok(PurgeReport { purged, held })
+}
+
+async fn remove_files(
+    storage: &Storage,
+    candidate: &crate::store::PurgeCandidate,
+) -> Result<(), String> {
+    let Ok(id) = RecordingId::parse(&candidate.recording_id) else {
+        return Ok(()); // Not a safe name: nothing of it was ever stored under it.
+    };
+    let mut rec = Recording::pending(id, Utc::now());
+    rec.audio_local_path = candidate.audio_path.clone();
+    rec.transcript_vtt_path = candidate.vtt_path.clone();
+    storage
+        .delete_files_of(&rec)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn audit_entry(actor: &str, count: usize, before: DateTime<Utc>) -> NewAuditEntry {
+    NewAuditEntry {
+        at: Utc::now(),
+        actor: actor.to_string(),
+        role: None,
+        action: "purge".into(),
+        recording_id: None,
+        ip: None,
+        user_agent: None,
+        status: 0,
+        detail: Some(format!(
+            "{count} recordings recorded before {} purged",
+            before.to_rfc3339()
+        )),
+    }
+}
+
+/// Every [`SCHEDULE`], one worker (holding the `retention` lease) purges.
+pub async fn run_schedule(
+    store: Store,
+    storage: Storage,
+    retention: Duration,
+    cancel: CancellationToken,
+) {
+    let owner = uuid::Uuid::new_v4().to_string();
+    loop {
+        let now = Utc::now();
+        let until = now + TimeDelta::from_std(LEASE).unwrap_or(TimeDelta::hours(1));
+        match store.try_lease_job(JOB_NAME, &owner, now, until).await {
+            Ok(Some(lease)) => {
+                let outcome = purge_expired(&store, &storage, retention, false, "retention").await;
+                let result = match &outcome {
+                    Ok(report) => {
+                        tracing::info!(purged = report.purged, held = report.held, "retention run");
+                        Ok(Utc::now())
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "retention run failed");
+                        Err(e.to_string())
+                    }
+                };
+                if let Err(e) = store
+                    .finish_job(
+                        &lease,
+                        result.as_ref().map(|t| *t).map_err(String::as_str),
+                        Utc::now(),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not release the retention lease");
+                }
+            }
+            Ok(None) => tracing::debug!("another worker holds the retention lease"),
+            Err(e) => tracing::warn!(error = %e, "could not take the retention lease"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(SCHEDULE) => {}
+        }
+    }
+}
