@@ -83,7 +83,7 @@ pub async fn download_audio(
             .as_deref()
             .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()) && !s.is_empty())
             .map(|s| format!("\"{s}\"")),
-        last_modified: info.last_modified.map(|t| http_date(t.into())),
+        last_modified: info.last_modified.map(http_date),
     };
 
     let mut base = HeaderMap::new();
