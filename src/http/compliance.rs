@@ -13,7 +13,7 @@ use super::AppState;
 use super::access::{AuditContext, Audited};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, IdPath};
-use super::openapi::Unauthorized;
+use super::openapi::{IdParam, Unauthorized};
 use crate::domain::LegalHold;
 use crate::store::{AuditEntry, AuditFilter, HoldChange};
 
@@ -23,7 +23,8 @@ pub const MAX_AUDIT_LIMIT: u64 = 1000;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HoldRequest {
     /// Why the recording must be kept (a case number, a complaint).
-    #[schema(min_length = 1, max_length = 500)]
+    /// Not blank; at most 500 characters once trimmed.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -38,7 +39,7 @@ pub struct HoldAnswer {
 #[utoipa::path(
     put,
     path = "/api/v1/recordings/{id}/hold",
-    params(("id" = String, Path, description = "Webex recording id")),
+    params(IdParam),
     request_body = HoldRequest,
     responses(
         (status = 200, description = "Held", body = HoldAnswer),
@@ -79,7 +80,7 @@ pub async fn set_hold(
 #[utoipa::path(
     delete,
     path = "/api/v1/recordings/{id}/hold",
-    params(("id" = String, Path, description = "Webex recording id")),
+    params(IdParam),
     responses(
         (status = 200, description = "Released", body = HoldAnswer),
         (status = 400, description = "Invalid id", body = ErrorBody),
@@ -126,7 +127,7 @@ pub struct AuditParams {
     /// e.g. `recording.view`, `hold.set`, `login.failed`.
     pub action: Option<String>,
     pub recording_id: Option<String>,
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     pub skip: Option<u64>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
@@ -149,7 +150,9 @@ pub struct AuditPage {
     path = "/api/v1/audit",
     params(AuditParams),
     responses(
-        (status = 200, description = "Entries (JSON, or CSV with `format=csv`)", body = AuditPage),
+        (status = 200, description = "Entries (JSON, or CSV with `format=csv`)", content(
+            (AuditPage = "application/json"), (String = "text/csv"),
+        )),
         (status = 400, description = "Invalid parameter", body = ErrorBody),
         Unauthorized,
         (status = 403, description = "The key's role may not read the audit log", body = ErrorBody),
@@ -172,6 +175,9 @@ pub async fn list_audit(
         Some(_) => return Err(ApiError::BadRequest("format: expected json or csv".into())),
     };
     let skip = params.skip.unwrap_or(0);
+    if skip > i64::MAX as u64 {
+        return Err(ApiError::BadRequest("skip is too large".into()));
+    }
     let filter = AuditFilter {
         from: params.from,
         to: params.to,

@@ -555,131 +555,134 @@ async fn delete_at_webex_uses_what_the_token_allows_and_marks_the_row_only_after
 
 #[tokio::test]
 async fn audio_download_with_ranges_and_etag() {
-    let app = spawn(Db::Sqlite, Opts::default()).await;
-    app.seed().await;
-    let p = "/api/v1/recordings/download/r1/audio";
-    let r = app.get(p).await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "audio/mpeg");
-    assert_eq!(
-        r.headers()["content-length"],
-        AUDIO_LEN.to_string().as_str()
-    );
-    assert_eq!(r.headers()["etag"], "\"ab12cd\"");
-    assert_eq!(r.bytes().await.expect("body").to_vec(), audio_bytes());
+    for db in BOTH {
+        let app = spawn(db, Opts::default()).await;
+        app.seed().await;
+        let p = "/api/v1/recordings/download/r1/audio";
+        let r = app.get(p).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "audio/mpeg");
+        assert_eq!(
+            r.headers()["content-length"],
+            AUDIO_LEN.to_string().as_str()
+        );
+        assert_eq!(r.headers()["etag"], "\"ab12cd\"");
+        assert_eq!(r.bytes().await.expect("body").to_vec(), audio_bytes());
 
-    let get_range = |range: &'static str| app.http.get(app.url(p)).header("Range", range).send();
-    let r = get_range("bytes=10-19").await.expect("req");
-    assert_eq!(r.status(), 206);
-    assert_eq!(r.headers()["content-range"], "bytes 10-19/1000");
-    assert_eq!(
-        r.bytes().await.expect("body").to_vec(),
-        audio_bytes()[10..20].to_vec()
-    );
-    let r = get_range("bytes=-5").await.expect("req");
-    assert_eq!(r.status(), 206);
-    assert_eq!(
-        r.bytes().await.expect("body").to_vec(),
-        audio_bytes()[995..].to_vec()
-    );
-    let r = get_range("bytes=990-").await.expect("req");
-    assert_eq!(r.headers()["content-range"], "bytes 990-999/1000");
-    assert_eq!(r.bytes().await.expect("body").len(), 10);
-    let r = get_range("bytes=5000-6000").await.expect("req");
-    assert_eq!(r.status(), 416);
-    assert_eq!(r.headers()["content-range"], "bytes */1000");
+        let get_range =
+            |range: &'static str| app.http.get(app.url(p)).header("Range", range).send();
+        let r = get_range("bytes=10-19").await.expect("req");
+        assert_eq!(r.status(), 206);
+        assert_eq!(r.headers()["content-range"], "bytes 10-19/1000");
+        assert_eq!(
+            r.bytes().await.expect("body").to_vec(),
+            audio_bytes()[10..20].to_vec()
+        );
+        let r = get_range("bytes=-5").await.expect("req");
+        assert_eq!(r.status(), 206);
+        assert_eq!(
+            r.bytes().await.expect("body").to_vec(),
+            audio_bytes()[995..].to_vec()
+        );
+        let r = get_range("bytes=990-").await.expect("req");
+        assert_eq!(r.headers()["content-range"], "bytes 990-999/1000");
+        assert_eq!(r.bytes().await.expect("body").len(), 10);
+        let r = get_range("bytes=5000-6000").await.expect("req");
+        assert_eq!(r.status(), 416);
+        assert_eq!(r.headers()["content-range"], "bytes */1000");
 
-    let r = app
-        .http
-        .get(app.url(p))
-        .header("If-None-Match", "\"ab12cd\"")
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(r.status(), 304);
-    let r = app
-        .http
-        .get(app.url(p))
-        .header("If-None-Match", "\"other\"")
-        .send()
-        .await
-        .expect("req");
-    assert_eq!(r.status(), 200);
-
-    // If-Range: the range while the validator still matches, else the whole file.
-    let last_modified = app.get(p).await.headers()["last-modified"]
-        .to_str()
-        .expect("date")
-        .to_string();
-    for (if_range, status, len) in [
-        ("\"ab12cd\"".to_string(), 206, 10),
-        (last_modified.clone(), 206, 10),
-        ("\"changed\"".to_string(), 200, AUDIO_LEN),
-        ("W/\"ab12cd\"".to_string(), 200, AUDIO_LEN),
-        ("Thu, 01 Jan 1970 00:00:00 GMT".to_string(), 200, AUDIO_LEN),
-    ] {
         let r = app
             .http
             .get(app.url(p))
-            .header("Range", "bytes=10-19")
-            .header("If-Range", &if_range)
+            .header("If-None-Match", "\"ab12cd\"")
             .send()
             .await
             .expect("req");
-        assert_eq!(r.status(), status, "{if_range}");
-        assert_eq!(r.bytes().await.expect("body").len(), len, "{if_range}");
-    }
-
-    let r = app.get("/api/v1/recordings/download/r2/audio").await;
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "audio/wav");
-    assert_eq!(r.bytes().await.expect("body").len(), 500);
-    // No stored audio; unknown recording.
-    assert_eq!(
-        app.get("/api/v1/recordings/download/r3/audio")
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        app.get("/api/v1/recordings/download/zz/audio")
-            .await
-            .status(),
-        404
-    );
-
-    // A deleted recording's audio is gone, even with the file still on disk.
-    let r = app
-        .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
-        .await;
-    assert_eq!(r.status(), 200);
-    let r = app.get("/api/v1/recordings/download/r2/audio").await;
-    assert_eq!(r.status(), 410);
-    let body: Value = r.json().await.expect("json");
-    assert_eq!(body["error"], "gone");
-
-    // A stored path outside DATA_DIR is never served.
-    let outside = tempfile::NamedTempFile::new().expect("tmp");
-    std::fs::write(outside.path(), b"secret").expect("write");
-    let mut r = Recording::pending(RecordingId::parse("evil").expect("id"), Utc::now());
-    r.audio_local_path = Some(outside.path().display().to_string());
-    app.db.store.upsert_recording(&r).await.expect("upsert");
-    let mut r = Recording::pending(RecordingId::parse("evil2").expect("id"), Utc::now());
-    r.audio_local_path = Some(
-        app.data
-            .path()
-            .join("..")
-            .join(outside.path().file_name().expect("name"))
-            .display()
-            .to_string(),
-    );
-    app.db.store.upsert_recording(&r).await.expect("upsert");
-    for id in ["evil", "evil2"] {
+        assert_eq!(r.status(), 304);
         let r = app
-            .get(&format!("/api/v1/recordings/download/{id}/audio"))
+            .http
+            .get(app.url(p))
+            .header("If-None-Match", "\"other\"")
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), 200);
+
+        // If-Range: the range while the validator still matches, else the whole file.
+        let last_modified = app.get(p).await.headers()["last-modified"]
+            .to_str()
+            .expect("date")
+            .to_string();
+        for (if_range, status, len) in [
+            ("\"ab12cd\"".to_string(), 206, 10),
+            (last_modified.clone(), 206, 10),
+            ("\"changed\"".to_string(), 200, AUDIO_LEN),
+            ("W/\"ab12cd\"".to_string(), 200, AUDIO_LEN),
+            ("Thu, 01 Jan 1970 00:00:00 GMT".to_string(), 200, AUDIO_LEN),
+        ] {
+            let r = app
+                .http
+                .get(app.url(p))
+                .header("Range", "bytes=10-19")
+                .header("If-Range", &if_range)
+                .send()
+                .await
+                .expect("req");
+            assert_eq!(r.status(), status, "{if_range}");
+            assert_eq!(r.bytes().await.expect("body").len(), len, "{if_range}");
+        }
+
+        let r = app.get("/api/v1/recordings/download/r2/audio").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "audio/wav");
+        assert_eq!(r.bytes().await.expect("body").len(), 500);
+        // No stored audio; unknown recording.
+        assert_eq!(
+            app.get("/api/v1/recordings/download/r3/audio")
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get("/api/v1/recordings/download/zz/audio")
+                .await
+                .status(),
+            404
+        );
+
+        // A deleted recording's audio is gone, even with the file still on disk.
+        let r = app
+            .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
             .await;
-        assert_eq!(r.status(), 404, "{id}");
-        assert!(!r.text().await.expect("body").contains("secret"));
+        assert_eq!(r.status(), 200);
+        let r = app.get("/api/v1/recordings/download/r2/audio").await;
+        assert_eq!(r.status(), 410);
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"], "gone");
+
+        // A stored path outside DATA_DIR is never served.
+        let outside = tempfile::NamedTempFile::new().expect("tmp");
+        std::fs::write(outside.path(), b"secret").expect("write");
+        let mut r = Recording::pending(RecordingId::parse("evil").expect("id"), Utc::now());
+        r.audio_local_path = Some(outside.path().display().to_string());
+        app.db.store.upsert_recording(&r).await.expect("upsert");
+        let mut r = Recording::pending(RecordingId::parse("evil2").expect("id"), Utc::now());
+        r.audio_local_path = Some(
+            app.data
+                .path()
+                .join("..")
+                .join(outside.path().file_name().expect("name"))
+                .display()
+                .to_string(),
+        );
+        app.db.store.upsert_recording(&r).await.expect("upsert");
+        for id in ["evil", "evil2"] {
+            let r = app
+                .get(&format!("/api/v1/recordings/download/{id}/audio"))
+                .await;
+            assert_eq!(r.status(), 404, "{id}");
+            assert!(!r.text().await.expect("body").contains("secret"));
+        }
     }
 }
 
@@ -790,6 +793,9 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/stats/summary", "get"),
         ("/api/v1/recordings/download/{id}/audio", "get"),
         ("/api/v1/recordings/test/webex-access", "get"),
+        ("/api/v1/recordings/{id}/hold", "put"),
+        ("/api/v1/recordings/{id}/hold", "delete"),
+        ("/api/v1/audit", "get"),
         ("/api/v1/openapi.json", "get"),
         ("/api/v1/trackers", "get"),
         ("/api/v1/trackers", "post"),

@@ -1,8 +1,6 @@
 //! HTTP conditional and range requests (RFC 9110 §13, §14) for a representation of known
 //! length, whatever stores it: which of 304, 200, 206 or 416 a download answers.
 
-use std::time::SystemTime;
-
 use axum::http::{HeaderMap, header};
 use chrono::{DateTime, Utc};
 
@@ -30,10 +28,8 @@ pub enum Plan {
 }
 
 /// An HTTP date (IMF-fixdate), second precision as the format allows.
-pub fn http_date(t: SystemTime) -> String {
-    DateTime::<Utc>::from(t)
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string()
+pub fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// Decides the answer from the request headers. `If-None-Match` first; then `Range`, which an

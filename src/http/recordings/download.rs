@@ -1,8 +1,8 @@
 //! `GET /api/v1/recordings/download/{id}/audio`: a small range server of our own.
 //!
-//! Not tower-http's `ServeFile`: audio is about to come from S3 as well as from `DATA_DIR`, and
-//! `ServeFile` only reads local files; this handler's `Range`/`ETag` logic works on any source
-//! that can report a length and stream from an offset.
+//! Not tower-http's `ServeFile`: audio comes from S3 as well as from `DATA_DIR`, and `ServeFile`
+//! only reads local files; the 304/200/206/416 decision (`conditional.rs`) works on anything the
+//! [`Storage`](crate::storage::Storage) serves.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -83,7 +83,7 @@ pub async fn download_audio(
             .as_deref()
             .filter(|s| s.bytes().all(|b| b.is_ascii_hexdigit()) && !s.is_empty())
             .map(|s| format!("\"{s}\"")),
-        last_modified: info.last_modified.map(|t| http_date(t.into())),
+        last_modified: info.last_modified.map(http_date),
     };
 
     let mut base = HeaderMap::new();
