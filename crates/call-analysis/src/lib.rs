@@ -12,6 +12,7 @@ pub mod language;
 mod local;
 pub mod redact;
 pub mod sentiment;
+mod sentiment_lexicons;
 pub mod summary;
 pub mod text;
 pub mod transcript;
