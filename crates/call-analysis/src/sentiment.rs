@@ -149,7 +149,8 @@ impl Lexicon {
 
     /// The lexicon for `language`; languages without their own lists use English.
     fn for_language(language: &str) -> &'static Lexicon {
-        static LEXICONS: [OnceLock<Lexicon>; SOURCES.len()] = [const { OnceLock::new() }; SOURCES.len()];
+        static LEXICONS: [OnceLock<Lexicon>; SOURCES.len()] =
+            [const { OnceLock::new() }; SOURCES.len()];
         let base = base_language(language);
         let index = SOURCES
             .iter()

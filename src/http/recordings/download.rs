@@ -152,4 +152,3 @@ fn content_type(format: Option<&str>, extension: &str) -> &'static str {
         _ => "application/octet-stream",
     }
 }
-
