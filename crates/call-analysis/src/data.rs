@@ -86,6 +86,7 @@ mod tests {
             word_list(include_str!("../data/action_items/requests.txt")).len(),
             word_list(include_str!("../data/action_items/spanish_clitics.txt")).len(),
             word_list(include_str!("../data/action_items/spanish_modals.txt")).len(),
+            word_list(include_str!("../data/insight/agent_greetings.txt")).len(),
             word_list(include_str!("../data/summary/formulaic_markers.txt")).len(),
             word_list(include_str!("../data/text/abbreviations.txt")).len(),
             word_list(include_str!("../data/text/call_fillers_en.txt")).len(),

@@ -7,6 +7,7 @@
 pub mod action_items;
 pub mod call_metrics;
 mod data;
+pub mod insight;
 pub mod keywords;
 pub mod language;
 mod local;

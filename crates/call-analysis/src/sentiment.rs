@@ -77,12 +77,12 @@ fn folded_tokens(phrase: &str, splits_elisions: bool) -> Vec<String> {
 
 /// "n'est" -> ["n", "est"] where the language elides; otherwise the word itself.
 fn elided_parts(word: &str, splits_elisions: bool) -> Vec<&str> {
-    if splits_elisions {
-        if let Some((head, tail)) = word.split_once(['\'', '’']) {
-            if !head.is_empty() && !tail.is_empty() {
-                return vec![head, tail];
-            }
-        }
+    if splits_elisions
+        && let Some((head, tail)) = word.split_once(['\'', '’'])
+        && !head.is_empty()
+        && !tail.is_empty()
+    {
+        return vec![head, tail];
     }
     vec![word]
 }

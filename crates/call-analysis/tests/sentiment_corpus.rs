@@ -54,9 +54,8 @@ impl Tally {
 
 #[test]
 fn accuracy_per_language_and_speaker_is_at_least_80_percent() {
-    let calls: Vec<LabelledCall> =
-        serde_json::from_str(include_str!("corpus/sentiment_calls.json"))
-            .expect("the corpus is valid JSON");
+    let calls: Vec<LabelledCall> = serde_json::from_str(include_str!("sentiment/calls.json"))
+        .expect("the corpus is valid JSON");
     let mut tallies: BTreeMap<(String, &str), Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     for call in &calls {
