@@ -11,6 +11,10 @@ use call_analysis::redact::RedactKinds;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::ai::SttConfig;
+use crate::reconciler::ServiceTypes;
+use crate::webex::{Auth, OAuthCredentials};
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{name}: {problem}")]
 pub struct ConfigError {
@@ -30,30 +34,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// How we authenticate to Webex.
-#[derive(Debug, Clone)]
-pub enum WebexAuthConfig {
-    Token(SecretString),
-    OAuth(OAuthClient),
-}
-
-#[derive(Debug, Clone)]
-pub struct OAuthClient {
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// Absent until someone logs in through `/auth/login` (then it lives in the database).
-    pub refresh_token: Option<SecretString>,
-}
-
 #[derive(Debug, Clone)]
 pub struct SummaryConfig {
-    pub api_url: Url,
-    pub api_key: Option<SecretString>,
-    pub model: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct SttConfig {
     pub api_url: Url,
     pub api_key: Option<SecretString>,
     pub model: String,
@@ -75,7 +57,8 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     pub tls: Option<TlsFiles>,
     pub webex_api_url: Url,
-    pub webex_auth: Option<WebexAuthConfig>,
+    /// How we authenticate to Webex; `None`: no credentials.
+    pub webex_auth: Option<Auth>,
     pub webhook_secret: Option<SecretString>,
     pub api_token: Option<SecretString>,
     pub data_dir: PathBuf,
@@ -83,6 +66,8 @@ pub struct Config {
     pub worker_concurrency: usize,
     /// `None`: the scheduled reconcile is off.
     pub backfill_interval: Option<Duration>,
+    /// `RECONCILE_SERVICE_TYPES`: `calling` (default) or `all` converged recordings.
+    pub reconcile_service_types: ServiceTypes,
     pub summary: SummaryConfig,
     pub stt: Option<SttConfig>,
     pub summary_language: String,
@@ -126,7 +111,6 @@ impl Default for HttpLimits {
 }
 
 pub const DEFAULT_SUMMARY_MODEL: &str = "openai/gpt-4o-mini";
-pub const DEFAULT_STT_MODEL: &str = "whisper-1";
 
 impl Config {
     /// Reads `.env` (if present) and the process environment.
@@ -192,8 +176,8 @@ impl Config {
             env.string("WEBEX_CLIENT_ID"),
             env.string("WEBEX_CLIENT_SECRET"),
         ) {
-            (Some(token), _, _) => Some(WebexAuthConfig::Token(token.into())),
-            (None, Some(client_id), Some(secret)) => Some(WebexAuthConfig::OAuth(OAuthClient {
+            (Some(token), _, _) => Some(Auth::Static(token.into())),
+            (None, Some(client_id), Some(secret)) => Some(Auth::OAuth(OAuthCredentials {
                 client_id,
                 client_secret: secret.into(),
                 refresh_token: env.string("WEBEX_REFRESH_TOKEN").map(Into::into),
@@ -231,6 +215,9 @@ impl Config {
             ));
         }
 
+        let reconcile_service_types = env
+            .parse("RECONCILE_SERVICE_TYPES", "calling or all")?
+            .unwrap_or_default();
         let backfill_interval = match env.string("BACKFILL_INTERVAL").as_deref() {
             None => Some(Duration::from_secs(3600)),
             Some("0") => None,
@@ -255,12 +242,13 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_SUMMARY_MODEL.into()),
         };
 
-        let stt = env.url("STT_API_URL")?.map(|api_url| SttConfig {
-            api_url,
-            api_key: env.string("STT_API_KEY").map(Into::into),
-            model: env
-                .string("STT_MODEL")
-                .unwrap_or_else(|| DEFAULT_STT_MODEL.into()),
+        let stt = env.url("STT_API_URL")?.map(|api_url| {
+            let mut stt = SttConfig::new(api_url);
+            stt.api_key = env.string("STT_API_KEY").map(Into::into);
+            if let Some(model) = env.string("STT_MODEL") {
+                stt.model = model;
+            }
+            stt
         });
 
         let summary_language = match env.string("SUMMARY_LANGUAGE") {
@@ -368,6 +356,7 @@ impl Config {
             storage,
             worker_concurrency,
             backfill_interval,
+            reconcile_service_types,
             summary,
             stt,
             summary_language,
@@ -542,6 +531,7 @@ mod tests {
             ("STORAGE_URL", "s3://"),
             ("STORAGE_URL", "s3://Bad_Bucket"),
             ("STORAGE_URL", "s3://bucket/a/../b"),
+            ("RECONCILE_SERVICE_TYPES", "meetings"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(name);
@@ -572,6 +562,14 @@ mod tests {
     }
 
     #[test]
+    fn reconcile_service_types_default_to_calling() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.reconcile_service_types, ServiceTypes::Calling);
+        let c = config(&[("RECONCILE_SERVICE_TYPES", "all")]).unwrap();
+        assert_eq!(c.reconcile_service_types, ServiceTypes::All);
+    }
+
+    #[test]
     fn backfill_interval_zero_disables_the_schedule() {
         let c = config(&[("BACKFILL_INTERVAL", "0")]).expect("valid");
         assert_eq!(c.backfill_interval, None);
@@ -590,9 +588,7 @@ mod tests {
             ("DATABASE_URL", "postgres://user:db-password@localhost/x"),
         ])
         .expect("valid");
-        assert!(
-            matches!(c.webex_auth, Some(WebexAuthConfig::OAuth(ref o)) if o.client_id == "client-1")
-        );
+        assert!(matches!(c.webex_auth, Some(Auth::OAuth(ref o)) if o.client_id == "client-1"));
         let debug = format!("{c:?}");
         for secret in [
             "very-secret-value",

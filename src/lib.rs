@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod queue;
 pub mod reconciler;
 pub mod retention;
+pub mod retry;
 pub mod signature;
 pub mod startup;
 pub mod storage;

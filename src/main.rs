@@ -10,7 +10,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use webex_recordings::cli::{Cli, Command};
 use webex_recordings::config::Config;
-use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use webex_recordings::domain::{QueueMessage, RecordingId};
 use webex_recordings::reconciler::{self, ReconcileOptions, ReconcileReport, Window};
 use webex_recordings::startup::{self, Application};
 use webex_recordings::telemetry;
@@ -48,13 +48,7 @@ async fn run(cli: Cli) -> Result<()> {
             let id = RecordingId::parse(&id)?;
             let store = startup::open_store(&config).await?;
             let queue = startup::open_queue(&config, &store).await?;
-            let message = QueueMessage::new(
-                MessageSource::Reprocess,
-                RecordingEvent::Created,
-                id.clone(),
-                None,
-                None,
-            );
+            let message = QueueMessage::reprocess(id.clone());
             queue
                 .publisher
                 .publish(&message)
@@ -133,12 +127,13 @@ async fn backfill(
         dry_run,
         scope: None,
     };
-    let result = reconciler::reconcile(
+    let result = reconciler::reconcile_services(
         &webex,
         &store,
         queue.publisher.as_ref(),
         window,
         &options,
+        config.reconcile_service_types,
         &progress,
     )
     .await;

@@ -27,7 +27,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::ProcessingStatus;
-use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use crate::domain::{QueueMessage, RecordingId};
 use crate::queue::{Publisher, QueueError};
 use crate::store::{EnqueuedRecording, JobLease, Store, StoreError, StoredState};
 use crate::webex::{ListQuery, ListScope, WebexClient, WebexError, WebhookUpdate};
@@ -69,6 +69,27 @@ impl Window {
             end = start;
         }
         out
+    }
+}
+
+/// Which converged recordings the reconciler takes (`RECONCILE_SERVICE_TYPES`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
+pub enum ServiceTypes {
+    /// Webex Calling recordings only (`serviceType=calling`): what this service is for.
+    #[default]
+    Calling,
+    /// Every converged recording (Calling, Customer Assist, ...).
+    All,
+}
+
+impl ServiceTypes {
+    /// The listing's `serviceType` filter; `None`: no filter.
+    fn filter(self) -> Option<String> {
+        match self {
+            Self::Calling => Some("calling".into()),
+            Self::All => None,
+        }
     }
 }
 
@@ -130,13 +151,27 @@ fn needs_processing(state: Option<&StoredState>, now: DateTime<Utc>) -> bool {
     }
 }
 
-/// Reconciles one window. `progress` is called after every page.
+/// Reconciles one window of Webex Calling recordings. `progress` is called after every page.
 pub async fn reconcile(
     webex: &WebexClient,
     store: &Store,
     publisher: &dyn Publisher,
     window: Window,
     options: &ReconcileOptions,
+    progress: &(dyn Fn(&ReconcileReport) + Send + Sync),
+) -> Result<ReconcileReport, ReconcileError> {
+    let services = ServiceTypes::default();
+    reconcile_services(webex, store, publisher, window, options, services, progress).await
+}
+
+/// [`reconcile`] of the recordings of `services`.
+pub async fn reconcile_services(
+    webex: &WebexClient,
+    store: &Store,
+    publisher: &dyn Publisher,
+    window: Window,
+    options: &ReconcileOptions,
+    services: ServiceTypes,
     progress: &(dyn Fn(&ReconcileReport) + Send + Sync),
 ) -> Result<ReconcileReport, ReconcileError> {
     let mut report = ReconcileReport {
@@ -153,6 +188,7 @@ pub async fn reconcile(
             from: Some(slice.from),
             to: Some(slice.to),
             max: Some(PAGE_SIZE),
+            service_type: services.filter(),
             ..Default::default()
         };
         let mut scope = report.scope.unwrap_or(ListScope::Admin);
@@ -256,13 +292,7 @@ async fn send(
         return Ok(());
     }
     for (i, item) in items.iter().enumerate() {
-        let message = QueueMessage::new(
-            MessageSource::Backfill,
-            RecordingEvent::Created,
-            item.id.clone(),
-            None,
-            None,
-        );
+        let message = QueueMessage::backfill(item.id.clone());
         publisher.publish(&message).await.map_err(|e| (i, e))?;
     }
     Ok(())
@@ -309,13 +339,15 @@ pub async fn reactivate_webhooks(webex: &WebexClient) -> Vec<String> {
     reactivated
 }
 
-/// Timing of the scheduled reconcile.
+/// Timing and scope of the scheduled reconcile.
 #[derive(Debug, Clone, Copy)]
 pub struct ScheduleTiming {
     /// A run starts this long before where the last successful run ended.
     pub overlap: Duration,
     /// The job lease ([`JOB_LEASE`] in service).
     pub lease: Duration,
+    /// Recordings taken (`RECONCILE_SERVICE_TYPES`).
+    pub services: ServiceTypes,
 }
 
 /// One scheduled run: takes the `reconcile` job lease (`Ok(None)` when another worker holds it)
@@ -339,15 +371,7 @@ pub async fn scheduled_run(
         tracing::debug!("another worker is running the reconcile");
         return Ok(None);
     };
-    let run = run_leased(
-        webex,
-        store,
-        publisher,
-        timing.overlap,
-        options,
-        &lease,
-        now,
-    );
+    let run = run_leased(webex, store, publisher, timing, options, &lease, now);
     tokio::pin!(run);
     let outcome = loop {
         tokio::select! {
@@ -388,20 +412,29 @@ async fn run_leased(
     webex: &WebexClient,
     store: &Store,
     publisher: &dyn Publisher,
-    overlap: Duration,
+    timing: ScheduleTiming,
     options: &ReconcileOptions,
     lease: &JobLease,
     now: DateTime<Utc>,
 ) -> Result<ReconcileReport, ReconcileError> {
     reactivate_webhooks(webex).await;
-    let overlap = TimeDelta::from_std(overlap).unwrap_or(TimeDelta::MAX);
+    let overlap = TimeDelta::from_std(timing.overlap).unwrap_or(TimeDelta::MAX);
     let from = match lease.high_water_mark {
         Some(mark) => mark.checked_sub_signed(overlap).unwrap_or(mark),
         None => now - FIRST_RUN_WINDOW,
     };
     let window = Window { from, to: now };
     tracing::info!(from = %window.from, to = %window.to, "scheduled reconcile");
-    let report = reconcile(webex, store, publisher, window, options, &|_| {}).await?;
+    let report = reconcile_services(
+        webex,
+        store,
+        publisher,
+        window,
+        options,
+        timing.services,
+        &|_| {},
+    )
+    .await?;
     tracing::info!(
         seen = report.seen,
         stored = report.stored,

@@ -9,18 +9,16 @@ use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::ai::{AiError, ChatClient, ChatConfig, SttClient, SttConfig};
-use crate::config::{Config, WebexAuthConfig};
+use crate::ai::{AiError, ChatClient, ChatConfig, SttClient};
+use crate::config::Config;
 use crate::http::{self, AppState};
 use crate::pipeline::{Pipeline, PipelineDeps, run_consumer};
 use crate::queue::amqp::{AmqpQueue, AmqpSettings};
 use crate::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use crate::queue::{Consumer, Publisher};
 use crate::storage::Storage;
-use crate::store::{OAuthTokens, Store, StoreError};
-use crate::webex::{
-    Auth, BoxError, ClientSettings, OAuthCredentials, StoredTokens, TokenStore, WebexClient,
-};
+use crate::store::{Store, StoreError};
+use crate::webex::{BoxError, ClientSettings, OAuthTokens, TokenStore, WebexClient};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
@@ -123,22 +121,16 @@ pub fn webex_client(config: &Config, store: &Store) -> Result<Option<WebexClient
         base_url: config.webex_api_url.clone(),
         ..ClientSettings::default()
     };
-    let client = match &config.webex_auth {
-        None => return Ok(None),
-        Some(WebexAuthConfig::Token(token)) => {
-            WebexClient::new(settings, Auth::Static(token.clone()))?
-        }
-        Some(WebexAuthConfig::OAuth(oauth)) => WebexClient::with_token_store(
-            settings,
-            Auth::OAuth(OAuthCredentials {
-                client_id: oauth.client_id.clone(),
-                client_secret: oauth.client_secret.clone(),
-                refresh_token: oauth.refresh_token.clone(),
-            }),
-            Arc::new(DbTokenStore(store.clone())),
-        )?,
+    let Some(auth) = &config.webex_auth else {
+        return Ok(None);
     };
-    Ok(Some(client))
+    // Ignored for a static token.
+    let tokens = Arc::new(DbTokenStore(store.clone()));
+    Ok(Some(WebexClient::with_token_store(
+        settings,
+        auth.clone(),
+        tokens,
+    )?))
 }
 
 /// Keeps rotated OAuth tokens in the database.
@@ -146,23 +138,12 @@ struct DbTokenStore(Store);
 
 #[async_trait]
 impl TokenStore for DbTokenStore {
-    async fn load(&self) -> Result<Option<StoredTokens>, BoxError> {
-        Ok(self.0.load_oauth_tokens().await?.map(|t| StoredTokens {
-            access_token: t.access_token,
-            access_expires_at: t.access_expires_at,
-            refresh_token: t.refresh_token,
-            refresh_expires_at: t.refresh_expires_at,
-        }))
+    async fn load(&self) -> Result<Option<OAuthTokens>, BoxError> {
+        Ok(self.0.load_oauth_tokens().await?)
     }
 
-    async fn save(&self, tokens: &StoredTokens) -> Result<(), BoxError> {
-        let tokens = OAuthTokens {
-            access_token: tokens.access_token.clone(),
-            access_expires_at: tokens.access_expires_at,
-            refresh_token: tokens.refresh_token.clone(),
-            refresh_expires_at: tokens.refresh_expires_at,
-        };
-        Ok(self.0.save_oauth_tokens(&tokens).await?)
+    async fn save(&self, tokens: &OAuthTokens) -> Result<(), BoxError> {
+        Ok(self.0.save_oauth_tokens(tokens).await?)
     }
 }
 
@@ -343,6 +324,7 @@ fn spawn_workers(
             crate::reconciler::ScheduleTiming {
                 overlap: SCHEDULE_OVERLAP,
                 lease: crate::reconciler::JOB_LEASE,
+                services: config.reconcile_service_types,
             },
             cancel.clone(),
         ));
@@ -368,10 +350,7 @@ pub fn stt_client(config: &Config) -> Result<Option<SttClient>, StartupError> {
     let Some(stt) = &config.stt else {
         return Ok(None);
     };
-    let mut settings = SttConfig::new(stt.api_url.clone());
-    settings.api_key = stt.api_key.clone();
-    settings.model = stt.model.clone();
-    Ok(Some(SttClient::new(settings)?))
+    Ok(Some(SttClient::new(stt.clone())?))
 }
 
 async fn shutdown_signal() {

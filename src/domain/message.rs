@@ -13,8 +13,19 @@ pub enum MessageSource {
 }
 
 /// The `convergedRecordings` events we act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum RecordingEvent {
     Created,
     Deleted,
@@ -22,18 +33,11 @@ pub enum RecordingEvent {
 
 impl RecordingEvent {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Deleted => "deleted",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "created" => Some(Self::Created),
-            "deleted" => Some(Self::Deleted),
-            _ => None,
-        }
+        raw.parse().ok()
     }
 }
 
@@ -94,6 +98,28 @@ impl QueueMessage {
     /// Reads a message body as every consumer does.
     pub fn decode(body: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(body)
+    }
+
+    /// A request to process a recording again, even if it is finished (REST, CLI).
+    pub fn reprocess(recording_id: RecordingId) -> Self {
+        Self::new(
+            MessageSource::Reprocess,
+            RecordingEvent::Created,
+            recording_id,
+            None,
+            None,
+        )
+    }
+
+    /// A recording the reconciler found missing or unfinished.
+    pub fn backfill(recording_id: RecordingId) -> Self {
+        Self::new(
+            MessageSource::Backfill,
+            RecordingEvent::Created,
+            recording_id,
+            None,
+            None,
+        )
     }
 
     /// `convergedRecordings.<event>`, the routing key the process queue is bound with.

@@ -8,8 +8,24 @@ use call_analysis::redact::Redaction;
 use call_analysis::transcript::Transcript;
 use call_analysis::{CallMetrics, Sentiment, SummarySource};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// Where a recording is in its life. Names (serde and strum agree) are what the API, the
+/// database and the `status` filter use.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ProcessingStatus {
     Pending,
     Processing,
@@ -22,40 +38,37 @@ pub enum ProcessingStatus {
 }
 
 impl ProcessingStatus {
-    pub const ALL: [Self; 7] = [
-        Self::Pending,
-        Self::Processing,
-        Self::Completed,
-        Self::Partial,
-        Self::Failed,
-        Self::Deleted,
-        Self::Purged,
-    ];
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
 
     /// Left out of the default list and the totals: a user asks for them by status.
     pub const HIDDEN: [Self; 2] = [Self::Deleted, Self::Purged];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Processing => "processing",
-            Self::Completed => "completed",
-            Self::Partial => "partial",
-            Self::Failed => "failed",
-            Self::Deleted => "deleted",
-            Self::Purged => "purged",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+        raw.parse().ok()
     }
 }
 
 /// The pipeline's steps, in the order they run. Names are what users see in
 /// `processing_steps_completed` and as keys of `processing_errors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Step {
     Details,
     Metadata,
@@ -69,16 +82,7 @@ pub enum Step {
 
 impl Step {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Details => "details",
-            Self::Metadata => "metadata",
-            Self::Audio => "audio",
-            Self::Transcript => "transcript",
-            Self::Analysis => "analysis",
-            Self::Language => "language",
-            Self::Translation => "translation",
-            Self::CallMetrics => "call_metrics",
-        }
+        self.into()
     }
 }
 
@@ -197,5 +201,28 @@ impl Recording {
             legal_hold: None,
             purged_at: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    /// The database and the `status` filter use `as_str`/`parse`, the API uses serde: one name.
+    #[test]
+    fn status_names_are_the_same_for_serde_and_strum() {
+        for status in ProcessingStatus::VARIANTS {
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, status.as_str());
+            assert_eq!(ProcessingStatus::parse(status.as_str()), Some(*status));
+        }
+        assert_eq!(ProcessingStatus::parse("done"), None);
+        assert_eq!(
+            serde_json::to_value(Step::CallMetrics).unwrap(),
+            Step::CallMetrics.as_str()
+        );
+        assert_eq!(Step::CallMetrics.as_str(), "call_metrics");
     }
 }

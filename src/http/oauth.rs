@@ -15,8 +15,8 @@ use super::error::ApiError;
 use super::extract::ApiQuery;
 use super::{AppState, auth};
 use crate::access::{Permission, Principal, RandomToken, sha256_hex};
-use crate::config::WebexAuthConfig;
-use crate::store::OAuthTokens;
+use crate::webex::Auth as WebexAuthConfig;
+use crate::webex::OAuthTokens;
 use crate::webex::{Auth, ClientSettings, OAuthCredentials, WebexClient, authorize_url};
 
 /// Scopes the service needs (recordings of the org and the user, people, transcripts).

@@ -26,6 +26,7 @@ use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
 use crate::storage::Storage;
+use crate::retry::RetryPolicy;
 use crate::store::{Claim, Store};
 use crate::webex::{PeopleNames, WebexClient};
 use call_analysis::redact::{RedactKinds, Redactor};
@@ -39,10 +40,9 @@ pub struct PipelineSettings {
     pub heartbeat: Duration,
     /// A recording whose heartbeat is older than this may be taken over by another worker.
     pub stale_after: Duration,
-    /// Delay before the first retry of a transiently failed recording; doubles per attempt.
-    pub retry_base: Duration,
-    /// Upper bound of one retry delay.
-    pub retry_max: Duration,
+    /// Re-queue delays of a transiently failed recording, and the attempts before it is
+    /// dead-lettered (`Retry-After` does not apply: Webex waits happen inside the client).
+    pub retry: RetryPolicy,
 }
 
 impl Default for PipelineSettings {
@@ -50,8 +50,14 @@ impl Default for PipelineSettings {
         Self {
             heartbeat: Duration::from_secs(30),
             stale_after: Duration::from_secs(120),
-            retry_base: Duration::from_secs(30),
-            retry_max: Duration::from_secs(30 * 60),
+            retry: RetryPolicy {
+                max_attempts: MAX_DELIVERY_ATTEMPTS,
+                base_delay: Duration::from_secs(30),
+                max_delay: Duration::from_secs(30 * 60),
+                max_retry_after: Duration::ZERO,
+                // The queue's delay tiers round delays anyway.
+                jitter: false,
+            },
         }
     }
 }
@@ -216,12 +222,17 @@ impl Pipeline {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        backoff(&self.settings, attempt)
+        self.settings.retry.delay(attempt)
+    }
+
+    /// Whether `attempt` was the last one the retry policy allows.
+    fn last_attempt(&self, attempt: u32) -> bool {
+        attempt >= self.settings.retry.max_attempts
     }
 
     /// Retry later, or dead-letter once the attempts are used up.
     fn retry_or_give_up(&self, attempt: u32, reason: String) -> Settlement {
-        if attempt >= MAX_DELIVERY_ATTEMPTS {
+        if self.last_attempt(attempt) {
             Settlement::DeadLetter(format!("gave up after {attempt} attempts: {reason}"))
         } else {
             Settlement::Retry {
@@ -274,7 +285,7 @@ impl Pipeline {
         };
         let rec = match claim {
             Claim::AlreadyDone | Claim::Deleted => return Settlement::Ack,
-            Claim::InProgress if attempt >= MAX_DELIVERY_ATTEMPTS => {
+            Claim::InProgress if self.last_attempt(attempt) => {
                 // The holder settles its own message; this copy is redundant by now.
                 tracing::info!(recording_id = %id, "still in progress elsewhere; dropping duplicate");
                 return Settlement::Ack;
@@ -301,7 +312,7 @@ impl Pipeline {
                 }
             },
             Run::Transient { work, step, reason } => {
-                if attempt >= MAX_DELIVERY_ATTEMPTS {
+                if self.last_attempt(attempt) {
                     let reason = format!("gave up after {attempt} attempts: {reason}");
                     let mut work = *work;
                     work.record(step, Err(reason.clone()));
@@ -380,12 +391,6 @@ impl Pipeline {
     }
 }
 
-/// `retry_base * 2^(attempt-1)`, capped at `retry_max`.
-fn backoff(s: &PipelineSettings, attempt: u32) -> Duration {
-    let exp = attempt.saturating_sub(1).min(20);
-    s.retry_base.saturating_mul(1u32 << exp).min(s.retry_max)
-}
-
 /// Takes deliveries and processes up to `concurrency` at once. On `cancel` it stops taking new
 /// ones and waits for those in flight (each is acked only after its result is stored).
 pub async fn run_consumer(
@@ -448,16 +453,6 @@ fn log_task_end(done: Result<(), tokio::task::JoinError>) {
 mod tests {
     use super::*;
     use crate::webex::WebexError;
-
-    #[test]
-    fn backoff_doubles_per_attempt_up_to_the_cap() {
-        let s = PipelineSettings::default();
-        let secs = |a| backoff(&s, a).as_secs();
-        assert_eq!(
-            [secs(0), secs(1), secs(2), secs(3), secs(7), secs(40)],
-            [30, 30, 60, 120, 1800, 1800]
-        );
-    }
 
     #[test]
     fn step_error_classifies_webex_errors() {

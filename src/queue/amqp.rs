@@ -24,6 +24,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use backon::Retryable;
 use futures::StreamExt;
 use lapin::message::Delivery as LapinDelivery;
 use lapin::options::{
@@ -34,7 +35,6 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
 };
-use rand::Rng;
 use tokio::sync::{Mutex, Notify, watch};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -42,6 +42,7 @@ use crate::domain::QueueMessage;
 use crate::queue::{
     Consumer, Delivery, MAX_DELIVERY_ATTEMPTS, Publisher, QueueDepth, QueueError, Settle,
 };
+use crate::retry::RetryPolicy;
 
 pub const EXCHANGE: &str = "webex.recordings";
 pub const PROCESS_QUEUE: &str = "webex.recordings.process";
@@ -81,9 +82,17 @@ const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the supervisor checks the connection when nobody reported a failure.
 const HEALTH_POLL: Duration = Duration::from_millis(200);
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(5);
-/// A session that lived this long resets the reconnect backoff.
+/// Reconnect pacing: 50 ms doubling to 2.5 s, plus up to as much again at random so several
+/// instances do not hammer a recovering broker in step; never gives up (until closed).
+const RECONNECT: RetryPolicy = RetryPolicy {
+    max_attempts: u32::MAX,
+    base_delay: Duration::from_millis(50),
+    max_delay: Duration::from_millis(2500),
+    max_retry_after: Duration::ZERO,
+    jitter: true,
+};
+/// A session that lived this long resets the reconnect backoff; shorter ones (a flapping
+/// broker) make the next reconnect start further along it.
 const STABLE_AFTER: Duration = Duration::from_secs(30);
 /// Retry reasons are stored in a header; keep them bounded.
 const MAX_REASON_BYTES: usize = 1024;
@@ -578,7 +587,8 @@ fn truncate(text: &str, max: usize) -> &str {
 
 /// Watches the session and rebuilds it after a failure, until `closed`.
 async fn supervise(shared: Arc<Shared>) {
-    let mut backoff = BACKOFF_MIN;
+    // Sessions in a row that died before `STABLE_AFTER`.
+    let mut short_sessions = 0u32;
     loop {
         // Up: wait for a failure report or notice one on the next poll.
         loop {
@@ -594,9 +604,11 @@ async fn supervise(shared: Arc<Shared>) {
             if healthy {
                 continue;
             }
-            if started.is_some_and(|s| s.elapsed() >= STABLE_AFTER) {
-                backoff = BACKOFF_MIN;
-            }
+            short_sessions = if started.is_some_and(|s| s.elapsed() >= STABLE_AFTER) {
+                0
+            } else {
+                short_sessions.saturating_add(1)
+            };
             break;
         }
 
@@ -613,29 +625,34 @@ async fn supervise(shared: Arc<Shared>) {
             });
         }
 
-        loop {
-            let attempt = tokio::select! {
-                () = shared.closed.cancelled() => return,
-                attempt = tokio::time::timeout(CONNECT_TIMEOUT, Session::establish(&shared)) => attempt,
-            };
-            match attempt {
-                Ok(Ok(session)) => {
-                    shared.session.send_replace(Some(Arc::new(session)));
-                    tracing::info!("RabbitMQ connection re-established");
-                    break;
-                }
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "RabbitMQ reconnect failed")
-                }
-                Err(_) => tracing::warn!(retry_in = ?backoff, "RabbitMQ reconnect timed out"),
+        let policy = RetryPolicy {
+            base_delay: RECONNECT.delay(short_sessions),
+            ..RECONNECT
+        };
+        let establish = || async {
+            match tokio::time::timeout(CONNECT_TIMEOUT, Session::establish(&shared)).await {
+                Ok(Ok(session)) => Ok(session),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("timed out".to_string()),
             }
-            // Jitter, so several instances do not hammer a recovering broker in step.
-            let pause = backoff.mul_f64(rand::rng().random_range(0.5..=1.0));
-            tokio::select! {
-                () = shared.closed.cancelled() => return,
-                () = tokio::time::sleep(pause) => {}
+        };
+        let reconnected = establish
+            .retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .notify(|error, retry_in| {
+                tracing::warn!(%error, ?retry_in, "RabbitMQ reconnect failed");
+            });
+        let session = tokio::select! {
+            () = shared.closed.cancelled() => return,
+            session = reconnected => session,
+        };
+        match session {
+            Ok(session) => {
+                shared.session.send_replace(Some(Arc::new(session)));
+                tracing::info!("RabbitMQ connection re-established");
             }
-            backoff = (backoff * 2).min(BACKOFF_MAX);
+            // Unreachable with an unlimited policy; the next poll tries again.
+            Err(error) => tracing::warn!(%error, "RabbitMQ reconnect gave up"),
         }
     }
 }

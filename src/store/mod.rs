@@ -28,7 +28,6 @@ pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
 pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
-pub use tokens::OAuthTokens;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

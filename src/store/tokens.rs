@@ -1,26 +1,10 @@
 //! OAuth tokens of the Webex integration, kept in the database (never a file in the work tree).
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sqlx::Row;
 
 use super::{Store, StoreError, from_millis, to_millis};
-
-#[derive(Clone, PartialEq, Eq)]
-pub struct OAuthTokens {
-    pub access_token: String,
-    pub access_expires_at: DateTime<Utc>,
-    pub refresh_token: String,
-    pub refresh_expires_at: Option<DateTime<Utc>>,
-}
-
-impl std::fmt::Debug for OAuthTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthTokens")
-            .field("access_expires_at", &self.access_expires_at)
-            .field("refresh_expires_at", &self.refresh_expires_at)
-            .finish_non_exhaustive()
-    }
-}
+use crate::webex::OAuthTokens;
 
 const PROVIDER: &str = "webex";
 

@@ -69,8 +69,9 @@ pub struct Identity {
 /// The result of [`check_access`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessReport {
-    /// True when the service can work: recordings can be listed one way or the other, and
-    /// details carry download links (or there was no recording to try).
+    /// True when the service can work: recordings can be listed one way or the other,
+    /// details carry download links (or there was no recording to try), and no needed scope
+    /// is missing (the scope of the one listing not used is not needed).
     pub ok: bool,
     pub identity: Option<Identity>,
     pub can_list_admin: bool,
@@ -255,7 +256,13 @@ pub async fn check_access(client: &WebexClient) -> AccessReport {
             missing_scopes.push(scope);
         }
     }
-    let ok = (can_list_admin || can_list_user) && download_links != Some(false);
+    // One listing is enough: the scope of the other is not needed then.
+    let needed_missing = checks.iter().any(|c| {
+        c.missing_scope.is_some()
+            && !(c.name == "list_admin" && can_list_user)
+            && !(c.name == "list_user" && can_list_admin)
+    });
+    let ok = (can_list_admin || can_list_user) && download_links != Some(false) && !needed_missing;
     AccessReport {
         ok,
         identity,

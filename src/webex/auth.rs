@@ -20,7 +20,8 @@ const REFRESH_MARGIN: TimeDelta = TimeDelta::minutes(5);
 /// Assumed lifetime when Webex leaves out `expires_in` (it normally never does).
 const DEFAULT_EXPIRES_IN_SECS: i64 = 3600;
 
-/// How the client authenticates.
+/// How the client authenticates (`Config::webex_auth`).
+#[derive(Clone)]
 pub enum Auth {
     /// A bearer token used as is (`WEBEX_ACCESS_TOKEN`); a 401 is final.
     Static(SecretString),
@@ -37,7 +38,8 @@ impl std::fmt::Debug for Auth {
     }
 }
 
-/// OAuth integration credentials.
+/// OAuth integration credentials (`WEBEX_CLIENT_ID`, `WEBEX_CLIENT_SECRET`,
+/// `WEBEX_REFRESH_TOKEN`).
 #[derive(Debug, Clone)]
 pub struct OAuthCredentials {
     pub client_id: String,
@@ -47,18 +49,18 @@ pub struct OAuthCredentials {
     pub refresh_token: Option<SecretString>,
 }
 
-/// Tokens as persisted by a [`TokenStore`].
+/// OAuth tokens as persisted by a [`TokenStore`] (the database, in the service).
 #[derive(Clone, PartialEq, Eq)]
-pub struct StoredTokens {
+pub struct OAuthTokens {
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
     pub refresh_token: String,
     pub refresh_expires_at: Option<DateTime<Utc>>,
 }
 
-impl std::fmt::Debug for StoredTokens {
+impl std::fmt::Debug for OAuthTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredTokens")
+        f.debug_struct("OAuthTokens")
             .field("access_token", &"[REDACTED]")
             .field("access_expires_at", &self.access_expires_at)
             .field("refresh_token", &"[REDACTED]")
@@ -70,8 +72,8 @@ impl std::fmt::Debug for StoredTokens {
 /// Where OAuth tokens survive restarts (the database, in the service).
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    async fn load(&self) -> Result<Option<StoredTokens>, BoxError>;
-    async fn save(&self, tokens: &StoredTokens) -> Result<(), BoxError>;
+    async fn load(&self) -> Result<Option<OAuthTokens>, BoxError>;
+    async fn save(&self, tokens: &OAuthTokens) -> Result<(), BoxError>;
 }
 
 /// The Webex authorize page URL for the OAuth code flow (`/auth/login`).
@@ -150,7 +152,7 @@ impl TokenSlot {
         })
     }
 
-    fn install(&mut self, t: &StoredTokens) {
+    fn install(&mut self, t: &OAuthTokens) {
         self.access = Some((
             SecretString::from(t.access_token.clone()),
             t.access_expires_at,
@@ -198,10 +200,10 @@ struct TokenResponse {
 }
 
 impl TokenResponse {
-    fn into_stored(self, previous_refresh: Option<&SecretString>) -> StoredTokens {
+    fn into_stored(self, previous_refresh: Option<&SecretString>) -> OAuthTokens {
         let now = Utc::now();
         let expires_in = self.expires_in.unwrap_or(DEFAULT_EXPIRES_IN_SECS).max(0);
-        StoredTokens {
+        OAuthTokens {
             access_token: self.access_token,
             access_expires_at: now + TimeDelta::seconds(expires_in),
             // Webex may or may not rotate the refresh token: keep the old one if none came.
@@ -327,7 +329,7 @@ impl WebexClient {
         Ok(())
     }
 
-    async fn save_tokens(&self, o: &OAuthState, tokens: &StoredTokens) {
+    async fn save_tokens(&self, o: &OAuthState, tokens: &OAuthTokens) {
         if let Some(store) = &o.store
             && let Err(e) = store.save(tokens).await
         {
@@ -340,7 +342,7 @@ impl WebexClient {
         &self,
         form: Vec<(&'static str, SecretString)>,
         previous_refresh: Option<&SecretString>,
-    ) -> Result<StoredTokens, WebexError> {
+    ) -> Result<OAuthTokens, WebexError> {
         let mut req = ApiRequest::new(Method::POST, self.endpoint(&["access_token"]));
         req.authenticated = false;
         req.body = ReqBody::Form(form);
@@ -365,7 +367,7 @@ impl WebexClient {
         client_secret: &SecretString,
         code: &str,
         redirect_uri: &str,
-    ) -> Result<StoredTokens, WebexError> {
+    ) -> Result<OAuthTokens, WebexError> {
         let form = vec![
             ("grant_type", SecretString::from("authorization_code")),
             ("client_id", SecretString::from(client_id.to_string())),

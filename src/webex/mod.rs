@@ -1,7 +1,7 @@
 //! Webex REST API client: authentication (static token or OAuth with refresh), retries,
 //! pagination, and one file per resource.
 //!
-//! Self-contained: depends on nothing else of the crate.
+//! Self-contained: depends on nothing else of the crate but the shared [`RetryPolicy`].
 
 pub mod access;
 mod auth;
@@ -14,23 +14,26 @@ mod types;
 mod webhooks;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use backon::Retryable;
 use chrono::Utc;
-use rand::Rng;
 use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use auth::{Auth, OAuthCredentials, StoredTokens, TokenStore, authorize_url};
+pub use auth::{Auth, OAuthCredentials, OAuthTokens, TokenStore, authorize_url};
 pub use download::{Download, Downloaded};
 pub use error::{BoxError, WebexError};
 pub use pagination::{Link, Pages, next_link, parse_link_header};
 pub use people::PeopleNames;
 pub use recordings::{DeletionNote, ListQuery, ListScope, WebexDeletion};
 pub use types::*;
+
+pub use crate::retry::RetryPolicy;
 
 use auth::AuthState;
 
@@ -51,49 +54,6 @@ const MAX_REDIRECTS: u32 = 5;
 
 /// How much of an error body we read to find its message.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// Retry behaviour for transient failures (429/423, 502/503/504, connect errors, timeouts).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts, the first one included.
-    pub max_attempts: u32,
-    /// First backoff delay; doubles on each further failure.
-    pub base_delay: Duration,
-    /// Upper bound of one backoff delay.
-    pub max_delay: Duration,
-    /// Upper bound of a `Retry-After` wait.
-    pub max_retry_after: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with jitter: a random delay in `[d/2, d]`, `d = base * 2^(n-1)`.
-    fn backoff(&self, failures: u32) -> Duration {
-        let exp = failures.saturating_sub(1).min(20);
-        let full = self
-            .base_delay
-            .saturating_mul(1u32 << exp)
-            .min(self.max_delay);
-        let half = full / 2;
-        let jitter_ms = (full - half).as_millis() as u64;
-        let extra = if jitter_ms == 0 {
-            0
-        } else {
-            rand::rng().random_range(0..=jitter_ms)
-        };
-        half + Duration::from_millis(extra)
-    }
-}
 
 /// Client settings; `Default` targets the real Webex API.
 #[derive(Debug, Clone)]
@@ -278,16 +238,56 @@ impl WebexClient {
 
     /// Sends a request with authentication, retries and (for downloads) manual redirects.
     /// Returns the successful (2xx) response; anything else becomes a [`WebexError`].
+    /// Transient failures (429/423, 502/503/504, connect errors, timeouts) are retried by the
+    /// client's [`RetryPolicy`], waiting what `Retry-After` asks (capped).
     pub(crate) async fn execute(&self, req: ApiRequest) -> Result<Response, WebexError> {
         let policy = &self.inner.settings.retry;
-        let max_attempts = policy.max_attempts.max(1);
-        let mut url = req.url.clone();
-        let mut failures = 0u32;
+        let attempts = AtomicU32::new(0);
+        // Where the next try goes: a retry after a download redirect goes to the redirect's
+        // target (its signed URL), not through the redirect again.
+        let current_url = std::sync::Mutex::new(req.url.clone());
+        let result = (|| {
+            attempts.fetch_add(1, Ordering::Relaxed);
+            self.send_once(&req, &current_url)
+        })
+        .retry(policy.backoff())
+        .sleep(tokio::time::sleep)
+        .when(|failed: &FailedTry| failed.transient)
+        .adjust(|failed, backoff| policy.honour_retry_after(failed.retry_after, backoff))
+        .notify(|failed, delay| {
+            tracing::warn!(method = %req.method, url = %redact_url(&req.url), attempt = attempts.load(Ordering::Relaxed), delay_ms = delay.as_millis() as u64, error = %failed.error, "transient Webex failure; retrying");
+        })
+        .await;
+        match result {
+            Ok(resp) => Ok(resp),
+            Err(failed) if failed.transient => {
+                let attempts = attempts.load(Ordering::Relaxed);
+                tracing::warn!(method = %req.method, url = %redact_url(&req.url), attempts, error = %failed.error, "giving up on Webex request");
+                Err(WebexError::RetriesExhausted {
+                    attempts,
+                    last: Box::new(failed.error),
+                })
+            }
+            Err(failed) => Err(failed.error),
+        }
+    }
+
+    /// One try of a request, starting at `current_url`: a download's redirects are followed
+    /// (and remembered there) and a 401 refreshes an OAuth token once, neither counting as a
+    /// retry.
+    async fn send_once(
+        &self,
+        req: &ApiRequest,
+        current_url: &std::sync::Mutex<Url>,
+    ) -> Result<Response, FailedTry> {
+        let mut url = current_url
+            .lock()
+            .map_or_else(|_| req.url.clone(), |u| u.clone());
         let mut redirects = 0u32;
         let mut refreshed_after_401 = false;
         loop {
             if !self.is_allowed_url(&url) {
-                return Err(WebexError::HostNotAllowed(redact_url(&url)));
+                return Err(WebexError::HostNotAllowed(redact_url(&url)).into());
             }
             let bearer = if req.authenticated {
                 Some(self.bearer().await?)
@@ -315,71 +315,54 @@ impl WebexClient {
                 }
             };
 
-            // Each arm either returns, continues, or yields a transient error and wait hint.
-            let (error, wait_hint) = match builder.send().await {
-                Err(e) if e.is_connect() || e.is_timeout() => (WebexError::Http(e), None),
-                Err(e) => return Err(WebexError::Http(e)),
-                Ok(resp) => {
-                    let status = resp.status();
-                    if status.is_success() {
-                        return Ok(resp);
-                    }
-                    if req.download
-                        && status.is_redirection()
-                        && let Some(next) = redirect_target(&url, resp.headers())
-                    {
-                        redirects += 1;
-                        if redirects > MAX_REDIRECTS {
-                            return Err(WebexError::Api {
-                                status: status.as_u16(),
-                                message: format!(
-                                    "more than {MAX_REDIRECTS} redirects while downloading"
-                                ),
-                                tracking_id: tracking_id_header(resp.headers()),
-                            });
-                        }
-                        tracing::debug!(from = %redact_url(&url), to = %redact_url(&next), "following download redirect");
-                        url = next;
-                        continue;
-                    }
-                    if status == StatusCode::UNAUTHORIZED
-                        && !refreshed_after_401
-                        && let Some(b) = &bearer
-                        && self.inner.auth.is_oauth()
-                    {
-                        refreshed_after_401 = true;
-                        tracing::info!(tracking_id = ?tracking_id_header(resp.headers()), "Webex answered 401; refreshing the access token once");
-                        self.refresh_after_401(b.generation).await?;
-                        continue;
-                    }
-                    let retry_after = parse_retry_after(resp.headers());
-                    let error = api_error(resp, &req.method, &url).await;
-                    match status.as_u16() {
-                        429 | 423 => (
-                            error,
-                            Some(
-                                retry_after
-                                    .map(|d| d.min(policy.max_retry_after))
-                                    .unwrap_or_else(|| policy.backoff(failures + 1)),
-                            ),
-                        ),
-                        502..=504 => (error, None),
-                        _ => return Err(error),
-                    }
+            let resp = match builder.send().await {
+                Ok(resp) => resp,
+                Err(e) if e.is_connect() || e.is_timeout() => {
+                    return Err(FailedTry::transient(WebexError::Http(e), None));
                 }
+                Err(e) => return Err(WebexError::Http(e).into()),
             };
-
-            failures += 1;
-            if failures >= max_attempts {
-                tracing::warn!(method = %req.method, url = %redact_url(&url), attempts = failures, error = %error, "giving up on Webex request");
-                return Err(WebexError::RetriesExhausted {
-                    attempts: failures,
-                    last: Box::new(error),
-                });
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
             }
-            let delay = wait_hint.unwrap_or_else(|| policy.backoff(failures));
-            tracing::warn!(method = %req.method, url = %redact_url(&url), attempt = failures, delay_ms = delay.as_millis() as u64, error = %error, "transient Webex failure; retrying");
-            tokio::time::sleep(delay).await;
+            if req.download
+                && status.is_redirection()
+                && let Some(next) = redirect_target(&url, resp.headers())
+            {
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(WebexError::Api {
+                        status: status.as_u16(),
+                        message: format!("more than {MAX_REDIRECTS} redirects while downloading"),
+                        tracking_id: tracking_id_header(resp.headers()),
+                    }
+                    .into());
+                }
+                tracing::debug!(from = %redact_url(&url), to = %redact_url(&next), "following download redirect");
+                if let Ok(mut current) = current_url.lock() {
+                    current.clone_from(&next);
+                }
+                url = next;
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED
+                && !refreshed_after_401
+                && let Some(b) = &bearer
+                && self.inner.auth.is_oauth()
+            {
+                refreshed_after_401 = true;
+                tracing::info!(tracking_id = ?tracking_id_header(resp.headers()), "Webex answered 401; refreshing the access token once");
+                self.refresh_after_401(b.generation).await?;
+                continue;
+            }
+            let retry_after = parse_retry_after(resp.headers());
+            let error = api_error(resp, &req.method, &url).await;
+            return Err(match status.as_u16() {
+                429 | 423 => FailedTry::transient(error, retry_after),
+                502..=504 => FailedTry::transient(error, None),
+                _ => error.into(),
+            });
         }
     }
 
@@ -395,6 +378,34 @@ impl WebexClient {
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, WebexError> {
         let resp = self.execute(ApiRequest::get(url)).await?;
         read_json(resp).await
+    }
+}
+
+/// A failed try of a request, with what decides whether and when to try again.
+struct FailedTry {
+    error: WebexError,
+    transient: bool,
+    /// What the server's `Retry-After` asked for.
+    retry_after: Option<Duration>,
+}
+
+impl FailedTry {
+    fn transient(error: WebexError, retry_after: Option<Duration>) -> Self {
+        Self {
+            error,
+            transient: true,
+            retry_after,
+        }
+    }
+}
+
+impl From<WebexError> for FailedTry {
+    fn from(error: WebexError) -> Self {
+        Self {
+            error,
+            transient: false,
+            retry_after: None,
+        }
     }
 }
 
@@ -539,24 +550,6 @@ mod tests {
         assert!(!ok("https://webex.com.evil.example/x"));
         assert!(!ok("https://127.0.0.1/x"), "scheme differs from base");
         assert!(!ok("https://evil.example.com/x"));
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
-            max_retry_after: Duration::from_secs(1),
-        };
-        for _ in 0..50 {
-            let d1 = p.backoff(1);
-            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
-            let d3 = p.backoff(3);
-            assert!(d3 >= Duration::from_millis(200) && d3 <= Duration::from_millis(400));
-            let d9 = p.backoff(9);
-            assert!(d9 >= Duration::from_millis(500) && d9 <= Duration::from_millis(1000));
-        }
     }
 
     #[test]

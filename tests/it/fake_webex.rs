@@ -157,6 +157,7 @@ pub(crate) fn webex_at(base: &str, max_attempts: u32) -> WebexClient {
                 base_delay: Duration::from_millis(1),
                 max_delay: Duration::from_millis(5),
                 max_retry_after: Duration::from_secs(2),
+                jitter: false,
             },
         },
         Auth::Static(SecretString::from("token")),

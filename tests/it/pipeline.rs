@@ -16,6 +16,7 @@ use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_c
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
+use webex_recordings::retry::RetryPolicy;
 use webex_recordings::store::{ListFilter, QueueRow, Store};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -41,8 +42,11 @@ fn pipeline(
         settings: PipelineSettings {
             heartbeat: Duration::from_millis(100),
             stale_after: Duration::from_millis(500),
-            retry_base,
-            retry_max: retry_base * 4,
+            retry: RetryPolicy {
+                base_delay: retry_base,
+                max_delay: retry_base * 4,
+                ..PipelineSettings::default().retry
+            },
         },
     }))
 }
@@ -370,13 +374,7 @@ async fn a_retry_keeps_the_audio_of_the_first_run_and_a_reprocess_fetches_it_aga
     assert_eq!(stored.audio_sha256.as_deref(), Some(expected_sha.as_str()));
     assert_eq!(stored.audio_size_bytes, Some(rec.audio.len() as i64));
 
-    let reprocess = QueueMessage::new(
-        MessageSource::Reprocess,
-        RecordingEvent::Created,
-        id.clone(),
-        None,
-        None,
-    );
+    let reprocess = QueueMessage::reprocess(id.clone());
     queue.publish(&reprocess).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while hits(&server, &audio_path).await < 2 {

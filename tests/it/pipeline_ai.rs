@@ -17,6 +17,7 @@ use webex_recordings::domain::{
 use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_consumer};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, Publisher};
+use webex_recordings::retry::RetryPolicy;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -174,8 +175,11 @@ pub(crate) async fn process_in(
         settings: PipelineSettings {
             heartbeat: Duration::from_millis(100),
             stale_after: Duration::from_secs(5),
-            retry_base: Duration::from_millis(50),
-            retry_max: Duration::from_millis(200),
+            retry: RetryPolicy {
+                base_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(200),
+                ..PipelineSettings::default().retry
+            },
         },
     }));
     let cancel = CancellationToken::new();

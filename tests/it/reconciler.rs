@@ -8,8 +8,8 @@ use webex_recordings::domain::{MessageSource, ProcessingStatus, RecordingId};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, Publisher};
 use webex_recordings::reconciler::{
-    JOB_LEASE, JOB_NAME, ReconcileOptions, ReconcileReport, ScheduleTiming, Window, reconcile,
-    scheduled_run,
+    JOB_LEASE, JOB_NAME, ReconcileOptions, ReconcileReport, ScheduleTiming, ServiceTypes, Window,
+    reconcile, reconcile_services, scheduled_run,
 };
 use webex_recordings::store::Store;
 use webex_recordings::webex::ListScope;
@@ -26,6 +26,7 @@ fn timing(overlap: Duration) -> ScheduleTiming {
     ScheduleTiming {
         overlap,
         lease: JOB_LEASE,
+        services: ServiceTypes::Calling,
     }
 }
 
@@ -604,6 +605,7 @@ async fn a_run_longer_than_its_lease_keeps_renewing_it() {
     let timing = ScheduleTiming {
         overlap: Duration::from_secs(60),
         lease: Duration::from_millis(500),
+        services: ServiceTypes::Calling,
     };
     let options = ReconcileOptions::default();
     let run = scheduled_run(&webex, &t.store, &q, timing, "slow", &options);
@@ -665,4 +667,44 @@ async fn the_schedule_runs_at_once_and_stops_on_cancel() {
         .await
         .expect("the schedule stops on cancel")
         .unwrap();
+}
+
+/// Only Webex Calling recordings are listed unless `RECONCILE_SERVICE_TYPES=all` widens it to
+/// every converged recording (no `serviceType` filter).
+#[tokio::test]
+async fn the_listing_asks_for_calling_recordings_unless_widened() {
+    let cases = [
+        (ServiceTypes::Calling, Some("calling")),
+        (ServiceTypes::All, None),
+    ];
+    for (services, expected) in cases {
+        let t = TestDb::new(Db::Sqlite).await;
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(LIST))
+            .respond_with(page(vec![rec("r-calling")], None))
+            .mount(&server)
+            .await;
+        let q = queue(&t.store);
+        let report = reconcile_services(
+            &webex(&server),
+            &t.store,
+            &q,
+            window(),
+            &ReconcileOptions::default(),
+            services,
+            &no_progress(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.enqueued, 1, "{services:?}");
+        let requests = list_requests(&server, LIST).await;
+        assert_eq!(requests.len(), 1);
+        let service_type = requests[0]
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "serviceType")
+            .map(|(_, v)| v.into_owned());
+        assert_eq!(service_type.as_deref(), expected, "{services:?}");
+    }
 }

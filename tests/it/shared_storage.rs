@@ -55,8 +55,8 @@ async fn spawn_worker(
     env.insert("DATA_DIR", data.path().display().to_string());
     env.insert("BACKFILL_INTERVAL", "0".into());
     let mut config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
-    config.pipeline.retry_base = Duration::from_millis(50);
-    config.pipeline.retry_max = Duration::from_millis(400);
+    config.pipeline.retry.base_delay = Duration::from_millis(50);
+    config.pipeline.retry.max_delay = Duration::from_millis(400);
     let app = Application::build(config, Role::Worker)
         .await
         .expect("worker starts");

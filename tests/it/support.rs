@@ -155,8 +155,8 @@ impl TestApp {
         let mut config = webex_recordings::config::Config::from_lookup(|n| vars.get(n).cloned())
             .expect("test configuration is valid");
         // Retries in milliseconds, not the production half minute.
-        config.pipeline.retry_base = std::time::Duration::from_millis(50);
-        config.pipeline.retry_max = std::time::Duration::from_millis(400);
+        config.pipeline.retry.base_delay = std::time::Duration::from_millis(50);
+        config.pipeline.retry.max_delay = std::time::Duration::from_millis(400);
         let tls = config.tls.is_some();
         let app = webex_recordings::startup::Application::build(config, role)
             .await

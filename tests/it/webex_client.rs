@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 use webex_recordings::webex::{
     Auth, BoxError, ClientSettings, ListQuery, ListScope, NewWebhook, OAuthCredentials,
-    RetryPolicy, StoredTokens, TokenStore, WebexClient, WebexError, WebhookUpdate,
+    OAuthTokens, RetryPolicy, TokenStore, WebexClient, WebexError, WebhookUpdate,
 };
 use wiremock::matchers::{
     body_json, body_string_contains, header, method, path, query_param, query_param_is_missing,
@@ -26,6 +26,7 @@ fn settings(server: &MockServer, max_attempts: u32) -> ClientSettings {
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
             max_retry_after: Duration::from_secs(5),
+            jitter: false,
         },
     }
 }
@@ -343,16 +344,16 @@ async fn static_token_401_is_final() {
 
 #[derive(Default)]
 struct MemoryStore {
-    tokens: Mutex<Option<StoredTokens>>,
-    saves: Mutex<Vec<StoredTokens>>,
+    tokens: Mutex<Option<OAuthTokens>>,
+    saves: Mutex<Vec<OAuthTokens>>,
 }
 
 #[async_trait::async_trait]
 impl TokenStore for MemoryStore {
-    async fn load(&self) -> Result<Option<StoredTokens>, BoxError> {
+    async fn load(&self) -> Result<Option<OAuthTokens>, BoxError> {
         Ok(self.tokens.lock().unwrap().clone())
     }
-    async fn save(&self, tokens: &StoredTokens) -> Result<(), BoxError> {
+    async fn save(&self, tokens: &OAuthTokens) -> Result<(), BoxError> {
         *self.tokens.lock().unwrap() = Some(tokens.clone());
         self.saves.lock().unwrap().push(tokens.clone());
         Ok(())
@@ -545,7 +546,7 @@ async fn oauth_prefers_stored_refresh_token_and_valid_stored_access_token() {
 
     // Expired stored access token: refresh with the stored (newer) refresh token.
     let store = Arc::new(MemoryStore::default());
-    *store.tokens.lock().unwrap() = Some(StoredTokens {
+    *store.tokens.lock().unwrap() = Some(OAuthTokens {
         access_token: "old-at".into(),
         access_expires_at: Utc::now() - TimeDelta::minutes(1),
         refresh_token: "stored-rt".into(),
@@ -570,7 +571,7 @@ async fn oauth_prefers_stored_refresh_token_and_valid_stored_access_token() {
         .mount(&server)
         .await;
     let store = Arc::new(MemoryStore::default());
-    *store.tokens.lock().unwrap() = Some(StoredTokens {
+    *store.tokens.lock().unwrap() = Some(OAuthTokens {
         access_token: "live-at".into(),
         access_expires_at: Utc::now() + TimeDelta::hours(2),
         refresh_token: "rt".into(),

@@ -2,8 +2,9 @@
 
 use anyhow::{Context, Result, anyhow};
 use secrecy::ExposeSecret;
-use webex_recordings::config::{Config, WebexAuthConfig};
-use webex_recordings::webex::{Auth, ClientSettings, OAuthCredentials, WebexClient};
+use webex_recordings::config::Config;
+use webex_recordings::startup;
+use webex_recordings::webex::{Auth, ClientSettings, WebexClient};
 
 pub fn config() -> Result<Config> {
     Config::from_env().context("invalid configuration")
@@ -22,23 +23,27 @@ pub fn webhook_secret(config: &Config) -> Result<String> {
         })
 }
 
-pub fn client(config: &Config) -> Result<WebexClient> {
-    let auth = match &config.webex_auth {
-        Some(WebexAuthConfig::Token(t)) => Auth::Static(t.clone()),
-        Some(WebexAuthConfig::OAuth(o)) => Auth::OAuth(OAuthCredentials {
-            client_id: o.client_id.clone(),
-            client_secret: o.client_secret.clone(),
-            refresh_token: o.refresh_token.clone(),
-        }),
-        None => {
-            return Err(anyhow!(
-                "no Webex credentials: set WEBEX_ACCESS_TOKEN, or WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN"
-            ));
-        }
+/// The Webex client: `WEBEX_ACCESS_TOKEN` as is; otherwise the OAuth integration with the tokens
+/// `/auth/login` stored in the database at `DATABASE_URL` (refreshed, and a rotated refresh
+/// token saved back there), as the service does.
+pub async fn client(config: &Config) -> Result<WebexClient> {
+    let Some(auth) = &config.webex_auth else {
+        return Err(anyhow!(
+            "no Webex credentials: set WEBEX_ACCESS_TOKEN, or WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET (and log in through /auth/login, or set WEBEX_REFRESH_TOKEN)"
+        ));
     };
-    let settings = ClientSettings {
-        base_url: config.webex_api_url.clone(),
-        ..Default::default()
-    };
-    WebexClient::new(settings, auth).context("cannot build the Webex client")
+    if let Auth::Static(token) = auth {
+        let settings = ClientSettings {
+            base_url: config.webex_api_url.clone(),
+            ..Default::default()
+        };
+        return WebexClient::new(settings, Auth::Static(token.clone()))
+            .context("cannot build the Webex client");
+    }
+    let store = startup::open_store(config)
+        .await
+        .context("cannot open the database holding the OAuth tokens (DATABASE_URL)")?;
+    startup::webex_client(config, &store)
+        .context("cannot build the Webex client")?
+        .ok_or_else(|| anyhow!("no Webex credentials"))
 }

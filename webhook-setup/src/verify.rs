@@ -10,7 +10,7 @@ use crate::context;
 
 pub async fn run(args: VerifyArgs) -> Result<ExitCode> {
     let config = context::config()?;
-    let client = context::client(&config)?;
+    let client = context::client(&config).await?;
     let report = check_access(&client).await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -64,7 +64,7 @@ pub async fn register(args: RegisterArgs) -> Result<ExitCode> {
     let target = args.target_url.clone();
     let config = context::config()?;
     let secret = context::webhook_secret(&config)?;
-    let client = context::client(&config)?;
+    let client = context::client(&config).await?;
 
     let mut matching: Vec<Webhook> = client
         .list_webhooks(args.org)
@@ -153,7 +153,7 @@ pub async fn register(args: RegisterArgs) -> Result<ExitCode> {
 
 pub async fn list(args: ListArgs) -> Result<ExitCode> {
     let config = context::config()?;
-    let client = context::client(&config)?;
+    let client = context::client(&config).await?;
     let hooks: Vec<Webhook> = client
         .list_webhooks(args.org)
         .await
@@ -207,7 +207,7 @@ pub async fn list(args: ListArgs) -> Result<ExitCode> {
 
 pub async fn delete(args: DeleteArgs) -> Result<ExitCode> {
     let config = context::config()?;
-    let client = context::client(&config)?;
+    let client = context::client(&config).await?;
     let ids: Vec<String> = match (&args.target.id, &args.target.target_url) {
         (Some(id), _) => vec![id.clone()],
         (None, Some(target)) => client

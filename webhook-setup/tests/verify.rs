@@ -131,6 +131,38 @@ async fn a_limited_token_fails_naming_each_missing_scope() {
     );
 }
 
+/// Everything works but names: `spark:people_read` is needed too, so `verify` fails.
+#[tokio::test]
+async fn a_token_without_people_read_fails_naming_it() {
+    let mut f = good();
+    f.me = forbidden();
+    let server = start(f).await;
+    let env = env_for(&server);
+    let out = run(&["verify"], &as_refs(&env)).await;
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("missing scopes: spark:people_read"), "{text}");
+    assert!(text.contains("cannot be used"), "{text}");
+}
+
+/// An owner's token cannot list the org, a compliance officer's need not list its own: one
+/// listing is enough.
+#[tokio::test]
+async fn one_listing_is_enough() {
+    for forbid_admin in [true, false] {
+        let mut f = good();
+        if forbid_admin {
+            f.admin_list = forbidden();
+        } else {
+            f.user_list = forbidden();
+        }
+        let server = start(f).await;
+        let env = env_for(&server);
+        let out = run(&["verify"], &as_refs(&env)).await;
+        assert!(out.status.success(), "{}", stdout(&out));
+    }
+}
+
 #[tokio::test]
 async fn a_token_that_cannot_list_at_all_fails() {
     let mut f = good();
@@ -144,4 +176,64 @@ async fn a_token_that_cannot_list_at_all_fails() {
     assert!(text.contains("spark-admin:recordings_read"), "{text}");
     assert!(text.contains("spark:recordings_read"), "{text}");
     assert!(text.contains("TRK_403"), "{text}");
+}
+
+/// Without `WEBEX_ACCESS_TOKEN`, the OAuth tokens `/auth/login` stored in the database are used:
+/// an expired access token is refreshed and the rotated refresh token is saved back.
+#[tokio::test]
+async fn without_an_access_token_the_stored_oauth_tokens_are_used_and_rotated() {
+    use chrono::{Duration, Utc};
+    use secrecy::SecretString;
+    use webex_recordings::store::Store;
+    use webex_recordings::webex::OAuthTokens;
+    use wiremock::matchers::body_string_contains;
+
+    let server = start(good()).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/access_token"))
+        .and(body_string_contains("refresh_token=stored-refresh"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "fresh-access", "expires_in": 1209599,
+            "refresh_token": "rotated-refresh", "refresh_token_expires_in": 7775999
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!("sqlite://{}/tokens.db", dir.path().display());
+    let store = Store::connect(&SecretString::from(database_url.clone()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    store
+        .save_oauth_tokens(&OAuthTokens {
+            access_token: "expired-access".into(),
+            access_expires_at: Utc::now() - Duration::hours(1),
+            refresh_token: "stored-refresh".into(),
+            refresh_expires_at: Some(Utc::now() + Duration::days(60)),
+        })
+        .await
+        .unwrap();
+
+    let api_url = format!("{}/v1", server.uri());
+    let env = [
+        ("WEBEX_API_URL", api_url.as_str()),
+        ("WEBEX_CLIENT_ID", "client-1"),
+        ("WEBEX_CLIENT_SECRET", "client-secret"),
+        ("DATABASE_URL", database_url.as_str()),
+    ];
+    let out = run(&["verify"], &env).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let requests = server.received_requests().await.unwrap();
+    let me = requests
+        .iter()
+        .find(|r| r.url.path() == "/v1/people/me")
+        .expect("a /people/me call");
+    assert_eq!(
+        me.headers.get("authorization").unwrap(),
+        "Bearer fresh-access"
+    );
+    let saved = store.load_oauth_tokens().await.unwrap().unwrap();
+    assert_eq!(saved.refresh_token, "rotated-refresh");
+    assert_eq!(saved.access_token, "fresh-access");
 }
