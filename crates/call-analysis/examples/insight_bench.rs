@@ -56,7 +56,7 @@ fn one_hour_call() -> Transcript {
             text: text.to_owned(),
         });
         index += 1;
-        start += CUE_SECONDS + if index % 10 == 0 { 4 } else { 0 };
+        start += CUE_SECONDS + if index.is_multiple_of(10) { 4 } else { 0 };
     }
     Transcript { cues }
 }

@@ -178,16 +178,23 @@ mod tests {
         ]
     }
 
+    /// Hints for a call in `direction`: the owner's name, then the calling and called party.
+    fn hints(direction: CallDirection, names: [Option<&str>; 3]) -> RoleHints {
+        let [owner_name, calling_party, called_party] = names.map(|n| n.map(str::to_owned));
+        RoleHints {
+            owner_name,
+            calling_party,
+            called_party,
+            direction: Some(direction),
+        }
+    }
+
     #[test]
     fn owner_name_marks_the_agent_on_inbound_and_outbound_calls() {
         for direction in [CallDirection::Inbound, CallDirection::Outbound] {
-            let hints = RoleHints {
-                owner_name: Some("Luis Pérez".into()),
-                direction: Some(direction),
-                ..RoleHints::default()
-            };
+            let owner = hints(direction, [Some("Luis Pérez"), None, None]);
             assert_eq!(
-                decide_roles(&hints, &customer_first()),
+                decide_roles(&owner, &customer_first()),
                 roles("Luis", "Ana")
             );
         }
@@ -195,26 +202,23 @@ mod tests {
 
     #[test]
     fn the_other_party_marks_the_customer() {
-        let inbound = RoleHints {
-            calling_party: Some("ana".into()),
-            called_party: Some("Support line".into()),
-            direction: Some(CallDirection::Inbound),
-            ..RoleHints::default()
-        };
-        assert_eq!(
-            decide_roles(&inbound, &customer_first()),
-            roles("Luis", "Ana")
-        );
-        let outbound = RoleHints {
-            calling_party: Some("Luis".into()),
-            called_party: Some("Ana García".into()),
-            direction: Some(CallDirection::Outbound),
-            ..RoleHints::default()
-        };
-        assert_eq!(
-            decide_roles(&outbound, &customer_first()),
-            roles("Luis", "Ana")
-        );
+        let calls = [
+            (
+                CallDirection::Inbound,
+                [None, Some("ana"), Some("Support line")],
+            ),
+            (
+                CallDirection::Outbound,
+                [None, Some("Luis"), Some("Ana García")],
+            ),
+        ];
+        for (direction, names) in calls {
+            let parties = hints(direction, names);
+            assert_eq!(
+                decide_roles(&parties, &customer_first()),
+                roles("Luis", "Ana")
+            );
+        }
     }
 
     #[test]
@@ -228,28 +232,21 @@ mod tests {
             ),
             cue(8, "Speaker 1", "Tengo un problema con la factura."),
         ];
-        let hints = RoleHints {
-            owner_name: Some("Nobody Here".into()),
-            direction: Some(CallDirection::Inbound),
-            ..RoleHints::default()
-        };
-        assert_eq!(decide_roles(&hints, &cues), roles("Speaker 2", "Speaker 1"));
+        let unmatched = hints(CallDirection::Inbound, [Some("Nobody Here"), None, None]);
+        assert_eq!(
+            decide_roles(&unmatched, &cues),
+            roles("Speaker 2", "Speaker 1")
+        );
     }
 
     #[test]
     fn without_names_or_greeting_the_answering_side_speaks_first() {
-        let inbound = RoleHints {
-            direction: Some(CallDirection::Inbound),
-            ..RoleHints::default()
-        };
+        let inbound = hints(CallDirection::Inbound, [None; 3]);
         assert_eq!(
             decide_roles(&inbound, &customer_first()),
             roles("Ana", "Luis")
         );
-        let outbound = RoleHints {
-            direction: Some(CallDirection::Outbound),
-            ..RoleHints::default()
-        };
+        let outbound = hints(CallDirection::Outbound, [None; 3]);
         assert_eq!(
             decide_roles(&outbound, &customer_first()),
             roles("Luis", "Ana")
