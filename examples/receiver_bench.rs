@@ -6,8 +6,10 @@
 //! 3. the real receiver: 64 concurrent HTTP connections POSTing signed webhooks, each answered
 //!    200 only after the broker's confirm.
 //!
-//! `cargo run --release --example receiver_bench -- [N] [ROUNDS]` (AMQP_URL, default the local
-//! broker). Each round runs the three phases in turn; the medians are printed at the end.
+//! `cargo run --release --example receiver_bench -- [N] [ROUNDS] [on|off]` (AMQP_URL, default
+//! the local broker). `on` (the default, as `serve` runs): the Prometheus recorder and the JSON
+//! log subscriber at `info`, so every request makes its spans and records its metrics; `off`: no
+//! subscriber and a no-op metrics recorder, to measure what observability costs. Each round runs the three phases in turn; the medians are printed at the end.
 //! Phases 1–2 use a unique name prefix and delete what they declared; phase 3 uses a vhost of
 //! its own (made and removed with rabbitmqctl) because the service declares the real names.
 
@@ -452,11 +454,31 @@ async fn main() -> Result<(), Error> {
         .transpose()?
         .unwrap_or(3)
         .max(1);
+    let telemetry_on = match args.next().as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => return Err(format!("expected on or off, got {other}").into()),
+    };
+    // Process-wide either way, so it is chosen once, before the service starts.
+    let _telemetry = if telemetry_on {
+        let vars = [("RUST_LOG", "info"), ("LOG_FORMAT", "json")];
+        let config = webex_recordings::config::Config::from_lookup(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })?;
+        Some(webex_recordings::telemetry::init(&config)?)
+    } else {
+        metrics::set_global_recorder(metrics::NoopRecorder)
+            .map_err(|_| "a metrics recorder is already installed")?;
+        None
+    };
     let url = std::env::var("AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
     println!(
-        "{n} persistent messages of {} bytes per phase, {IN_FLIGHT} in flight, quorum queue, {rounds} rounds",
-        serde_json::to_vec(&sample(0)?)?.len()
+        "{n} persistent messages of {} bytes per phase, {IN_FLIGHT} in flight, quorum queue, {rounds} rounds, telemetry {}",
+        serde_json::to_vec(&sample(0)?)?.len(),
+        if telemetry_on { "on" } else { "off" }
     );
 
     // The phases alternate, each into a fresh queue, so a drift of the shared machine (or the

@@ -77,6 +77,8 @@ pub struct Config {
     pub redirect_uri: Url,
     pub rust_log: String,
     pub log_format: LogFormat,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: base URL of an OTLP/HTTP collector; unset: no trace export.
+    pub otel_endpoint: Option<Url>,
     /// Worker timings (heartbeat, takeover, retry backoff). Not read from the environment:
     /// the defaults suit Webex; tests shorten them.
     pub pipeline: crate::pipeline::PipelineSettings,
@@ -365,6 +367,7 @@ impl Config {
             redirect_uri,
             rust_log: env.string("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
+            otel_endpoint: env.url("OTEL_EXPORTER_OTLP_ENDPOINT")?,
             pipeline: crate::pipeline::PipelineSettings::default(),
             webex_scopes,
             http_limits,

@@ -11,6 +11,7 @@ pub mod queue;
 pub mod reconciler;
 pub mod retention;
 pub mod retry;
+pub mod search;
 pub mod signature;
 pub mod startup;
 pub mod storage;

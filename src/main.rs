@@ -29,7 +29,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<()> {
     let config = Config::from_env().context("invalid configuration")?;
-    telemetry::init_logging(&config.rust_log, config.log_format);
+    let _telemetry = telemetry::init(&config).context("cannot start telemetry")?;
     match cli.command {
         Command::Serve { role } => {
             let app = Application::build(config, role)

@@ -164,8 +164,31 @@ pub async fn reconcile(
     reconcile_services(webex, store, publisher, window, options, services, progress).await
 }
 
-/// [`reconcile`] of the recordings of `services`.
+/// [`reconcile`] of the recordings of `services`. Every caller (schedule, CLI, REST) comes
+/// through here: one place counts them all.
+#[tracing::instrument(name = "reconcile", skip_all, fields(from = %window.from, to = %window.to, dry_run = options.dry_run))]
 pub async fn reconcile_services(
+    webex: &WebexClient,
+    store: &Store,
+    publisher: &dyn Publisher,
+    window: Window,
+    options: &ReconcileOptions,
+    services: ServiceTypes,
+    progress: &(dyn Fn(&ReconcileReport) + Send + Sync),
+) -> Result<ReconcileReport, ReconcileError> {
+    let result =
+        reconcile_window(webex, store, publisher, window, options, services, progress).await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::counter!("reconcile_runs_total", "outcome" => outcome).increment(1);
+    if let Ok(report) = &result
+        && !options.dry_run
+    {
+        metrics::counter!("reconcile_enqueued_total").increment(report.enqueued);
+    }
+    result
+}
+
+async fn reconcile_window(
     webex: &WebexClient,
     store: &Store,
     publisher: &dyn Publisher,

@@ -38,6 +38,11 @@ pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
         ("POST", "/api/v1/trackers") => rule(Operate, Some("tracker.create")),
         ("PUT", "/api/v1/trackers/{name}") => rule(Operate, Some("tracker.update")),
         ("DELETE", "/api/v1/trackers/{name}") => rule(Operate, Some("tracker.delete")),
+        // The console's pages and forms: the same permissions and audit actions as the API's.
+        ("GET", "/") => rule(Read, None),
+        ("GET", "/recordings/{id}") => rule(Read, Some("recording.view")),
+        ("POST", "/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
+        ("POST", "/recordings/{id}/delete") => rule(Administer, Some("recording.delete")),
         _ => return None,
     })
 }

@@ -73,6 +73,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         metrics::gauge!("queue_messages_ready").set(depth.ready as f64);
         metrics::gauge!("queue_messages_dead").set(depth.dead as f64);
     }
+    crate::telemetry::collect_process_metrics();
     let body = state
         .metrics
         .as_ref()

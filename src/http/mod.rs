@@ -3,10 +3,12 @@
 pub mod access;
 pub mod auth;
 pub mod compliance;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod oauth;
+pub mod observe;
 pub mod openapi;
 pub mod recordings;
 pub mod serve;
@@ -46,12 +48,13 @@ pub struct AppState {
 /// loopback clients only when `API_TOKEN` is unset, and needs the peer address for that.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.http_limits.request_timeout;
-    Router::new()
+    let routes = Router::new()
         .merge(webhook::router())
         .merge(health::router())
         .merge(recordings::router(&state))
         .merge(oauth::router())
-        .fallback(error::not_found)
+        .merge(console::router(&state))
+        .fallback(console::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
         // Outermost: a request that outlives the limit is answered 503 and its work (a slow
@@ -65,5 +68,7 @@ pub fn router(state: AppState) -> Router {
                     ))
                 }))
                 .layer(TimeoutLayer::new(timeout)),
-        )
+        );
+    // Outside the timeout, so requests answered 503 for taking too long are counted too.
+    observe::observe(routes)
 }

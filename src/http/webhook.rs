@@ -82,6 +82,7 @@ async fn receive(
     })
 }
 
+#[tracing::instrument(name = "webhook", skip_all, fields(recording_id = tracing::field::Empty, event = tracing::field::Empty))]
 async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Outcome, ApiError> {
     let too_large = || ApiError::PayloadTooLarge(format!("body over {MAX_BODY_BYTES} bytes"));
     // Refuse on the declared length before reading anything, and cap what we read otherwise.
@@ -128,6 +129,9 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Out
         .recording_id
         .ok_or_else(|| ApiError::BadRequest("envelope has no data.id".into()))?;
     let recording_id = RecordingId::parse(raw_id)?;
+    let span = tracing::Span::current();
+    span.record("recording_id", tracing::field::display(&recording_id));
+    span.record("event", event.as_str());
     let org_id = envelope.org_id.map(str::to_owned);
     let message = QueueMessage::new(
         MessageSource::Webhook,

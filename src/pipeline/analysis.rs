@@ -46,7 +46,7 @@ impl PipelineStep for Analyse {
                 match chat.analyse(text, &self.summary_language).await {
                     Ok(a) => Some(a),
                     Err(e) => {
-                        tracing::warn!(recording_id = %rec.recording_id, error = %e, "LLM analysis failed; using the local analyser");
+                        tracing::warn!(error = %e, "LLM analysis failed; using the local analyser");
                         None
                     }
                 }

@@ -49,7 +49,7 @@ impl PipelineStep for Audio {
             sha256_hex,
         } = match earlier {
             Some(stored) => {
-                tracing::debug!(recording_id = %id, "audio already stored by an earlier run");
+                tracing::debug!("audio already stored by an earlier run");
                 stored
             }
             None => self.download(&link, size, &key).await?,

@@ -11,6 +11,7 @@ mod analysis;
 mod audio;
 mod details;
 mod metadata;
+mod observe;
 mod step;
 mod transcript;
 
@@ -21,6 +22,7 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::ai::{ChatClient, SttClient};
 use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
@@ -129,7 +131,7 @@ enum Stop {
 
 /// Runs one step and records its outcome on the recording: every step passes through here.
 async fn run_step(step: &dyn PipelineStep, work: &mut Work) -> StepOutcome {
-    match step.run(work).await {
+    match observe::step(step.step(), step.run(work)).await {
         Ok(()) => {
             work.record(step.step(), Ok(()));
             StepOutcome::Succeeded
@@ -208,6 +210,11 @@ impl Pipeline {
     /// Processes one delivery and settles it. Never fails: settlement errors are logged (the
     /// queue redelivers an unsettled message).
     pub async fn handle(&self, delivery: Delivery) {
+        let span = observe::run_span(&delivery);
+        self.settle(delivery).instrument(span).await;
+    }
+
+    async fn settle(&self, delivery: Delivery) {
         let settlement = self.decide(&delivery).await;
         let message_id = delivery.message_id.clone();
         tracing::debug!(%message_id, attempt = delivery.attempt, ?settlement, "settling delivery");
@@ -258,8 +265,9 @@ impl Pipeline {
                 {
                     Ok(true) => Settlement::Ack,
                     Ok(false) => {
-                        tracing::warn!(recording_id = %message.recording_id.as_str(),
-                            "Webex deleted a recording under legal hold (or purged): kept as it is");
+                        tracing::warn!(
+                            "Webex deleted a recording under legal hold (or purged): kept as it is"
+                        );
                         Settlement::Ack
                     }
                     Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),
@@ -287,7 +295,7 @@ impl Pipeline {
             Claim::AlreadyDone | Claim::Deleted => return Settlement::Ack,
             Claim::InProgress if self.last_attempt(attempt) => {
                 // The holder settles its own message; this copy is redundant by now.
-                tracing::info!(recording_id = %id, "still in progress elsewhere; dropping duplicate");
+                tracing::info!("still in progress elsewhere; dropping duplicate");
                 return Settlement::Ack;
             }
             Claim::InProgress => {
@@ -298,6 +306,7 @@ impl Pipeline {
             }
             Claim::Claimed(rec) => *rec,
         };
+        observe::started(attempt);
 
         let heartbeat = self.start_heartbeat(id.clone());
         let run = self.run_steps(rec, attempt, !message.forces_work()).await;
@@ -305,7 +314,10 @@ impl Pipeline {
 
         match run {
             Run::Finished(rec) => match store.upsert_recording(&rec).await {
-                Ok(()) => Settlement::Ack,
+                Ok(()) => {
+                    observe::finished(&rec);
+                    Settlement::Ack
+                }
                 Err(e) => {
                     self.release(id).await;
                     self.retry_or_give_up(attempt, format!("database: {e}"))
@@ -317,13 +329,14 @@ impl Pipeline {
                     let mut work = *work;
                     work.record(step, Err(reason.clone()));
                     let rec = work.finish(true);
+                    observe::finished(&rec);
                     if let Err(e) = store.upsert_recording(&rec).await {
-                        tracing::warn!(recording_id = %id, error = %e, "could not record the failure");
+                        tracing::warn!(error = %e, "could not record the failure");
                         self.release(id).await;
                     }
                     Settlement::DeadLetter(reason)
                 } else {
-                    tracing::info!(recording_id = %id, step = step.as_str(), attempt, %reason, "transient failure; retrying later");
+                    tracing::info!(step = step.as_str(), %reason, "transient failure; retrying later");
                     // Back to pending so nobody waits for a heartbeat that no longer comes.
                     self.release(id).await;
                     Settlement::Retry {
@@ -342,21 +355,25 @@ impl Pipeline {
             .await
         {
             // The heartbeat goes stale and another worker takes over after `stale_after`.
-            tracing::warn!(recording_id = %id, error = %e, "could not release recording");
+            tracing::warn!(error = %e, "could not release recording");
         }
     }
 
     fn start_heartbeat(&self, id: RecordingId) -> HeartbeatGuard {
         let store = self.store.clone();
         let period = self.settings.heartbeat.max(Duration::from_millis(10));
-        HeartbeatGuard(tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(period).await;
-                if let Err(e) = store.heartbeat_recording(&id, Utc::now()).await {
-                    tracing::warn!(recording_id = %id, error = %e, "heartbeat failed");
+        HeartbeatGuard(tokio::spawn(
+            async move {
+                loop {
+                    tokio::time::sleep(period).await;
+                    if let Err(e) = store.heartbeat_recording(&id, Utc::now()).await {
+                        tracing::warn!(error = %e, "heartbeat failed");
+                    }
                 }
             }
-        }))
+            // The run's span: its lines carry the recording id like the rest of the run.
+            .in_current_span(),
+        ))
     }
 
     async fn run_steps(&self, rec: Recording, attempt: u32, reuse_audio: bool) -> Run {

@@ -110,7 +110,7 @@ impl Work {
                     .push(step.as_str().to_string());
             }
             Err(reason) => {
-                tracing::warn!(recording_id = %self.rec.recording_id, step = step.as_str(), %reason, "step failed");
+                tracing::warn!(step = step.as_str(), %reason, "step failed");
                 self.rec
                     .processing_errors
                     .insert(step.as_str().to_string(), reason);

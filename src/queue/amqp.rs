@@ -43,6 +43,7 @@ use crate::queue::{
     Consumer, Delivery, MAX_DELIVERY_ATTEMPTS, Publisher, QueueDepth, QueueError, Settle,
 };
 use crate::retry::RetryPolicy;
+use crate::telemetry::{TraceContext, current_trace_context};
 
 pub const EXCHANGE: &str = "webex.recordings";
 pub const PROCESS_QUEUE: &str = "webex.recordings.process";
@@ -547,6 +548,7 @@ impl Shared {
             acker: delivery.acker,
         });
         Delivery::new(message_id, payload, attempt, settle)
+            .with_trace_context(trace_context_of(&headers))
     }
 }
 
@@ -557,6 +559,20 @@ fn attempt_of(headers: &FieldTable) -> u32 {
     let ours = header(ATTEMPT_HEADER).unwrap_or(1).max(1);
     let redelivered = header(DELIVERY_COUNT_HEADER).map_or(0, |count| count.saturating_add(1));
     ours.max(redelivered)
+}
+
+/// The W3C trace context headers of a message, as the publisher set them.
+fn trace_context_of(headers: &FieldTable) -> TraceContext {
+    ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|name| match headers.inner().get(name)? {
+            AMQPValue::LongString(value) => Some((
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 fn as_u32(value: &AMQPValue) -> Option<u32> {
@@ -729,6 +745,11 @@ impl Publisher for AmqpQueue {
             .map_err(|e| QueueError::Other(format!("routing key: {e}")))?;
         let mut headers = FieldTable::default();
         headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongInt(1));
+        // `traceparent` / `tracestate`: the retry path copies the headers, so retries stay in
+        // the trace of the webhook too.
+        for (name, value) in current_trace_context() {
+            headers.insert(name.into(), long_string(&value));
+        }
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Consumer, Delivery, Publisher, QueueDepth, QueueError, Settle};
 use crate::domain::QueueMessage;
 use crate::store::{QueueRow, Store, StoreError};
+use crate::telemetry::{TraceContext, current_trace_context};
 
 #[derive(Debug, Clone)]
 pub struct EmbeddedSettings {
@@ -59,10 +60,15 @@ fn unavailable(e: StoreError) -> QueueError {
 impl Publisher for EmbeddedQueue {
     async fn publish(&self, message: &QueueMessage) -> Result<(), QueueError> {
         let body = serde_json::to_string(message).map_err(|e| QueueError::Other(e.to_string()))?;
+        let trace_context = current_trace_context();
         let row = QueueRow {
             message_id: uuid::Uuid::now_v7().to_string(),
             routing_key: message.routing_key(),
             body,
+            trace_context: (!trace_context.is_empty())
+                .then(|| serde_json::to_string(&trace_context))
+                .transpose()
+                .map_err(|e| QueueError::Other(e.to_string()))?,
         };
         self.store
             .enqueue(&row, Utc::now())
@@ -101,6 +107,12 @@ impl Consumer for EmbeddedQueue {
             {
                 let payload = QueueMessage::decode(taken.body.as_bytes())
                     .map_err(|e| format!("unreadable message body: {e}"));
+                // A context that does not parse only costs the link to the webhook's trace.
+                let trace_context = taken
+                    .trace_context
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str::<TraceContext>(json).ok())
+                    .unwrap_or_default();
                 let settle = Box::new(EmbeddedSettle {
                     store: self.store.clone(),
                     message_id: taken.message_id.clone(),
@@ -112,12 +124,10 @@ impl Consumer for EmbeddedQueue {
                         self.settings.lease,
                     ),
                 });
-                return Ok(Some(Delivery::new(
-                    taken.message_id,
-                    payload,
-                    taken.attempts,
-                    settle,
-                )));
+                return Ok(Some(
+                    Delivery::new(taken.message_id, payload, taken.attempts, settle)
+                        .with_trace_context(trace_context),
+                ));
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(None),

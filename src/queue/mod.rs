@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::QueueMessage;
+use crate::telemetry::TraceContext;
 
 pub mod amqp;
 pub mod embedded;
@@ -55,6 +56,8 @@ pub struct Delivery {
     pub payload: Result<QueueMessage, String>,
     /// 1 for the first delivery.
     pub attempt: u32,
+    /// The W3C trace context the publisher sent along (empty when it sent none).
+    pub trace_context: TraceContext,
     settle: Box<dyn Settle>,
 }
 
@@ -79,8 +82,16 @@ impl Delivery {
             message_id,
             payload,
             attempt,
+            trace_context: TraceContext::new(),
             settle,
         }
+    }
+
+    /// The trace this delivery's processing continues.
+    #[must_use]
+    pub fn with_trace_context(mut self, trace_context: TraceContext) -> Self {
+        self.trace_context = trace_context;
+        self
     }
 
     /// Done: remove the message for good.

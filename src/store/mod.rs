@@ -6,10 +6,12 @@
 mod audit;
 mod jobs;
 mod keys;
+mod overview;
 mod queue;
 mod reconcile;
 mod recordings;
 mod retention;
+mod search;
 mod sessions;
 mod tokens;
 
@@ -24,10 +26,12 @@ use sqlx::{AnyPool, Executor};
 pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
 pub use keys::KeyInfo;
+pub use overview::Overview;
 pub use queue::{QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
-pub use recordings::{Claim, ListFilter, RecordingPage, Stats, StoredState};
+pub use recordings::{Claim, Stats, StoredState};
 pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
+pub use search::{RecordingSearch, SearchHit, SearchPage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

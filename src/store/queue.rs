@@ -11,6 +11,8 @@ pub struct QueueRow {
     pub message_id: String,
     pub routing_key: String,
     pub body: String,
+    /// JSON of the publisher's W3C trace context, if it sent one.
+    pub trace_context: Option<String>,
 }
 
 /// A message leased to one consumer until `leased_until`.
@@ -21,19 +23,21 @@ pub struct TakenMessage {
     /// Deliveries so far, this one included.
     pub attempts: u32,
     pub lease_token: String,
+    pub trace_context: Option<String>,
 }
 
 impl Store {
     /// Durable once this returns: the row is committed.
     pub async fn enqueue(&self, row: &QueueRow, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO queue_messages (message_id, routing_key, body, state, attempts, available_at, created_at) \
-             VALUES ($1, $2, $3, 'ready', 0, $4, $4)",
+            "INSERT INTO queue_messages (message_id, routing_key, body, state, attempts, available_at, created_at, trace_context) \
+             VALUES ($1, $2, $3, 'ready', 0, $4, $4, $5)",
         )
         .bind(&row.message_id)
         .bind(&row.routing_key)
         .bind(&row.body)
         .bind(to_millis(now))
+        .bind(&row.trace_context)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -60,7 +64,7 @@ impl Store {
                WHERE state = 'ready' AND available_at <= $3 \
                  AND (leased_until IS NULL OR leased_until <= $3) \
                ORDER BY available_at, message_id LIMIT 1 {lock}) \
-             RETURNING message_id, body, attempts"
+             RETURNING message_id, body, attempts, trace_context"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(lease_token)
@@ -74,6 +78,7 @@ impl Store {
                 body: r.try_get(1)?,
                 attempts: u32::try_from(r.try_get::<i64, _>(2)?).unwrap_or(u32::MAX),
                 lease_token: lease_token.to_string(),
+                trace_context: r.try_get(3)?,
             })
         })
         .transpose()

@@ -12,7 +12,7 @@ use crate::domain::{ProcessingStatus, Recording, RecordingId};
 use call_analysis::transcript::Transcript;
 use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 
-const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
+pub(super) const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
     callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \
     audio_size_bytes, audio_sha256, transcript_text, transcript_vtt_path, transcript_source, \
     transcript_cues, has_webex_transcript, summary_text, summary_bullet_points, key_topics, \
@@ -52,23 +52,6 @@ static NOT_HIDDEN: LazyLock<String> = LazyLock::new(|| {
         .collect();
     format!("processing_status NOT IN ({})", hidden.join(", "))
 });
-
-/// Filters of `GET /api/v1/recordings/`.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub status: Option<ProcessingStatus>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub skip: u64,
-    pub limit: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct RecordingPage {
-    /// Rows matching the filter, before skip and limit.
-    pub total: u64,
-    pub items: Vec<Recording>,
-}
 
 /// Counts of `GET /api/v1/recordings/stats/summary`; `deleted` and `purged` recordings are
 /// counted only under `by_status`.
@@ -168,65 +151,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// Newest first (time of the recording, else when we first saw it).
-    pub async fn list_recordings(&self, filter: &ListFilter) -> Result<RecordingPage, StoreError> {
-        let mut conditions = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        if filter.status.is_some() {
-            conditions.push(format!("processing_status = {}", next()));
-        } else {
-            conditions.push(NOT_HIDDEN.to_string());
-        }
-        if filter.from.is_some() {
-            conditions.push(format!("sort_at >= {}", next()));
-        }
-        if filter.to.is_some() {
-            conditions.push(format!("sort_at <= {}", next()));
-        }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
-        let (limit_p, skip_p) = (next(), next());
-
-        let count_sql = format!("SELECT COUNT(*) FROM recordings {where_clause}");
-        let list_sql = format!(
-            "SELECT {COLUMNS}, {HOLD_COLUMNS} FROM recordings {where_clause} \
-             ORDER BY sort_at DESC, recording_id DESC LIMIT {limit_p} OFFSET {skip_p}"
-        );
-
-        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
-        let mut list = sqlx::query(AssertSqlSafe(list_sql));
-        if let Some(status) = filter.status {
-            count = count.bind(status.as_str());
-            list = list.bind(status.as_str());
-        }
-        if let Some(from) = filter.from {
-            count = count.bind(to_millis(from));
-            list = list.bind(to_millis(from));
-        }
-        if let Some(to) = filter.to {
-            count = count.bind(to_millis(to));
-            list = list.bind(to_millis(to));
-        }
-        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        let skip = i64::try_from(filter.skip).unwrap_or(i64::MAX);
-        let total = count.fetch_one(&self.pool).await?;
-        let rows = list.bind(limit).bind(skip).fetch_all(&self.pool).await?;
-        Ok(RecordingPage {
-            total: u64::try_from(total).unwrap_or(0),
-            items: rows
-                .iter()
-                .map(recording_from_row)
-                .collect::<Result<_, _>>()?,
-        })
     }
 
     pub async fn stats(&self) -> Result<Stats, StoreError> {
@@ -415,7 +339,7 @@ impl Store {
     }
 }
 
-fn label_str(label: SentimentLabel) -> &'static str {
+pub(super) fn label_str(label: SentimentLabel) -> &'static str {
     match label {
         SentimentLabel::Positive => "positive",
         SentimentLabel::Neutral => "neutral",
@@ -442,7 +366,7 @@ fn opt_json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>
         .transpose()
 }
 
-fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
+pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> {
     let id: String = row.try_get("recording_id")?;
     let status: String = row.try_get("processing_status")?;
     let sentiment = match (

@@ -6,6 +6,7 @@
 pub mod access;
 mod auth;
 mod download;
+mod endpoint;
 mod error;
 mod pagination;
 mod people;
@@ -240,6 +241,7 @@ impl WebexClient {
     /// Returns the successful (2xx) response; anything else becomes a [`WebexError`].
     /// Transient failures (429/423, 502/503/504, connect errors, timeouts) are retried by the
     /// client's [`RetryPolicy`], waiting what `Retry-After` asks (capped).
+    #[tracing::instrument(name = "webex.request", skip_all, fields(method = %req.method, endpoint = endpoint::endpoint_template(self.base_url(), &req.url)))]
     pub(crate) async fn execute(&self, req: ApiRequest) -> Result<Response, WebexError> {
         let policy = &self.inner.settings.retry;
         let attempts = AtomicU32::new(0);
@@ -315,7 +317,14 @@ impl WebexClient {
                 }
             };
 
-            let resp = match builder.send().await {
+            let started = std::time::Instant::now();
+            let sent = builder.send().await;
+            endpoint::record_call(
+                &endpoint::endpoint_template(self.base_url(), &url),
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+                started.elapsed(),
+            );
+            let resp = match sent {
                 Ok(resp) => resp,
                 Err(e) if e.is_connect() || e.is_timeout() => {
                     return Err(FailedTry::transient(WebexError::Http(e), None));

@@ -289,6 +289,45 @@ async fn list_filters_pagination_and_stats_on_both_backends() {
 }
 
 #[tokio::test]
+async fn q_searches_ranks_and_highlights_and_filters_narrow_it() {
+    for db in BOTH {
+        let app = spawn(db, Opts::default()).await;
+        app.seed().await;
+        let (s, body) = app.json("/api/v1/recordings/?q=REFUND").await;
+        assert_eq!(s, 200, "{db:?}: {body}");
+        assert_eq!(body["total"], 2);
+        // Same relevance (one topic each): newest first.
+        assert_eq!(ids(&body), ["r3", "r1"], "{db:?}");
+        assert!(
+            body["items"][0]["highlight"]
+                .as_str()
+                .is_some_and(|h| h.contains("<mark>refund</mark>")),
+            "{db:?}: {body}"
+        );
+        let (_, body) = app
+            .json("/api/v1/recordings/?q=refund&sentiment=negative&status=failed&language=")
+            .await;
+        assert_eq!(ids(&body), ["r3"], "{db:?}");
+        let (_, body) = app.json("/api/v1/recordings/?q=billing%20refund").await;
+        assert_eq!(ids(&body), ["r1"], "{db:?}");
+        let (_, body) = app.json("/api/v1/recordings/?sentiment=positive").await;
+        assert_eq!(ids(&body), ["r2"], "{db:?}");
+        assert!(body["items"][0].get("highlight").is_none(), "only with q");
+        for (bad, name) in [
+            ("sentiment=angry", "sentiment"),
+            ("language=spanish", "language"),
+            ("min_duration=abc", "min_duration"),
+            ("max_duration=-1", "max_duration"),
+        ] {
+            let (s, body) = app.json(&format!("/api/v1/recordings/?{bad}")).await;
+            assert_eq!(s, 400, "{bad}");
+            let detail = body["detail"].as_str().unwrap_or_default();
+            assert!(detail.starts_with(name), "{bad}: {detail}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn api_token_is_required_when_set_and_loopback_passes_when_unset() {
     let app = spawn(
         Db::Sqlite,
@@ -778,7 +817,19 @@ async fn openapi_document_lists_every_route() {
         .collect();
     assert_eq!(
         list_params,
-        ["skip", "limit", "status", "from_date", "to_date"]
+        [
+            "q",
+            "skip",
+            "limit",
+            "status",
+            "from_date",
+            "to_date",
+            "sentiment",
+            "language",
+            "participant",
+            "min_duration",
+            "max_duration"
+        ]
     );
     // The constraints the API enforces are in the document.
     let param = |p: &str, m: &str, name: &str| {

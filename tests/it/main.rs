@@ -3,8 +3,10 @@
 mod ai;
 mod amqp;
 mod api;
+mod broker;
 mod cli;
 mod compliance;
+mod console;
 mod embedded_queue;
 mod fake_webex;
 mod front_door;
@@ -14,6 +16,7 @@ mod reconciler;
 mod redaction;
 mod shared_storage;
 mod storage;
+mod search;
 mod store;
 mod support;
 mod webex_client;

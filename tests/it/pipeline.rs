@@ -17,7 +17,7 @@ use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
 use webex_recordings::retry::RetryPolicy;
-use webex_recordings::store::{ListFilter, QueueRow, Store};
+use webex_recordings::store::{QueueRow, RecordingSearch, Store};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -321,7 +321,7 @@ async fn the_same_message_twice_makes_one_row_and_one_download() {
     assert_eq!(hits(&server, &format!("/files/{EN_ID}.mp3")).await, 1);
     let page = db
         .store
-        .list_recordings(&ListFilter {
+        .search_recordings(&RecordingSearch {
             limit: 10,
             ..Default::default()
         })
@@ -600,7 +600,7 @@ async fn a_worker_dropped_mid_recording_is_taken_over_once() {
     );
     let page = db
         .store
-        .list_recordings(&ListFilter {
+        .search_recordings(&RecordingSearch {
             limit: 10,
             ..Default::default()
         })
@@ -715,6 +715,7 @@ async fn deleted_events_mark_the_recording_and_unreadable_messages_are_dead_lett
                 message_id: "garbage-1".into(),
                 routing_key: "convergedRecordings.created".into(),
                 body: "{not json".into(),
+                trace_context: None,
             },
             chrono::Utc::now(),
         )

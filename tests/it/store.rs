@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use call_analysis::{Sentiment, SentimentLabel, SummarySource};
 use chrono::{Duration, TimeZone, Utc};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
-use webex_recordings::store::{Claim, ListFilter};
+use webex_recordings::store::{Claim, RecordingSearch};
 
 use crate::support::{BOTH, TestDb};
 
@@ -47,7 +47,7 @@ async fn upserting_the_same_recording_twice_keeps_one_row_with_the_latest_fields
 
         let page = t
             .store
-            .list_recordings(&ListFilter {
+            .search_recordings(&RecordingSearch {
                 limit: 50,
                 ..Default::default()
             })
@@ -81,7 +81,7 @@ async fn list_is_newest_first_with_filters_and_pagination() {
         }
         let all = t
             .store
-            .list_recordings(&ListFilter {
+            .search_recordings(&RecordingSearch {
                 limit: 4,
                 skip: 0,
                 ..Default::default()
@@ -90,27 +90,27 @@ async fn list_is_newest_first_with_filters_and_pagination() {
             .expect("list");
         assert_eq!(all.total, 9);
         let ids: Vec<_> = all
-            .items
+            .hits
             .iter()
-            .map(|r| r.recording_id.to_string())
+            .map(|h| h.recording.recording_id.to_string())
             .collect();
         assert_eq!(ids, ["rec-9", "rec-8", "rec-7", "rec-6"], "{db:?}");
 
         let page3 = t
             .store
-            .list_recordings(&ListFilter {
+            .search_recordings(&RecordingSearch {
                 limit: 4,
                 skip: 8,
                 ..Default::default()
             })
             .await
             .expect("list");
-        assert_eq!(page3.items.len(), 1);
-        assert_eq!(page3.items[0].recording_id.as_str(), "rec-1");
+        assert_eq!(page3.hits.len(), 1);
+        assert_eq!(page3.hits[0].recording.recording_id.as_str(), "rec-1");
 
         let failed = t
             .store
-            .list_recordings(&ListFilter {
+            .search_recordings(&RecordingSearch {
                 status: Some(ProcessingStatus::Failed),
                 limit: 50,
                 ..Default::default()
@@ -120,9 +120,9 @@ async fn list_is_newest_first_with_filters_and_pagination() {
         assert_eq!(failed.total, 3);
         assert!(
             failed
-                .items
+                .hits
                 .iter()
-                .all(|r| r.processing_status == ProcessingStatus::Failed)
+                .all(|h| h.recording.processing_status == ProcessingStatus::Failed)
         );
 
         let from = Utc
@@ -135,7 +135,7 @@ async fn list_is_newest_first_with_filters_and_pagination() {
             .expect("date");
         let window = t
             .store
-            .list_recordings(&ListFilter {
+            .search_recordings(&RecordingSearch {
                 from: Some(from),
                 to: Some(to),
                 limit: 50,
@@ -144,9 +144,9 @@ async fn list_is_newest_first_with_filters_and_pagination() {
             .await
             .expect("list");
         let ids: Vec<_> = window
-            .items
+            .hits
             .iter()
-            .map(|r| r.recording_id.to_string())
+            .map(|h| h.recording.recording_id.to_string())
             .collect();
         assert_eq!(
             (window.total, ids),

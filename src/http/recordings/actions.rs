@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{find, refuse_if_held, webex_client};
-use crate::domain::{MessageSource, QueueMessage, RecordingEvent};
+use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
@@ -60,8 +60,20 @@ pub async fn reprocess_recording(
     State(state): State<AppState>,
     IdPath(id): IdPath,
 ) -> Result<(StatusCode, Json<ReprocessAnswer>), ApiError> {
+    enqueue_reprocess(&state, &id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ReprocessAnswer {
+            queued: true,
+            recording_id: id.as_str().to_string(),
+        }),
+    ))
+}
+
+/// Sends a stored recording for processing again (the API's and the console's reprocess).
+pub async fn enqueue_reprocess(state: &AppState, id: &RecordingId) -> Result<(), ApiError> {
     // Reprocessing rewrites the record: not while it is held.
-    refuse_if_held(&find(&state, &id).await?)?;
+    refuse_if_held(&find(state, id).await?)?;
     let message = QueueMessage::new(
         MessageSource::Reprocess,
         RecordingEvent::Created,
@@ -70,13 +82,7 @@ pub async fn reprocess_recording(
         None,
     );
     state.publisher.publish(&message).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(ReprocessAnswer {
-            queued: true,
-            recording_id: id.as_str().to_string(),
-        }),
-    ))
+    Ok(())
 }
 
 /// Backfill now: list the window at Webex and enqueue what is missing.

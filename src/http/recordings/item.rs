@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{find, held, refuse_if_held, webex_client};
-use crate::domain::Recording;
+use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
@@ -84,11 +84,27 @@ pub async fn delete_recording(
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<DeleteParams>,
 ) -> Result<Json<DeleteAnswer>, ApiError> {
-    let rec = find(&state, &id).await?;
-    refuse_if_held(&rec)?;
     let at_webex = params.delete_from_webex.unwrap_or(false);
+    let webex_deletion = soft_delete(&state, &id, at_webex).await?;
+    Ok(Json(DeleteAnswer {
+        deleted: true,
+        recording_id: id.as_str().to_string(),
+        deleted_from_webex: at_webex,
+        webex_deletion,
+    }))
+}
+
+/// The API's and the console's delete: refused under legal hold; with `at_webex` deleted at
+/// Webex first, and here only once Webex said yes; then the stored files are removed.
+pub async fn soft_delete(
+    state: &AppState,
+    id: &RecordingId,
+    at_webex: bool,
+) -> Result<Option<crate::webex::WebexDeletion>, ApiError> {
+    let rec = find(state, id).await?;
+    refuse_if_held(&rec)?;
     let webex_deletion = if at_webex {
-        let webex = webex_client(&state)?;
+        let webex = webex_client(state)?;
         let deletion = webex
             .delete_as_allowed(id.as_str(), owner_email(&rec), &WEBEX_DELETION_NOTE)
             .await
@@ -97,8 +113,8 @@ pub async fn delete_recording(
     } else {
         None
     };
-    if !state.store.mark_recording_deleted(&id, Utc::now()).await? {
-        return Err(held(&id));
+    if !state.store.mark_recording_deleted(id, Utc::now()).await? {
+        return Err(held(id));
     }
     // After the mark, so a failure here is put right by deleting again.
     state.storage.delete_files_of(&rec).await.map_err(|e| {
@@ -109,12 +125,7 @@ pub async fn delete_recording(
             id.as_str()
         ))
     })?;
-    Ok(Json(DeleteAnswer {
-        deleted: true,
-        recording_id: id.as_str().to_string(),
-        deleted_from_webex: at_webex,
-        webex_deletion,
-    }))
+    Ok(webex_deletion)
 }
 
 /// The owner's e-mail as stored from the recording's details, for admin-on-behalf-of deletes.

@@ -1,4 +1,5 @@
-//! `GET /api/v1/recordings/`: the filtered, paged list.
+//! `GET /api/v1/recordings/`: the filtered, paged list and full-text search. The console's calls
+//! page reads the same parameters (its form fills them in the URL) through [`SearchParams`].
 
 use axum::Json;
 use axum::extract::State;
@@ -11,21 +12,29 @@ use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiQuery;
 use crate::http::openapi::{Unauthorized, date_or_date_time};
-use crate::store::ListFilter;
+use crate::search::SearchQuery;
+use crate::store::{RecordingSearch, SearchHit};
+use call_analysis::SentimentLabel;
 
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 500;
 
-#[derive(Debug, Deserialize, IntoParams)]
+/// Every value arrives as text and is parsed here, so a bad one is answered with its parameter's
+/// name. An empty value counts as absent: that is what an unfilled form field sends.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub struct SearchParams {
+    /// Full-text search over transcript, translation, summary, bullet points, topics, action
+    /// items, caller, callee and their names; case- and accent-insensitive; every word must
+    /// match; `"a phrase"` matches in order. Results then come by relevance and carry `highlight`.
+    pub q: Option<String>,
     /// Rows to skip (default 0).
-    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
-    pub skip: Option<u64>,
-    /// Rows to return (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    pub limit: Option<u64>,
-    /// Only recordings in this status. Without it, `deleted` and `purged` ones are left out.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_i64)]
+    pub skip: Option<String>,
+    /// Rows to return (default 50, max 500).
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 500)]
+    pub limit: Option<String>,
+    /// A processing status; without it, deleted and purged recordings are left out.
     #[param(value_type = Option<ProcessingStatus>)]
     pub status: Option<String>,
     /// Earliest recording time: RFC 3339 or `YYYY-MM-DD` (start of that day, UTC).
@@ -35,15 +44,128 @@ pub struct ListParams {
     /// `from_date`: an empty window, so an empty list.
     #[param(schema_with = date_or_date_time)]
     pub to_date: Option<String>,
+    /// `positive`, `neutral` or `negative`.
+    #[param(pattern = "^(positive|neutral|negative)$")]
+    pub sentiment: Option<String>,
+    /// Two-letter language code.
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    pub language: Option<String>,
+    /// Case-insensitive part of the caller, callee or their names.
+    pub participant: Option<String>,
+    /// Shortest duration, seconds.
+    #[param(value_type = Option<f64>, minimum = 0)]
+    pub min_duration: Option<String>,
+    /// Longest duration, seconds.
+    #[param(value_type = Option<f64>, minimum = 0)]
+    pub max_duration: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RecordingList {
-    /// Recordings matching the filters, before skip and limit.
-    pub total: u64,
-    pub skip: u64,
-    pub limit: u64,
-    pub items: Vec<Recording>,
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn bad(name: &str, detail: String) -> ApiError {
+    ApiError::BadRequest(format!("{name}: {detail}"))
+}
+
+impl SearchParams {
+    pub fn to_search(&self) -> Result<RecordingSearch, ApiError> {
+        let limit = match given(&self.limit) {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| {
+                    bad(
+                        "limit",
+                        format!("must be between 1 and {MAX_LIMIT}, got {raw:?}"),
+                    )
+                })?,
+        };
+        let skip = match given(&self.skip) {
+            None => 0,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|s| i64::try_from(*s).is_ok())
+                .ok_or_else(|| bad("skip", format!("must be a whole number ≥ 0, got {raw:?}")))?,
+        };
+        let status = given(&self.status)
+            .map(|raw| {
+                ProcessingStatus::parse(raw).ok_or_else(|| {
+                    let known: Vec<&str> =
+                        ProcessingStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    bad(
+                        "status",
+                        format!("unknown status {raw:?}; one of {}", known.join(", ")),
+                    )
+                })
+            })
+            .transpose()?;
+        let from = given(&self.from_date)
+            .map(|raw| parse_date("from_date", raw, false))
+            .transpose()?;
+        let to = given(&self.to_date)
+            .map(|raw| parse_date("to_date", raw, true))
+            .transpose()?;
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(bad("from_date", "is after to_date".into()));
+        }
+        let sentiment = given(&self.sentiment)
+            .map(|raw| match raw {
+                "positive" => Ok(SentimentLabel::Positive),
+                "neutral" => Ok(SentimentLabel::Neutral),
+                "negative" => Ok(SentimentLabel::Negative),
+                _ => Err(bad(
+                    "sentiment",
+                    format!("one of positive, neutral, negative; got {raw:?}"),
+                )),
+            })
+            .transpose()?;
+        let language = given(&self.language)
+            .map(|raw| {
+                let code = raw.to_ascii_lowercase();
+                if code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase()) {
+                    Ok(code)
+                } else {
+                    Err(bad("language", format!("a two-letter code, got {raw:?}")))
+                }
+            })
+            .transpose()?;
+        let min_duration = seconds("min_duration", given(&self.min_duration))?;
+        let max_duration = seconds("max_duration", given(&self.max_duration))?;
+        if let (Some(min), Some(max)) = (min_duration, max_duration)
+            && min > max
+        {
+            return Err(bad("min_duration", "is above max_duration".into()));
+        }
+        Ok(RecordingSearch {
+            q: given(&self.q).and_then(SearchQuery::parse),
+            status,
+            from,
+            to,
+            sentiment,
+            language,
+            participant: given(&self.participant).map(str::to_string),
+            min_duration,
+            max_duration,
+            skip,
+            limit,
+        })
+    }
+}
+
+fn seconds(name: &str, raw: Option<&str>) -> Result<Option<f64>, ApiError> {
+    raw.map(|raw| {
+        raw.parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .ok_or_else(|| bad(name, format!("a number of seconds ≥ 0, got {raw:?}")))
+    })
+    .transpose()
 }
 
 /// Parses `RFC 3339` or `YYYY-MM-DD` (start of day, or end of day when `end_of_day`).
@@ -61,74 +183,63 @@ pub fn parse_date(name: &str, raw: &str, end_of_day: bool) -> Result<DateTime<Ut
             return Ok(d.and_time(time).and_utc());
         }
     }
-    Err(ApiError::BadRequest(format!(
-        "{name} must be RFC 3339 (2025-03-01T12:00:00Z) or YYYY-MM-DD, got {raw:?}"
-    )))
+    Err(bad(
+        name,
+        format!("must be RFC 3339 (2025-03-01T12:00:00Z) or YYYY-MM-DD, got {raw:?}"),
+    ))
 }
 
-fn list_filter(p: &ListParams) -> Result<ListFilter, ApiError> {
-    let limit = p.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and {MAX_LIMIT}, got {limit}"
-        )));
-    }
-    let skip = p.skip.unwrap_or(0);
-    if skip > i64::MAX as u64 {
-        return Err(ApiError::BadRequest("skip is too large".into()));
-    }
-    let status = match p.status.as_deref() {
-        None => None,
-        Some(raw) => Some(ProcessingStatus::parse(raw).ok_or_else(|| {
-            let known: Vec<&str> = ProcessingStatus::ALL.iter().map(|s| s.as_str()).collect();
-            ApiError::BadRequest(format!(
-                "unknown status {raw:?}; one of {}",
-                known.join(", ")
-            ))
-        })?),
-    };
-    let from = p
-        .from_date
-        .as_deref()
-        .map(|raw| parse_date("from_date", raw, false))
-        .transpose()?;
-    let to = p
-        .to_date
-        .as_deref()
-        .map(|raw| parse_date("to_date", raw, true))
-        .transpose()?;
-    Ok(ListFilter {
-        status,
-        from,
-        to,
-        skip,
-        limit,
-    })
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordingList {
+    /// Recordings matching the filters, before skip and limit.
+    pub total: u64,
+    pub skip: u64,
+    pub limit: u64,
+    pub items: Vec<RecordingListItem>,
 }
 
-/// List recordings, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordingListItem {
+    #[serde(flatten)]
+    pub recording: Recording,
+    /// With `q`: an excerpt (≤ 300 characters) with the matched words in `<mark>…</mark>` and
+    /// everything else HTML-escaped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highlight: Option<String>,
+}
+
+impl From<SearchHit> for RecordingListItem {
+    fn from(hit: SearchHit) -> Self {
+        Self {
+            recording: hit.recording,
+            highlight: hit.highlight,
+        }
+    }
+}
+
+/// List recordings: newest first, or by relevance with `q`.
 #[utoipa::path(
     get,
     path = "/api/v1/recordings/",
-    params(ListParams),
+    params(SearchParams),
     responses(
         (status = 200, description = "A page of recordings", body = RecordingList),
-        (status = 400, description = "Bad query parameter", body = ErrorBody),
+        (status = 400, description = "Bad query parameter (named in `detail`)", body = ErrorBody),
         Unauthorized,
     ),
     tag = "recordings"
 )]
 pub async fn list_recordings(
     State(state): State<AppState>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<RecordingList>, ApiError> {
-    let filter = list_filter(&params)?;
-    let page = state.store.list_recordings(&filter).await?;
+    let search = params.to_search()?;
+    let page = state.store.search_recordings(&search).await?;
     Ok(Json(RecordingList {
         total: page.total,
-        skip: filter.skip,
-        limit: filter.limit,
-        items: page.items,
+        skip: search.skip,
+        limit: search.limit,
+        items: page.hits.into_iter().map(Into::into).collect(),
     }))
 }
 
@@ -145,5 +256,63 @@ mod tests {
         assert!(parse_date("x", "2025-03-01T10:00:00+02:00", false).is_ok());
         assert!(parse_date("x", "yesterday", false).is_err());
         assert!(parse_date("x", "2025-13-01", false).is_err());
+    }
+
+    #[test]
+    fn a_bad_value_is_refused_naming_its_parameter() {
+        for (name, params) in [
+            (
+                "sentiment",
+                SearchParams {
+                    sentiment: Some("angry".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "language",
+                SearchParams {
+                    language: Some("spanish".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "min_duration",
+                SearchParams {
+                    min_duration: Some("-3".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "max_duration",
+                SearchParams {
+                    max_duration: Some("long".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "limit",
+                SearchParams {
+                    limit: Some("501".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "status",
+                SearchParams {
+                    status: Some("done".into()),
+                    ..Default::default()
+                },
+            ),
+        ] {
+            let err = params.to_search().expect_err(name).to_string();
+            assert!(err.starts_with(name), "{err}");
+        }
+        let empty_form = SearchParams {
+            q: Some(" ".into()),
+            sentiment: Some(String::new()),
+            ..Default::default()
+        };
+        let search = empty_form.to_search().expect("empty fields are absent");
+        assert!(search.q.is_none() && search.sentiment.is_none());
     }
 }

@@ -20,9 +20,10 @@ use super::openapi::{self, ApiDoc};
 use super::{AppState, access, compliance};
 use crate::domain::{Recording, RecordingId};
 
-pub use actions::{FetchAnswer, run_access_check, run_fetch};
+pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
 pub use conditional::parse_range;
-pub use list::{DEFAULT_LIMIT, MAX_LIMIT, parse_date};
+pub use item::soft_delete;
+pub use list::{DEFAULT_LIMIT, MAX_LIMIT, SearchParams, parse_date};
 
 /// Every documented route; the paths come from each handler's `#[utoipa::path]`.
 fn documented_routes() -> OpenApiRouter<AppState> {

@@ -1,0 +1,176 @@
+//! `GET /`: the calls, searched and filtered through the URL, with the overview.
+
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::{Duration, Utc};
+
+use super::format::{self, Chart};
+use super::{PageError, render};
+use crate::access::Principal;
+use crate::domain::{ProcessingStatus, Recording};
+use crate::http::AppState;
+use crate::http::recordings::SearchParams;
+use crate::store::{RecordingSearch, SearchHit};
+
+const PAGE_SIZE: u64 = 50;
+const CHART_DAYS: i64 = 30;
+
+#[derive(askama::Template)]
+#[template(path = "calls.html")]
+struct CallsPage {
+    signed_in: Option<Principal>,
+    form: FormValues,
+    statuses: Vec<&'static str>,
+    sentiments: Vec<&'static str>,
+    error: Option<String>,
+    overview_status: Vec<(String, u64)>,
+    overview_sentiment: Vec<(String, u64)>,
+    chart: Chart,
+    range: String,
+    rows: Vec<CallRow>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+/// What the filter form shows: the URL's values, as typed.
+#[derive(Default)]
+struct FormValues {
+    q: String,
+    from_date: String,
+    to_date: String,
+    status: String,
+    sentiment: String,
+    language: String,
+    participant: String,
+    any_filter: bool,
+}
+
+struct CallRow {
+    id: String,
+    href: String,
+    time: String,
+    caller: String,
+    callee: String,
+    duration: String,
+    language: String,
+    sentiment: Option<&'static str>,
+    status: &'static str,
+    topics: Vec<String>,
+    /// Built from escaped text with only `<mark>` added (see `search::highlight`).
+    highlight: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(mut params): Query<SearchParams>,
+) -> Result<Html<String>, PageError> {
+    params.limit = None;
+    // A bad value in a hand-edited URL is shown, and the unfiltered list with it.
+    let (search, error) = match params.to_search() {
+        Ok(search) => (search, None),
+        Err(e) => (RecordingSearch::default(), Some(e.to_string())),
+    };
+    let search = RecordingSearch {
+        limit: PAGE_SIZE,
+        ..search
+    };
+    let page = state.store.search_recordings(&search).await?;
+    let overview = state
+        .store
+        .overview(Utc::now() - Duration::days(CHART_DAYS - 1))
+        .await?;
+
+    let shown = page.hits.len() as u64;
+    let range = match (page.total, shown) {
+        (0, _) => "No calls".to_string(),
+        (total, 0) => format!("{total} calls; none on this page"),
+        (total, n) => format!(
+            "{}–{} of {total} calls{}",
+            search.skip + 1,
+            search.skip + n,
+            if search.q.is_some() {
+                ", most relevant first"
+            } else {
+                ", newest first"
+            }
+        ),
+    };
+    let href_at = |skip: u64| {
+        let mut p = params.clone();
+        p.skip = (skip > 0).then(|| skip.to_string());
+        page_href(&p)
+    };
+    let prev_href = (search.skip > 0).then(|| href_at(search.skip.saturating_sub(PAGE_SIZE)));
+    let next_href = (search.skip + shown < page.total).then(|| href_at(search.skip + PAGE_SIZE));
+
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let form = FormValues {
+        q: value(&params.q),
+        from_date: value(&params.from_date),
+        to_date: value(&params.to_date),
+        status: value(&params.status),
+        sentiment: value(&params.sentiment),
+        language: value(&params.language),
+        participant: value(&params.participant),
+        any_filter: [
+            &params.from_date,
+            &params.to_date,
+            &params.status,
+            &params.sentiment,
+            &params.language,
+            &params.participant,
+        ]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|v| !v.is_empty())),
+    };
+    render(&CallsPage {
+        signed_in: Some(principal),
+        form,
+        statuses: ProcessingStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        sentiments: vec!["positive", "neutral", "negative"],
+        error,
+        overview_status: overview.by_status.into_iter().collect(),
+        overview_sentiment: overview.by_sentiment.into_iter().collect(),
+        chart: format::chart(&overview.per_day),
+        range,
+        rows: page.hits.into_iter().map(row).collect(),
+        prev_href,
+        next_href,
+    })
+}
+
+/// `/?…` with every given parameter, so a page of results can be bookmarked.
+fn page_href(params: &SearchParams) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(params) {
+        for (name, value) in fields {
+            if let Some(v) = value.as_str().filter(|v| !v.is_empty()) {
+                query.append_pair(&name, v);
+            }
+        }
+    }
+    format!("/?{}", query.finish())
+}
+
+fn row(hit: SearchHit) -> CallRow {
+    let r: Recording = hit.recording;
+    let person = |name: &Option<String>, number: &Option<String>| {
+        name.clone()
+            .or_else(|| number.clone())
+            .unwrap_or_else(|| "Unknown".into())
+    };
+    CallRow {
+        id: r.recording_id.as_str().to_string(),
+        href: format!("/recordings/{}", r.recording_id.as_str()),
+        time: format::time(r.timestamp.or(Some(r.created_at))),
+        caller: person(&r.caller_name, &r.caller),
+        callee: person(&r.callee_name, &r.callee),
+        duration: format::duration(r.duration.map(|d| d as f64)),
+        language: r.detected_language.unwrap_or_else(|| "—".into()),
+        sentiment: r.sentiment.map(|s| format::sentiment(s.label)),
+        status: r.processing_status.as_str(),
+        topics: r.key_topics,
+        highlight: hit.highlight,
+    }
+}

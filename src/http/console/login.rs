@@ -1,0 +1,90 @@
+//! Sign-in with an access key, and sign-out.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{PageError, Peer, render, require_same_origin, signed_in};
+use crate::access::Principal;
+use crate::http::AppState;
+use crate::http::auth;
+use crate::http::error::ApiError;
+
+#[derive(askama::Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    signed_in: Option<Principal>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    token: String,
+}
+
+/// The form; a browser that is already let in (a live session, or loopback without
+/// `API_TOKEN`) goes straight to the calls.
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+) -> Result<Response, PageError> {
+    if signed_in(&state, &headers, peer).await.is_ok() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    Ok(render(&LoginPage {
+        signed_in: None,
+        error: None,
+    })?
+    .into_response())
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+    Form(login): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    require_same_origin(&state, &headers)?;
+    match auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await {
+        Ok(principal) => {
+            let cookie = auth::start_session(&state, &principal).await?;
+            Ok((
+                StatusCode::SEE_OTHER,
+                [
+                    (header::SET_COOKIE, cookie),
+                    (header::LOCATION, HeaderValue::from_static("/")),
+                ],
+            )
+                .into_response())
+        }
+        Err(ApiError::Unauthorized(_)) => {
+            // 200, not 401: the browser would print an error status to its console, and the
+            // form shown again is the answer the person needs.
+            let page = render(&LoginPage {
+                signed_in: None,
+                error: Some("That key is not valid. Check it and try again.".into()),
+            })?;
+            Ok(page.into_response())
+        }
+        Err(other) => Err(PageError(other)),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    require_same_origin(&state, &headers)?;
+    let cookie = auth::end_session(&state, &headers).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, HeaderValue::from_static("/login")),
+        ],
+    )
+        .into_response())
+}

@@ -1,0 +1,179 @@
+//! The console: server-rendered pages on the API's listener. Templates (askama, escaped by
+//! default) and the one stylesheet and script are compiled into the binary. Pages call the same
+//! store and action functions as the API; they hold no SQL of their own.
+
+mod call;
+mod calls;
+mod format;
+mod login;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+use super::error::ApiError;
+use super::{access, auth};
+use crate::access::Principal;
+
+const CSS: &str = include_str!("assets/console.css");
+const JS: &str = include_str!("assets/console.js");
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let pages = Router::new()
+        .route("/", get(calls::page))
+        .route("/recordings/{id}", get(call::page))
+        .route("/recordings/{id}/reprocess", post(call::reprocess))
+        .route("/recordings/{id}/delete", post(call::delete))
+        // Inner: the access layer the API passes too (role table, audit of views and searches).
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::enforce,
+        ))
+        // Outer: a browser without a session is sent to sign in rather than answered with JSON.
+        .route_layer(middleware::from_fn_with_state(state.clone(), sign_in_first));
+    Router::new()
+        .merge(pages)
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route(
+            "/assets/console.css",
+            get(|| asset(CSS, "text/css; charset=utf-8")),
+        )
+        .route(
+            "/assets/console.js",
+            get(|| asset(JS, "text/javascript; charset=utf-8")),
+        )
+}
+
+async fn sign_in_first(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let peer = auth::peer_addr(request.extensions());
+    match signed_in(&state, request.headers(), peer).await {
+        Ok(_) => next.run(request).await,
+        Err(elsewhere) => elsewhere,
+    }
+}
+
+async fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The request's principal, or where the browser goes instead: the sign-in page when it has no
+/// session, an error page when it may not try now (too many failed keys).
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> Result<Principal, Response> {
+    match auth::authenticate(state, headers, peer).await {
+        Ok(principal) => Ok(principal),
+        Err(ApiError::Unauthorized(_)) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(PageError(e).into_response()),
+    }
+}
+
+/// The client's address, when the listener recorded it (loopback access, failed sign-in limit).
+pub struct Peer(pub Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(auth::peer_addr(&parts.extensions)))
+    }
+}
+
+/// The console's error: the API's decision on the status, answered as a page instead of JSON.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "console page failed");
+        }
+        let (heading, message) = match &self.0 {
+            ApiError::NotFound(_) => ("Not found", "There is no page or call here.".to_string()),
+            ApiError::Internal(_) => ("Something went wrong", "Please try again.".to_string()),
+            other => ("That did not work", other.to_string()),
+        };
+        (status, render_message(heading, &message)).into_response()
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "not_found.html")]
+struct MessagePage<'a> {
+    signed_in: Option<Principal>,
+    heading: &'a str,
+    message: &'a str,
+}
+
+fn render_message(heading: &str, message: &str) -> Html<String> {
+    let page = MessagePage {
+        signed_in: None,
+        heading,
+        message,
+    };
+    Html(askama::Template::render(&page).unwrap_or_else(|_| message.to_string()))
+}
+
+/// Renders a template, or the error page if it cannot be rendered.
+pub fn render(template: &impl askama::Template) -> Result<Html<String>, PageError> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| PageError(ApiError::Internal(format!("template: {e}"))))
+}
+
+/// Cross-site request defence for the console's forms, beside the `SameSite=Strict` cookie: a
+/// POST must come from a page of this very origin.
+pub fn require_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
+    let scheme = if state.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) if origin == format!("{scheme}://{host}") => Ok(()),
+        _ => Err(PageError(ApiError::Forbidden(
+            "this form must be sent from the console's own pages".into(),
+        ))),
+    }
+}
+
+/// Unknown paths: JSON under the machine interfaces, a page everywhere else.
+pub async fn fallback(request: Request) -> Response {
+    let path = request.uri().path();
+    if ["/api/", "/webhooks/", "/auth/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+    {
+        return ApiError::NotFound("no such route".into()).into_response();
+    }
+    (
+        StatusCode::NOT_FOUND,
+        render_message("Not found", "There is no page here."),
+    )
+        .into_response()
+}

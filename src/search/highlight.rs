@@ -1,0 +1,177 @@
+use std::collections::HashSet;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::{SearchQuery, fold};
+
+/// The most characters a highlight has, markup and escapes included.
+pub const HIGHLIGHT_MAX_CHARS: usize = 300;
+
+/// How much text before the first hit the excerpt keeps, for context.
+const LEAD_CHARS: usize = 60;
+
+/// A short excerpt of the field with the most of the query's words, its hits wrapped in
+/// `<mark>…</mark>` and every other character HTML-escaped (the text is the caller's: it may hold
+/// `<script>`). `None` when every field is empty.
+pub fn highlight(query: &SearchQuery, fields: &[&str]) -> Option<String> {
+    let wanted = query.folded_words();
+    let scored = fields.iter().map(|text| {
+        let segments = segments(text, &wanted);
+        let distinct: HashSet<&str> = segments
+            .iter()
+            .filter(|s| s.hit)
+            .map(|s| s.folded.as_str())
+            .collect();
+        (distinct.len(), segments)
+    });
+    // The first field wins a tie: fields come in order of importance.
+    let (_, segments) = scored
+        .filter(|(_, s)| s.iter().any(|seg| !seg.text.trim().is_empty()))
+        .reduce(|best, next| if next.0 > best.0 { next } else { best })?;
+    Some(render(&segments, start_of_excerpt(&segments)))
+}
+
+struct Segment<'a> {
+    text: &'a str,
+    folded: String,
+    hit: bool,
+}
+
+/// The text cut at word boundaries (UAX #29, as the tokenizers do), each word marked if wanted.
+fn segments<'a>(text: &'a str, wanted: &HashSet<String>) -> Vec<Segment<'a>> {
+    text.split_word_bounds()
+        .map(|piece| {
+            let is_word = piece.chars().any(char::is_alphanumeric);
+            let folded = if is_word { fold(piece) } else { String::new() };
+            let hit = is_word && wanted.contains(&folded);
+            Segment {
+                text: piece,
+                folded,
+                hit,
+            }
+        })
+        .collect()
+}
+
+/// Where the excerpt begins: a little before the hit whose following stretch of text holds the
+/// most distinct wanted words.
+fn start_of_excerpt(segments: &[Segment<'_>]) -> usize {
+    let hits: Vec<usize> = (0..segments.len()).filter(|&i| segments[i].hit).collect();
+    let best_hit = hits
+        .iter()
+        .map(|&i| {
+            let mut chars = 0;
+            let distinct: HashSet<&str> = segments[i..]
+                .iter()
+                .take_while(|s| {
+                    chars += s.text.chars().count();
+                    chars <= HIGHLIGHT_MAX_CHARS - LEAD_CHARS
+                })
+                .filter(|s| s.hit)
+                .map(|s| s.folded.as_str())
+                .collect();
+            (distinct.len(), i)
+        })
+        // max_by_key keeps the last of equals; the earliest hit should win, hence the Reverse.
+        .max_by_key(|&(n, i)| (n, std::cmp::Reverse(i)))
+        .map(|(_, i)| i);
+    let Some(hit) = best_hit else { return 0 };
+    let mut start = hit;
+    let mut lead = 0;
+    while start > 0 && lead + segments[start - 1].text.chars().count() <= LEAD_CHARS {
+        start -= 1;
+        lead += segments[start].text.chars().count();
+    }
+    // Begin on text, not on the space before it.
+    while start > 0 && start < hit && segments[start].text.trim().is_empty() {
+        start += 1;
+    }
+    start
+}
+
+fn render(segments: &[Segment<'_>], start: usize) -> String {
+    const ELLIPSIS: &str = "…";
+    let mut out = String::new();
+    let mut used = 0;
+    if start > 0 {
+        out.push_str(ELLIPSIS);
+        used += 1;
+    }
+    let mut last_was_space = true;
+    for (i, segment) in segments.iter().enumerate().skip(start) {
+        // Line breaks of a transcript read as spaces in a one-line excerpt.
+        let piece = if segment.text.trim().is_empty() {
+            if last_was_space {
+                continue;
+            }
+            " ".to_string()
+        } else if segment.hit {
+            format!("<mark>{}</mark>", escape_html(segment.text))
+        } else {
+            escape_html(segment.text)
+        };
+        let len = piece.chars().count();
+        let more_follows = i + 1 < segments.len();
+        // Room is kept for the closing ellipsis while more text follows.
+        if used + len + usize::from(more_follows) > HIGHLIGHT_MAX_CHARS {
+            out.truncate(out.trim_end().len());
+            out.push_str(ELLIPSIS);
+            return out;
+        }
+        last_was_space = piece == " ";
+        used += len;
+        out.push_str(&piece);
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    askama::filters::escape(text, askama::filters::Html)
+        .map(|escaped| escaped.to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(raw: &str) -> SearchQuery {
+        SearchQuery::parse(raw).expect("words")
+    }
+
+    #[test]
+    fn hits_are_marked_whatever_their_case_and_accents() {
+        let h = highlight(&q("facturacion"), &["La FACTURACIÓN de octubre."]);
+        assert_eq!(
+            h.as_deref(),
+            Some("La <mark>FACTURACIÓN</mark> de octubre.")
+        );
+    }
+
+    #[test]
+    fn markup_in_the_text_comes_out_escaped() {
+        let h = highlight(&q("pago"), &["<script>alert('x')</script> pago & \"más\""])
+            .expect("excerpt");
+        assert!(!h.contains("<script>"), "{h}");
+        assert!(h.starts_with("&#60;script&#62;"), "{h}");
+        assert!(h.contains("<mark>pago</mark> &#38;"), "{h}");
+    }
+
+    #[test]
+    fn a_long_text_is_cut_around_the_hit_within_the_limit() {
+        let text = format!("{} aguja {}", "palabra ".repeat(200), "otra ".repeat(200));
+        let h = highlight(&q("aguja"), &[&text]).expect("excerpt");
+        assert!(h.chars().count() <= HIGHLIGHT_MAX_CHARS, "{}", h.len());
+        assert!(h.starts_with('…') && h.ends_with('…'), "{h}");
+        assert!(h.contains("<mark>aguja</mark>"), "{h}");
+    }
+
+    #[test]
+    fn the_field_with_most_of_the_words_is_chosen() {
+        let fields = ["solo pago aquí", "el pago de la factura", ""];
+        let h = highlight(&q("pago factura"), &fields).expect("excerpt");
+        assert_eq!(h, "el <mark>pago</mark> de la <mark>factura</mark>");
+        assert_eq!(highlight(&q("x"), &["", " "]), None);
+    }
+}

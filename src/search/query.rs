@@ -1,0 +1,95 @@
+use std::collections::HashSet;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::fold;
+
+/// The `q` of a search: loose words that must all appear, and `"quoted phrases"` whose words must
+/// appear in order. Only words are kept: operators and punctuation of either database's query
+/// syntax never reach it, so no input can make a search fail or mean something else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    words: Vec<String>,
+    phrases: Vec<Vec<String>>,
+}
+
+impl SearchQuery {
+    /// `None` when `raw` holds no word at all (then there is nothing to search for).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let mut words = Vec::new();
+        let mut phrases = Vec::new();
+        // Between an odd and the next even quote is a phrase; an unclosed quote runs to the end.
+        for (i, part) in raw.split('"').enumerate() {
+            let part_words: Vec<String> = part.unicode_words().map(str::to_string).collect();
+            if i % 2 == 1 && part_words.len() > 1 {
+                phrases.push(part_words);
+            } else {
+                words.extend(part_words);
+            }
+        }
+        (!words.is_empty() || !phrases.is_empty()).then_some(Self { words, phrases })
+    }
+
+    /// Loose words, space-separated (PostgreSQL: `plainto_tsquery`, which ANDs them).
+    pub fn loose_words(&self) -> Option<String> {
+        (!self.words.is_empty()).then(|| self.words.join(" "))
+    }
+
+    /// Each phrase, space-separated (PostgreSQL: `phraseto_tsquery`).
+    pub fn phrases(&self) -> impl Iterator<Item = String> + '_ {
+        self.phrases.iter().map(|p| p.join(" "))
+    }
+
+    /// An FTS5 MATCH expression: every word and phrase as a quoted string, implicitly ANDed.
+    pub fn fts5_match(&self) -> String {
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        self.words
+            .iter()
+            .map(|w| quote(w))
+            .chain(self.phrases().map(|p| quote(&p)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Every word of the query, folded, for marking hits in an excerpt.
+    pub fn folded_words(&self) -> HashSet<String> {
+        self.words
+            .iter()
+            .chain(self.phrases.iter().flatten())
+            .map(|w| fold(w))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_words_form_a_phrase_and_the_rest_are_loose() {
+        let q = SearchQuery::parse(r#"factura "tarjeta de crédito" pago"#).expect("words");
+        assert_eq!(q.loose_words().as_deref(), Some("factura pago"));
+        assert_eq!(q.phrases().collect::<Vec<_>>(), ["tarjeta de crédito"]);
+        assert_eq!(q.fts5_match(), r#""factura" "pago" "tarjeta de crédito""#);
+    }
+
+    #[test]
+    fn query_syntax_of_either_database_is_dropped() {
+        let q = SearchQuery::parse(r#"a* OR -b NEAR(c) col:d & !e | "unclosed f"#).expect("words");
+        // Each word is a quoted FTS5 string: `OR`, `NEAR` and `col:d` are text to find.
+        assert_eq!(
+            q.fts5_match(),
+            r#""a" "OR" "b" "NEAR" "c" "col:d" "e" "unclosed f""#
+        );
+        assert_eq!(SearchQuery::parse(r#" "" * - "#), None);
+    }
+
+    #[test]
+    fn folded_words_ignore_case_and_accents() {
+        let q = SearchQuery::parse("FACTURACIÓN Müller").expect("words");
+        assert_eq!(
+            q.folded_words(),
+            HashSet::from(["facturacion".to_string(), "muller".to_string()])
+        );
+    }
+}

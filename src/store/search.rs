@@ -1,0 +1,252 @@
+//! The one query behind the recordings list, the API's `q` and the console: filters, full-text
+//! search (FTS5 on SQLite, `tsvector` on PostgreSQL), ranking and the exact total, in one SQL
+//! round trip.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::recordings::{COLUMNS, HOLD_COLUMNS, label_str, recording_from_row};
+use super::{Backend, Store, StoreError, to_millis};
+use crate::domain::{ProcessingStatus, Recording};
+use crate::search::{SearchQuery, highlight};
+use call_analysis::SentimentLabel;
+
+/// What `GET /api/v1/recordings/` and the console's calls page ask for.
+#[derive(Debug, Clone, Default)]
+pub struct RecordingSearch {
+    /// Full-text query; with it, results are ranked by relevance, then newest.
+    pub q: Option<SearchQuery>,
+    /// `None` leaves out deleted and purged recordings.
+    pub status: Option<ProcessingStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub sentiment: Option<SentimentLabel>,
+    /// Two-letter code, lower case.
+    pub language: Option<String>,
+    /// Case-insensitive substring of caller, callee or their names.
+    pub participant: Option<String>,
+    /// Seconds.
+    pub min_duration: Option<f64>,
+    pub max_duration: Option<f64>,
+    // `tracker` (recordings that matched a named tracker) joins here with the trackers issue.
+    pub skip: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    /// Recordings matching every filter, before skip and limit: exact.
+    pub total: u64,
+    pub hits: Vec<SearchHit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub recording: Recording,
+    /// With a query: an excerpt with the hits in `<mark>`, everything else HTML-escaped.
+    pub highlight: Option<String>,
+}
+
+/// Relative weight of a hit per FTS5 column (spoken, analysis, people), as PostgreSQL's
+/// `setweight` classes D, B and A do.
+const FTS5_RANK: &str = "-bm25(recordings_fts, 1.0, 2.0, 4.0)";
+
+static PAGE_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!("{COLUMNS}, {HOLD_COLUMNS}")
+        .split(',')
+        .map(|c| format!("r.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+enum Param {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+/// A WHERE clause and its numbered parameters, built in step.
+#[derive(Default)]
+struct Conditions {
+    sql: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Conditions {
+    /// Adds a parameter and returns its placeholder.
+    fn param(&mut self, value: Param) -> String {
+        self.params.push(value);
+        format!("${}", self.params.len())
+    }
+}
+
+impl Store {
+    /// A page of recordings for `search`, with the exact total.
+    pub async fn search_recordings(
+        &self,
+        search: &RecordingSearch,
+    ) -> Result<SearchPage, StoreError> {
+        let mut cond = Conditions::default();
+        let (from, rank) = match (&search.q, self.backend) {
+            // PostgreSQL would type a bare 0.0 as NUMERIC, which the Any driver cannot read.
+            (None, _) => (
+                "recordings r".to_string(),
+                "CAST(0 AS DOUBLE PRECISION)".to_string(),
+            ),
+            (Some(q), Backend::Sqlite) => {
+                let p = cond.param(Param::Text(q.fts5_match()));
+                cond.sql.push(format!("recordings_fts MATCH {p}"));
+                (
+                    "recordings_fts \
+                     JOIN recording_search_docs d ON d.doc_id = recordings_fts.rowid \
+                     JOIN recordings r ON r.recording_id = d.recording_id"
+                        .to_string(),
+                    FTS5_RANK.to_string(),
+                )
+            }
+            (Some(q), Backend::Postgres) => {
+                let tsquery = postgres_tsquery(q, &mut cond);
+                cond.sql.push(format!("r.search_vector @@ ({tsquery})"));
+                (
+                    "recordings r".to_string(),
+                    format!("CAST(ts_rank(r.search_vector, {tsquery}) AS DOUBLE PRECISION)"),
+                )
+            }
+        };
+        add_filters(search, &mut cond);
+        let where_clause = if cond.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", cond.sql.join(" AND "))
+        };
+        let limit = cond.param(Param::Int(i64::try_from(search.limit).unwrap_or(i64::MAX)));
+        let skip = cond.param(Param::Int(i64::try_from(search.skip).unwrap_or(i64::MAX)));
+        let columns = PAGE_COLUMNS.as_str();
+        // The count and the page are planned separately (each uses its best index) but travel
+        // together; the outer join yields the total even for a page past the end.
+        let sql = format!(
+            "SELECT (SELECT COUNT(*) FROM {from} {where_clause}) AS search_total, page.* \
+             FROM (SELECT 1 AS one) AS one LEFT JOIN ( \
+               SELECT {rank} AS search_rank, {columns} FROM {from} {where_clause} \
+               ORDER BY search_rank DESC, r.sort_at DESC, r.recording_id DESC \
+               LIMIT {limit} OFFSET {skip} \
+             ) AS page ON 1 = 1 \
+             ORDER BY page.search_rank DESC, page.sort_at DESC, page.recording_id DESC"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for param in cond.params {
+            query = match param {
+                Param::Text(v) => query.bind(v),
+                Param::Int(v) => query.bind(v),
+                Param::Float(v) => query.bind(v),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+
+        let mut total = 0;
+        let mut hits = Vec::with_capacity(rows.len());
+        for row in &rows {
+            total = u64::try_from(row.try_get::<i64, _>("search_total")?).unwrap_or(0);
+            if row.try_get::<Option<String>, _>("recording_id")?.is_none() {
+                continue; // the page is empty: only the total came back
+            }
+            let recording = recording_from_row(row)?;
+            let highlight = search.q.as_ref().and_then(|q| highlight_of(q, &recording));
+            hits.push(SearchHit {
+                recording,
+                highlight,
+            });
+        }
+        Ok(SearchPage { total, hits })
+    }
+}
+
+/// Loose words must all match (`plainto_tsquery` ANDs them); each phrase matches in order.
+fn postgres_tsquery(q: &SearchQuery, cond: &mut Conditions) -> String {
+    let mut parts = Vec::new();
+    if let Some(words) = q.loose_words() {
+        let p = cond.param(Param::Text(words));
+        parts.push(format!("plainto_tsquery('simple', unaccent({p}))"));
+    }
+    for phrase in q.phrases() {
+        let p = cond.param(Param::Text(phrase));
+        parts.push(format!("phraseto_tsquery('simple', unaccent({p}))"));
+    }
+    parts.join(" && ")
+}
+
+fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
+    match search.status {
+        Some(status) => {
+            let p = cond.param(Param::Text(status.as_str().to_string()));
+            cond.sql.push(format!("r.processing_status = {p}"));
+        }
+        None => cond
+            .sql
+            .push("r.processing_status NOT IN ('deleted', 'purged')".to_string()),
+    }
+    if let Some(from) = search.from {
+        let p = cond.param(Param::Int(to_millis(from)));
+        cond.sql.push(format!("r.sort_at >= {p}"));
+    }
+    if let Some(to) = search.to {
+        let p = cond.param(Param::Int(to_millis(to)));
+        cond.sql.push(format!("r.sort_at <= {p}"));
+    }
+    if let Some(sentiment) = search.sentiment {
+        let p = cond.param(Param::Text(label_str(sentiment).to_string()));
+        cond.sql.push(format!("r.sentiment_label = {p}"));
+    }
+    if let Some(language) = &search.language {
+        let p = cond.param(Param::Text(language.to_lowercase()));
+        cond.sql.push(format!("r.detected_language = {p}"));
+    }
+    if let Some(participant) = &search.participant {
+        let escaped = participant
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = cond.param(Param::Text(format!("%{escaped}%")));
+        let any_of = ["caller", "callee", "caller_name", "callee_name"]
+            .map(|c| format!("LOWER(r.{c}) LIKE {p} ESCAPE '\\'"))
+            .join(" OR ");
+        cond.sql.push(format!("({any_of})"));
+    }
+    if let Some(min) = search.min_duration {
+        let p = cond.param(Param::Float(min));
+        cond.sql.push(format!("r.duration_seconds >= {p}"));
+    }
+    if let Some(max) = search.max_duration {
+        let p = cond.param(Param::Float(max));
+        cond.sql.push(format!("r.duration_seconds <= {p}"));
+    }
+}
+
+/// The excerpt comes from the fields in the order a reader cares about them.
+fn highlight_of(q: &SearchQuery, r: &Recording) -> Option<String> {
+    let joined = |items: &[String]| items.join(" · ");
+    let people = [&r.caller_name, &r.caller, &r.callee_name, &r.callee]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let (bullets, topics, actions) = (
+        joined(&r.summary_bullet_points),
+        joined(&r.key_topics),
+        joined(&r.action_items),
+    );
+    let fields = [
+        r.transcript_text.as_deref().unwrap_or_default(),
+        r.summary_text.as_deref().unwrap_or_default(),
+        r.translated_text.as_deref().unwrap_or_default(),
+        &bullets,
+        &topics,
+        &actions,
+        &people,
+    ];
+    highlight(q, &fields)
+}

@@ -1,0 +1,130 @@
+//! Logging (tracing), optional trace export over OTLP/HTTP, and the Prometheus metrics recorder.
+
+mod context;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::config::{Config, LogFormat};
+
+pub use context::{TraceContext, continue_trace, current_trace_context};
+
+/// Name under which traces are exported.
+const SERVICE_NAME: &str = "webex-recordings";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    #[error("OTEL_EXPORTER_OTLP_ENDPOINT: cannot build the OTLP exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+}
+
+/// Keeps trace export running; dropping it flushes the spans not yet sent.
+#[must_use = "dropping it stops trace export"]
+pub struct Telemetry {
+    tracer_provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.tracer_provider.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("trace export did not shut down cleanly: {e}");
+        }
+    }
+}
+
+/// Installs the log subscriber (text or JSON lines on stderr) and, with an OTLP endpoint, the
+/// trace exporter. Once per process: a second call keeps the first subscriber.
+pub fn init(config: &Config) -> Result<Telemetry, TelemetryError> {
+    let tracer_provider = config
+        .otel_endpoint
+        .as_ref()
+        .map(|endpoint| tracer_provider(endpoint.as_str()))
+        .transpose()?;
+    let filter = EnvFilter::try_new(&config.rust_log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let format = match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        // Span fields (recording_id, request_id) on the top level of each line, where log
+        // search tools index them, instead of nested in a span list.
+        LogFormat::Json => json_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .flatten_event(true)
+            .with_current_span(false)
+            .flatten_span_list_on_top_level(true)
+            .boxed(),
+    };
+    let export = tracer_provider
+        .as_ref()
+        .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer(SERVICE_NAME)));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(format)
+        .with(export)
+        .try_init();
+    Ok(Telemetry { tracer_provider })
+}
+
+/// Batches finished spans and posts them as protobuf to `{endpoint}/v1/traces`. The batch
+/// processor runs on a thread of its own, so the blocking HTTP client never stalls the runtime.
+fn tracer_provider(endpoint: &str) -> Result<SdkTracerProvider, TelemetryError> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .with_timeout(Duration::from_secs(10))
+        .build()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(SERVICE_NAME)
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
+}
+
+/// Upper bounds (seconds) of every histogram's buckets.
+const HISTOGRAM_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
+
+/// The process-wide metrics recorder (several apps in one test process share it).
+pub fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            // Buckets make real histograms (the exporter renders summaries without them), so
+            // quantiles can be aggregated across instances. 5 ms for a publish to minutes for a
+            // transcript or LLM step.
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(HISTOGRAM_BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok().map(|_| handle)
+        })
+        .clone()
+}
+
+/// Updates the process gauges (resident memory, CPU seconds, open file descriptors) just before
+/// a scrape, so they are as fresh as the scrape itself.
+pub fn collect_process_metrics() {
+    static COLLECTOR: OnceLock<metrics_process::Collector> = OnceLock::new();
+    COLLECTOR
+        .get_or_init(|| {
+            let collector = metrics_process::Collector::default();
+            collector.describe();
+            collector
+        })
+        .collect();
+}
