@@ -152,3 +152,4 @@ fn content_type(format: Option<&str>, extension: &str) -> &'static str {
         _ => "application/octet-stream",
     }
 }
+

@@ -144,10 +144,9 @@ fn refused_at_webex(id: &str, e: &WebexError) -> ApiError {
     };
     // The cause (which may name Webex's hosts) goes to the log, not to the client.
     tracing::warn!(recording_id = id, error = %e, "Webex refused the deletion");
-    let answered = e.status().map_or_else(
-        || "could not be reached".to_string(),
-        |s| format!("answered {s}"),
-    );
+    let answered = e
+        .status()
+        .map_or_else(|| "could not be reached".to_string(), |s| format!("answered {s}"));
     ApiError::BadGateway(format!(
         "recording {id} was not deleted: Webex {answered}{hint}"
     ))
