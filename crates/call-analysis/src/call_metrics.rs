@@ -25,12 +25,7 @@ pub fn compute(cues: &[Cue], recording_duration_ms: Option<u64>) -> CallMetrics 
         .map(|cue| Interval {
             start_ms: cue.start_ms,
             end_ms: cue.end_ms.max(cue.start_ms),
-            speaker: cue
-                .speaker
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .unwrap_or(UNKNOWN_SPEAKER),
+            speaker: speaker_of(cue),
         })
         .collect();
     // Stable, so cues starting together keep their source order.
@@ -88,12 +83,21 @@ pub fn compute(cues: &[Cue], recording_duration_ms: Option<u64>) -> CallMetrics 
     }
 }
 
-fn seconds(ms: u64) -> f64 {
+/// The cue's speaker as the metrics name it: trimmed, or [`UNKNOWN_SPEAKER`].
+pub(crate) fn speaker_of(cue: &Cue) -> &str {
+    cue.speaker
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(UNKNOWN_SPEAKER)
+}
+
+pub(crate) fn seconds(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
 /// `part / whole`, 0.0 when `whole` is zero so no NaN ever reaches the output.
-fn ratio(part: u64, whole: u64) -> f64 {
+pub(crate) fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {
@@ -102,7 +106,7 @@ fn ratio(part: u64, whole: u64) -> f64 {
 }
 
 /// Length of the union of `[start, end)` spans, so overlapping spans count once.
-fn union_length(spans: &[(u64, u64)]) -> u64 {
+pub(crate) fn union_length(spans: &[(u64, u64)]) -> u64 {
     let mut sorted = spans.to_vec();
     sorted.sort_unstable();
     let mut total = 0u64;

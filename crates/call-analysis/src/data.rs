@@ -86,22 +86,7 @@ mod tests {
             word_list(include_str!("../data/action_items/requests.txt")).len(),
             word_list(include_str!("../data/action_items/spanish_clitics.txt")).len(),
             word_list(include_str!("../data/action_items/spanish_modals.txt")).len(),
-            word_list(include_str!("../data/sentiment/en_contrasts.txt")).len(),
-            word_list(include_str!("../data/sentiment/en_diminisher_phrases.txt")).len(),
-            word_list(include_str!("../data/sentiment/en_diminishers.txt")).len(),
-            weighted_list(include_str!("../data/sentiment/en_exact.tsv")).len(),
-            word_list(include_str!("../data/sentiment/en_intensifiers.txt")).len(),
-            word_list(include_str!("../data/sentiment/en_negators.txt")).len(),
-            weighted_list(include_str!("../data/sentiment/en_phrases.tsv")).len(),
-            weighted_list(include_str!("../data/sentiment/en_stemmed.tsv")).len(),
-            word_list(include_str!("../data/sentiment/es_contrasts.txt")).len(),
-            word_list(include_str!("../data/sentiment/es_diminisher_phrases.txt")).len(),
-            word_list(include_str!("../data/sentiment/es_diminishers.txt")).len(),
-            weighted_list(include_str!("../data/sentiment/es_exact.tsv")).len(),
-            word_list(include_str!("../data/sentiment/es_intensifiers.txt")).len(),
-            word_list(include_str!("../data/sentiment/es_negators.txt")).len(),
-            weighted_list(include_str!("../data/sentiment/es_phrases.tsv")).len(),
-            weighted_list(include_str!("../data/sentiment/es_stemmed.tsv")).len(),
+            word_list(include_str!("../data/insight/agent_greetings.txt")).len(),
             word_list(include_str!("../data/summary/formulaic_markers.txt")).len(),
             word_list(include_str!("../data/text/abbreviations.txt")).len(),
             word_list(include_str!("../data/text/call_fillers_en.txt")).len(),
@@ -110,6 +95,23 @@ mod tests {
             word_list(include_str!("../data/text/topic_words_es.txt")).len(),
         ];
         assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+        for source in &crate::sentiment_lexicons::SOURCES {
+            let weighted = [source.stemmed, source.exact, source.phrases];
+            let plain = [
+                source.negators,
+                source.intensifiers,
+                source.diminishers,
+                source.diminisher_phrases,
+                source.contrasts,
+            ];
+            let weighted_sizes = weighted.map(|list| weighted_list(list).len());
+            let plain_sizes = plain.map(|list| word_list(list).len());
+            assert!(
+                weighted_sizes.iter().chain(&plain_sizes).all(|&n| n > 0),
+                "{}: {weighted_sizes:?} {plain_sizes:?}",
+                source.language
+            );
+        }
     }
 
     #[test]

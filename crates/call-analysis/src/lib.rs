@@ -7,11 +7,13 @@
 pub mod action_items;
 pub mod call_metrics;
 mod data;
+pub mod insight;
 pub mod keywords;
 pub mod language;
 mod local;
 pub mod redact;
 pub mod sentiment;
+mod sentiment_lexicons;
 pub mod summary;
 pub mod text;
 pub mod transcript;

@@ -1,4 +1,4 @@
-//! Lexicon-based sentiment for Spanish and English calls.
+//! Lexicon-based sentiment for English, Spanish, Portuguese, French, Italian and German calls.
 //!
 //! Words carry a valence in -3..=3 and are matched by accent-folded form first, then by
 //! stem, so inflections ("molesto/molesta/molestos") share an entry. Words whose stem would
@@ -22,6 +22,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::text::{WordStemmer, base_language, fold, split_sentences};
 use super::types::{Sentiment, SentimentLabel};
 use crate::data::{weighted_list, word_list};
+use crate::sentiment_lexicons::{LexiconSource, SOURCES};
 
 /// VADER uses 15 for one sentence; slightly more keeps routine courtesy neutral.
 const ALPHA_PER_SENTENCE: f64 = 20.0;
@@ -42,36 +43,6 @@ const CAPS_FACTOR: f64 = 1.25;
 const BEFORE_CONTRAST_FACTOR: f64 = 0.5;
 const AFTER_CONTRAST_FACTOR: f64 = 1.5;
 
-/// Spanish words matched by stem (all their inflections).
-const ES_STEMMED: &str = include_str!("../data/sentiment/es_stemmed.tsv");
-
-/// Spanish exact (folded) forms: fillers with a small weight, and words whose stem collides.
-/// Routine courtesy ("gracias", "perfecto") is weighted low so polite calls stay neutral.
-const ES_EXACT: &str = include_str!("../data/sentiment/es_exact.tsv");
-
-/// Spanish multi-word expressions (folded), matched before single words.
-const ES_PHRASES: &str = include_str!("../data/sentiment/es_phrases.tsv");
-
-const ES_NEGATORS: &str = include_str!("../data/sentiment/es_negators.txt");
-const ES_INTENSIFIERS: &str = include_str!("../data/sentiment/es_intensifiers.txt");
-const ES_DIMINISHERS: &str = include_str!("../data/sentiment/es_diminishers.txt");
-const ES_DIMINISHER_PHRASES: &str = include_str!("../data/sentiment/es_diminisher_phrases.txt");
-const ES_CONTRASTS: &str = include_str!("../data/sentiment/es_contrasts.txt");
-
-/// English words matched by stem.
-const EN_STEMMED: &str = include_str!("../data/sentiment/en_stemmed.tsv");
-
-/// English exact forms: stems that would collide with neutral words, and neutral overrides.
-const EN_EXACT: &str = include_str!("../data/sentiment/en_exact.tsv");
-
-const EN_PHRASES: &str = include_str!("../data/sentiment/en_phrases.tsv");
-
-const EN_NEGATORS: &str = include_str!("../data/sentiment/en_negators.txt");
-const EN_INTENSIFIERS: &str = include_str!("../data/sentiment/en_intensifiers.txt");
-const EN_DIMINISHERS: &str = include_str!("../data/sentiment/en_diminishers.txt");
-const EN_DIMINISHER_PHRASES: &str = include_str!("../data/sentiment/en_diminisher_phrases.txt");
-const EN_CONTRASTS: &str = include_str!("../data/sentiment/en_contrasts.txt");
-
 enum PhraseEffect {
     Valence(f64),
     Diminish,
@@ -84,6 +55,7 @@ struct Phrase {
 }
 
 struct Lexicon {
+    splits_elisions: bool,
     stemmer: WordStemmer,
     exact: HashMap<String, f64>,
     stems: HashMap<String, f64>,
@@ -95,45 +67,24 @@ struct Lexicon {
     contrasts: HashSet<String>,
 }
 
-/// The text of each word list under `data/sentiment/`, parsed once by [`Lexicon::build`].
-struct LexiconSource {
-    language: &'static str,
-    stemmed: &'static str,
-    exact: &'static str,
-    phrases: &'static str,
-    negators: &'static str,
-    intensifiers: &'static str,
-    diminishers: &'static str,
-    diminisher_phrases: &'static str,
-    contrasts: &'static str,
+fn folded_tokens(phrase: &str, splits_elisions: bool) -> Vec<String> {
+    phrase
+        .unicode_words()
+        .flat_map(|word| elided_parts(word, splits_elisions))
+        .map(fold)
+        .collect()
 }
 
-const SPANISH: LexiconSource = LexiconSource {
-    language: "es",
-    stemmed: ES_STEMMED,
-    exact: ES_EXACT,
-    phrases: ES_PHRASES,
-    negators: ES_NEGATORS,
-    intensifiers: ES_INTENSIFIERS,
-    diminishers: ES_DIMINISHERS,
-    diminisher_phrases: ES_DIMINISHER_PHRASES,
-    contrasts: ES_CONTRASTS,
-};
-
-const ENGLISH: LexiconSource = LexiconSource {
-    language: "en",
-    stemmed: EN_STEMMED,
-    exact: EN_EXACT,
-    phrases: EN_PHRASES,
-    negators: EN_NEGATORS,
-    intensifiers: EN_INTENSIFIERS,
-    diminishers: EN_DIMINISHERS,
-    diminisher_phrases: EN_DIMINISHER_PHRASES,
-    contrasts: EN_CONTRASTS,
-};
-
-fn folded_tokens(phrase: &str) -> Vec<String> {
-    phrase.unicode_words().map(fold).collect()
+/// "n'est" -> ["n", "est"] where the language elides; otherwise the word itself.
+fn elided_parts(word: &str, splits_elisions: bool) -> Vec<&str> {
+    if splits_elisions
+        && let Some((head, tail)) = word.split_once(['\'', '’'])
+        && !head.is_empty()
+        && !tail.is_empty()
+    {
+        return vec![head, tail];
+    }
+    vec![word]
 }
 
 fn is_negator(word: &str, negators: &HashSet<String>) -> bool {
@@ -168,7 +119,7 @@ impl Lexicon {
                     .map(|p| (p, PhraseEffect::Diminish)),
             );
         for (text, effect) in all_phrases {
-            let tokens = folded_tokens(text);
+            let tokens = folded_tokens(text, source.splits_elisions);
             let Some(first) = tokens.first().cloned() else {
                 continue;
             };
@@ -184,6 +135,7 @@ impl Lexicon {
         }
 
         Self {
+            splits_elisions: source.splits_elisions,
             stemmer,
             exact,
             stems,
@@ -195,14 +147,16 @@ impl Lexicon {
         }
     }
 
+    /// The lexicon for `language`; languages without their own lists use English.
     fn for_language(language: &str) -> &'static Lexicon {
-        static SPANISH_LEXICON: OnceLock<Lexicon> = OnceLock::new();
-        static ENGLISH_LEXICON: OnceLock<Lexicon> = OnceLock::new();
-        if base_language(language) == "es" {
-            SPANISH_LEXICON.get_or_init(|| Lexicon::build(&SPANISH))
-        } else {
-            ENGLISH_LEXICON.get_or_init(|| Lexicon::build(&ENGLISH))
-        }
+        static LEXICONS: [OnceLock<Lexicon>; SOURCES.len()] =
+            [const { OnceLock::new() }; SOURCES.len()];
+        let base = base_language(language);
+        let index = SOURCES
+            .iter()
+            .position(|source| source.language == base)
+            .unwrap_or(0);
+        LEXICONS[index].get_or_init(|| Lexicon::build(&SOURCES[index]))
     }
 
     fn valence(&self, token: &Token) -> Option<f64> {
@@ -235,35 +189,47 @@ struct Token<'a> {
     shouted: bool,
 }
 
-fn tokenize(sentence: &str) -> Vec<Token<'_>> {
+fn tokenize(sentence: &str, splits_elisions: bool) -> Vec<Token<'_>> {
     let has_lowercase = sentence.chars().any(char::is_lowercase);
     let mut tokens = Vec::new();
     let mut clause_start = false;
-    for segment in sentence.split_word_bounds() {
-        if segment.chars().any(char::is_alphanumeric) {
-            let letters: Vec<char> = segment.chars().filter(|c| c.is_alphabetic()).collect();
-            let shouted =
-                has_lowercase && letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase());
-            tokens.push(Token {
-                raw: segment,
-                folded: fold(segment),
-                clause_start,
-                shouted,
-            });
-            clause_start = false;
-        } else if segment
-            .chars()
-            .any(|c| matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–'))
-        {
-            clause_start = true;
+    for bounded in sentence.split_word_bounds() {
+        for segment in elided_parts(bounded, splits_elisions) {
+            push_segment(segment, has_lowercase, &mut clause_start, &mut tokens);
         }
     }
     tokens
 }
 
+/// Adds one word-boundary segment: a word becomes a token, clause punctuation marks the next.
+fn push_segment<'a>(
+    segment: &'a str,
+    has_lowercase: bool,
+    clause_start: &mut bool,
+    tokens: &mut Vec<Token<'a>>,
+) {
+    if segment.chars().any(char::is_alphanumeric) {
+        let letters: Vec<char> = segment.chars().filter(|c| c.is_alphabetic()).collect();
+        let shouted =
+            has_lowercase && letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase());
+        tokens.push(Token {
+            raw: segment,
+            folded: fold(segment),
+            clause_start: *clause_start,
+            shouted,
+        });
+        *clause_start = false;
+    } else if segment
+        .chars()
+        .any(|c| matches!(c, ',' | ';' | ':' | '(' | ')' | '—' | '–'))
+    {
+        *clause_start = true;
+    }
+}
+
 /// Raw (unnormalised) valence of one sentence.
 fn sentence_valence(sentence: &str, lexicon: &Lexicon) -> f64 {
-    let tokens = tokenize(sentence);
+    let tokens = tokenize(sentence, lexicon.splits_elisions);
     let mut values: Vec<f64> = Vec::new();
     let mut contrast_at: Option<usize> = None;
     let mut negation_left = 0usize;
@@ -369,8 +335,8 @@ fn sentence_valence(sentence: &str, lexicon: &Lexicon) -> f64 {
     sum + sum.signum() * exclamations * EXCLAMATION_BOOST
 }
 
-/// Sentiment of `text` in -1..=1. `language` is an ISO 639-1 code; anything but Spanish
-/// uses the English lexicon.
+/// Sentiment of `text` in -1..=1. `language` is an ISO 639-1 code; a language without its
+/// own lists (see `sentiment_lexicons`) uses the English lexicon.
 pub fn score(text: &str, language: &str) -> Sentiment {
     let lexicon = Lexicon::for_language(language);
     let mut total = 0.0f64;
@@ -511,7 +477,7 @@ mod tests {
 
     #[test]
     fn other_languages_use_english_lexicon() {
-        assert_eq!(label("terrible terrible", "de"), SentimentLabel::Negative);
+        assert_eq!(label("terrible terrible", "nl"), SentimentLabel::Negative);
         assert_eq!(label("terrible", "es"), SentimentLabel::Negative);
     }
 
