@@ -147,10 +147,11 @@ pub async fn list_trackers(State(state): State<AppState>) -> Result<Json<Tracker
 #[utoipa::path(
     get,
     path = "/api/v1/trackers/{name}",
-    params(("name" = String, Path, description = "Tracker name")),
+    params(("name" = String, Path, description = "Tracker name", pattern = r"^[A-Za-z0-9._-][A-Za-z0-9 ._-]{0,63}$")),
     responses(
         (status = 200, description = "The tracker", body = TrackerAnswer),
         Unauthorized,
+        (status = 400, description = "Invalid tracker name", body = ErrorBody),
         (status = 404, description = "Unknown tracker", body = ErrorBody),
     ),
     tag = "trackers"
@@ -166,7 +167,7 @@ pub async fn get_tracker(
 #[utoipa::path(
     put,
     path = "/api/v1/trackers/{name}",
-    params(("name" = String, Path, description = "Tracker name")),
+    params(("name" = String, Path, description = "Tracker name", pattern = r"^[A-Za-z0-9._-][A-Za-z0-9 ._-]{0,63}$")),
     request_body(content = Object, description = r#"{"match": "all"|"any", "rules": [RULE, …]}"#),
     responses(
         (status = 200, description = "Replaced", body = TrackerAnswer),
@@ -196,11 +197,12 @@ pub async fn put_tracker(
 #[utoipa::path(
     delete,
     path = "/api/v1/trackers/{name}",
-    params(("name" = String, Path, description = "Tracker name")),
+    params(("name" = String, Path, description = "Tracker name", pattern = r"^[A-Za-z0-9._-][A-Za-z0-9 ._-]{0,63}$")),
     responses(
         (status = 204, description = "Deleted"),
         Unauthorized,
         (status = 403, description = "The role may not manage trackers", body = ErrorBody),
+        (status = 400, description = "Invalid tracker name", body = ErrorBody),
         (status = 404, description = "Unknown tracker", body = ErrorBody),
     ),
     tag = "trackers"

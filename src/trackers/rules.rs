@@ -144,11 +144,16 @@ impl TrackerDefinition {
     }
 }
 
-/// Trimmed, 1..=64 characters of letters, digits, space, `-`, `_` or `.`.
+/// 1..=64 ASCII letters, digits, spaces, `-`, `_` or `.`, not starting with a space: a name
+/// that goes in URLs as it is, and the pattern the OpenAPI document states for `{name}`.
 pub fn validate_name(raw: &str) -> Result<String, InvalidTracker> {
-    let name = raw.trim();
-    let allowed = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.');
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || !name.chars().all(allowed) {
+    let name = raw;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.');
+    if name.is_empty()
+        || name.starts_with(' ')
+        || name.chars().count() > MAX_NAME_CHARS
+        || !name.chars().all(allowed)
+    {
         return Err(invalid(format!(
             "\"name\" must be 1 to {MAX_NAME_CHARS} letters, digits, spaces, '-', '_' or '.'"
         )));

@@ -2,7 +2,7 @@
 //! page reads the same parameters (its form fills them in the URL) through [`SearchParams`].
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -60,6 +60,29 @@ pub struct SearchParams {
     pub max_duration: Option<String>,
     /// Name of a tracker the recording matched.
     pub tracker: Option<String>,
+}
+
+/// The console's form sends unfilled fields empty and they count as absent there; an API client
+/// that sends `limit=` has made a mistake the document calls invalid, so the API says so.
+fn refuse_empty_typed_values(raw: Option<&str>) -> Result<(), ApiError> {
+    const TYPED: [&str; 9] = [
+        "skip",
+        "limit",
+        "status",
+        "from_date",
+        "to_date",
+        "sentiment",
+        "language",
+        "min_duration",
+        "max_duration",
+    ];
+    let Some(raw) = raw else { return Ok(()) };
+    match url::form_urlencoded::parse(raw.as_bytes())
+        .find(|(k, v)| TYPED.contains(&k.as_ref()) && v.trim().is_empty())
+    {
+        Some((name, _)) => Err(bad(&name, "is empty; leave it out instead".into())),
+        None => Ok(()),
+    }
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
@@ -136,11 +159,7 @@ impl SearchParams {
             .transpose()?;
         let min_duration = seconds("min_duration", given(&self.min_duration))?;
         let max_duration = seconds("max_duration", given(&self.max_duration))?;
-        if let (Some(min), Some(max)) = (min_duration, max_duration)
-            && min > max
-        {
-            return Err(bad("min_duration", "is above max_duration".into()));
-        }
+        // As with dates, a range that ends before it starts is simply empty.
         Ok(RecordingSearch {
             q: given(&self.q).and_then(SearchQuery::parse),
             status,
@@ -231,8 +250,10 @@ impl From<SearchHit> for RecordingListItem {
 )]
 pub async fn list_recordings(
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<RecordingList>, ApiError> {
+    refuse_empty_typed_values(raw.as_deref())?;
     let search = params.to_search()?;
     let page = state.store.search_recordings(&search).await?;
     Ok(Json(RecordingList {
