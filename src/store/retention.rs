@@ -34,23 +34,7 @@ impl Store {
         reason: &str,
         audit: &NewAuditEntry,
     ) -> Result<HoldChange, StoreError> {
-        let mut tx = self.begin_serialized().await?;
-        let done = sqlx::query(
-            "UPDATE recordings SET legal_hold_reason = $1, legal_hold_by = $2, legal_hold_at = $3 \
-             WHERE recording_id = $4 AND processing_status <> 'purged'",
-        )
-        .bind(reason)
-        .bind(&audit.actor)
-        .bind(to_millis(audit.at))
-        .bind(id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(HoldChange::NoSuchRecording);
-        }
-        append_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(HoldChange::Done)
+        self.change_hold(id, Some(reason), audit).await
     }
 
     pub async fn release_hold(
@@ -58,11 +42,25 @@ impl Store {
         id: &RecordingId,
         audit: &NewAuditEntry,
     ) -> Result<HoldChange, StoreError> {
+        self.change_hold(id, None, audit).await
+    }
+
+    /// `Some(reason)` sets the hold by the audit entry's actor, `None` releases it; the change
+    /// and its audit entry commit together.
+    async fn change_hold(
+        &self,
+        id: &RecordingId,
+        reason: Option<&str>,
+        audit: &NewAuditEntry,
+    ) -> Result<HoldChange, StoreError> {
         let mut tx = self.begin_serialized().await?;
         let done = sqlx::query(
-            "UPDATE recordings SET legal_hold_reason = NULL, legal_hold_by = NULL, \
-               legal_hold_at = NULL WHERE recording_id = $1",
+            "UPDATE recordings SET legal_hold_reason = $1, legal_hold_by = $2, legal_hold_at = $3 \
+             WHERE recording_id = $4 AND processing_status <> 'purged'",
         )
+        .bind(reason)
+        .bind(reason.map(|_| audit.actor.as_str()))
+        .bind(reason.map(|_| to_millis(audit.at)))
         .bind(id.as_str())
         .execute(&mut *tx)
         .await?;
