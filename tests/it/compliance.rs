@@ -169,31 +169,17 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
             "/api/v1/recordings/download/r1/audio",
         )
         .await;
-        assert_eq!(
-            call(&app, viewer, Method::GET, "/api/v1/recordings/?q=cancelar")
-                .await
-                .0
-                / 100,
-            2
-        );
-        assert_eq!(
-            call(&app, viewer, Method::DELETE, "/api/v1/recordings/r2")
-                .await
-                .0,
-            403
-        );
-        assert_eq!(
-            call(&app, admin, Method::POST, "/api/v1/recordings/r1/reprocess")
-                .await
-                .0,
-            202
-        );
-        assert_eq!(
-            call(&app, auditor, Method::PUT, "/api/v1/recordings/r1/hold")
-                .await
-                .0,
-            200
-        );
+        // (key, method, path, expected status), in order.
+        let steps: [(&String, Method, &str, u16); 4] = [
+            (viewer, Method::GET, "/api/v1/recordings/?q=cancelar", 200),
+            (viewer, Method::DELETE, "/api/v1/recordings/r2", 403),
+            (admin, Method::POST, "/api/v1/recordings/r1/reprocess", 202),
+            (auditor, Method::PUT, "/api/v1/recordings/r1/hold", 200),
+        ];
+        for (key, method, path, expected) in steps {
+            let (status, body) = call(&app, key, method.clone(), path).await;
+            assert_eq!(status, expected, "{db:?} {method} {path}: {body}");
+        }
         // Held: neither deleted nor reprocessed.
         let (status, body) = call(&app, admin, Method::DELETE, "/api/v1/recordings/r1").await;
         assert_eq!((status, body["error"].as_str()), (409, Some("legal_hold")));
@@ -202,18 +188,13 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
         let (_, rec) = call(&app, viewer, Method::GET, "/api/v1/recordings/r1").await;
         assert_eq!(rec["legal_hold"]["reason"], "case 7");
         assert_eq!(rec["legal_hold"]["by"], "auditor-key");
-        assert_eq!(
-            call(&app, auditor, Method::DELETE, "/api/v1/recordings/r1/hold")
-                .await
-                .0,
-            200
-        );
-        assert_eq!(
-            call(&app, admin, Method::DELETE, "/api/v1/recordings/r2")
-                .await
-                .0,
-            200
-        );
+        for (key, path) in [
+            (auditor, "/api/v1/recordings/r1/hold"),
+            (admin, "/api/v1/recordings/r2"),
+        ] {
+            let (status, body) = call(&app, key, Method::DELETE, path).await;
+            assert_eq!(status, 200, "{db:?} DELETE {path}: {body}");
+        }
 
         let items = audit_items(&app, auditor, "").await;
         let find = |action: &str, status: u64| {
