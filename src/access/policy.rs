@@ -43,6 +43,13 @@ pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
         ("GET", "/recordings/{id}") => rule(Read, Some("recording.view")),
         ("POST", "/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
         ("POST", "/recordings/{id}/delete") => rule(Administer, Some("recording.delete")),
+        ("POST", "/recordings/{id}/hold") => rule(Audit, Some("hold.set")),
+        ("POST", "/recordings/{id}/hold/release") => rule(Audit, Some("hold.release")),
+        ("GET", "/trackers" | "/trackers/{name}") => rule(Read, None),
+        ("POST", "/trackers") => rule(Operate, Some("tracker.create")),
+        ("POST", "/trackers/{name}") => rule(Operate, Some("tracker.update")),
+        ("POST", "/trackers/{name}/delete") => rule(Operate, Some("tracker.delete")),
+        ("GET", "/audit") => rule(Audit, Some("audit.read")),
         _ => return None,
     })
 }
