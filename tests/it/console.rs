@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use call_analysis::redact::{RedactKind, Redaction};
 use call_analysis::transcript::{Cue, Transcript};
 use call_analysis::{Sentiment, SentimentLabel};
 use chrono::{TimeZone, Utc};
@@ -65,6 +66,11 @@ async fn seed(db: &TestDb, data_dir: &Path) {
     a.audio_local_path = Some(audio.display().to_string());
     a.audio_format = Some("wav".into());
     a.quality_score = Some(1.0);
+    a.redactions = vec![Redaction {
+        kind: RedactKind::Card,
+        start: Some(4.0),
+        end: Some(12.0),
+    }];
 
     let mut b = Recording::pending(RecordingId::parse("call-b").expect("id"), at(21));
     b.timestamp = Some(at(21));
@@ -295,6 +301,17 @@ async fn sign_out(client: &Client) {
     eventually(client, "return location.pathname === '/login'").await;
 }
 
+/// Types `text` into the field `css` (keys such as Enter as `\u{E007}`).
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
 async fn click(client: &Client, css: &str) {
     client
         .find(Locator::Css(css))
@@ -374,11 +391,7 @@ async fn sign_in_search_open_and_play_a_call_in_chromium() {
     assert_eq!(client.current_url().await.expect("url").path(), "/");
 
     // A word said in one call finds that call only, highlighted.
-    let q = client
-        .find(Locator::Css("input[name=q]"))
-        .await
-        .expect("search box");
-    q.send_keys("REEMBOLSO\u{E007}").await.expect("search");
+    type_into(&client, "input[name=q]", "REEMBOLSO\u{E007}").await;
     eventually(
         &client,
         "return location.search.includes('q=') && document.querySelectorAll('[data-recording-id]').length === 1",
@@ -609,11 +622,7 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
         .await
         .expect("call page");
     assert!(!exists(&client, "form[action$='/delete']").await);
-    let reason = client
-        .find(Locator::Css("input[name=reason]"))
-        .await
-        .expect("reason field");
-    reason.send_keys("case 2026-114").await.expect("type");
+    type_into(&client, "input[name=reason]", "case 2026-114").await;
     click(&client, "form[action$='/hold'] button").await;
     eventually(&client, "return location.search === '?notice=held'").await;
     assert!(text_of(&client, ".held").await.contains("case 2026-114"));
@@ -623,11 +632,7 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
     // The audit page lists the hold, filtered through the URL.
     click(&client, "nav a[href='/audit']").await;
     eventually(&client, "return location.pathname === '/audit'").await;
-    let action = client
-        .find(Locator::Css("input[name=action]"))
-        .await
-        .expect("action filter");
-    action.send_keys("hold.set\u{E007}").await.expect("filter");
+    type_into(&client, "input[name=action]", "hold.set\u{E007}").await;
     eventually(
         &client,
         "return location.search.includes('action=hold.set') && document.querySelectorAll('tr.audit-entry').length === 1",
@@ -653,20 +658,20 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
     sign_in(&client, base, c.key(KeyRole::Supervisor)).await;
     click(&client, "nav a[href='/trackers']").await;
     eventually(&client, "return location.pathname === '/trackers'").await;
-    let name = client
-        .find(Locator::Css("input[name=name]"))
-        .await
-        .expect("name field");
-    name.send_keys("refunds").await.expect("type");
-    let rules = client
+    type_into(&client, "input[name=name]", "refunds").await;
+    client
         .find(Locator::Css("textarea[name=rules]"))
         .await
-        .expect("rules field");
-    rules.clear().await.expect("clear");
-    rules
-        .send_keys(r#"[{"phrase": ["reembolso"]}]"#)
+        .expect("rules field")
+        .clear()
         .await
-        .expect("type");
+        .expect("clear");
+    type_into(
+        &client,
+        "textarea[name=rules]",
+        r#"[{"phrase": ["reembolso"]}]"#,
+    )
+    .await;
     click(&client, ".tracker-form button[type=submit]").await;
     eventually(&client, "return location.pathname === '/trackers/refunds'").await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -708,6 +713,14 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
     )
     .await;
 
+    // A redaction's time plays from there too.
+    assert!(text_of(&client, ".redactions").await.contains("card"));
+    click(&client, ".redactions button[data-seek]").await;
+    eventually(
+        &client,
+        "const t = document.getElementById('player').currentTime; return t >= 4 && t < 7",
+    )
+    .await;
     screenshot(&client, "call-held-tracked.png").await;
 
     // Phone-size: the new pages scroll only up and down.
