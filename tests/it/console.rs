@@ -958,6 +958,25 @@ async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_a
             "one entry, not two"
         );
         assert!(c.db.store.verify_audit().await.expect("verify").is_ok());
+
+        // The audit page keeps its filters in the export links and names a bad value.
+        let (status, page) = get_page(&c, &auditor, "/audit?action=hold.release").await;
+        assert_eq!(status, 200);
+        let export = page
+            .split("href=\"")
+            .find(|h| h.starts_with("/api/v1/audit?action=hold.release"))
+            .expect("an export link with the filter");
+        assert!(
+            export
+                .split('"')
+                .next()
+                .is_some_and(|h| h.ends_with("format=csv")),
+            "{export}"
+        );
+        assert_eq!(page.matches("class=\"audit-entry\"").count(), 1, "{page}");
+        let (status, page) = get_page(&c, &auditor, "/audit?from=yesterday").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("from: expected a date"), "{page}");
         c.app.stop().await;
     }
 }
