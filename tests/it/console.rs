@@ -345,7 +345,8 @@ async fn exists(client: &Client, css: &str) -> bool {
 async fn assert_no_horizontal_scroll(client: &Client, page: &str) {
     let fits = js(
         client,
-        "return document.documentElement.scrollWidth <= window.innerWidth",
+        // clientWidth: the width left beside a vertical scrollbar, if the page has one.
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
     )
     .await;
     assert_eq!(
@@ -734,6 +735,7 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
     sign_in(&client, base, c.key(KeyRole::Auditor)).await;
     client.goto(&format!("{base}/audit")).await.expect("audit");
     assert_no_horizontal_scroll(&client, "/audit").await;
+    screenshot(&client, "audit-phone.png").await;
 
     let errors = console_errors(&client).await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
