@@ -60,21 +60,21 @@ impl AuditContext {
 
 /// Middleware for every `/api/v1` route: refusals answered as JSON.
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    enforce_with(&state, request, next, ApiError::into_response).await
+    enforce_with(&state, request, next, |e, _| e.into_response()).await
 }
 
 /// Who asks, may they, and the audit entry; `answer_error` shapes every refusal (JSON for
-/// the API, a page for the console).
+/// the API, a page for the console, which shows the principal's navigation when known).
 pub async fn enforce_with(
     state: &AppState,
     mut request: Request,
     next: Next,
-    answer_error: fn(ApiError) -> Response,
+    answer_error: fn(ApiError, Option<Principal>) -> Response,
 ) -> Response {
     let peer = auth::peer_addr(request.extensions());
     let principal = match auth::authenticate(state, request.headers(), peer).await {
         Ok(p) => p,
-        Err(e) => return answer_error(e),
+        Err(e) => return answer_error(e, None),
     };
     let route = request
         .extensions()
@@ -101,7 +101,7 @@ pub async fn enforce_with(
 
     if let Err(refused) = principal.require(rule.permission) {
         record_refusal(state, &context, action, recording_id.as_deref(), &refused).await;
-        return answer_error(refused.into());
+        return answer_error(refused.into(), Some(principal));
     }
     request.extensions_mut().insert(principal);
     request.extensions_mut().insert(context.clone());
@@ -123,9 +123,10 @@ pub async fn enforce_with(
         Ok(_) => response,
         Err(e) => {
             tracing::error!(error = %e, action, "cannot write the audit entry");
-            answer_error(ApiError::Unavailable(
-                "the access could not be recorded; try again later".into(),
-            ))
+            answer_error(
+                ApiError::Unavailable("the access could not be recorded; try again later".into()),
+                Some(context.principal),
+            )
         }
     }
 }

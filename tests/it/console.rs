@@ -611,6 +611,11 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
         .await
         .expect("audit page");
     assert_eq!(text_of(&client, "h1").await, "Not allowed");
+    assert!(
+        exists(&client, "nav a[href='/trackers']").await,
+        "the 403 page keeps the navigation"
+    );
+    assert!(!exists(&client, "nav a[href='/audit']").await);
     let errors = unexpected_console_errors(&client, "/audit").await;
     assert!(errors.is_empty(), "browser console errors: {errors:?}");
     client.goto(&format!("{base}/")).await.expect("calls");

@@ -62,7 +62,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 async fn enforce_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    access::enforce_with(&state, request, next, |e| PageError(e).into_response()).await
+    access::enforce_with(&state, request, next, |e, who| PageError(e).into_page(who)).await
 }
 
 async fn sign_in_first(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -121,6 +121,13 @@ impl<E: Into<ApiError>> From<E> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        self.into_page(None)
+    }
+}
+
+impl PageError {
+    /// The error's page, with the navigation of `signed_in` when the request's principal is known.
+    pub fn into_page(self, signed_in: Option<Principal>) -> Response {
         let status = self.0.status();
         if status.is_server_error() {
             tracing::error!(error = %self.0, "console page failed");
@@ -136,7 +143,7 @@ impl IntoResponse for PageError {
             ),
             other => ("That did not work", other.to_string(), None),
         };
-        (status, render_message(heading, &message, detail)).into_response()
+        (status, render_message(signed_in, heading, &message, detail)).into_response()
     }
 }
 
@@ -150,9 +157,14 @@ struct MessagePage<'a> {
     detail: Option<&'a str>,
 }
 
-fn render_message(heading: &str, message: &str, detail: Option<&str>) -> Html<String> {
+fn render_message(
+    signed_in: Option<Principal>,
+    heading: &str,
+    message: &str,
+    detail: Option<&str>,
+) -> Html<String> {
     let page = MessagePage {
-        signed_in: None,
+        signed_in,
         heading,
         message,
         detail,
@@ -197,7 +209,7 @@ pub async fn fallback(request: Request) -> Response {
     }
     (
         StatusCode::NOT_FOUND,
-        render_message("Not found", "There is no page here.", None),
+        render_message(None, "Not found", "There is no page here.", None),
     )
         .into_response()
 }
