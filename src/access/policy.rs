@@ -70,4 +70,39 @@ mod tests {
         assert_eq!(view.action, Some("recording.view"));
         assert!(route_rule("PATCH", "/api/v1/recordings/{id}").is_none());
     }
+
+    #[test]
+    fn console_forms_need_what_the_api_needs_and_are_audited_alike() {
+        for (page, api) in [
+            (
+                ("POST", "/recordings/{id}/hold"),
+                ("PUT", "/api/v1/recordings/{id}/hold"),
+            ),
+            (
+                ("POST", "/recordings/{id}/hold/release"),
+                ("DELETE", "/api/v1/recordings/{id}/hold"),
+            ),
+            (("POST", "/trackers"), ("POST", "/api/v1/trackers")),
+            (
+                ("POST", "/trackers/{name}"),
+                ("PUT", "/api/v1/trackers/{name}"),
+            ),
+            (
+                ("POST", "/trackers/{name}/delete"),
+                ("DELETE", "/api/v1/trackers/{name}"),
+            ),
+            (("GET", "/audit"), ("GET", "/api/v1/audit")),
+            (
+                ("GET", "/trackers/{name}"),
+                ("GET", "/api/v1/trackers/{name}"),
+            ),
+        ] {
+            assert_eq!(
+                route_rule(page.0, page.1),
+                route_rule(api.0, api.1),
+                "{page:?}"
+            );
+            assert!(route_rule(page.0, page.1).is_some(), "{page:?}");
+        }
+    }
 }

@@ -269,3 +269,43 @@ fn row(item: AuditEntry) -> AuditRow {
         detail: e.detail.unwrap_or_default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_to_day_is_included_whole_and_bad_values_are_named() {
+        let params = AuditParams {
+            from: "2026-12-01".into(),
+            to: "2026-12-01".into(),
+            page: "3".into(),
+            ..AuditParams::default()
+        };
+        let filter = to_filter(&params).expect("valid");
+        assert_eq!(
+            filter.from.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-12-01T00:00:00+00:00")
+        );
+        assert_eq!(
+            filter.to.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-12-02T00:00:00+00:00")
+        );
+        assert_eq!(filter.skip, 2 * PAGE_SIZE);
+        for (from, page, named) in [
+            ("soon", "", "from:"),
+            ("", "0", "page:"),
+            ("", "x", "page:"),
+        ] {
+            let bad = AuditParams {
+                from: from.into(),
+                page: page.into(),
+                ..AuditParams::default()
+            };
+            assert!(
+                to_filter(&bad).is_err_and(|e| e.starts_with(named)),
+                "{from} {page}"
+            );
+        }
+    }
+}
