@@ -6,7 +6,7 @@
 //!    the real service (key check, role check, audit entry written before the answer), of the same
 //!    handler mounted without the access layer, and of the audit write alone.
 //!
-//! `cargo run --release --example compliance_bench -- [N] [sqlite|postgres|both]`
+//! `cargo run --release --example compliance_bench -- [N] [sqlite|postgres|both] [purge|audit|both]`
 //! PostgreSQL: `BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`); the
 //! databases `compliance_bench_purge` and `compliance_bench_audit` are made afresh on it.
 
@@ -316,6 +316,7 @@ async fn main() -> Result<(), Error> {
         .transpose()?
         .unwrap_or(100_000);
     let which = args.get(2).map(String::as_str).unwrap_or("both");
+    let parts = args.get(3).map(String::as_str).unwrap_or("both");
     let counter = StatementCounter::default();
     tracing_subscriber::registry()
         .with(
@@ -331,8 +332,12 @@ async fn main() -> Result<(), Error> {
             continue;
         }
         println!("{backend}, {total} recordings:");
-        bench_purge(backend, total, &counter).await?;
-        bench_audit(backend).await?;
+        if parts != "audit" {
+            bench_purge(backend, total, &counter).await?;
+        }
+        if parts != "purge" {
+            bench_audit(backend).await?;
+        }
     }
     Ok(())
 }
