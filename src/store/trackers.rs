@@ -67,8 +67,12 @@ fn stored_from_row(row: &AnyRow) -> Result<StoredTracker, StoreError> {
     })
 }
 
+/// `matches` counts what users see: a deleted recording keeps its hits (it is still readable
+/// by id) but is no longer counted.
 const TRACKER_COLUMNS: &str = "t.definition, t.reeval_evaluated, t.reeval_total, t.version, \
-    t.evaluated_version, t.created_at, t.updated_at, (SELECT COUNT(*) FROM tracker_matches m WHERE m.tracker = t.name) AS matches";
+    t.evaluated_version, t.created_at, t.updated_at, \
+    (SELECT COUNT(*) FROM tracker_matches m JOIN recordings r ON r.recording_id = m.recording_id \
+     WHERE m.tracker = t.name AND r.processing_status NOT IN ('deleted', 'purged')) AS matches";
 
 impl Store {
     /// Stores a new tracker and schedules the re-evaluation of every stored recording.
