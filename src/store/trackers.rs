@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::{Store, StoreError, from_millis, to_millis};
+use super::{Store, StoreError, from_millis, placeholders, to_millis};
 use crate::domain::{Recording, RecordingId};
 use crate::trackers::{TrackerDefinition, TrackerHit, TrackerMatch};
 
@@ -173,10 +173,7 @@ impl Store {
         if recs.is_empty() {
             return Ok(());
         }
-        let placeholders = (1..=recs.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = placeholders(1, recs.len());
         let sql = format!(
             "SELECT recording_id, tracker, hits FROM tracker_matches \
              WHERE recording_id IN ({placeholders}) ORDER BY tracker"
