@@ -40,6 +40,14 @@ async fn connect(vhost: &Vhost) -> AmqpQueue {
         .expect("connect")
 }
 
+/// A queue on `vhost` with the message of recording `id` published and delivered.
+async fn with_one_delivery(vhost: &Vhost, id: &str) -> (AmqpQueue, Delivery) {
+    let queue = connect(vhost).await;
+    queue.publish(&message(id)).await.expect("publish");
+    let delivery = delivery(&queue).await;
+    (queue, delivery)
+}
+
 /// The next delivery, which must come within five seconds.
 async fn delivery(queue: &AmqpQueue) -> Delivery {
     next(queue, Duration::from_secs(5)).await.expect("delivery")
@@ -311,9 +319,7 @@ async fn retry_after_brings_the_message_back_after_the_delay_as_attempt_two() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
     let vhost = Vhost::new();
-    let queue = connect(&vhost).await;
-    queue.publish(&message("rec-dead")).await.expect("publish");
-    let doomed = delivery(&queue).await;
+    let (queue, doomed) = with_one_delivery(&vhost, "rec-dead").await;
     doomed
         .dead_letter("recording gone for good")
         .await
@@ -414,9 +420,7 @@ async fn while_the_vhost_is_gone_publish_fails_fast_and_it_recovers_without_a_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_broker_closes_the_connection_deliveries_resume_on_a_new_channel() {
     let vhost = Vhost::new();
-    let queue = connect(&vhost).await;
-    queue.publish(&message("rec-1")).await.expect("publish");
-    let held = delivery(&queue).await;
+    let (queue, held) = with_one_delivery(&vhost, "rec-1").await;
     assert_eq!(held.attempt, 1);
     let id = held.message_id.clone();
 

@@ -100,6 +100,20 @@ async fn mount_listing(server: &MockServer, response: ResponseTemplate) {
     on("GET", LIST).respond_with(response).mount(server).await;
 }
 
+/// What a scheduled run asks Webex: its webhooks (none to reactivate) and the listing, answered
+/// with `listing`.
+async fn mount_schedule(server: &MockServer, listing: ResponseTemplate) {
+    mount_empty_webhooks(server).await;
+    mount_listing(server, listing).await;
+}
+
+/// A fresh SQLite store and an embedded queue on it.
+async fn sqlite_with_queue() -> (TestDb, EmbeddedQueue) {
+    let t = TestDb::new(Db::Sqlite).await;
+    let q = queue(&t.store);
+    (t, q)
+}
+
 async fn mount_empty_webhooks(server: &MockServer) {
     on("GET", "/v1/webhooks")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": []})))
@@ -235,8 +249,7 @@ async fn three_pages(db: Db) {
 async fn a_41_day_window_is_cut_into_slices_of_at_most_30_days() {
     let server = MockServer::start().await;
     mount_listing(&server, page(vec![], None)).await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let to = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let w = Window {
         from: to - TimeDelta::days(41),
@@ -285,8 +298,7 @@ async fn a_429_in_the_middle_of_paging_is_waited_out() {
         .respond_with(page(vec![rec("r2")], None))
         .mount(&server)
         .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let started = Instant::now();
     let report = reconcile_once(
         &server,
@@ -332,8 +344,7 @@ async fn dry_run_changes_nothing() {
 async fn limit_caps_what_is_sent() {
     let server = MockServer::start().await;
     mount_listing(&server, page(vec![rec("l1"), rec("l2"), rec("l3")], None)).await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let options = ReconcileOptions {
         limit: Some(2),
         ..Default::default()
@@ -355,8 +366,7 @@ async fn a_403_on_the_admin_listing_falls_back_to_the_user_listing() {
         .respond_with(page(vec![rec("u1")], None))
         .mount(&server)
         .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let to = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
     let w = Window {
         from: to - TimeDelta::days(45),
@@ -378,10 +388,8 @@ async fn a_403_on_the_admin_listing_falls_back_to_the_user_listing() {
 #[tokio::test]
 async fn the_high_water_mark_moves_only_after_a_successful_run() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    mount_listing(&server, page(vec![], None)).await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_schedule(&server, page(vec![], None)).await;
+    let (t, q) = sqlite_with_queue().await;
     let webex = webex(&server);
     let overlap = Duration::from_secs(600);
     let options = ReconcileOptions::default();
@@ -408,8 +416,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
 
     // Second run fails at Webex: the mark stays.
     server.reset().await;
-    mount_empty_webhooks(&server).await;
-    mount_listing(&server, ResponseTemplate::new(500)).await;
+    mount_schedule(&server, ResponseTemplate::new(500)).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let r2 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options).await;
     assert!(r2.is_err());
@@ -423,8 +430,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
 
     // Third run covers the same window again, then the mark moves.
     server.reset().await;
-    mount_empty_webhooks(&server).await;
-    mount_listing(&server, page(vec![], None)).await;
+    mount_schedule(&server, page(vec![], None)).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let r3 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options)
         .await
@@ -473,8 +479,7 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
         .expect(1)
         .mount(&server)
         .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     scheduled_run(
         &webex(&server),
         &t.store,
@@ -504,8 +509,7 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
 async fn a_recording_released_for_a_retry_is_not_sent_again() {
     let server = MockServer::start().await;
     mount_listing(&server, page(vec![rec("r1")], None)).await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let now = Utc::now();
     t.store
         .claim_recording(&id("r1"), false, now, now - TimeDelta::minutes(10))
@@ -530,14 +534,12 @@ async fn a_recording_released_for_a_retry_is_not_sent_again() {
 #[tokio::test]
 async fn two_concurrent_scheduled_runs_do_the_work_once() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    mount_listing(
+    mount_schedule(
         &server,
         page(vec![rec("c1")], None).set_delay(Duration::from_millis(400)),
     )
     .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let webex = webex(&server);
     let options = ReconcileOptions::default();
     let overlap = Duration::from_secs(60);
@@ -556,14 +558,12 @@ async fn two_concurrent_scheduled_runs_do_the_work_once() {
 #[tokio::test]
 async fn a_run_longer_than_its_lease_keeps_renewing_it() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    mount_listing(
+    mount_schedule(
         &server,
         page(vec![rec("l1")], None).set_delay(Duration::from_millis(2000)),
     )
     .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let webex = webex(&server);
     let timing = ScheduleTiming {
         overlap: Duration::from_secs(60),
@@ -596,8 +596,7 @@ async fn a_run_longer_than_its_lease_keeps_renewing_it() {
 #[tokio::test]
 async fn the_schedule_runs_at_once_and_stops_on_cancel() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    mount_listing(&server, page(vec![rec("s1")], None)).await;
+    mount_schedule(&server, page(vec![rec("s1")], None)).await;
     let t = TestDb::new(Db::Sqlite).await;
     let q = std::sync::Arc::new(queue(&t.store));
     let cancel = tokio_util::sync::CancellationToken::new();

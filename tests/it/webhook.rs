@@ -17,15 +17,17 @@ fn process_queue_messages(vhost: &Vhost) -> u64 {
         .sum()
 }
 
-async fn rabbit_app(db: &TestDb, vhost: &Vhost) -> TestApp {
-    TestApp::spawn(&db.url, Role::Receiver, &[("AMQP_URL", &vhost.url())]).await
+/// A receiver publishing to RabbitMQ in a vhost of its own, on a fresh SQLite store.
+async fn rabbit_setup() -> (TestDb, Vhost, TestApp) {
+    let db = TestDb::new(Db::Sqlite).await;
+    let vhost = Vhost::new();
+    let app = TestApp::spawn(&db.url, Role::Receiver, &[("AMQP_URL", &vhost.url())]).await;
+    (db, vhost, app)
 }
 
 #[tokio::test]
 async fn bad_deliveries_get_exact_statuses_and_publish_nothing() {
-    let db = TestDb::new(Db::Sqlite).await;
-    let vhost = Vhost::new();
-    let app = rabbit_app(&db, &vhost).await;
+    let (_db, vhost, app) = rabbit_setup().await;
 
     let good = serde_json::to_vec(&envelope("rec-1", "created")).expect("json");
     let other_body = serde_json::to_vec(&envelope("rec-2", "created")).expect("json");
@@ -107,9 +109,7 @@ async fn bad_deliveries_get_exact_statuses_and_publish_nothing() {
 
 #[tokio::test]
 async fn a_good_delivery_is_confirmed_by_rabbitmq_with_every_contract_field() {
-    let db = TestDb::new(Db::Sqlite).await;
-    let vhost = Vhost::new();
-    let app = rabbit_app(&db, &vhost).await;
+    let (_db, vhost, app) = rabbit_setup().await;
 
     let sent = envelope("4f0b8c5e-2a0e-4c42-9a43-6a9d1f9c2b10", "created");
     let body = serde_json::to_vec(&sent).expect("json");
@@ -181,9 +181,7 @@ async fn a_good_delivery_is_confirmed_by_rabbitmq_with_every_contract_field() {
 
 #[tokio::test]
 async fn while_the_broker_is_gone_deliveries_get_503_and_succeed_again_after_it_returns() {
-    let db = TestDb::new(Db::Sqlite).await;
-    let vhost = Vhost::new();
-    let app = rabbit_app(&db, &vhost).await;
+    let (_db, vhost, app) = rabbit_setup().await;
     let body = serde_json::to_vec(&envelope("rec-outage", "created")).expect("json");
 
     assert_eq!(
