@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::AppState;
 use super::access::{AuditContext, Audited};
@@ -35,6 +35,21 @@ pub struct HoldAnswer {
     pub legal_hold: Option<LegalHold>,
 }
 
+/// What a hold change can be refused with besides a bad request.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum HoldRefused {
+    #[response(status = 401, description = "Missing or wrong API token")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 403,
+        description = "The key's role may not set or release holds"
+    )]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "Unknown or purged recording")]
+    Unknown(ErrorBody),
+}
+
 /// Puts a recording on legal hold: it can no longer be purged, deleted or reprocessed.
 #[utoipa::path(
     put,
@@ -44,9 +59,7 @@ pub struct HoldAnswer {
     responses(
         (status = 200, description = "Held", body = HoldAnswer),
         (status = 400, description = "Invalid id or reason", body = ErrorBody),
-        Unauthorized,
-        (status = 403, description = "The key's role may not set holds", body = ErrorBody),
-        (status = 404, description = "Unknown or purged recording", body = ErrorBody),
+        HoldRefused,
     ),
     tag = "compliance"
 )]
@@ -71,9 +84,7 @@ pub async fn set_hold(
     responses(
         (status = 200, description = "Released", body = HoldAnswer),
         (status = 400, description = "Invalid id", body = ErrorBody),
-        Unauthorized,
-        (status = 403, description = "The key's role may not release holds", body = ErrorBody),
-        (status = 404, description = "Unknown recording", body = ErrorBody),
+        HoldRefused,
     ),
     tag = "compliance"
 )]
