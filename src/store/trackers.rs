@@ -74,6 +74,14 @@ const TRACKER_COLUMNS: &str = "t.definition, t.reeval_evaluated, t.reeval_total,
     (SELECT COUNT(*) FROM tracker_matches m JOIN recordings r ON r.recording_id = m.recording_id \
      WHERE m.tracker = t.name AND r.processing_status NOT IN ('deleted', 'purged')) AS matches";
 
+/// One tracker's matches in a re-evaluation batch.
+#[derive(Debug)]
+pub struct TrackerBatch<'a> {
+    pub tracker: &'a str,
+    pub version: i64,
+    pub matches: Vec<(RecordingId, Vec<TrackerHit>)>,
+}
+
 impl Store {
     /// Stores a new tracker and schedules the re-evaluation of every stored recording.
     /// `false`: a tracker of that name exists already.
@@ -243,62 +251,65 @@ impl Store {
             .collect()
     }
 
-    /// Stores one batch of a tracker's re-evaluation: its matches among the recordings after
-    /// `after` up to `last` (`evaluated` of them) and the new cursor, in one transaction, only
-    /// if the tracker was not changed meanwhile (`version`; `false` otherwise).
+    /// Stores one batch of re-evaluation for a group of trackers at the same cursor: each one's
+    /// matches among the recordings after `after` up to `last` (`evaluated` of them) and its new
+    /// cursor, all in one transaction (one commit per batch, not one per tracker). A tracker
+    /// changed, deleted or moved on meanwhile (`version`, cursor) is skipped: the next round
+    /// starts it from what is stored. How many trackers were stored.
     pub async fn store_reevaluation_batch(
         &self,
-        tracker: &str,
-        version: i64,
+        group: &[TrackerBatch<'_>],
         after: Option<&str>,
         last: &RecordingId,
         evaluated: usize,
-        matches: &[(RecordingId, Vec<TrackerHit>)],
-    ) -> Result<bool, StoreError> {
+    ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let moved = sqlx::query(
-            "UPDATE trackers SET reeval_cursor = $3, reeval_evaluated = reeval_evaluated + $4 \
-             WHERE name = $1 AND version = $2 AND COALESCE(reeval_cursor, '') = $5",
-        )
-        .bind(tracker)
-        .bind(version)
-        .bind(last.as_str())
-        .bind(i64::try_from(evaluated).unwrap_or(i64::MAX))
-        .bind(after.unwrap_or(""))
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 0 {
-            // Changed, deleted or moved on meanwhile: the next round starts from what is stored.
-            return Ok(false);
-        }
-        // The pipeline may have stored matches in this range meanwhile (with the same rules).
-        sqlx::query(
-            "DELETE FROM tracker_matches WHERE tracker = $1 AND recording_id > $2 AND recording_id <= $3",
-        )
-        .bind(tracker)
-        .bind(after.unwrap_or(""))
-        .bind(last.as_str())
-        .execute(&mut *tx)
-        .await?;
-        // Many rows per statement: a batch of a broad tracker can match every recording.
-        for chunk in matches.chunks(MATCH_ROWS_PER_INSERT) {
-            let values = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "INSERT INTO tracker_matches (tracker, recording_id, hits) VALUES {values}"
-            );
-            let mut insert = sqlx::query(AssertSqlSafe(sql));
-            for (id, hits) in chunk {
-                let hits =
-                    serde_json::to_string(hits).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                insert = insert.bind(tracker).bind(id.as_str()).bind(hits);
+        let mut stored = 0;
+        for batch in group {
+            let moved = sqlx::query(
+                "UPDATE trackers SET reeval_cursor = $3, reeval_evaluated = reeval_evaluated + $4 \
+                 WHERE name = $1 AND version = $2 AND COALESCE(reeval_cursor, '') = $5",
+            )
+            .bind(batch.tracker)
+            .bind(batch.version)
+            .bind(last.as_str())
+            .bind(i64::try_from(evaluated).unwrap_or(i64::MAX))
+            .bind(after.unwrap_or(""))
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() == 0 {
+                continue;
             }
-            insert.execute(&mut *tx).await?;
+            // The pipeline may have stored matches in this range meanwhile (with the same rules).
+            sqlx::query(
+                "DELETE FROM tracker_matches WHERE tracker = $1 AND recording_id > $2 AND recording_id <= $3",
+            )
+            .bind(batch.tracker)
+            .bind(after.unwrap_or(""))
+            .bind(last.as_str())
+            .execute(&mut *tx)
+            .await?;
+            // Many rows per statement: a batch of a broad tracker can match every recording.
+            for chunk in batch.matches.chunks(MATCH_ROWS_PER_INSERT) {
+                let values = (0..chunk.len())
+                    .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO tracker_matches (tracker, recording_id, hits) VALUES {values}"
+                );
+                let mut insert = sqlx::query(AssertSqlSafe(sql));
+                for (id, hits) in chunk {
+                    let hits = serde_json::to_string(hits)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    insert = insert.bind(batch.tracker).bind(id.as_str()).bind(hits);
+                }
+                insert.execute(&mut *tx).await?;
+            }
+            stored += 1;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(stored)
     }
 
     /// Marks a tracker's re-evaluation finished (unless it was changed meanwhile).

@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::{PendingTracker, PreparedRecording};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TrackerBatch};
 
 const JOB: &str = "trackers-reevaluate";
 
@@ -118,25 +118,23 @@ async fn evaluate_batch(
         return Ok(());
     };
     let prepared: Vec<PreparedRecording<'_>> = batch.iter().map(PreparedRecording::new).collect();
-    for tracker in group {
-        let matches: Vec<_> = prepared
-            .iter()
-            .zip(&batch)
-            .filter_map(|(p, rec)| {
-                p.evaluate(&tracker.definition)
-                    .map(|m| (rec.recording_id.clone(), m.hits))
-            })
-            .collect();
-        store
-            .store_reevaluation_batch(
-                &tracker.definition.name,
-                tracker.version,
-                cursor.as_deref(),
-                &last,
-                batch.len(),
-                &matches,
-            )
-            .await?;
-    }
+    let results: Vec<TrackerBatch<'_>> = group
+        .iter()
+        .map(|tracker| TrackerBatch {
+            tracker: &tracker.definition.name,
+            version: tracker.version,
+            matches: prepared
+                .iter()
+                .zip(&batch)
+                .filter_map(|(p, rec)| {
+                    p.evaluate(&tracker.definition)
+                        .map(|m| (rec.recording_id.clone(), m.hits))
+                })
+                .collect(),
+        })
+        .collect();
+    store
+        .store_reevaluation_batch(&results, cursor.as_deref(), &last, batch.len())
+        .await?;
     Ok(())
 }
