@@ -54,6 +54,11 @@ pub struct SearchHit {
 /// `setweight` classes D, B and A do.
 const FTS5_RANK: &str = "-bm25(recordings_fts, 1.0, 2.0, 4.0)";
 
+/// With a query, relevance orders the most recent matches up to this many (SQLite: the most
+/// recently stored, PostgreSQL: the newest by `sort_at`); older matches follow none of them
+/// but still count in `total`. Ranking every one of 80,000 matches costs ~0.1–1 s.
+pub const RANKING_WINDOW: u64 = 10_000;
+
 static PAGE_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     format!("{COLUMNS}, {HOLD_COLUMNS}")
         .split(',')
@@ -116,32 +121,129 @@ impl Store {
                 )
             }
         };
+        let conditions_before_filters = cond.sql.len();
         add_filters(search, &mut cond);
+        let filtered = cond.sql.len() > conditions_before_filters;
         let where_clause = if cond.sql.is_empty() {
             String::new()
         } else {
             format!("WHERE {}", cond.sql.join(" AND "))
         };
-        let limit = cond.param(Param::Int(i64::try_from(search.limit).unwrap_or(i64::MAX)));
-        let skip = cond.param(Param::Int(i64::try_from(search.skip).unwrap_or(i64::MAX)));
         let columns = PAGE_COLUMNS.as_str();
-        let order = match search.q {
-            Some(_) => "search_rank DESC, r.sort_at DESC, r.recording_id DESC",
-            // A constant rank in the ORDER BY would keep the planner off the sort index.
-            None => "r.sort_at DESC, r.recording_id DESC",
-        };
         // The count and the page are planned separately (each uses its best index) but travel
         // together; the outer join yields the total even for a page past the end. The page is
         // chosen on keys alone and only its rows are read whole: sorting whole rows would read
         // every matching transcript.
+        let (with, total, page) = match (&search.q, self.backend) {
+            (None, _) => {
+                let limit = cond.param(Param::Int(i64::try_from(search.limit).unwrap_or(i64::MAX)));
+                let skip = cond.param(Param::Int(i64::try_from(search.skip).unwrap_or(i64::MAX)));
+                (
+                    String::new(),
+                    format!("SELECT COUNT(*) FROM {from} {where_clause}"),
+                    // A constant rank in the ORDER BY would keep the planner off the sort index.
+                    format!(
+                        "SELECT 0 AS tier, {rank} AS search_rank, r.recording_id AS page_id, \
+                       r.sort_at AS page_sort \
+                     FROM {from} {where_clause} \
+                     ORDER BY r.sort_at DESC, r.recording_id DESC LIMIT {limit} OFFSET {skip}"
+                    ),
+                )
+            }
+            (Some(_), Backend::Sqlite) => {
+                let window = Window::of(search, &mut cond, true);
+                let (head_limit, head_skip, last_in_head, tail_limit, tail_skip) = (
+                    &window.head_limit,
+                    &window.head_skip,
+                    &window.last_in_head,
+                    &window.tail_limit,
+                    &window.tail_skip,
+                );
+                // Without a filter on the row, the count, the window and the tail are the
+                // index's alone (the joins to the rows would double each).
+                let matches = if filtered {
+                    format!("{from} {where_clause}")
+                } else {
+                    format!("recordings_fts {where_clause}")
+                };
+                // The ranking window: the most recently stored matches (FTS5 walks its rowids
+                // backwards without sorting). Only rows ranked at least as high as the page's
+                // last are joined for the newest-first tie-break, not every match.
+                let with = format!(
+                    "WITH ranking_window AS MATERIALIZED ( \
+                       SELECT recordings_fts.rowid AS doc_id, {rank} AS search_rank \
+                       FROM {matches} \
+                       ORDER BY recordings_fts.rowid DESC LIMIT {RANKING_WINDOW} \
+                     ), page_edge AS ( \
+                       SELECT search_rank FROM ranking_window \
+                       ORDER BY search_rank DESC LIMIT 1 OFFSET {last_in_head} \
+                     ) "
+                );
+                let page = format!(
+                    "SELECT * FROM ( \
+                       SELECT 0 AS tier, w.search_rank, r.recording_id AS page_id, \
+                         r.sort_at AS page_sort \
+                       FROM ranking_window w \
+                       JOIN recording_search_docs d ON d.doc_id = w.doc_id \
+                       JOIN recordings r ON r.recording_id = d.recording_id \
+                       WHERE w.search_rank >= \
+                         COALESCE((SELECT search_rank FROM page_edge), -1e308) \
+                       ORDER BY w.search_rank DESC, r.sort_at DESC, r.recording_id DESC \
+                       LIMIT {head_limit} OFFSET {head_skip} \
+                     ) UNION ALL SELECT * FROM ( \
+                       SELECT 1 AS tier, CAST(t.doc_id AS REAL) AS search_rank, \
+                         r.recording_id AS page_id, r.sort_at AS page_sort \
+                       FROM ( \
+                         SELECT recordings_fts.rowid AS doc_id FROM {matches} \
+                         ORDER BY recordings_fts.rowid DESC LIMIT {tail_limit} OFFSET {tail_skip} \
+                       ) t \
+                       JOIN recording_search_docs d ON d.doc_id = t.doc_id \
+                       JOIN recordings r ON r.recording_id = d.recording_id \
+                     )"
+                );
+                (with, format!("SELECT COUNT(*) FROM {matches}"), page)
+            }
+            (Some(_), Backend::Postgres) => {
+                let window = Window::of(search, &mut cond, false);
+                let (head_limit, head_skip, tail_limit, tail_skip) = (
+                    &window.head_limit,
+                    &window.head_skip,
+                    &window.tail_limit,
+                    &window.tail_skip,
+                );
+                // The ranking window: the newest matches; only their vectors are ranked.
+                let newest = "r.sort_at DESC, r.recording_id DESC";
+                let with = format!(
+                    "WITH ranking_window AS ( \
+                       SELECT r.recording_id, r.sort_at, r.search_vector \
+                       FROM {from} {where_clause} ORDER BY {newest} LIMIT {RANKING_WINDOW} \
+                     ) "
+                );
+                let rank = rank.replace("r.search_vector", "w.search_vector");
+                let page = format!(
+                    "(SELECT 0 AS tier, {rank} AS search_rank, w.recording_id AS page_id, \
+                       w.sort_at AS page_sort \
+                     FROM ranking_window w \
+                     ORDER BY search_rank DESC, w.sort_at DESC, w.recording_id DESC \
+                     LIMIT {head_limit} OFFSET {head_skip}) \
+                     UNION ALL \
+                     (SELECT 1 AS tier, CAST(0 AS DOUBLE PRECISION) AS search_rank, \
+                       r.recording_id AS page_id, r.sort_at AS page_sort \
+                     FROM {from} {where_clause} ORDER BY {newest} \
+                     LIMIT {tail_limit} OFFSET {tail_skip})"
+                );
+                (
+                    with,
+                    format!("SELECT COUNT(*) FROM {from} {where_clause}"),
+                    page,
+                )
+            }
+        };
         let sql = format!(
-            "SELECT (SELECT COUNT(*) FROM {from} {where_clause}) AS search_total, {columns} \
-             FROM (SELECT 1 AS one) AS one LEFT JOIN ( \
-               SELECT {rank} AS search_rank, r.recording_id AS page_id, r.sort_at AS page_sort \
-               FROM {from} {where_clause} ORDER BY {order} LIMIT {limit} OFFSET {skip} \
-             ) AS page ON 1 = 1 \
+            "{with}SELECT ({total}) AS search_total, {columns} \
+             FROM (SELECT 1 AS one) AS one LEFT JOIN ({page}) AS page ON 1 = 1 \
              LEFT JOIN recordings r ON r.recording_id = page.page_id \
-             ORDER BY page.search_rank DESC, page.page_sort DESC, page.page_id DESC"
+             ORDER BY page.tier, page.search_rank DESC, page.page_sort DESC, page.page_id DESC"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in cond.params {
@@ -172,6 +274,43 @@ impl Store {
             })
             .collect();
         Ok(SearchPage { total, hits })
+    }
+}
+
+/// Where a page falls against the ranking window: its ranked part (the head) and the part
+/// past the window (the tail, newest first), as placeholders.
+struct Window {
+    head_limit: String,
+    head_skip: String,
+    /// Position of the page's last ranked row, within the window.
+    last_in_head: String,
+    tail_limit: String,
+    /// Counted from the first match, window included.
+    tail_skip: String,
+}
+
+impl Window {
+    /// `with_edge`: the query uses `last_in_head` (PostgreSQL must see every placeholder used).
+    fn of(search: &RecordingSearch, cond: &mut Conditions, with_edge: bool) -> Self {
+        let (skip, limit) = (search.skip, search.limit);
+        let end = skip.saturating_add(limit);
+        let head_end = end.min(RANKING_WINDOW);
+        let head_limit = head_end.saturating_sub(skip);
+        let tail_skip = skip.max(RANKING_WINDOW);
+        let tail_limit = end.saturating_sub(tail_skip);
+        let mut int = |v: u64| cond.param(Param::Int(i64::try_from(v).unwrap_or(i64::MAX)));
+        let last_in_head = if with_edge {
+            int(head_end.saturating_sub(1))
+        } else {
+            String::new()
+        };
+        Window {
+            head_limit: int(head_limit),
+            head_skip: int(skip),
+            last_in_head,
+            tail_limit: int(tail_limit),
+            tail_skip: int(tail_skip),
+        }
     }
 }
 
@@ -269,4 +408,37 @@ fn highlight_of(q: &SearchQuery, r: &Recording) -> Option<String> {
         &people,
     ];
     highlight(q, &fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The placeholders' values, in the order `Window::of` adds them.
+    fn window_values(skip: u64, limit: u64) -> Vec<i64> {
+        let mut cond = Conditions::default();
+        let search = RecordingSearch {
+            skip,
+            limit,
+            ..Default::default()
+        };
+        Window::of(&search, &mut cond, true);
+        cond.params
+            .iter()
+            .map(|p| match p {
+                Param::Int(v) => *v,
+                _ => unreachable!("the window binds integers only"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_is_split_between_the_ranked_window_and_the_newest_first_tail() {
+        // [last_in_head, head_limit, head_skip, tail_limit, tail_skip]
+        let w = RANKING_WINDOW as i64;
+        assert_eq!(window_values(0, 50), [49, 50, 0, 0, w]);
+        assert_eq!(window_values(9_980, 50), [w - 1, 20, 9_980, 30, w]);
+        assert_eq!(window_values(20_000, 50), [w - 1, 0, 20_000, 50, 20_000]);
+        assert_eq!(window_values(u64::MAX, u64::MAX)[3], 0);
+    }
 }

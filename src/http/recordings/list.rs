@@ -26,7 +26,9 @@ pub const MAX_LIMIT: u64 = 500;
 pub struct SearchParams {
     /// Full-text search over transcript, translation, summary, bullet points, topics, action
     /// items, caller, callee and their names; case- and accent-insensitive; every word must
-    /// match; `"a phrase"` matches in order. Results then come by relevance and carry `highlight`.
+    /// match; `"a phrase"` matches in order. Results then come by relevance, then newest, and
+    /// carry `highlight`. Relevance orders the 10,000 most recent matches (SQLite: most recently
+    /// stored); any older matches follow them, newest first. `total` counts every match.
     pub q: Option<String>,
     /// Rows to skip (default 0).
     #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_i64)]
