@@ -353,11 +353,12 @@ pub fn chat_client(config: &Config) -> Result<Option<ChatClient>, StartupError> 
     let Some(key) = &config.summary.api_key else {
         return Ok(None);
     };
-    let chat = ChatConfig::new(
+    let mut chat = ChatConfig::new(
         config.summary.api_url.clone(),
         key.clone(),
         config.summary.model.clone(),
     );
+    chat.insight_questions = config.insight_questions.clone();
     Ok(Some(ChatClient::new(chat)?))
 }
 

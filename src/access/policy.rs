@@ -43,6 +43,7 @@ pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
         ("GET", "/recordings/{id}") => rule(Read, Some("recording.view")),
         ("POST", "/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
         ("POST", "/recordings/{id}/delete") => rule(Administer, Some("recording.delete")),
+        ("POST", "/recordings/{id}/swap-roles") => rule(Operate, Some("recording.swap_roles")),
         _ => return None,
     })
 }

@@ -153,7 +153,7 @@ impl App {
             let mut r = Recording::pending(RecordingId::parse(id).expect("id"), Utc::now());
             r.timestamp = Some(Utc.with_ymd_and_hms(2025, 3, day, 10, 0, 0).unwrap());
             r.processing_status = status;
-            r.sentiment = label.map(|label| Sentiment { score: 0.0, label });
+            r.sentiment = label.map(|label| Sentiment { score: 0.0, label }.into());
             r.key_topics = topics.iter().map(|s| s.to_string()).collect();
             r.quality_score = quality;
             match id {

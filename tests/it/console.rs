@@ -55,10 +55,13 @@ async fn seed(db: &TestDb, data_dir: &Path) {
     a.transcript_cues = Some(transcript);
     a.summary_text = Some("El cliente pide un reembolso por una factura duplicada.".into());
     a.key_topics = vec!["factura".into(), "reembolso".into()];
-    a.sentiment = Some(Sentiment {
-        score: -0.45,
-        label: SentimentLabel::Negative,
-    });
+    a.sentiment = Some(
+        Sentiment {
+            score: -0.45,
+            label: SentimentLabel::Negative,
+        }
+        .into(),
+    );
     a.detected_language = Some("es".into());
     a.audio_local_path = Some(audio.display().to_string());
     a.audio_format = Some("wav".into());

@@ -338,27 +338,65 @@ fn sentence_valence(sentence: &str, lexicon: &Lexicon) -> f64 {
 /// Sentiment of `text` in -1..=1. `language` is an ISO 639-1 code; a language without its
 /// own lists (see `sentiment_lexicons`) uses the English lexicon.
 pub fn score(text: &str, language: &str) -> Sentiment {
+    valence(text, language).sentiment()
+}
+
+/// The summed valence of a text's sentences and their count: what [`score`] normalises.
+/// Texts joined by newlines (which always end a sentence) add up, so cues can be scored once
+/// and their valences summed per speaker or per quarter.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Valence {
+    pub total: f64,
+    pub sentences: usize,
+}
+
+impl std::ops::Add for Valence {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            total: self.total + other.total,
+            sentences: self.sentences + other.sentences,
+        }
+    }
+}
+
+impl std::iter::Sum for Valence {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| a + b)
+    }
+}
+
+impl Valence {
+    pub fn sentiment(self) -> Sentiment {
+        let Self { total, sentences } = self;
+        let normalised = if total == 0.0 || sentences == 0 {
+            0.0
+        } else {
+            total / (total * total + ALPHA_PER_SENTENCE * sentences as f64).sqrt()
+        };
+        let score = if normalised.is_finite() {
+            normalised.clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
+        Sentiment {
+            score,
+            label: SentimentLabel::from_score(score),
+        }
+    }
+}
+
+/// The valence of `text` before normalisation (see [`Valence`]).
+pub fn valence(text: &str, language: &str) -> Valence {
     let lexicon = Lexicon::for_language(language);
     let mut total = 0.0f64;
-    let mut sentence_count = 0usize;
+    let mut sentences = 0usize;
     for sentence in split_sentences(text) {
-        sentence_count += 1;
+        sentences += 1;
         total += sentence_valence(sentence, lexicon);
     }
-    let normalised = if total == 0.0 || sentence_count == 0 {
-        0.0
-    } else {
-        total / (total * total + ALPHA_PER_SENTENCE * sentence_count as f64).sqrt()
-    };
-    let score = if normalised.is_finite() {
-        normalised.clamp(-1.0, 1.0)
-    } else {
-        0.0
-    };
-    Sentiment {
-        score,
-        label: SentimentLabel::from_score(score),
-    }
+    Valence { total, sentences }
 }
 
 #[cfg(test)]

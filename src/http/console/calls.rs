@@ -40,6 +40,7 @@ struct FormValues {
     to_date: String,
     status: String,
     sentiment: String,
+    end_sentiment: String,
     language: String,
     participant: String,
     any_filter: bool,
@@ -111,6 +112,7 @@ pub async fn page(
         to_date: value(&params.to_date),
         status: value(&params.status),
         sentiment: value(&params.sentiment),
+        end_sentiment: value(&params.end_sentiment),
         language: value(&params.language),
         participant: value(&params.participant),
         any_filter: [
@@ -118,6 +120,7 @@ pub async fn page(
             &params.to_date,
             &params.status,
             &params.sentiment,
+            &params.end_sentiment,
             &params.language,
             &params.participant,
         ]

@@ -5,6 +5,7 @@
 mod call;
 mod calls;
 mod format;
+mod insight;
 mod login;
 
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/recordings/{id}", get(call::page))
         .route("/recordings/{id}/reprocess", post(call::reprocess))
         .route("/recordings/{id}/delete", post(call::delete))
+        .route("/recordings/{id}/swap-roles", post(insight::swap))
         // Inner: the access layer the API passes too (role table, audit of views and searches).
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
