@@ -541,3 +541,33 @@ fn a_bad_questions_file_stops_the_start_naming_the_variable_and_the_line() {
         .collect();
     assert_eq!(keys, ["resolved"]);
 }
+
+#[test]
+fn the_document_shows_the_insight_fields_and_swap_roles() {
+    let doc =
+        serde_json::to_value(webex_recordings::http::recordings::openapi_document()).expect("json");
+    let schemas = &doc["components"]["schemas"];
+    let recording = &schemas["Recording"]["properties"];
+    for field in ["roles", "insights", "sentiment"] {
+        assert!(
+            recording[field].is_object(),
+            "Recording.{field}: {recording}"
+        );
+    }
+    let sentiment = &schemas["CallSentiment"]["properties"];
+    for field in ["score", "label", "by_speaker", "by_quarter", "end"] {
+        assert!(
+            sentiment[field].is_object(),
+            "CallSentiment.{field}: {sentiment}"
+        );
+    }
+    assert!(
+        schemas["Roles"]["properties"]["customer"].is_object(),
+        "{schemas}"
+    );
+    assert!(schemas["SentimentBySpeaker"]["properties"]["agent"].is_object());
+    let swap = &doc["paths"]["/api/v1/recordings/{id}/swap-roles"]["post"]["responses"];
+    for status in ["200", "403", "404", "409"] {
+        assert!(swap[status].is_object(), "swap-roles documents {status}");
+    }
+}
