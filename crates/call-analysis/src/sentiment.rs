@@ -76,15 +76,15 @@ fn folded_tokens(phrase: &str, splits_elisions: bool) -> Vec<String> {
 }
 
 /// "n'est" -> ["n", "est"] where the language elides; otherwise the word itself.
-fn elided_parts(word: &str, splits_elisions: bool) -> Vec<&str> {
-    if splits_elisions
-        && let Some((head, tail)) = word.split_once(['\'', '’'])
-        && !head.is_empty()
-        && !tail.is_empty()
-    {
-        return vec![head, tail];
-    }
-    vec![word]
+fn elided_parts(word: &str, splits_elisions: bool) -> impl Iterator<Item = &str> {
+    let split = word
+        .split_once(['\'', '’'])
+        .filter(|(head, tail)| splits_elisions && !head.is_empty() && !tail.is_empty());
+    let (first, second) = match split {
+        Some((head, tail)) => (head, Some(tail)),
+        None => (word, None),
+    };
+    std::iter::once(first).chain(second)
 }
 
 fn is_negator(word: &str, negators: &HashSet<String>) -> bool {
@@ -209,9 +209,9 @@ fn push_segment<'a>(
     tokens: &mut Vec<Token<'a>>,
 ) {
     if segment.chars().any(char::is_alphanumeric) {
-        let letters: Vec<char> = segment.chars().filter(|c| c.is_alphabetic()).collect();
+        let mut letters = segment.chars().filter(|c| c.is_alphabetic());
         let shouted =
-            has_lowercase && letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase());
+            has_lowercase && letters.clone().count() >= 3 && letters.all(char::is_uppercase);
         tokens.push(Token {
             raw: segment,
             folded: fold(segment),
@@ -405,6 +405,24 @@ mod tests {
 
     fn label(text: &str, language: &str) -> SentimentLabel {
         score(text, language).label
+    }
+
+    #[test]
+    fn valences_of_lines_add_up_to_the_joined_text() {
+        let lines = [
+            "Estoy muy molesto, no funciona",
+            "¡Gracias! Ya está resuelto. Pero tardaron mucho",
+            "",
+            "Vale",
+        ];
+        let summed: Valence = lines.iter().map(|line| valence(line, "es")).sum();
+        assert_eq!(summed, valence(&lines.join("\n"), "es"));
+        assert_eq!(summed.sentiment(), score(&lines.join("\n"), "es"));
+        // Stemming through the cache gives the same score the second time.
+        assert_eq!(
+            score("Muy decepcionado", "es"),
+            score("Muy decepcionado", "es")
+        );
     }
 
     #[test]

@@ -31,6 +31,11 @@ fn features(sentences: &[&str], language: &str) -> Vec<SentenceFeatures> {
     let stop = content_stop_words(language);
     let stemmer = WordStemmer::new(language);
     let mut interned: HashMap<String, u32> = HashMap::new();
+    // Space-delimited once, not per sentence: matched as whole words in " w1 w2 … ".
+    let markers: Vec<String> = FORMULAIC_MARKERS
+        .iter()
+        .map(|marker| format!(" {marker} "))
+        .collect();
     sentences
         .iter()
         .map(|sentence| {
@@ -54,9 +59,9 @@ fn features(sentences: &[&str], language: &str) -> Vec<SentenceFeatures> {
             let joined = format!(" {} ", folded_words.join(" "));
             SentenceFeatures {
                 word_count: all_words.len(),
-                formulaic: FORMULAIC_MARKERS
+                formulaic: markers
                     .iter()
-                    .any(|marker| joined.contains(&format!(" {marker} "))),
+                    .any(|marker| joined.contains(marker.as_str())),
                 stems,
             }
         })
