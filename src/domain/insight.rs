@@ -35,13 +35,15 @@ pub struct CallSentiment {
 }
 
 impl From<Sentiment> for CallSentiment {
-    fn from(overall: Sentiment) -> Self {
+    /// The call's sentiment alone, before the insight adds the sides and quarters.
+    fn from(Sentiment { score, label }: Sentiment) -> Self {
+        let (by_speaker, by_quarter, end) = (None, None, None);
         Self {
-            score: overall.score,
-            label: overall.label,
-            by_speaker: None,
-            by_quarter: None,
-            end: None,
+            score,
+            label,
+            by_speaker,
+            by_quarter,
+            end,
         }
     }
 }

@@ -76,12 +76,15 @@ async fn serve(db: Db, extra: &[(&str, &str)]) -> Run {
     let data = tempfile::tempdir().expect("temp dir");
     let api = format!("{}/v1", server.uri());
     let data_dir = data.path().display().to_string();
-    let mut vars = vec![
+    let fake_webex = [
         ("WEBEX_API_URL", api.as_str()),
         ("WEBEX_ACCESS_TOKEN", "token"),
         ("DATA_DIR", data_dir.as_str()),
     ];
-    vars.extend_from_slice(extra);
+    let vars: Vec<(&str, &str)> = fake_webex
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
     let app = TestApp::spawn(&t.url, ServeRole::All, &vars).await;
     Run {
         t,
@@ -126,6 +129,22 @@ impl Run {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    async fn post_tracker(&self, key: &str, tracker: &Value) -> (u16, Value) {
+        let res = self
+            .app
+            .http
+            .post(format!("{}/api/v1/trackers", self.app.base))
+            .bearer_auth(key)
+            .json(tracker)
+            .send()
+            .await
+            .expect("request");
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
+    }
+
     async fn get(&self, key: &str, path: &str) -> Value {
         let (status, body) = self.call(key, reqwest::Method::GET, path).await;
         assert_eq!(status, 200, "GET {path}: {body}");
@@ -161,28 +180,16 @@ async fn roles_come_from_the_metadata_and_swap_roles_re_derives_them_on_both_dat
                 json!({"sentiment_below": -1.0, "quarter": 4}),
             ),
         ] {
-            let res = run
-                .app
-                .http
-                .post(format!("{}/api/v1/trackers", run.app.base))
-                .bearer_auth(&supervisor)
-                .json(&json!({"name": name, "rules": [rule]}))
-                .send()
-                .await
-                .expect("post");
-            assert_eq!(res.status(), 201, "{db:?} {name}");
+            let tracker = json!({"name": name, "rules": [rule]});
+            let (status, body) = run.post_tracker(&supervisor, &tracker).await;
+            assert_eq!(status, 201, "{db:?} {name}: {body}");
         }
-        let bad = run
-            .app
-            .http
-            .post(format!("{}/api/v1/trackers", run.app.base))
-            .bearer_auth(&supervisor)
-            .json(&json!({"name": "bad", "rules": [{"sentiment_below": 0, "speaker": "caller", "quarter": 2}]}))
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(bad.status(), 400);
-        let detail = bad.json::<Value>().await.expect("json")["detail"].to_string();
+        let bad_rule = json!({"sentiment_below": 0, "speaker": "caller", "quarter": 2});
+        let (status, bad) = run
+            .post_tracker(&supervisor, &json!({"name": "bad", "rules": [bad_rule]}))
+            .await;
+        assert_eq!(status, 400);
+        let detail = bad["detail"].as_str().unwrap_or_default();
         assert!(
             detail.contains("rules[0]") && detail.contains("speaker"),
             "{detail}"
@@ -190,24 +197,18 @@ async fn roles_come_from_the_metadata_and_swap_roles_re_derives_them_on_both_dat
 
         run.process(&[ES_ID, OUT_ID, NT_ID]).await;
 
-        // Inbound: the owner, named in the metadata, is the agent.
+        // Inbound: the owner, named in the metadata, is the agent. Outbound: the owner is the
+        // caller; the same voices take the other roles.
+        for (id, agent, customer) in [
+            (ES_ID, "Carlos Ruiz", "Ana García"),
+            (OUT_ID, "Ana García", "Carlos Ruiz"),
+        ] {
+            let rec = run.get(&viewer, &format!("/api/v1/recordings/{id}")).await;
+            assert_eq!(roles_of(&rec), (agent.into(), customer.into()), "{db:?}");
+        }
         let inbound = run
             .get(&viewer, &format!("/api/v1/recordings/{ES_ID}"))
             .await;
-        assert_eq!(
-            roles_of(&inbound),
-            ("Carlos Ruiz".into(), "Ana García".into()),
-            "{db:?}"
-        );
-        // Outbound: the owner is the caller; the same voices take the other roles.
-        let outbound = run
-            .get(&viewer, &format!("/api/v1/recordings/{OUT_ID}"))
-            .await;
-        assert_eq!(
-            roles_of(&outbound),
-            ("Ana García".into(), "Carlos Ruiz".into()),
-            "{db:?}"
-        );
         // The contract's shapes.
         let sentiment = &inbound["sentiment"];
         assert!(sentiment["score"].is_number() && sentiment["label"].is_string());
@@ -346,17 +347,11 @@ async fn the_console_shows_roles_the_quarter_chart_and_swaps() {
         .build()
         .expect("client");
     let base = &run.app.base;
-    let page = |key: String, id: &'static str| {
-        http.get(format!("{base}/recordings/{id}"))
-            .bearer_auth(key)
-            .send()
+    let page = async |key: &str, id: &str| -> String {
+        let res = http.get(format!("{base}/recordings/{id}")).bearer_auth(key);
+        res.send().await.expect("get").text().await.expect("body")
     };
-    let html = page(supervisor.clone(), ES_ID)
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let html = page(&supervisor, ES_ID).await;
     assert!(html.contains("class=\"role-agent\">Carlos Ruiz<"), "{html}");
     assert!(html.contains("class=\"role-customer\">Ana García<"));
     assert!(html.contains("class=\"quarter-chart\""));
@@ -365,19 +360,9 @@ async fn the_console_shows_roles_the_quarter_chart_and_swaps() {
     assert!(html.contains("class=\"side-agent\"") && html.contains("class=\"side-customer\""));
     assert!(html.contains("action=\"/recordings/") && html.contains("/swap-roles\""));
     // A viewer sees the roles but no swap button; a call without a transcript says so.
-    let viewer_html = page(viewer.clone(), ES_ID)
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let viewer_html = page(&viewer, ES_ID).await;
     assert!(viewer_html.contains("role-agent") && !viewer_html.contains("swap-roles"));
-    let bare = page(viewer, NT_ID)
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let bare = page(&viewer, NT_ID).await;
     assert!(bare.contains("Roles unknown"));
 
     let swap = |origin: &str| {
@@ -392,12 +377,7 @@ async fn the_console_shows_roles_the_quarter_chart_and_swaps() {
     );
     let done = swap(base).await.expect("post");
     assert_eq!(done.status(), 303);
-    let html = page(supervisor.clone(), ES_ID)
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("body");
+    let html = page(&supervisor, ES_ID).await;
     assert!(html.contains("class=\"role-agent\">Ana García<"), "{html}");
     let rec = stored(&run.t.store, ES_ID).await;
     assert_eq!(rec.roles.expect("roles").agent, "Ana García");

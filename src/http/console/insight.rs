@@ -176,20 +176,30 @@ fn quarter_chart(r: &Recording) -> Option<QuarterChart> {
     })
 }
 
-/// The console's swap button: the API's swap, then back to the call.
+/// The console's swap button: the API's swap, then back to the call with a notice.
 pub async fn swap(
     State(state): State<AppState>,
     principal: Principal,
     headers: HeaderMap,
     Path(raw_id): Path<String>,
 ) -> Result<Redirect, PageError> {
-    require_same_origin(&state, &headers)?;
-    principal.require(Permission::Operate)?;
-    let id = RecordingId::parse(&raw_id)
-        .map_err(|_| PageError(ApiError::NotFound(format!("no recording {raw_id}"))))?;
+    let id = swap_allowed(&state, &principal, &headers, &raw_id)?;
     swap_and_store(&state, &id).await?;
     Ok(Redirect::to(&format!(
         "/recordings/{}?notice=swapped",
         id.as_str()
     )))
+}
+
+/// A form from the console itself, by a role that may operate, about a recording id.
+fn swap_allowed(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    raw_id: &str,
+) -> Result<RecordingId, PageError> {
+    require_same_origin(state, headers)?;
+    principal.require(Permission::Operate)?;
+    RecordingId::parse(raw_id)
+        .map_err(|_| PageError(ApiError::NotFound(format!("no recording {raw_id}"))))
 }
