@@ -66,6 +66,11 @@ async fn seed(db: &TestDb, data_dir: &Path) {
     a.audio_local_path = Some(audio.display().to_string());
     a.audio_format = Some("wav".into());
     a.quality_score = Some(1.0);
+    a.call_metrics = Some(call_analysis::call_metrics::compute(
+        &a.transcript_cues.as_ref().expect("cues").cues,
+        Some(18_000),
+    ));
+    webex_recordings::domain::derive_insight(&mut a);
 
     let mut b = Recording::pending(RecordingId::parse("call-b").expect("id"), at(21));
     b.timestamp = Some(at(21));
@@ -393,6 +398,28 @@ async fn sign_in_search_open_and_play_a_call_in_chromium() {
     )
     .await;
     screenshot(&client, "call.png").await;
+
+    // The insight panel: two sentiment lines over the quarters; the swap changes the agent.
+    let lines = js(
+        &client,
+        "return document.querySelectorAll('.quarter-chart polyline').length",
+    )
+    .await;
+    assert_eq!(lines, json!(2));
+    let agent = "return document.querySelector('.role-agent').textContent";
+    assert_eq!(js(&client, agent).await, json!("Agente"));
+    client
+        .find(Locator::Css("button.swap-roles"))
+        .await
+        .expect("swap button")
+        .click()
+        .await
+        .expect("swap");
+    eventually(
+        &client,
+        "return document.querySelector('.role-agent').textContent === 'Cliente'",
+    )
+    .await;
 
     // A phone-size window scrolls only up and down, on both pages.
     client.set_window_size(390, 844).await.expect("resize");
