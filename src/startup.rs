@@ -351,6 +351,9 @@ fn spawn_workers(
 /// The LLM client when `SUMMARY_API_KEY` is set.
 pub fn chat_client(config: &Config) -> Result<Option<ChatClient>, StartupError> {
     let Some(key) = &config.summary.api_key else {
+        if config.insight_questions.is_some() {
+            tracing::warn!("INSIGHT_QUESTIONS is set but no LLM is (SUMMARY_API_KEY): no answers");
+        }
         return Ok(None);
     };
     let mut chat = ChatConfig::new(
