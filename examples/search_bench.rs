@@ -3,7 +3,9 @@
 //!
 //! `cargo run --release --example search_bench -- [RECORDINGS] [sqlite|postgres|both]`
 //! PostgreSQL: `BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`); the
-//! database `search_bench` is created afresh on it.
+//! database `search_bench` is created afresh on it. `SEARCH_BENCH_KEEP=DIR` keeps the SQLite file in
+//! DIR and the PostgreSQL database, and a later run with the same setting measures them again
+//! without loading (for trying a change to the queries).
 //!
 //! The text: Spanish call-centre sentences (so phrases occur naturally) mixed with words drawn from
 //! a Zipf distribution over a 20,000-word vocabulary, as word frequencies in real speech are.
@@ -16,6 +18,9 @@ use secrecy::SecretString;
 use sqlx::{AnyPool, Row};
 use webex_recordings::search::SearchQuery;
 use webex_recordings::store::{Backend, RecordingSearch, Store};
+
+#[path = "common/quiet.rs"]
+mod quiet;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -212,6 +217,15 @@ async fn load(url: &str, total: usize) -> Result<Store, Error> {
     // the disk's fsync, not the search. The triggers index exactly as they do for an upsert.
     sqlx::any::install_default_drivers();
     let pool = AnyPool::connect(url).await?;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recordings")
+        .fetch_one(&pool)
+        .await?;
+    if stored >= total as i64 {
+        eprintln!("  {stored} recordings already stored: measuring them");
+        index_size(&pool, store.backend()).await?;
+        pool.close().await;
+        return Ok(store);
+    }
     let mut rng = StdRng::seed_from_u64(7);
     let vocabulary = Vocabulary::new(&mut rng);
     let started = Instant::now();
@@ -351,13 +365,17 @@ async fn main() -> Result<(), Error> {
         .transpose()?
         .unwrap_or(100_000);
     let which = args.get(2).map(String::as_str).unwrap_or("both");
+    let keep = std::env::var_os("SEARCH_BENCH_KEEP").map(std::path::PathBuf::from);
 
     if which != "postgres" {
-        let dir = tempfile::tempdir()?;
-        let url = format!("sqlite://{}/bench.db", dir.path().display());
+        let temp = tempfile::tempdir()?;
+        let dir = keep.clone().unwrap_or_else(|| temp.path().to_path_buf());
+        let url = format!("sqlite://{}/bench.db", dir.display());
         println!("SQLite, {total} recordings:");
         let store = load(&url, total).await?;
+        let quiet = quiet::quiet()?;
         bench(&store).await?;
+        drop(quiet);
         store.close().await;
     }
     if which != "sqlite" {
@@ -365,12 +383,18 @@ async fn main() -> Result<(), Error> {
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         sqlx::any::install_default_drivers();
         let admin = AnyPool::connect(&admin_url).await?;
-        sqlx::query("DROP DATABASE IF EXISTS search_bench WITH (FORCE)")
-            .execute(&admin)
-            .await?;
-        sqlx::query("CREATE DATABASE search_bench")
-            .execute(&admin)
-            .await?;
+        let exists: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = 'search_bench'")
+                .fetch_one(&admin)
+                .await?;
+        if keep.is_none() || exists == 0 {
+            sqlx::query("DROP DATABASE IF EXISTS search_bench WITH (FORCE)")
+                .execute(&admin)
+                .await?;
+            sqlx::query("CREATE DATABASE search_bench")
+                .execute(&admin)
+                .await?;
+        }
         admin.close().await;
         let url = match admin_url.rfind('/') {
             Some(i) if i > "postgres://".len() => format!("{}/search_bench", &admin_url[..i]),
@@ -378,6 +402,7 @@ async fn main() -> Result<(), Error> {
         };
         println!("PostgreSQL, {total} recordings:");
         let store = load(&url, total).await?;
+        let _quiet = quiet::quiet()?;
         bench(&store).await?;
         store.close().await;
     }

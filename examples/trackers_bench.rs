@@ -17,6 +17,9 @@ use webex_recordings::store::{Backend, Store};
 use webex_recordings::trackers::reevaluate::{ReevaluationSettings, run_once};
 use webex_recordings::trackers::{TrackerDefinition, evaluate_all};
 
+#[path = "common/quiet.rs"]
+mod quiet;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const LINES: [&str; 8] = [
@@ -160,6 +163,7 @@ async fn main() -> Result<(), Error> {
         store.create_tracker(t, now).await?;
     }
     let settings = ReevaluationSettings::default();
+    let _quiet = quiet::quiet()?;
     let started = Instant::now();
     let mut batches = 0;
     while run_once(&store, &settings, "bench").await? {

@@ -43,6 +43,13 @@ pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
         ("GET", "/recordings/{id}") => rule(Read, Some("recording.view")),
         ("POST", "/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
         ("POST", "/recordings/{id}/delete") => rule(Administer, Some("recording.delete")),
+        ("POST", "/recordings/{id}/hold") => rule(Audit, Some("hold.set")),
+        ("POST", "/recordings/{id}/hold/release") => rule(Audit, Some("hold.release")),
+        ("GET", "/trackers" | "/trackers/{name}") => rule(Read, None),
+        ("POST", "/trackers") => rule(Operate, Some("tracker.create")),
+        ("POST", "/trackers/{name}") => rule(Operate, Some("tracker.update")),
+        ("POST", "/trackers/{name}/delete") => rule(Operate, Some("tracker.delete")),
+        ("GET", "/audit") => rule(Audit, Some("audit.read")),
         ("POST", "/recordings/{id}/swap-roles") => rule(Operate, Some("recording.swap_roles")),
         _ => return None,
     })
@@ -63,5 +70,40 @@ mod tests {
         assert_eq!(view.permission, Permission::Read);
         assert_eq!(view.action, Some("recording.view"));
         assert!(route_rule("PATCH", "/api/v1/recordings/{id}").is_none());
+    }
+
+    #[test]
+    fn console_forms_need_what_the_api_needs_and_are_audited_alike() {
+        for (page, api) in [
+            (
+                ("POST", "/recordings/{id}/hold"),
+                ("PUT", "/api/v1/recordings/{id}/hold"),
+            ),
+            (
+                ("POST", "/recordings/{id}/hold/release"),
+                ("DELETE", "/api/v1/recordings/{id}/hold"),
+            ),
+            (("POST", "/trackers"), ("POST", "/api/v1/trackers")),
+            (
+                ("POST", "/trackers/{name}"),
+                ("PUT", "/api/v1/trackers/{name}"),
+            ),
+            (
+                ("POST", "/trackers/{name}/delete"),
+                ("DELETE", "/api/v1/trackers/{name}"),
+            ),
+            (("GET", "/audit"), ("GET", "/api/v1/audit")),
+            (
+                ("GET", "/trackers/{name}"),
+                ("GET", "/api/v1/trackers/{name}"),
+            ),
+        ] {
+            assert_eq!(
+                route_rule(page.0, page.1),
+                route_rule(api.0, api.1),
+                "{page:?}"
+            );
+            assert!(route_rule(page.0, page.1).is_some(), "{page:?}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The one access layer every API route passes: who is asking (`auth`), may their role do this
+//! The one access layer every API route and console page passes: who is asking (`auth`), may their role do this
 //! (`access::route_rule`), and the audit entry of what they did or were refused.
 
 use axum::extract::{MatchedPath, Request, State};
@@ -58,12 +58,23 @@ impl AuditContext {
     }
 }
 
-/// Middleware for every `/api/v1` route.
-pub async fn enforce(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Middleware for every `/api/v1` route: refusals answered as JSON.
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    enforce_with(&state, request, next, |e, _| e.into_response()).await
+}
+
+/// Who asks, may they, and the audit entry; `answer_error` shapes every refusal (JSON for
+/// the API, a page for the console, which shows the principal's navigation when known).
+pub async fn enforce_with(
+    state: &AppState,
+    mut request: Request,
+    next: Next,
+    answer_error: fn(ApiError, Option<Principal>) -> Response,
+) -> Response {
     let peer = auth::peer_addr(request.extensions());
-    let principal = match auth::authenticate(&state, request.headers(), peer).await {
+    let principal = match auth::authenticate(state, request.headers(), peer).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return answer_error(e, None),
     };
     let route = request
         .extensions()
@@ -89,7 +100,8 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
     let context = AuditContext::from_request(principal.clone(), request.headers(), &request);
 
     if let Err(refused) = principal.require(rule.permission) {
-        return refuse(&state, &context, action, recording_id.as_deref(), refused).await;
+        record_refusal(state, &context, action, recording_id.as_deref(), &refused).await;
+        return answer_error(refused.into(), Some(principal));
     }
     request.extensions_mut().insert(principal);
     request.extensions_mut().insert(context.clone());
@@ -111,19 +123,21 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
         Ok(_) => response,
         Err(e) => {
             tracing::error!(error = %e, action, "cannot write the audit entry");
-            ApiError::Unavailable("the access could not be recorded; try again later".into())
-                .into_response()
+            answer_error(
+                ApiError::Unavailable("the access could not be recorded; try again later".into()),
+                Some(context.principal),
+            )
         }
     }
 }
 
-async fn refuse(
+async fn record_refusal(
     state: &AppState,
     context: &AuditContext,
     action: Option<&str>,
     recording_id: Option<&str>,
-    refused: Forbidden,
-) -> Response {
+    refused: &Forbidden,
+) {
     let entry = context.entry(
         action.unwrap_or("forbidden"),
         recording_id,
@@ -133,7 +147,6 @@ async fn refuse(
     if let Err(e) = state.store.append_audit(&entry).await {
         tracing::error!(error = %e, "cannot write the audit entry of a refusal");
     }
-    ApiError::from(refused).into_response()
 }
 
 /// The path segment standing where `param` stands in the route template.

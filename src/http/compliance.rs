@@ -7,14 +7,14 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::AppState;
 use super::access::{AuditContext, Audited};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, IdPath};
 use super::openapi::{IdParam, Unauthorized};
-use crate::domain::LegalHold;
+use crate::domain::{LegalHold, RecordingId};
 use crate::store::{AuditEntry, AuditFilter, HoldChange};
 
 pub const DEFAULT_AUDIT_LIMIT: u64 = 100;
@@ -35,6 +35,21 @@ pub struct HoldAnswer {
     pub legal_hold: Option<LegalHold>,
 }
 
+/// What a hold change can be refused with besides a bad request.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum HoldRefused {
+    #[response(status = 401, description = "Missing or wrong API token")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 403,
+        description = "The key's role may not set or release holds"
+    )]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "Unknown or purged recording")]
+    Unknown(ErrorBody),
+}
+
 /// Puts a recording on legal hold: it can no longer be purged, deleted or reprocessed.
 #[utoipa::path(
     put,
@@ -44,9 +59,7 @@ pub struct HoldAnswer {
     responses(
         (status = 200, description = "Held", body = HoldAnswer),
         (status = 400, description = "Invalid id or reason", body = ErrorBody),
-        Unauthorized,
-        (status = 403, description = "The key's role may not set holds", body = ErrorBody),
-        (status = 404, description = "Unknown or purged recording", body = ErrorBody),
+        HoldRefused,
     ),
     tag = "compliance"
 )]
@@ -56,24 +69,11 @@ pub async fn set_hold(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<HoldRequest>,
 ) -> Result<Response, ApiError> {
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::BadRequest(
-            "reason: give why the recording is held (1 to 500 characters)".into(),
-        ));
-    }
-    let entry = context.entry("hold.set", Some(id.as_str()), 200, Some(reason.to_string()));
-    match state.store.set_hold(&id, reason, &entry).await? {
-        HoldChange::NoSuchRecording => Err(no_recording(&id)),
-        HoldChange::Done => Ok(answered(HoldAnswer {
-            recording_id: id.as_str().to_string(),
-            legal_hold: Some(LegalHold {
-                reason: reason.to_string(),
-                by: entry.actor,
-                at: entry.at,
-            }),
-        })),
-    }
+    let hold = change_hold(&state, &context, &id, Some(&body.reason), 200).await?;
+    Ok(answered(HoldAnswer {
+        recording_id: id.as_str().to_string(),
+        legal_hold: hold,
+    }))
 }
 
 /// Releases a recording's legal hold.
@@ -84,9 +84,7 @@ pub async fn set_hold(
     responses(
         (status = 200, description = "Released", body = HoldAnswer),
         (status = 400, description = "Invalid id", body = ErrorBody),
-        Unauthorized,
-        (status = 403, description = "The key's role may not release holds", body = ErrorBody),
-        (status = 404, description = "Unknown recording", body = ErrorBody),
+        HoldRefused,
     ),
     tag = "compliance"
 )]
@@ -95,12 +93,44 @@ pub async fn release_hold(
     Extension(context): Extension<AuditContext>,
     IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
-    let entry = context.entry("hold.release", Some(id.as_str()), 200, None);
-    match state.store.release_hold(&id, &entry).await? {
-        HoldChange::NoSuchRecording => Err(no_recording(&id)),
-        HoldChange::Done => Ok(answered(HoldAnswer {
-            recording_id: id.as_str().to_string(),
-            legal_hold: None,
+    change_hold(&state, &context, &id, None, 200).await?;
+    Ok(answered(HoldAnswer {
+        recording_id: id.as_str().to_string(),
+        legal_hold: None,
+    }))
+}
+
+/// Sets (`Some(reason)`) or releases a hold, with its audit entry in the same transaction: the
+/// API's and the console's. `status` is what the caller answers on success, for the entry.
+pub async fn change_hold(
+    state: &AppState,
+    context: &AuditContext,
+    id: &RecordingId,
+    reason: Option<&str>,
+    status: u16,
+) -> Result<Option<LegalHold>, ApiError> {
+    let reason = reason.map(str::trim);
+    if reason.is_some_and(|r| r.is_empty() || r.chars().count() > 500) {
+        return Err(ApiError::BadRequest(
+            "reason: give why the recording is held (1 to 500 characters)".into(),
+        ));
+    }
+    let action = if reason.is_some() {
+        "hold.set"
+    } else {
+        "hold.release"
+    };
+    let entry = context.entry(action, Some(id.as_str()), status, reason.map(str::to_owned));
+    let change = match reason {
+        Some(reason) => state.store.set_hold(id, reason, &entry).await?,
+        None => state.store.release_hold(id, &entry).await?,
+    };
+    match change {
+        HoldChange::NoSuchRecording => Err(no_recording(id)),
+        HoldChange::Done => Ok(reason.map(|reason| LegalHold {
+            reason: reason.to_string(),
+            by: entry.actor,
+            at: entry.at,
         })),
     }
 }
@@ -112,7 +142,7 @@ fn answered(answer: HoldAnswer) -> Response {
     response
 }
 
-fn no_recording(id: &crate::domain::RecordingId) -> ApiError {
+fn no_recording(id: &RecordingId) -> ApiError {
     ApiError::NotFound(format!("no recording {} (or it was purged)", id.as_str()))
 }
 

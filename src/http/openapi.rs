@@ -22,6 +22,19 @@ use crate::domain::{ProcessingStatus, RecordingId};
 #[response(status = 401, description = "Missing or wrong API token")]
 pub struct Unauthorized(#[allow(dead_code)] ErrorBody);
 
+/// What an operation on one recording answers when there is nothing to act on: a malformed
+/// id, no key, or no such recording.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum RecordingErrors {
+    #[response(status = 400, description = "Invalid id")]
+    InvalidId(ErrorBody),
+    #[response(status = 401, description = "Missing or wrong API token")]
+    Unauthorized(ErrorBody),
+    #[response(status = 404, description = "Unknown recording")]
+    Unknown(ErrorBody),
+}
+
 struct BearerSecurity;
 
 impl utoipa::Modify for BearerSecurity {

@@ -345,30 +345,15 @@ async fn declare_topology(channel: &Channel, names: &Names) -> Result<(), lapin:
         durable: true,
         ..ExchangeDeclareOptions::default()
     };
-    channel
-        .exchange_declare(
-            names.exchange.clone(),
-            ExchangeKind::Topic,
-            durable,
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .exchange_declare(
-            names.dlx.clone(),
-            ExchangeKind::Fanout,
-            durable,
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .exchange_declare(
-            names.retry_exchange.clone(),
-            ExchangeKind::Headers,
-            durable,
-            FieldTable::default(),
-        )
-        .await?;
+    for (exchange, kind) in [
+        (&names.exchange, ExchangeKind::Topic),
+        (&names.dlx, ExchangeKind::Fanout),
+        (&names.retry_exchange, ExchangeKind::Headers),
+    ] {
+        channel
+            .exchange_declare(exchange.clone(), kind, durable, FieldTable::default())
+            .await?;
+    }
 
     let mut process = FieldTable::default();
     // Replicated, fsynced, and it counts deliveries (x-delivery-count, x-delivery-limit).

@@ -25,6 +25,25 @@ pub(super) struct LocalUpload {
     dest: PathBuf,
 }
 
+/// A new `PREFIX….part` file in `folder`, private (tempfile creates it 0600) and removed when
+/// its path is dropped: where a file is written before it is renamed into place.
+pub(crate) async fn part_file(
+    folder: &Path,
+    prefix: &'static str,
+) -> std::io::Result<(tokio::fs::File, tempfile::TempPath)> {
+    let folder = folder.to_path_buf();
+    let temp = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new()
+            .prefix(prefix)
+            .suffix(".part")
+            .tempfile_in(folder)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
+    let (file, path) = temp.into_parts();
+    Ok((tokio::fs::File::from_std(file), path))
+}
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StorageError + '_ {
     move |source| StorageError::Io {
         path: path.to_path_buf(),
@@ -55,25 +74,10 @@ impl LocalStore {
         let dest = self.path(key);
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
         create_private_dir(&parent).await?;
-        let temp = {
-            let folder = parent.clone();
-            // tempfile creates the file 0600.
-            tokio::task::spawn_blocking(move || {
-                tempfile::Builder::new()
-                    .prefix(".upload-")
-                    .suffix(".part")
-                    .tempfile_in(folder)
-            })
+        let (file, temp) = part_file(&parent, ".upload-")
             .await
-            .map_err(|e| io_error(&parent)(std::io::Error::other(e)))?
-            .map_err(io_error(&parent))?
-        };
-        let (file, temp) = temp.into_parts();
-        Ok(LocalUpload {
-            file: tokio::fs::File::from_std(file),
-            temp,
-            dest,
-        })
+            .map_err(io_error(&parent))?;
+        Ok(LocalUpload { file, temp, dest })
     }
 
     pub(super) async fn head(&self, key: &StorageKey) -> Result<ObjectInfo, StorageError> {

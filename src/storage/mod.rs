@@ -24,6 +24,7 @@ use crate::config::{Config, StorageConfig};
 use crate::domain::Recording;
 
 pub use key::{StorageKey, audio_extension};
+pub(crate) use local::part_file;
 pub use s3::S3Settings;
 
 #[derive(Debug, thiserror::Error)]

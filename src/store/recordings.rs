@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Store, StoreError, from_millis, to_millis};
+use super::{Store, StoreError, from_millis, placeholders, to_millis};
 use crate::domain::{CallSentiment, ProcessingStatus, Recording, RecordingId};
 use call_analysis::transcript::Transcript;
 use call_analysis::{SentimentLabel, SummarySource};
@@ -33,10 +33,7 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let placeholders = (1..=COLUMNS.split(',').count())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = placeholders(1, COLUMNS.split(',').count());
     format!(
         "INSERT INTO recordings ({COLUMNS}, processing_heartbeat_at) VALUES ({placeholders}, NULL) \
          ON CONFLICT (recording_id) DO UPDATE SET {updates}, processing_heartbeat_at = NULL \
@@ -349,10 +346,7 @@ impl Store {
     ) -> Result<HashMap<RecordingId, StoredState>, StoreError> {
         let mut states = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let placeholders = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let placeholders = placeholders(1, chunk.len());
             let sql = format!(
                 "SELECT recording_id, processing_status, processing_heartbeat_at FROM recordings \
                  WHERE recording_id IN ({placeholders})"

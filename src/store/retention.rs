@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::audit::append_in;
-use super::{NewAuditEntry, Store, StoreError, to_millis};
+use super::{NewAuditEntry, Store, StoreError, placeholders, to_millis};
 use crate::domain::RecordingId;
 
 /// Recordings purged per statement.
@@ -129,10 +129,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let placeholders = (2..ids.len() + 2)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let ids_in = placeholders(2, ids.len());
         let sql = format!(
             "UPDATE recordings SET processing_status = 'purged', purged_at = $1, updated_at = $1, \
                caller_name = NULL, callee_name = NULL, participants = '[]', audio_url = NULL, \
@@ -148,7 +145,7 @@ impl Store {
                sentiment_by_quarter = NULL, sentiment_end = NULL, insights = NULL, \
                processing_heartbeat_at = NULL \
              WHERE legal_hold_at IS NULL AND processing_status <> 'purged' \
-               AND recording_id IN ({placeholders})"
+               AND recording_id IN ({ids_in})"
         );
         let mut tx = self.begin_serialized().await?;
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(audit.at));
@@ -156,6 +153,17 @@ impl Store {
             query = query.bind(id.as_str());
         }
         let purged = query.execute(&mut *tx).await?.rows_affected();
+        // Tracker hits quote the text that is gone now.
+        let sql = format!(
+            "DELETE FROM tracker_matches WHERE recording_id IN ({}) AND recording_id IN \
+               (SELECT recording_id FROM recordings WHERE processing_status = 'purged')",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        query.execute(&mut *tx).await?;
         append_in(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(purged)

@@ -127,16 +127,23 @@ impl Store {
         let limit = cond.param(Param::Int(i64::try_from(search.limit).unwrap_or(i64::MAX)));
         let skip = cond.param(Param::Int(i64::try_from(search.skip).unwrap_or(i64::MAX)));
         let columns = PAGE_COLUMNS.as_str();
+        let order = match search.q {
+            Some(_) => "search_rank DESC, r.sort_at DESC, r.recording_id DESC",
+            // A constant rank in the ORDER BY would keep the planner off the sort index.
+            None => "r.sort_at DESC, r.recording_id DESC",
+        };
         // The count and the page are planned separately (each uses its best index) but travel
-        // together; the outer join yields the total even for a page past the end.
+        // together; the outer join yields the total even for a page past the end. The page is
+        // chosen on keys alone and only its rows are read whole: sorting whole rows would read
+        // every matching transcript.
         let sql = format!(
-            "SELECT (SELECT COUNT(*) FROM {from} {where_clause}) AS search_total, page.* \
+            "SELECT (SELECT COUNT(*) FROM {from} {where_clause}) AS search_total, {columns} \
              FROM (SELECT 1 AS one) AS one LEFT JOIN ( \
-               SELECT {rank} AS search_rank, {columns} FROM {from} {where_clause} \
-               ORDER BY search_rank DESC, r.sort_at DESC, r.recording_id DESC \
-               LIMIT {limit} OFFSET {skip} \
+               SELECT {rank} AS search_rank, r.recording_id AS page_id, r.sort_at AS page_sort \
+               FROM {from} {where_clause} ORDER BY {order} LIMIT {limit} OFFSET {skip} \
              ) AS page ON 1 = 1 \
-             ORDER BY page.search_rank DESC, page.sort_at DESC, page.recording_id DESC"
+             LEFT JOIN recordings r ON r.recording_id = page.page_id \
+             ORDER BY page.search_rank DESC, page.page_sort DESC, page.page_id DESC"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in cond.params {
@@ -190,6 +197,8 @@ fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
             let p = cond.param(Param::Text(status.as_str().to_string()));
             cond.sql.push(format!("r.processing_status = {p}"));
         }
+        // Deleted and purged recordings are not in the full-text index: a search needs no check.
+        None if search.q.is_some() => {}
         None => cond
             .sql
             .push("r.processing_status NOT IN ('deleted', 'purged')".to_string()),

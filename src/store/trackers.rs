@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::{Store, StoreError, from_millis, to_millis};
+use super::{Store, StoreError, from_millis, placeholders, to_millis};
 use crate::domain::{Recording, RecordingId};
 use crate::trackers::{TrackerDefinition, TrackerHit, TrackerMatch};
 
@@ -67,8 +67,12 @@ fn stored_from_row(row: &AnyRow) -> Result<StoredTracker, StoreError> {
     })
 }
 
+/// `matches` counts what users see: a deleted recording keeps its hits (it is still readable
+/// by id) but is no longer counted.
 const TRACKER_COLUMNS: &str = "t.definition, t.reeval_evaluated, t.reeval_total, t.version, \
-    t.evaluated_version, t.created_at, t.updated_at, (SELECT COUNT(*) FROM tracker_matches m WHERE m.tracker = t.name) AS matches";
+    t.evaluated_version, t.created_at, t.updated_at, \
+    (SELECT COUNT(*) FROM tracker_matches m JOIN recordings r ON r.recording_id = m.recording_id \
+     WHERE m.tracker = t.name AND r.processing_status NOT IN ('deleted', 'purged')) AS matches";
 
 impl Store {
     /// Stores a new tracker and schedules the re-evaluation of every stored recording.
@@ -169,10 +173,7 @@ impl Store {
         if recs.is_empty() {
             return Ok(());
         }
-        let placeholders = (1..=recs.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = placeholders(1, recs.len());
         let sql = format!(
             "SELECT recording_id, tracker, hits FROM tracker_matches \
              WHERE recording_id IN ({placeholders}) ORDER BY tracker"

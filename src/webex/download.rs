@@ -131,20 +131,8 @@ impl WebexClient {
             _ => PathBuf::from("."),
         };
         tokio::fs::create_dir_all(&parent).await?;
-        let temp = {
-            let parent = parent.clone();
-            tokio::task::spawn_blocking(move || {
-                tempfile::Builder::new()
-                    .prefix(".download-")
-                    .suffix(".part")
-                    .tempfile_in(parent)
-            })
-            .await
-            .map_err(std::io::Error::other)??
-        };
         // `temp_path` deletes the file when dropped: every early return below cleans up.
-        let (std_file, temp_path) = temp.into_parts();
-        let mut file = tokio::fs::File::from_std(std_file);
+        let (mut file, temp_path) = crate::storage::part_file(&parent, ".download-").await?;
 
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use url::Url;
 use webex_recordings::ai::{AiError, ChatClient, ChatConfig, SttClient, SttConfig};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
 
 const KEY: &str = "sk-test-secret-123";
 const CHAT_PATH: &str = "/v1/chat/completions";
@@ -52,6 +52,23 @@ fn valid_analysis_json() -> String {
     .to_string()
 }
 
+/// A mock of the chat-completions endpoint.
+fn chat_mock() -> MockBuilder {
+    Mock::given(method("POST")).and(path(CHAT_PATH))
+}
+
+/// A fake server whose chat-completions endpoint always answers `reply`.
+async fn chat_server(reply: impl Respond + 'static) -> MockServer {
+    let server = MockServer::start().await;
+    chat_mock().respond_with(reply).mount(&server).await;
+    server
+}
+
+/// A mock of the transcriptions endpoint.
+fn stt_mock() -> MockBuilder {
+    Mock::given(method("POST")).and(path(STT_PATH))
+}
+
 async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap()
 }
@@ -75,8 +92,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[tokio::test]
 async fn analyse_parses_valid_json_and_sends_model_key_and_json_mode() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .respond_with(completion(&valid_analysis_json()))
         .expect(1)
         .mount(&server)
@@ -133,14 +149,12 @@ async fn analyse_parses_valid_json_and_sends_model_key_and_json_mode() {
 async fn analyse_retries_once_after_invalid_json() {
     let server = MockServer::start().await;
     // Mounted first, so it answers the first request only; then the valid one takes over.
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .respond_with(completion("Sure! Here is the summary: the call went well."))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .respond_with(completion(&valid_analysis_json()))
         .mount(&server)
         .await;
@@ -167,12 +181,7 @@ async fn analyse_retries_once_after_invalid_json() {
 
 #[tokio::test]
 async fn analyse_fails_after_two_invalid_replies() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion("{\"summary\": \"unterminated"))
-        .mount(&server)
-        .await;
+    let server = chat_server(completion("{\"summary\": \"unterminated")).await;
 
     let err = chat_client(&server)
         .analyse("Ana: hola", "es")
@@ -185,15 +194,10 @@ async fn analyse_fails_after_two_invalid_replies() {
 
 #[tokio::test]
 async fn analyse_accepts_fenced_json_and_derives_missing_label() {
-    let server = MockServer::start().await;
     let fenced = "```json\n{\"summary\": \"Llamada breve.\", \"bullet_points\": [], \
                   \"key_topics\": [\"saludo\"], \"action_items\": [], \
                   \"sentiment\": {\"score\": 0.6}}\n```";
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion(fenced))
-        .mount(&server)
-        .await;
+    let server = chat_server(completion(fenced)).await;
 
     let analysis = chat_client(&server)
         .analyse("Ana: hola", "es")
@@ -209,17 +213,12 @@ async fn analyse_accepts_fenced_json_and_derives_missing_label() {
 
 #[tokio::test]
 async fn analyse_rejects_out_of_range_score() {
-    let server = MockServer::start().await;
     let out_of_range = json!({
         "summary": "Todo bien.",
         "sentiment": {"score": 3.0, "label": "positive"}
     })
     .to_string();
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion(&out_of_range))
-        .mount(&server)
-        .await;
+    let server = chat_server(completion(&out_of_range)).await;
 
     let err = chat_client(&server)
         .analyse("Ana: hola", "es")
@@ -236,16 +235,14 @@ async fn analyse_rejects_out_of_range_score() {
 #[tokio::test]
 async fn analyse_retries_without_response_format_when_unsupported() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .and(|r: &Request| body_json(r).get("response_format").is_some())
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({
             "error": {"message": "Unsupported parameter: 'response_format'"}
         })))
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .and(|r: &Request| body_json(r).get("response_format").is_none())
         .respond_with(completion(&valid_analysis_json()))
         .mount(&server)
@@ -266,12 +263,7 @@ async fn analyse_retries_without_response_format_when_unsupported() {
 
 #[tokio::test]
 async fn analyse_trims_long_transcript_before_sending() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion(&valid_analysis_json()))
-        .mount(&server)
-        .await;
+    let server = chat_server(completion(&valid_analysis_json())).await;
 
     let mut config = chat_config(&server);
     config.max_input_chars = 1_000;
@@ -296,14 +288,12 @@ async fn analyse_trims_long_transcript_before_sending() {
 #[tokio::test]
 async fn server_error_is_transient_and_client_error_is_not() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .respond_with(ResponseTemplate::new(500).set_body_string("upstream exploded"))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    chat_mock()
         .respond_with(ResponseTemplate::new(401).set_body_string("invalid api key"))
         .mount(&server)
         .await;
@@ -330,12 +320,8 @@ async fn server_error_is_transient_and_client_error_is_not() {
 
 #[tokio::test]
 async fn slow_server_times_out_as_transient_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion(&valid_analysis_json()).set_delay(Duration::from_secs(3)))
-        .mount(&server)
-        .await;
+    let server =
+        chat_server(completion(&valid_analysis_json()).set_delay(Duration::from_secs(3))).await;
 
     let mut config = chat_config(&server);
     config.timeout = Duration::from_millis(200);
@@ -358,12 +344,7 @@ async fn slow_server_times_out_as_transient_error() {
 
 #[tokio::test]
 async fn translate_returns_the_translation() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion("  Ana: Hello, good morning.\n"))
-        .mount(&server)
-        .await;
+    let server = chat_server(completion("  Ana: Hello, good morning.\n")).await;
 
     let out = chat_client(&server)
         .translate("Ana: Hola, buenos días.", "English")
@@ -383,18 +364,14 @@ async fn translate_returns_the_translation() {
 
 #[tokio::test]
 async fn translate_splits_long_text_and_joins_in_order() {
-    let server = MockServer::start().await;
     // Echo "translator": upper-cases whatever it is sent, so order and joins
     // are visible in the result.
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(|r: &Request| {
-            let body: Value = serde_json::from_slice(&r.body).unwrap();
-            let text = body["messages"][1]["content"].as_str().unwrap();
-            completion(&text.to_uppercase())
-        })
-        .mount(&server)
-        .await;
+    let server = chat_server(|r: &Request| {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        let text = body["messages"][1]["content"].as_str().unwrap();
+        completion(&text.to_uppercase())
+    })
+    .await;
 
     let mut config = chat_config(&server);
     config.max_translate_chunk_chars = 60;
@@ -455,8 +432,7 @@ fn audio_bytes() -> Vec<u8> {
 #[tokio::test]
 async fn stt_uploads_multipart_and_maps_segments_to_cues() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(STT_PATH))
+    stt_mock()
         .respond_with(verbose_json())
         .expect(1)
         .mount(&server)
@@ -524,8 +500,7 @@ async fn stt_uploads_multipart_and_maps_segments_to_cues() {
 #[tokio::test]
 async fn stt_without_key_sends_no_authorization_and_no_language() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(STT_PATH))
+    stt_mock()
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "text": "Solo texto, sin segmentos.",
             "duration": 3.2
@@ -565,8 +540,7 @@ async fn stt_without_key_sends_no_authorization_and_no_language() {
 #[tokio::test]
 async fn stt_errors_are_classified() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(STT_PATH))
+    stt_mock()
         .respond_with(ResponseTemplate::new(503).set_body_string("busy"))
         .mount(&server)
         .await;

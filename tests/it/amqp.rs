@@ -5,16 +5,16 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use lapin::options::{BasicGetOptions, BasicPublishOptions};
+use lapin::BasicProperties;
+use lapin::options::BasicPublishOptions;
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::{Consumer, Delivery, Publisher, QueueError};
 
-pub(crate) use crate::broker::{BROKER, Vhost, rabbitmqctl};
+pub(crate) use crate::broker::{BROKER, Vhost, basic_get, rabbitmqctl};
 
 fn settings() -> AmqpSettings {
     AmqpSettings {
@@ -32,6 +32,25 @@ fn message(id: &str) -> QueueMessage {
         Some("org-1".into()),
         Some(json!({"id": "hook-1", "resource": "convergedRecordings", "data": {"id": id}})),
     )
+}
+
+async fn connect(vhost: &Vhost) -> AmqpQueue {
+    AmqpQueue::connect(&vhost.url(), settings())
+        .await
+        .expect("connect")
+}
+
+/// A queue on `vhost` with the message of recording `id` published and delivered.
+async fn with_one_delivery(vhost: &Vhost, id: &str) -> (AmqpQueue, Delivery) {
+    let queue = connect(vhost).await;
+    queue.publish(&message(id)).await.expect("publish");
+    let delivery = delivery(&queue).await;
+    (queue, delivery)
+}
+
+/// The next delivery, which must come within five seconds.
+async fn delivery(queue: &AmqpQueue) -> Delivery {
+    next(queue, Duration::from_secs(5)).await.expect("delivery")
 }
 
 async fn next(queue: &AmqpQueue, within: Duration) -> Option<Delivery> {
@@ -153,28 +172,18 @@ async fn topology_is_declared_idempotently_with_a_quorum_queue_and_dead_letterin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_messages_carry_every_contract_property() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
+    let queue = connect(&vhost).await;
     let sent = [message("rec-a"), message("rec-b")];
     for m in &sent {
         queue.publish(m).await.expect("publish");
     }
 
     // Read back with plain lapin, not through our own consumer.
-    let connection = Connection::connect(&vhost.url(), ConnectionProperties::default())
-        .await
-        .expect("plain connect");
-    let channel = connection.create_channel().await.expect("channel");
+    let (connection, channel) = vhost.plain_channel().await;
     let mut ids = HashSet::new();
     for expected in &sent {
-        let got = channel
-            .basic_get(
-                "webex.recordings.process".into(),
-                BasicGetOptions { no_ack: true },
-            )
+        let got = basic_get(&channel, "webex.recordings.process", true)
             .await
-            .expect("basic_get")
             .expect("a message");
         let p = &got.delivery.properties;
         assert_eq!(*p.delivery_mode(), Some(2), "persistent");
@@ -222,9 +231,7 @@ async fn published_messages_carry_every_contract_property() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_publishes_are_confirmed_and_all_consumed() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
+    let queue = connect(&vhost).await;
     let tasks: Vec<_> = (0..200)
         .map(|i| {
             let queue = queue.clone();
@@ -255,14 +262,10 @@ async fn two_hundred_concurrent_publishes_are_confirmed_and_all_consumed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_brings_the_message_back_after_the_delay_as_attempt_two() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
+    let queue = connect(&vhost).await;
     let sent = message("rec-retry");
     queue.publish(&sent).await.expect("publish");
-    let first = next(&queue, Duration::from_secs(5))
-        .await
-        .expect("delivery");
+    let first = delivery(&queue).await;
     assert_eq!(first.attempt, 1);
     let id = first.message_id.clone();
 
@@ -274,17 +277,9 @@ async fn retry_after_brings_the_message_back_after_the_delay_as_attempt_two() {
         .expect("retry_after");
 
     // The copy waits in the 5 s tier with the next attempt number and the reason.
-    let peek = Connection::connect(&vhost.url(), ConnectionProperties::default())
+    let (peek, channel) = vhost.plain_channel().await;
+    let waiting = basic_get(&channel, "webex.recordings.retry.5s", false)
         .await
-        .expect("plain connect");
-    let channel = peek.create_channel().await.expect("channel");
-    let waiting = channel
-        .basic_get(
-            "webex.recordings.retry.5s".into(),
-            BasicGetOptions { no_ack: false },
-        )
-        .await
-        .expect("basic_get")
         .expect("copy waiting in the retry tier");
     assert_eq!(
         header(&waiting.delivery.properties, "x-attempt"),
@@ -324,14 +319,8 @@ async fn retry_after_brings_the_message_back_after_the_delay_as_attempt_two() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
-    queue.publish(&message("rec-dead")).await.expect("publish");
-    let delivery = next(&queue, Duration::from_secs(5))
-        .await
-        .expect("delivery");
-    delivery
+    let (queue, doomed) = with_one_delivery(&vhost, "rec-dead").await;
+    doomed
         .dead_letter("recording gone for good")
         .await
         .expect("dead_letter");
@@ -342,10 +331,7 @@ async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
     assert_eq!(queue.depth().await.expect("depth").ready, 0);
 
     // A body that is not a QueueMessage reaches the worker as Err and is dead-lettered too.
-    let plain = Connection::connect(&vhost.url(), ConnectionProperties::default())
-        .await
-        .expect("plain connect");
-    let channel = plain.create_channel().await.expect("channel");
+    let (plain, channel) = vhost.plain_channel().await;
     channel
         .basic_publish(
             "webex.recordings".into(),
@@ -356,9 +342,7 @@ async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
         )
         .await
         .expect("publish garbage");
-    let garbage = next(&queue, Duration::from_secs(5))
-        .await
-        .expect("delivery");
+    let garbage = delivery(&queue).await;
     assert!(garbage.payload.is_err(), "{garbage:?}");
     assert_eq!(garbage.attempt, 1);
     garbage
@@ -380,9 +364,7 @@ fn is_unavailable(result: &Result<(), QueueError>) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_the_vhost_is_gone_publish_fails_fast_and_it_recovers_without_a_restart() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
+    let queue = connect(&vhost).await;
     queue
         .publish(&message("rec-before"))
         .await
@@ -438,13 +420,7 @@ async fn while_the_vhost_is_gone_publish_fails_fast_and_it_recovers_without_a_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_broker_closes_the_connection_deliveries_resume_on_a_new_channel() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
-    queue.publish(&message("rec-1")).await.expect("publish");
-    let held = next(&queue, Duration::from_secs(5))
-        .await
-        .expect("delivery");
+    let (queue, held) = with_one_delivery(&vhost, "rec-1").await;
     assert_eq!(held.attempt, 1);
     let id = held.message_id.clone();
 
@@ -491,9 +467,7 @@ async fn after_the_broker_closes_the_connection_deliveries_resume_on_a_new_chann
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_close_publish_fails_fast() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
+    let queue = connect(&vhost).await;
     queue.publish(&message("rec-1")).await.expect("publish");
     queue.close().await;
     let started = Instant::now();
@@ -532,9 +506,7 @@ fn connections_in(vhost: &Vhost) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_last_handle_stops_the_supervisor_and_closes_the_connection() {
     let vhost = Vhost::new();
-    let queue = AmqpQueue::connect(&vhost.url(), settings())
-        .await
-        .expect("connect");
+    let queue = connect(&vhost).await;
     let clone = queue.clone();
     drop(queue);
     clone

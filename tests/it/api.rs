@@ -14,9 +14,10 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::http::{AppState, router};
 use webex_recordings::queue::Publisher;
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
-use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::body_partial_json;
+use wiremock::{MockServer, ResponseTemplate};
 
+use crate::fake_webex::on;
 use crate::support::{BOTH, Db, TestDb};
 
 const AUDIO_LEN: usize = 1000;
@@ -444,8 +445,7 @@ async fn get_reprocess_and_errors() {
 
 /// Webex's answer to the recycle bin (`softDelete`) for one recording id.
 async fn mount_soft_delete(webex: &MockServer, id: &str, status: u16) {
-    Mock::given(method("POST"))
-        .and(path("/v1/convergedRecordings/softDelete"))
+    on("POST", "/v1/convergedRecordings/softDelete")
         .and(body_partial_json(serde_json::json!({"recordingIds": [id]})))
         .respond_with(
             ResponseTemplate::new(status).set_body_json(serde_json::json!({"message": "no"})),
@@ -457,8 +457,7 @@ async fn mount_soft_delete(webex: &MockServer, id: &str, status: u16) {
 
 /// Webex's answer to the permanent deletion of one recording, which must carry a reason.
 async fn mount_permanent_delete(webex: &MockServer, id: &str, status: u16) {
-    Mock::given(method("DELETE"))
-        .and(path(format!("/v1/convergedRecordings/{id}")))
+    on("DELETE", format!("/v1/convergedRecordings/{id}"))
         .and(|req: &wiremock::Request| {
             serde_json::from_slice::<Value>(&req.body)
                 .is_ok_and(|b| b["reason"].is_string() && b["comment"].is_string())
@@ -733,8 +732,7 @@ async fn fetch_enqueues_what_webex_lists_and_we_never_stored() {
         .iter()
         .map(|id| serde_json::json!({"id": id, "status": "available", "timeRecorded": "2026-11-25T10:00:00Z"}))
         .collect();
-    Mock::given(method("GET"))
-        .and(path("/v1/admin/convergedRecordings"))
+    on("GET", "/v1/admin/convergedRecordings")
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"items": items})))
         .mount(&webex)
         .await;

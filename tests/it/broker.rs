@@ -3,6 +3,9 @@
 
 use std::process::Command;
 
+use lapin::message::BasicGetMessage;
+use lapin::options::BasicGetOptions;
+use lapin::{Channel, Connection, ConnectionProperties};
 use serde_json::Value;
 
 pub(crate) const BROKER: &str = "amqp://guest:guest@127.0.0.1:5672";
@@ -55,6 +58,16 @@ impl Vhost {
         format!("{BROKER}/{}", self.name)
     }
 
+    /// A channel of plain lapin on this vhost, to look at queues without our own consumer
+    /// (the connection is returned too: it must live as long as the channel is used).
+    pub(crate) async fn plain_channel(&self) -> (Connection, Channel) {
+        let connection = Connection::connect(&self.url(), ConnectionProperties::default())
+            .await
+            .expect("plain connect");
+        let channel = connection.create_channel().await.expect("channel");
+        (connection, channel)
+    }
+
     pub(crate) fn json(&self, args: &[&str]) -> Vec<Value> {
         let mut all = args.to_vec();
         all.extend(["-p", &self.name, "--formatter", "json", "--quiet"]);
@@ -68,4 +81,16 @@ impl Drop for Vhost {
             .args(["delete_vhost", &self.name])
             .output();
     }
+}
+
+/// The next message of `queue`, if there is one.
+pub(crate) async fn basic_get(
+    channel: &Channel,
+    queue: &str,
+    no_ack: bool,
+) -> Option<BasicGetMessage> {
+    channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack })
+        .await
+        .expect("basic_get")
 }

@@ -3,9 +3,9 @@
 use std::process::{Command, Output};
 
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
+use crate::fake_webex::on;
 use crate::support::{Db, TestDb};
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -30,8 +30,7 @@ async fn backfill_dry_run_changes_nothing_and_a_real_run_enqueues_the_missing() 
         .iter()
         .map(|id| json!({"id": id, "status": "available", "timeRecorded": "2026-11-25T08:00:00Z"}))
         .collect();
-    Mock::given(method("GET"))
-        .and(path("/v1/admin/convergedRecordings"))
+    on("GET", "/v1/admin/convergedRecordings")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "items": items })))
         .mount(&webex)
         .await;

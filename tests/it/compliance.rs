@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use webex_recordings::access::{RandomToken, Role};
@@ -11,7 +11,9 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::startup::Role as ServeRole;
 use webex_recordings::storage::{Storage, StorageKey};
 use webex_recordings::store::Store;
+use webex_recordings::trackers::TrackerDefinition;
 
+use crate::fake_webex::stored;
 use crate::support::{BOTH, Db, TestApp, TestDb};
 
 /// Who may call each operation, as CONTRACT.md's role table says (written here on its own, so
@@ -48,9 +50,10 @@ async fn make_keys(store: &Store) -> Keys {
     Keys(keys)
 }
 
-async fn seed(store: &Store, id: &str, day: u32) -> Recording {
+/// A completed call recorded at `at`, with its parties, transcript and summary.
+fn completed_call(id: &str, at: DateTime<Utc>) -> Recording {
     let mut r = Recording::pending(RecordingId::parse(id).unwrap(), Utc::now());
-    r.timestamp = Some(Utc.with_ymd_and_hms(2025, 3, day, 10, 0, 0).unwrap());
+    r.timestamp = Some(at);
     r.processing_status = ProcessingStatus::Completed;
     r.caller = Some("+34600000001".into());
     r.callee = Some("4060".into());
@@ -58,6 +61,12 @@ async fn seed(store: &Store, id: &str, day: u32) -> Recording {
     r.duration = Some(120.0);
     r.transcript_text = Some("Ana García: quiero cancelar".into());
     r.summary_text = Some("Cancelación".into());
+    r
+}
+
+/// A completed call of March 2025, stored.
+async fn seed(store: &Store, id: &str, day: u32) -> Recording {
+    let r = completed_call(id, Utc.with_ymd_and_hms(2025, 3, day, 10, 0, 0).unwrap());
     store.upsert_recording(&r).await.unwrap();
     r
 }
@@ -337,16 +346,7 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
         let data = tempfile::tempdir().unwrap();
         let storage = Storage::local(data.path().to_path_buf());
         let day = |id: &str, days_ago: i64| {
-            let mut r = Recording::pending(RecordingId::parse(id).unwrap(), Utc::now());
-            r.timestamp = Some(Utc::now() - chrono::Duration::days(days_ago));
-            r.processing_status = ProcessingStatus::Completed;
-            r.caller = Some("+34600000001".into());
-            r.callee = Some("4060".into());
-            r.caller_name = Some("Ana".into());
-            r.duration = Some(61.5);
-            r.transcript_text = Some("texto privado".into());
-            r.summary_text = Some("resumen".into());
-            r
+            completed_call(id, Utc::now() - chrono::Duration::days(days_ago))
         };
         let mut paths = HashMap::new();
         for (id, age) in [("old1", 40), ("old2", 35), ("held", 50), ("new", 5)] {
@@ -383,32 +383,22 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
 
         let dry = purge(true).await.unwrap();
         assert_eq!((dry.purged, dry.held), (2, 1), "{db:?}");
-        let still = t
-            .store
-            .get_recording(&RecordingId::parse("old1").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let still = stored(&t.store, "old1").await;
         assert_eq!(
             still.transcript_text.as_deref(),
-            Some("texto privado"),
+            Some("Ana García: quiero cancelar"),
             "dry run changed nothing"
         );
 
         let report = purge(false).await.unwrap();
         assert_eq!((report.purged, report.held), (2, 1), "{db:?}");
         for id in ["old1", "old2"] {
-            let r = t
-                .store
-                .get_recording(&RecordingId::parse(id).unwrap())
-                .await
-                .unwrap()
-                .unwrap();
+            let r = stored(&t.store, id).await;
             assert_eq!(r.processing_status, ProcessingStatus::Purged);
             assert!(r.purged_at.is_some());
             assert_eq!(
                 (r.caller.as_deref(), r.callee.as_deref(), r.duration),
-                (Some("+34600000001"), Some("4060"), Some(61.5))
+                (Some("+34600000001"), Some("4060"), Some(120.0))
             );
             assert!(r.timestamp.is_some());
             assert!(
@@ -421,12 +411,7 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
             );
         }
         for id in ["held", "new"] {
-            let r = t
-                .store
-                .get_recording(&RecordingId::parse(id).unwrap())
-                .await
-                .unwrap()
-                .unwrap();
+            let r = stored(&t.store, id).await;
             assert_eq!(r.processing_status, ProcessingStatus::Completed, "{id}");
             assert!(std::path::Path::new(&paths[id]).exists());
         }
@@ -484,5 +469,64 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
             Ok(2),
             "hold.set and one purge"
         );
+    }
+}
+
+/// A purge takes a recording's tracker hits with its text; a soft-deleted recording keeps its
+/// hits (it stays readable by id) but no longer counts in the tracker's `matches`.
+#[tokio::test]
+async fn purged_calls_leave_no_tracker_hits_and_deleted_ones_are_not_counted() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let long = TrackerDefinition::from_json(
+            &json!({"name": "long", "rules": [{"duration_above": 60}]}),
+        )
+        .unwrap();
+        t.store.create_tracker(&long, Utc::now()).await.unwrap();
+        for (id, days_ago) in [("kept", 1), ("deleted", 1), ("expired", 40)] {
+            let mut r = completed_call(id, Utc::now() - chrono::Duration::days(days_ago));
+            r.trackers = webex_recordings::trackers::evaluate_all(&r, std::slice::from_ref(&long));
+            t.store.upsert_recording(&r).await.unwrap();
+        }
+        let hits = |id: &'static str| async { stored(&t.store, id).await.trackers.len() };
+        let matches = || async { t.store.get_tracker("long").await.unwrap().unwrap().matches };
+        assert_eq!(matches().await, 3, "{db:?}");
+
+        let deleted = RecordingId::parse("deleted").unwrap();
+        assert!(
+            t.store
+                .mark_recording_deleted(&deleted, Utc::now())
+                .await
+                .unwrap()
+        );
+        assert_eq!(matches().await, 2, "{db:?}: a deleted call is not counted");
+        assert_eq!(
+            hits("deleted").await,
+            1,
+            "{db:?}: its page still shows them"
+        );
+
+        let data = tempfile::tempdir().unwrap();
+        let storage = Storage::local(data.path().to_path_buf());
+        let thirty_days = Duration::from_secs(30 * 86_400);
+        let report = webex_recordings::retention::purge_expired(
+            &t.store,
+            &storage,
+            thirty_days,
+            false,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.purged, 1, "{db:?}");
+        assert_eq!(
+            hits("expired").await,
+            0,
+            "{db:?}: a purged call keeps no hits"
+        );
+        assert_eq!(matches().await, 1, "{db:?}");
+        assert_eq!(hits("kept").await, 1, "{db:?}");
+        let listed = t.store.list_trackers().await.unwrap();
+        assert_eq!(listed[0].matches, 1, "{db:?}: the list counts the same");
     }
 }

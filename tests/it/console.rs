@@ -3,20 +3,23 @@
 //!
 //! Screenshots land in `$CARGO_TARGET_DIR/tmp/console-screenshots/` (`target/tmp/…` by default).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use call_analysis::redact::{RedactKind, Redaction};
 use call_analysis::transcript::{Cue, Transcript};
 use call_analysis::{Sentiment, SentimentLabel};
 use chrono::{TimeZone, Utc};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
+use webex_recordings::access::{RandomToken, Role as KeyRole};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::startup::Role;
 
-use crate::support::{Db, TestApp, TestDb};
+use crate::support::{BOTH, Db, TestApp, TestDb};
 
 const KEY: &str = "console-test-key";
 /// The cue the test plays from, in seconds.
@@ -71,6 +74,11 @@ async fn seed(db: &TestDb, data_dir: &Path) {
         Some(18_000),
     ));
     webex_recordings::domain::derive_insight(&mut a);
+    a.redactions = vec![Redaction {
+        kind: RedactKind::Card,
+        start: Some(4.0),
+        end: Some(12.0),
+    }];
 
     let mut b = Recording::pending(RecordingId::parse("call-b").expect("id"), at(21));
     b.timestamp = Some(at(21));
@@ -118,14 +126,39 @@ fn wav_seconds(seconds: u32) -> Vec<u8> {
 
 struct Console {
     app: TestApp,
-    _db: TestDb,
+    db: TestDb,
+    /// A key of each role but admin (the admin key is `KEY`, as `API_TOKEN`).
+    keys: HashMap<KeyRole, String>,
     _data: tempfile::TempDir,
 }
 
+impl Console {
+    fn key(&self, role: KeyRole) -> &str {
+        if role == KeyRole::Admin {
+            KEY
+        } else {
+            &self.keys[&role]
+        }
+    }
+}
+
 async fn console() -> Console {
-    let db = TestDb::new(Db::Sqlite).await;
+    console_on(Db::Sqlite).await
+}
+
+async fn console_on(backend: Db) -> Console {
+    let db = TestDb::new(backend).await;
     let data = tempfile::tempdir().expect("temp dir");
     seed(&db, data.path()).await;
+    let mut keys = HashMap::new();
+    for role in [KeyRole::Viewer, KeyRole::Supervisor, KeyRole::Auditor] {
+        let key = RandomToken::generate("wrk_");
+        db.store
+            .create_key(&role.to_string(), role, &key.hash())
+            .await
+            .expect("key");
+        keys.insert(role, key.expose().to_string());
+    }
     let data_dir = data.path().display().to_string();
     let app = TestApp::spawn(
         &db.url,
@@ -135,7 +168,8 @@ async fn console() -> Console {
     .await;
     Console {
         app,
-        _db: db,
+        db,
+        keys,
         _data: data,
     }
 }
@@ -250,10 +284,77 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(name), png).expect("write screenshot");
 }
 
+/// Types `key` into the sign-in form on screen and sends it.
+async fn submit_key(client: &Client, key: &str) {
+    let token = client
+        .find(Locator::Css("input[name=token]"))
+        .await
+        .expect("token field");
+    token.send_keys(key).await.expect("type");
+    token.send_keys("\u{E007}").await.expect("enter");
+}
+
+/// Signs in with `key` and waits for the calls page.
+async fn sign_in(client: &Client, base: &str, key: &str) {
+    client
+        .goto(&format!("{base}/login"))
+        .await
+        .expect("login page");
+    submit_key(client, key).await;
+    eventually(client, "return location.pathname === '/'").await;
+}
+
+async fn sign_out(client: &Client) {
+    click(client, "form[action='/logout'] button").await;
+    eventually(client, "return location.pathname === '/login'").await;
+}
+
+/// Types `text` into the field `css` (keys such as Enter as `\u{E007}`).
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    let text = js(
+        client,
+        &format!("const e = document.querySelector({css:?}); return e ? e.textContent : null"),
+    )
+    .await;
+    text.as_str()
+        .unwrap_or_else(|| panic!("nothing matches {css}"))
+        .to_string()
+}
+
+async fn exists(client: &Client, css: &str) -> bool {
+    js(
+        client,
+        &format!("return document.querySelector({css:?}) !== null"),
+    )
+    .await
+        == Value::Bool(true)
+}
+
 async fn assert_no_horizontal_scroll(client: &Client, page: &str) {
     let fits = js(
         client,
-        "return document.documentElement.scrollWidth <= window.innerWidth",
+        // clientWidth: the width left beside a vertical scrollbar, if the page has one.
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
     )
     .await;
     assert_eq!(
@@ -274,12 +375,7 @@ async fn sign_in_search_open_and_play_a_call_in_chromium() {
         .goto(&format!("{base}/login"))
         .await
         .expect("login page");
-    let token = client
-        .find(Locator::Css("input[name=token]"))
-        .await
-        .expect("token field");
-    token.send_keys("not-the-key").await.expect("type");
-    token.send_keys("\u{E007}").await.expect("enter");
+    submit_key(&client, "not-the-key").await;
     let error = client
         .find(Locator::Css(".error"))
         .await
@@ -295,12 +391,7 @@ async fn sign_in_search_open_and_play_a_call_in_chromium() {
     );
 
     // The right key signs in and lands on the calls.
-    let token = client
-        .find(Locator::Css("input[name=token]"))
-        .await
-        .expect("token field");
-    token.send_keys(KEY).await.expect("type");
-    token.send_keys("\u{E007}").await.expect("enter");
+    submit_key(&client, KEY).await;
     eventually(
         &client,
         "return document.querySelectorAll('[data-recording-id]').length === 2",
@@ -309,11 +400,7 @@ async fn sign_in_search_open_and_play_a_call_in_chromium() {
     assert_eq!(client.current_url().await.expect("url").path(), "/");
 
     // A word said in one call finds that call only, highlighted.
-    let q = client
-        .find(Locator::Css("input[name=q]"))
-        .await
-        .expect("search box");
-    q.send_keys("REEMBOLSO\u{E007}").await.expect("search");
+    type_into(&client, "input[name=q]", "REEMBOLSO\u{E007}").await;
     eventually(
         &client,
         "return location.search.includes('q=') && document.querySelectorAll('[data-recording-id]').length === 1",
@@ -512,4 +599,421 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
     );
     let signed_out = http.get(format!("{base}/")).send().await.expect("get");
     assert_eq!(signed_out.status(), 303, "no session: to the sign-in page");
+}
+
+/// The browser's console errors, less the status line Chromium prints for a page answered
+/// 403 on purpose (`expected`, a path).
+async fn unexpected_console_errors(client: &Client, expected: &str) -> Vec<String> {
+    console_errors(client)
+        .await
+        .into_iter()
+        .filter(|e| !(e.contains(expected) && e.contains("403")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_log_in_chromium() {
+    let c = console().await;
+    let (mut driver, client) = browser().await;
+    let base = &c.app.base;
+
+    // A viewer: no destroying or hold actions, no audit link, and /audit is a readable 403 page.
+    sign_in(&client, base, c.key(KeyRole::Viewer)).await;
+    assert!(!exists(&client, "nav a[href='/audit']").await);
+    assert!(exists(&client, "nav a[href='/trackers']").await);
+    client
+        .goto(&format!("{base}/recordings/call-a"))
+        .await
+        .expect("call page");
+    for absent in [
+        "form[action$='/delete']",
+        "form[action$='/reprocess']",
+        "form[action$='/hold']",
+    ] {
+        assert!(!exists(&client, absent).await, "a viewer sees {absent}");
+    }
+    assert!(
+        exists(&client, "a[download]").await,
+        "download is for everyone"
+    );
+    client
+        .goto(&format!("{base}/audit"))
+        .await
+        .expect("audit page");
+    assert_eq!(text_of(&client, "h1").await, "Not allowed");
+    assert!(
+        exists(&client, "nav a[href='/trackers']").await,
+        "the 403 page keeps the navigation"
+    );
+    assert!(!exists(&client, "nav a[href='/audit']").await);
+    let errors = unexpected_console_errors(&client, "/audit").await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    client.goto(&format!("{base}/")).await.expect("calls");
+    sign_out(&client).await;
+
+    // An auditor puts the call on hold with a reason and sees it; still no delete button.
+    sign_in(&client, base, c.key(KeyRole::Auditor)).await;
+    client
+        .goto(&format!("{base}/recordings/call-a"))
+        .await
+        .expect("call page");
+    assert!(!exists(&client, "form[action$='/delete']").await);
+    type_into(&client, "input[name=reason]", "case 2026-114").await;
+    click(&client, "form[action$='/hold'] button").await;
+    eventually(&client, "return location.search === '?notice=held'").await;
+    assert!(text_of(&client, ".held").await.contains("case 2026-114"));
+    assert!(text_of(&client, ".hold").await.contains("auditor"));
+    assert!(exists(&client, "form[action$='/hold/release']").await);
+
+    // The audit page lists the hold, filtered through the URL.
+    click(&client, "nav a[href='/audit']").await;
+    eventually(&client, "return location.pathname === '/audit'").await;
+    type_into(&client, "input[name=action]", "hold.set\u{E007}").await;
+    eventually(
+        &client,
+        "return location.search.includes('action=hold.set') && document.querySelectorAll('tr.audit-entry').length === 1",
+    )
+    .await;
+    let entry = text_of(&client, "tr.audit-entry").await;
+    assert!(
+        entry.contains("call-a") && entry.contains("case 2026-114") && entry.contains("auditor"),
+        "{entry}"
+    );
+    click(&client, ".exports a[href^='/audit']").await;
+    eventually(
+        &client,
+        "return document.querySelector('.chain-ok') !== null",
+    )
+    .await;
+    client.goto(&format!("{base}/audit")).await.expect("audit");
+    screenshot(&client, "audit.png").await;
+    sign_out(&client).await;
+
+    // A supervisor creates a tracker; once stored calls are evaluated it matches the one call
+    // where the phrase was said, and the call page marks the moment on the timeline.
+    sign_in(&client, base, c.key(KeyRole::Supervisor)).await;
+    click(&client, "nav a[href='/trackers']").await;
+    eventually(&client, "return location.pathname === '/trackers'").await;
+    type_into(&client, "input[name=name]", "refunds").await;
+    client
+        .find(Locator::Css("textarea[name=rules]"))
+        .await
+        .expect("rules field")
+        .clear()
+        .await
+        .expect("clear");
+    type_into(
+        &client,
+        "textarea[name=rules]",
+        r#"[{"phrase": ["reembolso"]}]"#,
+    )
+    .await;
+    click(&client, ".tracker-form button[type=submit]").await;
+    eventually(&client, "return location.pathname === '/trackers/refunds'").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        client
+            .goto(&format!("{base}/trackers"))
+            .await
+            .expect("trackers");
+        if exists(&client, "tr[data-tracker='refunds'] .progress-done").await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the re-evaluation never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        text_of(&client, "tr[data-tracker='refunds'] .matches").await,
+        "1"
+    );
+    screenshot(&client, "trackers.png").await;
+    client
+        .goto(&format!("{base}/recordings/call-a"))
+        .await
+        .expect("call page");
+    assert!(text_of(&client, ".tracker-hits").await.contains("refunds"));
+    eventually(
+        &client,
+        "return document.getElementById('player').readyState >= 1",
+    )
+    .await;
+    click(&client, ".timeline .mark").await;
+    eventually(
+        &client,
+        &format!(
+            "const t = document.getElementById('player').currentTime; return t >= {CUE_START} && t < {CUE_START} + 3"
+        ),
+    )
+    .await;
+
+    // A redaction's time plays from there too.
+    assert!(text_of(&client, ".redactions").await.contains("card"));
+    click(&client, ".redactions button[data-seek]").await;
+    eventually(
+        &client,
+        "const t = document.getElementById('player').currentTime; return t >= 4 && t < 7",
+    )
+    .await;
+    screenshot(&client, "call-held-tracked.png").await;
+
+    // Phone-size: the new pages scroll only up and down.
+    client.set_window_size(390, 844).await.expect("resize");
+    assert_no_horizontal_scroll(&client, "the call page with its marks").await;
+    for page in ["/trackers", "/trackers/refunds"] {
+        client.goto(&format!("{base}{page}")).await.expect(page);
+        assert_no_horizontal_scroll(&client, page).await;
+    }
+    sign_out(&client).await;
+    sign_in(&client, base, c.key(KeyRole::Auditor)).await;
+    client.goto(&format!("{base}/audit")).await.expect("audit");
+    assert_no_horizontal_scroll(&client, "/audit").await;
+    screenshot(&client, "audit-phone.png").await;
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "browser console errors: {errors:?}");
+    client.close().await.expect("close the browser");
+    let _ = driver.child.kill().await;
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A console session of `role`'s key: the cookie to send.
+async fn session(c: &Console, role: KeyRole) -> String {
+    let answer = no_redirects()
+        .post(format!("{}/login", c.app.base))
+        .header("origin", &c.app.base)
+        .form(&[("token", c.key(role))])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(answer.status(), 303, "{role} signs in");
+    let cookie = answer.headers()["set-cookie"].to_str().expect("cookie");
+    cookie.split(';').next().expect("name=value").to_string()
+}
+
+/// A console form sent from the console's own origin: (status, body).
+async fn post_form(c: &Console, session: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let answer = no_redirects()
+        .post(format!("{}{path}", c.app.base))
+        .header("origin", &c.app.base)
+        .header("cookie", session)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    let status = answer.status().as_u16();
+    (status, answer.text().await.expect("body"))
+}
+
+async fn get_page(c: &Console, session: &str, path: &str) -> (u16, String) {
+    let answer = no_redirects()
+        .get(format!("{}{path}", c.app.base))
+        .header("cookie", session)
+        .send()
+        .await
+        .expect("get");
+    let status = answer.status().as_u16();
+    let html = answer.headers()["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/html");
+    assert!(html, "{path} answers a page");
+    (status, answer.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_audited() {
+    for backend in BOTH {
+        let c = console_on(backend).await;
+        let viewer = session(&c, KeyRole::Viewer).await;
+        let supervisor = session(&c, KeyRole::Supervisor).await;
+        let auditor = session(&c, KeyRole::Auditor).await;
+        let call_a = RecordingId::parse("call-a").expect("id");
+
+        // A role without access gets a readable 403 page, and nothing changes.
+        let (status, page) = get_page(&c, &viewer, "/audit").await;
+        assert_eq!(status, 403, "{backend:?}");
+        assert!(
+            page.contains("Not allowed") && page.contains("viewer"),
+            "{page}"
+        );
+        let (status, page) =
+            post_form(&c, &viewer, "/recordings/call-a/hold", &[("reason", "x")]).await;
+        assert_eq!((status, page.contains("Not allowed")), (403, true));
+        let refused_tracker = [
+            ("name", "t1"),
+            ("match", "any"),
+            ("rules", r#"[{"language": "es"}]"#),
+        ];
+        let (status, _) = post_form(&c, &viewer, "/trackers", &refused_tracker).await;
+        assert_eq!(status, 403);
+        let (status, _) = post_form(&c, &auditor, "/trackers/t1/delete", &[]).await;
+        assert_eq!(status, 403, "auditors do not manage trackers");
+
+        // Bad tracker definitions come back as the page with the error; nothing is stored.
+        for (rules, error) in [
+            ("not json", "not valid JSON"),
+            (r#"[{"bogus": 1}]"#, "rules[0]"),
+            ("[]", "between 1 and"),
+        ] {
+            let (status, page) = post_form(
+                &c,
+                &supervisor,
+                "/trackers",
+                &[("name", "refunds"), ("rules", rules)],
+            )
+            .await;
+            assert_eq!(status, 400, "{backend:?} {rules}");
+            assert!(
+                page.contains(error) && page.contains("class=\"error\""),
+                "{rules}: {page}"
+            );
+            assert!(
+                page.contains("value=\"refunds\""),
+                "the form keeps what was typed"
+            );
+        }
+        assert!(c.db.store.list_trackers().await.expect("list").is_empty());
+        // A good one is created, and a second of the same name is refused on the page.
+        let good = [
+            ("name", "refunds"),
+            ("match", "any"),
+            ("rules", r#"[{"phrase": ["reembolso"]}]"#),
+        ];
+        assert_eq!(post_form(&c, &supervisor, "/trackers", &good).await.0, 303);
+        let (status, page) = post_form(&c, &supervisor, "/trackers", &good).await;
+        assert_eq!((status, page.contains("exists")), (409, true));
+        let (status, page) =
+            post_form(&c, &supervisor, "/trackers/refunds", &[("rules", "[")]).await;
+        assert_eq!((status, page.contains("not valid JSON")), (400, true));
+        let stored =
+            c.db.store
+                .get_tracker("refunds")
+                .await
+                .expect("get")
+                .expect("kept");
+        assert_eq!(
+            stored.definition.rules.len(),
+            1,
+            "a refused edit changes nothing"
+        );
+        let (status, page) = get_page(&c, &viewer, "/trackers/refunds").await;
+        assert_eq!(status, 200);
+        assert!(
+            !page.contains("<textarea") && page.contains("reembolso"),
+            "read-only for viewers"
+        );
+
+        // A hold needs a reason; set and release from the console are audited like the API's.
+        let (status, page) =
+            post_form(&c, &auditor, "/recordings/call-a/hold", &[("reason", "  ")]).await;
+        assert_eq!((status, page.contains("reason")), (400, true));
+        assert!(
+            c.db.store
+                .get_recording(&call_a)
+                .await
+                .expect("get")
+                .expect("call")
+                .legal_hold
+                .is_none()
+        );
+        let (status, _) = post_form(
+            &c,
+            &auditor,
+            "/recordings/call-a/hold",
+            &[("reason", "case 9")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let held =
+            c.db.store
+                .get_recording(&call_a)
+                .await
+                .expect("get")
+                .expect("call");
+        assert_eq!(
+            held.legal_hold.map(|h| (h.reason, h.by)),
+            Some(("case 9".into(), "auditor".into()))
+        );
+        let (status, page) = get_page(&c, &auditor, "/recordings/call-a").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("case 9") && page.contains("/hold/release"));
+        assert_eq!(
+            post_form(&c, &auditor, "/recordings/call-a/hold/release", &[])
+                .await
+                .0,
+            303
+        );
+
+        let filter = webex_recordings::store::AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        };
+        let (_, entries) = c.db.store.list_audit(&filter).await.expect("audit");
+        let has = |action: &str, actor: &str, status: u16| {
+            entries.iter().any(|e| {
+                e.entry.action == action && e.entry.actor == actor && e.entry.status == status
+            })
+        };
+        for (action, actor, status) in [
+            ("audit.read", "viewer", 403),
+            ("hold.set", "viewer", 403),
+            ("tracker.create", "viewer", 403),
+            ("tracker.create", "supervisor", 400),
+            ("tracker.create", "supervisor", 303),
+            ("tracker.create", "supervisor", 409),
+            ("tracker.update", "supervisor", 400),
+            ("hold.set", "auditor", 400),
+            ("hold.set", "auditor", 303),
+            ("hold.release", "auditor", 303),
+        ] {
+            assert!(
+                has(action, actor, status),
+                "{backend:?}: no {action} by {actor} with {status}"
+            );
+        }
+        let set = entries
+            .iter()
+            .find(|e| e.entry.action == "hold.set" && e.entry.status == 303)
+            .expect("hold.set");
+        assert_eq!(set.entry.detail.as_deref(), Some("case 9"));
+        assert_eq!(set.entry.recording_id.as_deref(), Some("call-a"));
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.entry.action == "hold.set" && e.entry.status == 303)
+                .count(),
+            1,
+            "one entry, not two"
+        );
+        assert!(c.db.store.verify_audit().await.expect("verify").is_ok());
+
+        // The audit page keeps its filters in the export links and names a bad value.
+        let (status, page) = get_page(&c, &auditor, "/audit?action=hold.release").await;
+        assert_eq!(status, 200);
+        let export = page
+            .split("href=\"")
+            .find(|h| h.starts_with("/api/v1/audit?action=hold.release"))
+            .expect("an export link with the filter");
+        assert!(
+            export
+                .split('"')
+                .next()
+                .is_some_and(|h| h.ends_with("format=csv")),
+            "{export}"
+        );
+        assert_eq!(page.matches("class=\"audit-entry\"").count(), 1, "{page}");
+        let (status, page) = get_page(&c, &auditor, "/audit?from=yesterday").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("from: expected a date"), "{page}");
+        c.app.stop().await;
+    }
 }

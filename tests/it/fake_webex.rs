@@ -10,7 +10,7 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::store::Store;
 use webex_recordings::webex::{Auth, ClientSettings, RetryPolicy, WebexClient};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 pub(crate) const ES_ID: &str = "es0000000000000000000000000000a1";
 
@@ -65,8 +65,7 @@ impl FakeRecording {
 
     /// Metadata, person and files; details are mounted by the caller or `mount`.
     pub(crate) async fn mount_rest(&self, server: &MockServer) {
-        Mock::given(method("GET"))
-            .and(path(format!("/v1/convergedRecordings/{}/metadata", self.id)))
+        on("GET", format!("/v1/convergedRecordings/{}/metadata", self.id))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "id": self.id,
                 "serviceData": {
@@ -80,14 +79,12 @@ impl FakeRecording {
             })))
             .mount(server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(format!("/files/{}.mp3", self.id)))
+        on("GET", format!("/files/{}.mp3", self.id))
             .respond_with(ResponseTemplate::new(200).set_body_bytes(self.audio.clone()))
             .mount(server)
             .await;
         if let Some(vtt) = self.vtt {
-            Mock::given(method("GET"))
-                .and(path(format!("/files/{}.vtt", self.id)))
+            on("GET", format!("/files/{}.vtt", self.id))
                 .respond_with(ResponseTemplate::new(200).set_body_string(vtt))
                 .mount(server)
                 .await;
@@ -96,8 +93,7 @@ impl FakeRecording {
 
     /// The audio answered after `delay` (mounted before `mount`, it takes precedence).
     pub(crate) async fn mount_slow_audio(&self, server: &MockServer, delay: Duration) {
-        Mock::given(method("GET"))
-            .and(path(format!("/files/{}.mp3", self.id)))
+        on("GET", format!("/files/{}.mp3", self.id))
             .respond_with(
                 ResponseTemplate::new(200)
                     .set_body_bytes(self.audio.clone())
@@ -109,8 +105,7 @@ impl FakeRecording {
     }
 
     pub(crate) async fn mount(&self, server: &MockServer) {
-        Mock::given(method("GET"))
-            .and(path(format!("/v1/convergedRecordings/{}", self.id)))
+        on("GET", format!("/v1/convergedRecordings/{}", self.id))
             .respond_with(ResponseTemplate::new(200).set_body_json(self.details(server, true)))
             .mount(server)
             .await;
@@ -120,8 +115,7 @@ impl FakeRecording {
 
 pub(crate) async fn fake_webex() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/person-1"))
+    on("GET", "/v1/people/person-1")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"id": "person-1", "displayName": "Ana García"})),
@@ -129,6 +123,11 @@ pub(crate) async fn fake_webex() -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// A mock of `verb` on `at` (a path under the Webex API's `/v1`).
+pub(crate) fn on(verb: &str, at: impl Into<String>) -> MockBuilder {
+    Mock::given(method(verb)).and(path(at))
 }
 
 pub(crate) async fn hits(server: &MockServer, wanted: &str) -> usize {

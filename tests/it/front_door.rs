@@ -12,10 +12,9 @@ use tokio::net::TcpStream;
 use url::Url;
 use webex_recordings::access::{Principal, Role};
 use webex_recordings::startup::Role as ServeRole;
-use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex, wait_final};
+use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex, on, wait_final};
 use crate::support::{BOTH, Db, TestApp, TestDb, WEBHOOK_SECRET, envelope};
 
 const ADMIN_KEY: &str = "admin-key-for-tests";
@@ -31,8 +30,7 @@ fn client() -> reqwest::Client {
 /// A fake Webex whose token endpoint must be called exactly `exchanges` times.
 async fn token_endpoint(exchanges: u64) -> MockServer {
     let webex = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "new-at", "expires_in": 3600,
             "refresh_token": "new-rt", "refresh_token_expires_in": 7776000
@@ -189,8 +187,7 @@ async fn a_console_session_of_an_admin_may_start_a_login_and_floods_evict_only_t
 async fn a_failed_exchange_answers_502_without_showing_where_webex_is() {
     let t = TestDb::new(Db::Sqlite).await;
     let webex = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .respond_with(ResponseTemplate::new(500).set_body_string("upstream stack trace"))
         .mount(&webex)
         .await;

@@ -13,10 +13,10 @@ use webex_recordings::reconciler::{
 };
 use webex_recordings::store::Store;
 use webex_recordings::webex::ListScope;
-use wiremock::matchers::{body_json, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::matchers::{body_json, query_param, query_param_is_missing};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
-use crate::fake_webex::webex;
+use crate::fake_webex::{on, webex};
 use crate::support::{BOTH, Db, TestDb};
 
 const LIST: &str = "/v1/admin/convergedRecordings";
@@ -95,9 +95,27 @@ fn param(r: &Request, name: &str) -> Option<DateTime<Utc>> {
         .map(|(_, v)| DateTime::parse_from_rfc3339(&v).unwrap().to_utc())
 }
 
+/// Answers every admin listing with `response`.
+async fn mount_listing(server: &MockServer, response: ResponseTemplate) {
+    on("GET", LIST).respond_with(response).mount(server).await;
+}
+
+/// What a scheduled run asks Webex: its webhooks (none to reactivate) and the listing, answered
+/// with `listing`.
+async fn mount_schedule(server: &MockServer, listing: ResponseTemplate) {
+    mount_empty_webhooks(server).await;
+    mount_listing(server, listing).await;
+}
+
+/// A fresh SQLite store and an embedded queue on it.
+async fn sqlite_with_queue() -> (TestDb, EmbeddedQueue) {
+    let t = TestDb::new(Db::Sqlite).await;
+    let q = queue(&t.store);
+    (t, q)
+}
+
 async fn mount_empty_webhooks(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/v1/webhooks"))
+    on("GET", "/v1/webhooks")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": []})))
         .mount(server)
         .await;
@@ -115,8 +133,7 @@ async fn three_pages_enqueue_missing_and_unfinished_once() {
 async fn three_pages(db: Db) {
     let server = MockServer::start().await;
     let base = format!("{}/v1", server.uri());
-    Mock::given(method("GET"))
-        .and(path(LIST))
+    on("GET", LIST)
         .and(query_param("from", "2026-11-01T00:00:00Z"))
         .and(query_param("to", "2026-11-10T00:00:00Z"))
         .and(query_param("max", "100"))
@@ -127,8 +144,7 @@ async fn three_pages(db: Db) {
         ))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
+    on("GET", LIST)
         .and(query_param("cursor", "opaque-p2"))
         .respond_with(page(
             vec![
@@ -144,8 +160,7 @@ async fn three_pages(db: Db) {
         ))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
+    on("GET", LIST)
         .and(query_param("cursor", "opaque-p3"))
         .respond_with(page(vec![rec("a9"), rec("a10")], None))
         .mount(&server)
@@ -233,13 +248,8 @@ async fn three_pages(db: Db) {
 #[tokio::test]
 async fn a_41_day_window_is_cut_into_slices_of_at_most_30_days() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![], None))
-        .mount(&server)
-        .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_listing(&server, page(vec![], None)).await;
+    let (t, q) = sqlite_with_queue().await;
     let to = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
     let w = Window {
         from: to - TimeDelta::days(41),
@@ -268,8 +278,7 @@ async fn a_41_day_window_is_cut_into_slices_of_at_most_30_days() {
 async fn a_429_in_the_middle_of_paging_is_waited_out() {
     let server = MockServer::start().await;
     let base = format!("{}/v1", server.uri());
-    Mock::given(method("GET"))
-        .and(path(LIST))
+    on("GET", LIST)
         .and(query_param_is_missing("cursor"))
         .respond_with(page(
             vec![rec("r1")],
@@ -277,22 +286,19 @@ async fn a_429_in_the_middle_of_paging_is_waited_out() {
         ))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
+    on("GET", LIST)
         .and(query_param("cursor", "c2"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
+    on("GET", LIST)
         .and(query_param("cursor", "c2"))
         .respond_with(page(vec![rec("r2")], None))
         .mount(&server)
         .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let started = Instant::now();
     let report = reconcile_once(
         &server,
@@ -311,11 +317,7 @@ async fn a_429_in_the_middle_of_paging_is_waited_out() {
 #[tokio::test]
 async fn dry_run_changes_nothing() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![rec("d1"), rec("d2"), rec("d3")], None))
-        .mount(&server)
-        .await;
+    mount_listing(&server, page(vec![rec("d1"), rec("d2"), rec("d3")], None)).await;
     let t = TestDb::new(Db::Sqlite).await;
     t.store
         .import_bare_recordings(&[(id("d1"), ProcessingStatus::Completed)], Utc::now())
@@ -341,13 +343,8 @@ async fn dry_run_changes_nothing() {
 #[tokio::test]
 async fn limit_caps_what_is_sent() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![rec("l1"), rec("l2"), rec("l3")], None))
-        .mount(&server)
-        .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_listing(&server, page(vec![rec("l1"), rec("l2"), rec("l3")], None)).await;
+    let (t, q) = sqlite_with_queue().await;
     let options = ReconcileOptions {
         limit: Some(2),
         ..Default::default()
@@ -360,18 +357,16 @@ async fn limit_caps_what_is_sent() {
 #[tokio::test]
 async fn a_403_on_the_admin_listing_falls_back_to_the_user_listing() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "missing scope"})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings"))
+    mount_listing(
+        &server,
+        ResponseTemplate::new(403).set_body_json(json!({"message": "missing scope"})),
+    )
+    .await;
+    on("GET", "/v1/convergedRecordings")
         .respond_with(page(vec![rec("u1")], None))
         .mount(&server)
         .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     let to = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
     let w = Window {
         from: to - TimeDelta::days(45),
@@ -393,14 +388,8 @@ async fn a_403_on_the_admin_listing_falls_back_to_the_user_listing() {
 #[tokio::test]
 async fn the_high_water_mark_moves_only_after_a_successful_run() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![], None))
-        .mount(&server)
-        .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_schedule(&server, page(vec![], None)).await;
+    let (t, q) = sqlite_with_queue().await;
     let webex = webex(&server);
     let overlap = Duration::from_secs(600);
     let options = ReconcileOptions::default();
@@ -427,12 +416,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
 
     // Second run fails at Webex: the mark stays.
     server.reset().await;
-    mount_empty_webhooks(&server).await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    mount_schedule(&server, ResponseTemplate::new(500)).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let r2 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options).await;
     assert!(r2.is_err());
@@ -446,12 +430,7 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
 
     // Third run covers the same window again, then the mark moves.
     server.reset().await;
-    mount_empty_webhooks(&server).await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![], None))
-        .mount(&server)
-        .await;
+    mount_schedule(&server, page(vec![], None)).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let r3 = scheduled_run(&webex, &t.store, &q, timing(overlap), "w1", &options)
         .await
@@ -472,17 +451,12 @@ async fn the_high_water_mark_moves_only_after_a_successful_run() {
 #[tokio::test]
 async fn an_inactive_recordings_webhook_is_reactivated() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![], None))
-        .mount(&server)
-        .await;
+    mount_listing(&server, page(vec![], None)).await;
     let hook = |id: &str, resource: &str, status: &str| {
         json!({"id": id, "name": format!("hook {id}"), "targetUrl": format!("https://example.org/{id}"),
                "resource": resource, "event": "created", "secret": "s3cret", "status": status})
     };
-    Mock::given(method("GET"))
-        .and(path("/v1/webhooks"))
+    on("GET", "/v1/webhooks")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": [
             hook("wh1", "convergedRecordings", "inactive"),
             hook("wh2", "convergedRecordings", "active"),
@@ -490,8 +464,7 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
         ]})))
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path("/v1/webhooks/wh1"))
+    on("PUT", "/v1/webhooks/wh1")
         .and(body_json(json!({
             "name": "hook wh1",
             "targetUrl": "https://example.org/wh1",
@@ -506,8 +479,7 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
         .expect(1)
         .mount(&server)
         .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    let (t, q) = sqlite_with_queue().await;
     scheduled_run(
         &webex(&server),
         &t.store,
@@ -536,13 +508,8 @@ async fn an_inactive_recordings_webhook_is_reactivated() {
 #[tokio::test]
 async fn a_recording_released_for_a_retry_is_not_sent_again() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![rec("r1")], None))
-        .mount(&server)
-        .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_listing(&server, page(vec![rec("r1")], None)).await;
+    let (t, q) = sqlite_with_queue().await;
     let now = Utc::now();
     t.store
         .claim_recording(&id("r1"), false, now, now - TimeDelta::minutes(10))
@@ -567,14 +534,12 @@ async fn a_recording_released_for_a_retry_is_not_sent_again() {
 #[tokio::test]
 async fn two_concurrent_scheduled_runs_do_the_work_once() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![rec("c1")], None).set_delay(Duration::from_millis(400)))
-        .mount(&server)
-        .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_schedule(
+        &server,
+        page(vec![rec("c1")], None).set_delay(Duration::from_millis(400)),
+    )
+    .await;
+    let (t, q) = sqlite_with_queue().await;
     let webex = webex(&server);
     let options = ReconcileOptions::default();
     let overlap = Duration::from_secs(60);
@@ -593,14 +558,12 @@ async fn two_concurrent_scheduled_runs_do_the_work_once() {
 #[tokio::test]
 async fn a_run_longer_than_its_lease_keeps_renewing_it() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![rec("l1")], None).set_delay(Duration::from_millis(2000)))
-        .mount(&server)
-        .await;
-    let t = TestDb::new(Db::Sqlite).await;
-    let q = queue(&t.store);
+    mount_schedule(
+        &server,
+        page(vec![rec("l1")], None).set_delay(Duration::from_millis(2000)),
+    )
+    .await;
+    let (t, q) = sqlite_with_queue().await;
     let webex = webex(&server);
     let timing = ScheduleTiming {
         overlap: Duration::from_secs(60),
@@ -633,12 +596,7 @@ async fn a_run_longer_than_its_lease_keeps_renewing_it() {
 #[tokio::test]
 async fn the_schedule_runs_at_once_and_stops_on_cancel() {
     let server = MockServer::start().await;
-    mount_empty_webhooks(&server).await;
-    Mock::given(method("GET"))
-        .and(path(LIST))
-        .respond_with(page(vec![rec("s1")], None))
-        .mount(&server)
-        .await;
+    mount_schedule(&server, page(vec![rec("s1")], None)).await;
     let t = TestDb::new(Db::Sqlite).await;
     let q = std::sync::Arc::new(queue(&t.store));
     let cancel = tokio_util::sync::CancellationToken::new();
@@ -680,11 +638,7 @@ async fn the_listing_asks_for_calling_recordings_unless_widened() {
     for (services, expected) in cases {
         let t = TestDb::new(Db::Sqlite).await;
         let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .and(path(LIST))
-            .respond_with(page(vec![rec("r-calling")], None))
-            .mount(&server)
-            .await;
+        mount_listing(&server, page(vec![rec("r-calling")], None)).await;
         let q = queue(&t.store);
         let report = reconcile_services(
             &webex(&server),

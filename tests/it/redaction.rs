@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use call_analysis::redact::RedactKinds;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request};
+use wiremock::{MockServer, Request};
 
-use crate::fake_webex::FakeRecording;
+use crate::fake_webex::{FakeRecording, on};
 use crate::pipeline_ai::{
     CHAT_PATH, Setup, chat_client, completion, find, process_in, requests_to,
 };
@@ -73,8 +72,7 @@ async fn echoing_llm() -> MockServer {
         "sentiment": {"score": 0.2, "label": "neutral"}
     })
     .to_string();
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
+    on("POST", CHAT_PATH)
         .respond_with(move |request: &Request| {
             let body: Value = serde_json::from_slice(&request.body).unwrap_or_default();
             if body["response_format"]["type"] == "json_object" {

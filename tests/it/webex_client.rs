@@ -13,9 +13,11 @@ use webex_recordings::webex::{
     OAuthTokens, RetryPolicy, TokenStore, WebexClient, WebexError, WebhookUpdate,
 };
 use wiremock::matchers::{
-    body_json, body_string_contains, header, method, path, query_param, query_param_is_missing,
+    body_json, body_string_contains, header, query_param, query_param_is_missing,
 };
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
+
+use crate::fake_webex::on;
 
 fn settings(server: &MockServer, max_attempts: u32) -> ClientSettings {
     ClientSettings {
@@ -43,6 +45,15 @@ async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap()
 }
 
+/// The path of each request received, in order.
+async fn request_paths(server: &MockServer) -> Vec<String> {
+    requests(server)
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect()
+}
+
 fn auth_header(r: &Request) -> String {
     r.headers
         .get("authorization")
@@ -58,8 +69,7 @@ async fn pagination_follows_opaque_next_links_and_stops() {
     let base = format!("{}/v1", server.uri());
     let rec = |id: &str| json!({"id": id, "topic": "Call", "sizeBytes": 10, "newField": [1]});
 
-    Mock::given(method("GET"))
-        .and(path("/v1/admin/convergedRecordings"))
+    on("GET", "/v1/admin/convergedRecordings")
         .and(query_param("from", "2025-03-01T00:00:00Z"))
         .and(query_param("to", "2025-03-02T00:00:00Z"))
         .and(query_param("max", "2"))
@@ -76,8 +86,7 @@ async fn pagination_follows_opaque_next_links_and_stops() {
         .mount(&server)
         .await;
     // Page 2: two Link headers, bare rel, a prev link first.
-    Mock::given(method("GET"))
-        .and(path("/v1/admin/convergedRecordings"))
+    on("GET", "/v1/admin/convergedRecordings")
         .and(query_param("cursor", "p2"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -91,8 +100,7 @@ async fn pagination_follows_opaque_next_links_and_stops() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/admin/convergedRecordings"))
+    on("GET", "/v1/admin/convergedRecordings")
         .and(query_param("cursor", "p3"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -145,8 +153,7 @@ async fn pagination_as_stream_can_stop_early_and_user_scope_path() {
     use futures::StreamExt;
     let server = MockServer::start().await;
     let base = format!("{}/v1", server.uri());
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings"))
+    on("GET", "/v1/convergedRecordings")
         .and(query_param_is_missing("cursor"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -180,8 +187,7 @@ async fn pagination_as_stream_can_stop_early_and_user_scope_path() {
 #[tokio::test]
 async fn next_link_to_foreign_host_is_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/webhooks"))
+    on("GET", "/v1/webhooks")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"items": [{"id": "w1"}]}))
@@ -205,8 +211,7 @@ async fn next_link_to_foreign_host_is_refused() {
 #[tokio::test]
 async fn rate_limit_retry_after_is_waited_out() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("Retry-After", "1")
@@ -215,8 +220,7 @@ async fn rate_limit_retry_after_is_waited_out() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"id": "me1", "emails": ["a@b.c"]})),
         )
@@ -239,8 +243,7 @@ async fn rate_limit_retry_after_is_waited_out() {
 #[tokio::test]
 async fn service_unavailable_gives_up_after_max_attempts() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings/r1"))
+    on("GET", "/v1/convergedRecordings/r1")
         .respond_with(
             ResponseTemplate::new(503)
                 .insert_header("TrackingID", "ROUTER_503")
@@ -268,14 +271,12 @@ async fn service_unavailable_gives_up_after_max_attempts() {
 #[tokio::test]
 async fn transient_5xx_then_success() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(ResponseTemplate::new(502))
         .up_to_n_times(2)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "ok"})))
         .mount(&server)
         .await;
@@ -286,8 +287,7 @@ async fn transient_5xx_then_success() {
 #[tokio::test]
 async fn forbidden_fails_at_once_with_details() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings/r9"))
+    on("GET", "/v1/convergedRecordings/r9")
         .respond_with(
             ResponseTemplate::new(403)
                 .insert_header("TrackingID", "ROUTER_ABC")
@@ -328,8 +328,7 @@ async fn forbidden_fails_at_once_with_details() {
 #[tokio::test]
 async fn static_token_401_is_final() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "bad token"})))
         .mount(&server)
         .await;
@@ -369,8 +368,7 @@ fn oauth(refresh: Option<&str>) -> Auth {
 }
 
 async fn mount_token_endpoint(server: &MockServer, old_rt: &str, at: &str, new_rt: &str) {
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .and(body_string_contains(format!("refresh_token={old_rt}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": at,
@@ -389,21 +387,18 @@ async fn oauth_refreshes_on_start_and_after_401_with_rotated_refresh_token() {
     mount_token_endpoint(&server, "rt-1", "at-1", "rt-2").await;
     mount_token_endpoint(&server, "rt-2", "at-2", "rt-3").await;
     // at-1 works once, then Webex revokes it.
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .and(header("authorization", "Bearer at-1"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "p-at1"})))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .and(header("authorization", "Bearer at-1"))
         .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "expired"})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .and(header("authorization", "Bearer at-2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "p-at2"})))
         .mount(&server)
@@ -457,16 +452,14 @@ async fn oauth_refreshes_on_start_and_after_401_with_rotated_refresh_token() {
 #[tokio::test]
 async fn oauth_refreshes_only_once_per_request_on_401() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"access_token": "at", "expires_in": 3600})),
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(
             ResponseTemplate::new(401)
                 .insert_header("TrackingID", "T401")
@@ -482,11 +475,7 @@ async fn oauth_refreshes_only_once_per_request_on_401() {
         .unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.tracking_id(), Some("T401"));
-    let paths: Vec<String> = requests(&server)
-        .await
-        .iter()
-        .map(|r| r.url.path().to_string())
-        .collect();
+    let paths = request_paths(&server).await;
     assert_eq!(
         paths,
         [
@@ -501,8 +490,7 @@ async fn oauth_refreshes_only_once_per_request_on_401() {
 #[tokio::test]
 async fn oauth_concurrent_callers_share_one_refresh() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .respond_with(
             ResponseTemplate::new(200)
                 .set_delay(Duration::from_millis(200))
@@ -510,8 +498,7 @@ async fn oauth_concurrent_callers_share_one_refresh() {
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .and(header("authorization", "Bearer at-x"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "me"})))
         .mount(&server)
@@ -538,8 +525,7 @@ async fn oauth_concurrent_callers_share_one_refresh() {
 async fn oauth_prefers_stored_refresh_token_and_valid_stored_access_token() {
     let server = MockServer::start().await;
     mount_token_endpoint(&server, "stored-rt", "at-new", "stored-rt").await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "me"})))
         .mount(&server)
         .await;
@@ -565,8 +551,7 @@ async fn oauth_prefers_stored_refresh_token_and_valid_stored_access_token() {
 
     // Valid stored access token and no configured refresh token: used as is, no refresh.
     server.reset().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "me"})))
         .mount(&server)
         .await;
@@ -587,8 +572,7 @@ async fn oauth_prefers_stored_refresh_token_and_valid_stored_access_token() {
 #[tokio::test]
 async fn oauth_refresh_rejected_or_missing_is_an_auth_error() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .respond_with(
             ResponseTemplate::new(400).set_body_json(json!({"message": "invalid refresh token"})),
         )
@@ -613,16 +597,14 @@ async fn oauth_refresh_rejected_or_missing_is_an_auth_error() {
 #[tokio::test]
 async fn exchange_code_posts_authorization_code_and_installs_tokens() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/access_token"))
+    on("POST", "/v1/access_token")
         .and(body_string_contains("grant_type=authorization_code"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "access_token": "at-code", "expires_in": 3600, "refresh_token": "rt-code"
         })))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/me"))
+    on("GET", "/v1/people/me")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "me"})))
         .mount(&server)
         .await;
@@ -658,14 +640,12 @@ async fn exchange_code_posts_authorization_code_and_installs_tokens() {
 #[tokio::test]
 async fn metadata_204_is_none_and_200_is_parsed() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings/not-ready/metadata"))
+    on("GET", "/v1/convergedRecordings/not-ready/metadata")
         .and(query_param("showAllTypes", "true"))
         .respond_with(ResponseTemplate::new(204))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings/ready/metadata"))
+    on("GET", "/v1/convergedRecordings/ready/metadata")
         .and(query_param("showAllTypes", "true"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "ready",
@@ -694,16 +674,14 @@ async fn metadata_204_is_none_and_200_is_parsed() {
 #[tokio::test]
 async fn details_and_delete_recording_shapes() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/convergedRecordings/abc123"))
+    on("GET", "/v1/convergedRecordings/abc123")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "abc123", "durationSeconds": 61, "status": "available",
             "temporaryDirectDownloadLinks": {"audioDownloadLink": "https://x.webex.com/a.mp3?t=1"}
         })))
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path("/v1/convergedRecordings/abc123"))
+    on("DELETE", "/v1/convergedRecordings/abc123")
         .and(body_json(
             json!({"reason": "audit", "comment": "requested"}),
         ))
@@ -711,8 +689,7 @@ async fn details_and_delete_recording_shapes() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path("/v1/convergedRecordings/nobody"))
+    on("DELETE", "/v1/convergedRecordings/nobody")
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&server)
@@ -740,13 +717,11 @@ async fn details_and_delete_recording_shapes() {
 #[tokio::test]
 async fn person_404_is_none() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/ghost"))
+    on("GET", "/v1/people/ghost")
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "not found"})))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/people/p1"))
+    on("GET", "/v1/people/p1")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "p1", "displayName": "Ana", "emails": ["ana@x.es"], "type": "person"
         })))
@@ -788,8 +763,7 @@ fn dir_entries(dir: &std::path::Path) -> Vec<String> {
 async fn download_streams_to_file_with_sha256() {
     let server = MockServer::start().await;
     let data = pseudo_random(3 * 1024 * 1024 + 17);
-    Mock::given(method("GET"))
-        .and(path("/v1/files/audio.mp3"))
+    on("GET", "/v1/files/audio.mp3")
         .and(header("authorization", "Bearer static-token"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(data.clone(), "audio/mpeg"))
         .mount(&server)
@@ -816,19 +790,16 @@ async fn download_streams_to_file_with_sha256() {
 #[tokio::test]
 async fn download_follows_allowed_redirect_and_retries_503() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/start"))
+    on("GET", "/v1/files/start")
         .respond_with(ResponseTemplate::new(302).insert_header("Location", "/v1/files/real?sig=1"))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/real"))
+    on("GET", "/v1/files/real")
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/real"))
+    on("GET", "/v1/files/real")
         .and(query_param("sig", "1"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(b"hello".to_vec()))
         .mount(&server)
@@ -841,11 +812,7 @@ async fn download_follows_allowed_redirect_and_retries_503() {
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), b"hello");
     assert_eq!(got.size_bytes, 5);
-    let paths: Vec<String> = requests(&server)
-        .await
-        .iter()
-        .map(|r| r.url.path().to_string())
-        .collect();
+    let paths = request_paths(&server).await;
     assert_eq!(
         paths,
         ["/v1/files/start", "/v1/files/real", "/v1/files/real"]
@@ -886,8 +853,7 @@ async fn close_delimited_server(body: Vec<u8>, connections: usize) -> String {
 async fn download_size_mismatch_leaves_nothing_and_keeps_old_dest() {
     // Announced by Content-Length: refused before anything touches the disk.
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/a.mp3"))
+    on("GET", "/v1/files/a.mp3")
         .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![7u8; 1000]))
         .mount(&server)
         .await;
@@ -992,8 +958,7 @@ async fn download_refuses_foreign_hosts_without_sending() {
 #[tokio::test]
 async fn download_refuses_redirect_to_foreign_host() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/a.mp3"))
+    on("GET", "/v1/files/a.mp3")
         .respond_with(
             ResponseTemplate::new(302)
                 .insert_header("Location", "http://evil.example.com/steal?x=1"),
@@ -1031,8 +996,7 @@ async fn webhooks_crud_request_shapes() {
         "resource": "convergedRecordings", "event": "created", "secret": "s3",
         "status": "active", "created": "2025-03-01T10:00:00.000Z", "ownedBy": "org"
     });
-    Mock::given(method("POST"))
-        .and(path("/v1/webhooks"))
+    on("POST", "/v1/webhooks")
         .and(header("content-type", "application/json"))
         .and(body_json(json!({
             "name": "rec", "targetUrl": "https://svc/webhooks/webex",
@@ -1043,8 +1007,7 @@ async fn webhooks_crud_request_shapes() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path("/v1/webhooks/wh1"))
+    on("PUT", "/v1/webhooks/wh1")
         .and(body_json(json!({
             "name": "rec2", "targetUrl": "https://svc/webhooks/webex", "status": "active"
         })))
@@ -1052,20 +1015,17 @@ async fn webhooks_crud_request_shapes() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/webhooks/wh1"))
+    on("GET", "/v1/webhooks/wh1")
         .respond_with(ResponseTemplate::new(200).set_body_json(hook.clone()))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("DELETE"))
-        .and(path("/v1/webhooks/wh1"))
+    on("DELETE", "/v1/webhooks/wh1")
         .respond_with(ResponseTemplate::new(204))
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/webhooks"))
+    on("GET", "/v1/webhooks")
         .and(query_param("max", "100"))
         .and(query_param("ownedBy", "org"))
         .respond_with(
@@ -1079,8 +1039,7 @@ async fn webhooks_crud_request_shapes() {
         .expect(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v1/webhooks"))
+    on("GET", "/v1/webhooks")
         .and(query_param("after", "wh1"))
         .respond_with(
             ResponseTemplate::new(200)
@@ -1155,8 +1114,7 @@ async fn webhooks_crud_request_shapes() {
 #[tokio::test]
 async fn download_redirect_loop_is_bounded() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v1/files/loop"))
+    on("GET", "/v1/files/loop")
         .respond_with(ResponseTemplate::new(302).insert_header("Location", "/v1/files/loop"))
         .mount(&server)
         .await;

@@ -26,12 +26,12 @@ macro_rules! embedded_word_list {
 pub(crate) use embedded_word_list;
 
 /// The entries of a word list, in file order.
-pub(crate) fn word_list(source: &'static str) -> Vec<&'static str> {
+pub(crate) fn word_list(source: &str) -> Vec<&str> {
     entries(source).collect()
 }
 
 /// The `(entry, weight)` pairs of a weighted list, in file order.
-pub(crate) fn weighted_list(source: &'static str) -> Vec<(&'static str, f64)> {
+pub(crate) fn weighted_list(source: &str) -> Vec<(&str, f64)> {
     entries(source)
         .map(|line| {
             let parsed = line
@@ -45,7 +45,7 @@ pub(crate) fn weighted_list(source: &'static str) -> Vec<(&'static str, f64)> {
         .collect()
 }
 
-fn entries(source: &'static str) -> impl Iterator<Item = &'static str> {
+fn entries(source: &str) -> impl Iterator<Item = &str> {
     source
         .lines()
         .map(str::trim)
@@ -68,33 +68,30 @@ mod tests {
         );
     }
 
-    /// Every list shipped in `data/` loads and is not empty.
+    /// Every list shipped in `data/` loads and is not empty: `.tsv` files as weighted lists,
+    /// `.txt` files as plain ones. Found by walking the folder, so a new file is checked too.
     #[test]
     fn every_data_file_parses() {
-        let sizes = [
-            word_list(include_str!("../data/action_items/commitments.txt")).len(),
-            word_list(include_str!("../data/action_items/deadlines.txt")).len(),
-            word_list(include_str!("../data/action_items/future_lookalikes.txt")).len(),
-            word_list(include_str!("../data/action_items/irregular_futures.txt")).len(),
-            word_list(include_str!("../data/action_items/let_fillers.txt")).len(),
-            word_list(include_str!("../data/action_items/negators.txt")).len(),
-            word_list(include_str!(
-                "../data/action_items/request_verb_prefixes_es.txt"
-            ))
-            .len(),
-            word_list(include_str!("../data/action_items/request_verbs_en.txt")).len(),
-            word_list(include_str!("../data/action_items/requests.txt")).len(),
-            word_list(include_str!("../data/action_items/spanish_clitics.txt")).len(),
-            word_list(include_str!("../data/action_items/spanish_modals.txt")).len(),
-            word_list(include_str!("../data/insight/agent_greetings.txt")).len(),
-            word_list(include_str!("../data/summary/formulaic_markers.txt")).len(),
-            word_list(include_str!("../data/text/abbreviations.txt")).len(),
-            word_list(include_str!("../data/text/call_fillers_en.txt")).len(),
-            word_list(include_str!("../data/text/call_fillers_es.txt")).len(),
-            word_list(include_str!("../data/text/topic_words_en.txt")).len(),
-            word_list(include_str!("../data/text/topic_words_es.txt")).len(),
-        ];
-        assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+        let mut folders = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")];
+        let mut checked = 0;
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let name = path.display();
+                let size = match path.extension().and_then(|e| e.to_str()) {
+                    Some("tsv") => weighted_list(&std::fs::read_to_string(&path).unwrap()).len(),
+                    Some("txt") => word_list(&std::fs::read_to_string(&path).unwrap()).len(),
+                    _ => panic!("{name}: a data file is a .txt or .tsv list"),
+                };
+                assert!(size > 0, "{name} is empty");
+                checked += 1;
+            }
+        }
+        assert!(checked > 80, "only {checked} lists found");
         for source in &crate::sentiment_lexicons::SOURCES {
             let weighted = [source.stemmed, source.exact, source.phrases];
             let plain = [

@@ -72,18 +72,7 @@ mod tests {
 
     /// A call as alternating turns; each turn is one 5-second cue.
     fn call(turns: &[(&str, &str)]) -> Transcript {
-        Transcript {
-            cues: turns
-                .iter()
-                .enumerate()
-                .map(|(i, (speaker, text))| Cue {
-                    start_ms: i as u64 * 5_000,
-                    end_ms: i as u64 * 5_000 + 4_500,
-                    speaker: Some((*speaker).to_string()),
-                    text: (*text).to_string(),
-                })
-                .collect(),
-        }
+        Transcript::of_turns(turns.iter().copied(), 5_000)
     }
 
     fn angry_billing_es() -> Transcript {
@@ -373,132 +362,98 @@ mod tests {
         assert_eq!(analysis.source, SummarySource::Local);
     }
 
+    /// Analyses a sample call and checks what every sample must show: the sentiment label, the
+    /// topics named, and an extractive summary.
+    fn analysed(
+        transcript: &Transcript,
+        language: &str,
+        label: SentimentLabel,
+        topics: &[&str],
+    ) -> Analysis {
+        let analysis = analyse_locally(transcript, Some(language));
+        assert_eq!(analysis.sentiment.label, label, "{analysis:?}");
+        for topic in topics {
+            assert!(
+                analysis.key_topics.contains(&topic.to_string()),
+                "{topic}: {:?}",
+                analysis.key_topics
+            );
+        }
+        assert_extractive(transcript, &analysis);
+        analysis
+    }
+
     #[test]
     fn angry_spanish_billing_call() {
-        let transcript = angry_billing_es();
-        let analysis = analyse_locally(&transcript, Some("es"));
-        assert_eq!(
-            analysis.sentiment.label,
+        let analysis = analysed(
+            &angry_billing_es(),
+            "es",
             SentimentLabel::Negative,
-            "{analysis:?}"
+            &["factura"],
         );
         assert!(analysis.sentiment.score < -0.5, "{:?}", analysis.sentiment);
-        assert!(
-            analysis.key_topics.contains(&"factura".to_string()),
-            "{:?}",
-            analysis.key_topics
-        );
-        assert!(
-            analysis
-                .action_items
-                .contains(&"Le enviaremos la factura mañana.".to_string()),
-            "{:?}",
-            analysis.action_items
-        );
-        assert!(
-            analysis.action_items.contains(
-                &"Voy a anular el cargo duplicado de la factura ahora mismo.".to_string()
-            )
-        );
-        assert_extractive(&transcript, &analysis);
+        for item in [
+            "Le enviaremos la factura mañana.",
+            "Voy a anular el cargo duplicado de la factura ahora mismo.",
+        ] {
+            assert!(
+                analysis.action_items.contains(&item.to_string()),
+                "{:?}",
+                analysis.action_items
+            );
+        }
     }
 
     #[test]
     fn angry_english_billing_call() {
-        let transcript = angry_billing_en();
-        let analysis = analyse_locally(&transcript, Some("en"));
-        assert_eq!(
-            analysis.sentiment.label,
+        let analysis = analysed(
+            &angry_billing_en(),
+            "en",
             SentimentLabel::Negative,
-            "{analysis:?}"
+            &["invoice"],
         );
         assert!(analysis.sentiment.score < -0.5, "{:?}", analysis.sentiment);
-        assert!(
-            analysis.key_topics.contains(&"invoice".to_string()),
-            "{:?}",
-            analysis.key_topics
-        );
         assert_eq!(
             analysis.action_items,
             vec!["I'll refund the duplicate payment on the invoice today."]
         );
-        assert_extractive(&transcript, &analysis);
     }
 
     #[test]
     fn grateful_spanish_call() {
-        let transcript = grateful_es();
-        let analysis = analyse_locally(&transcript, Some("es"));
-        assert_eq!(
-            analysis.sentiment.label,
-            SentimentLabel::Positive,
-            "{analysis:?}"
-        );
+        let analysis = analysed(&grateful_es(), "es", SentimentLabel::Positive, &["fibra"]);
         assert!(analysis.sentiment.score > 0.5, "{:?}", analysis.sentiment);
-        assert!(
-            analysis.key_topics.contains(&"fibra".to_string()),
-            "{:?}",
-            analysis.key_topics
-        );
-        assert_extractive(&transcript, &analysis);
     }
 
     #[test]
     fn grateful_english_call() {
-        let transcript = grateful_en();
-        let analysis = analyse_locally(&transcript, Some("en"));
-        assert_eq!(
-            analysis.sentiment.label,
-            SentimentLabel::Positive,
-            "{analysis:?}"
-        );
+        let analysis = analysed(&grateful_en(), "en", SentimentLabel::Positive, &["heating"]);
         assert!(analysis.sentiment.score > 0.5, "{:?}", analysis.sentiment);
         assert!(
             analysis.action_items.is_empty(),
             "{:?}",
             analysis.action_items
         );
-        assert!(
-            analysis.key_topics.contains(&"heating".to_string()),
-            "{:?}",
-            analysis.key_topics
-        );
-        assert_extractive(&transcript, &analysis);
     }
 
     #[test]
     fn routine_spanish_call() {
-        let transcript = routine_es();
-        let analysis = analyse_locally(&transcript, Some("es"));
-        assert_eq!(
-            analysis.sentiment.label,
+        let analysis = analysed(
+            &routine_es(),
+            "es",
             SentimentLabel::Neutral,
-            "{analysis:?}"
+            &["clínica", "póliza"],
         );
         assert!(
             analysis.action_items.is_empty(),
             "{:?}",
             analysis.action_items
         );
-        for topic in ["clínica", "póliza"] {
-            assert!(
-                analysis.key_topics.contains(&topic.to_string()),
-                "{:?}",
-                analysis.key_topics
-            );
-        }
-        assert_extractive(&transcript, &analysis);
     }
 
     #[test]
     fn routine_english_call() {
-        let transcript = routine_en();
-        let analysis = analyse_locally(&transcript, Some("en"));
-        assert_eq!(
-            analysis.sentiment.label,
-            SentimentLabel::Neutral,
-            "{analysis:?}"
-        );
+        let analysis = analysed(&routine_en(), "en", SentimentLabel::Neutral, &["shipments"]);
         assert_eq!(
             analysis.action_items,
             vec![
@@ -506,12 +461,6 @@ mod tests {
                 "Yes, I'll send you the report by Friday."
             ]
         );
-        assert!(
-            analysis.key_topics.contains(&"shipments".to_string()),
-            "{:?}",
-            analysis.key_topics
-        );
-        assert_extractive(&transcript, &analysis);
     }
 
     #[test]

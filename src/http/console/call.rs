@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::format;
 use super::insight::InsightView;
+use super::timeline::{HoldView, Timeline};
 use super::{PageError, render, require_same_origin};
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, RecordingId};
@@ -33,6 +34,10 @@ struct CallPage {
     audio_src: String,
     can_reprocess: bool,
     can_delete: bool,
+    /// Set and release forms (auditor, admin).
+    can_hold: bool,
+    hold: Option<HoldView>,
+    timeline: Timeline,
     turns: Vec<Turn>,
     plain_transcript: Option<String>,
     summary: Option<String>,
@@ -82,6 +87,8 @@ pub async fn page(
         Some("reprocess") => Some("Sent for processing again."),
         Some("deleted") => Some("The recording is deleted."),
         Some("swapped") => Some("Agent and customer swapped."),
+        Some("held") => Some("The recording is on legal hold."),
+        Some("released") => Some("The legal hold is released."),
         _ => None,
     };
     render(&view(r, principal, notice))
@@ -120,7 +127,7 @@ pub async fn delete(
 }
 
 /// An id that is not a recording id cannot name a call: "not found" rather than "bad request".
-fn parse_id(raw: &str) -> Result<RecordingId, PageError> {
+pub(super) fn parse_id(raw: &str) -> Result<RecordingId, PageError> {
     RecordingId::parse(raw)
         .map_err(|_| PageError(ApiError::NotFound(format!("no recording {raw}"))))
 }
@@ -158,9 +165,14 @@ fn view(r: Recording, principal: Principal, notice: Option<&'static str>) -> Cal
             .map(|s| (format::sentiment(s.label), format!("{:+.2}", s.score))),
         has_audio: r.audio_local_path.is_some(),
         audio_src: format!("/api/v1/recordings/download/{id}/audio"),
-        can_reprocess: principal.role.may(Permission::Operate),
+        // A held recording may be neither reprocessed nor deleted: no button that would fail.
+        can_reprocess: principal.role.may(Permission::Operate) && r.legal_hold.is_none(),
         can_delete: principal.role.may(Permission::Administer)
-            && r.processing_status != crate::domain::ProcessingStatus::Deleted,
+            && r.processing_status != crate::domain::ProcessingStatus::Deleted
+            && r.legal_hold.is_none(),
+        can_hold: principal.role.may(Permission::Audit),
+        hold: r.legal_hold.as_ref().map(HoldView::from),
+        timeline: Timeline::of(&r),
         plain_transcript: if turns.is_empty() {
             r.transcript_text.clone()
         } else {

@@ -22,6 +22,8 @@ struct CallsPage {
     form: FormValues,
     statuses: Vec<&'static str>,
     sentiments: Vec<&'static str>,
+    /// Tracker names for the filter.
+    trackers: Vec<String>,
     error: Option<String>,
     overview_status: Vec<(String, u64)>,
     overview_sentiment: Vec<(String, u64)>,
@@ -43,6 +45,7 @@ struct FormValues {
     end_sentiment: String,
     language: String,
     participant: String,
+    tracker: String,
     any_filter: bool,
 }
 
@@ -77,6 +80,19 @@ pub async fn page(
         ..search
     };
     let page = state.store.search_recordings(&search).await?;
+    let mut trackers: Vec<String> = state
+        .store
+        .list_trackers()
+        .await?
+        .into_iter()
+        .map(|t| t.definition.name)
+        .collect();
+    // A bookmarked filter on a tracker since deleted still shows what it asks for.
+    if let Some(asked) = given(&params.tracker)
+        && !trackers.iter().any(|t| t == asked)
+    {
+        trackers.push(asked.to_string());
+    }
     let overview = state
         .store
         .overview(Utc::now() - Duration::days(CHART_DAYS - 1))
@@ -115,6 +131,7 @@ pub async fn page(
         end_sentiment: value(&params.end_sentiment),
         language: value(&params.language),
         participant: value(&params.participant),
+        tracker: value(&params.tracker),
         any_filter: [
             &params.from_date,
             &params.to_date,
@@ -123,6 +140,7 @@ pub async fn page(
             &params.end_sentiment,
             &params.language,
             &params.participant,
+            &params.tracker,
         ]
         .iter()
         .any(|v| v.as_deref().is_some_and(|v| !v.is_empty())),
@@ -132,6 +150,7 @@ pub async fn page(
         form,
         statuses: ProcessingStatus::ALL.iter().map(|s| s.as_str()).collect(),
         sentiments: vec!["positive", "neutral", "negative"],
+        trackers,
         error,
         overview_status: overview.by_status.into_iter().collect(),
         overview_sentiment: overview.by_sentiment.into_iter().collect(),
@@ -141,6 +160,10 @@ pub async fn page(
         prev_href,
         next_href,
     })
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
 }
 
 /// `/?…` with every given parameter, so a page of results can be bookmarked.

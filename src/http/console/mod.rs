@@ -2,11 +2,15 @@
 //! default) and the one stylesheet and script are compiled into the binary. Pages call the same
 //! store and action functions as the API; they hold no SQL of their own.
 
+mod audit;
 mod call;
 mod calls;
 mod format;
+mod hold;
 mod insight;
 mod login;
+mod timeline;
+mod trackers;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
@@ -31,11 +35,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/recordings/{id}/reprocess", post(call::reprocess))
         .route("/recordings/{id}/delete", post(call::delete))
         .route("/recordings/{id}/swap-roles", post(insight::swap))
-        // Inner: the access layer the API passes too (role table, audit of views and searches).
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            access::enforce,
-        ))
+        .route("/recordings/{id}/hold", post(hold::set))
+        .route("/recordings/{id}/hold/release", post(hold::release))
+        .route("/trackers", get(trackers::list).post(trackers::create))
+        .route(
+            "/trackers/{name}",
+            get(trackers::show).post(trackers::update),
+        )
+        .route("/trackers/{name}/delete", post(trackers::delete))
+        .route("/audit", get(audit::page))
+        // Inner: the access layer the API passes too (role table, audit of views and searches),
+        // with its refusals answered as pages.
+        .route_layer(middleware::from_fn_with_state(state.clone(), enforce_page))
         // Outer: a browser without a session is sent to sign in rather than answered with JSON.
         .route_layer(middleware::from_fn_with_state(state.clone(), sign_in_first));
     Router::new()
@@ -50,6 +61,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/assets/console.js",
             get(|| asset(JS, "text/javascript; charset=utf-8")),
         )
+}
+
+async fn enforce_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    access::enforce_with(&state, request, next, |e, who| PageError(e).into_page(who)).await
 }
 
 async fn sign_in_first(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -108,16 +123,29 @@ impl<E: Into<ApiError>> From<E> for PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        self.into_page(None)
+    }
+}
+
+impl PageError {
+    /// The error's page, with the navigation of `signed_in` when the request's principal is known.
+    pub fn into_page(self, signed_in: Option<Principal>) -> Response {
         let status = self.0.status();
         if status.is_server_error() {
             tracing::error!(error = %self.0, "console page failed");
         }
-        let (heading, message) = match &self.0 {
-            ApiError::NotFound(_) => ("Not found", "There is no page or call here.".to_string()),
-            ApiError::Internal(_) => ("Something went wrong", "Please try again.".to_string()),
-            other => ("That did not work", other.to_string()),
+        let (heading, message, detail) = match &self.0 {
+            ApiError::NotFound(_) => ("Not found", "There is no page or call here.".into(), None),
+            ApiError::Internal(_) => ("Something went wrong", "Please try again.".into(), None),
+            ApiError::Forbidden(why) => (
+                "Not allowed",
+                "Your access key's role does not allow this. Ask an administrator if you need it."
+                    .into(),
+                Some(why.as_str()),
+            ),
+            other => ("That did not work", other.to_string(), None),
         };
-        (status, render_message(heading, &message)).into_response()
+        (status, render_message(signed_in, heading, &message, detail)).into_response()
     }
 }
 
@@ -127,13 +155,21 @@ struct MessagePage<'a> {
     signed_in: Option<Principal>,
     heading: &'a str,
     message: &'a str,
+    /// The precise reason, in smaller print (why a role was refused).
+    detail: Option<&'a str>,
 }
 
-fn render_message(heading: &str, message: &str) -> Html<String> {
+fn render_message(
+    signed_in: Option<Principal>,
+    heading: &str,
+    message: &str,
+    detail: Option<&str>,
+) -> Html<String> {
     let page = MessagePage {
-        signed_in: None,
+        signed_in,
         heading,
         message,
+        detail,
     };
     Html(askama::Template::render(&page).unwrap_or_else(|_| message.to_string()))
 }
@@ -175,7 +211,7 @@ pub async fn fallback(request: Request) -> Response {
     }
     (
         StatusCode::NOT_FOUND,
-        render_message("Not found", "There is no page here."),
+        render_message(None, "Not found", "There is no page here.", None),
     )
         .into_response()
 }

@@ -12,7 +12,7 @@ use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
-use crate::http::openapi::{IdParam, Unauthorized};
+use crate::http::openapi::{IdParam, RecordingErrors, Unauthorized};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReprocessAnswer {
@@ -48,9 +48,7 @@ pub struct FetchAnswer {
     params(IdParam),
     responses(
         (status = 202, description = "Queued", body = ReprocessAnswer),
-        (status = 400, description = "Invalid id", body = ErrorBody),
-        Unauthorized,
-        (status = 404, description = "Unknown recording", body = ErrorBody),
+        RecordingErrors,
         (status = 409, description = "Under legal hold", body = ErrorBody),
         (status = 503, description = "Queue unavailable", body = ErrorBody),
     ),

@@ -11,7 +11,7 @@ use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
-use crate::http::openapi::{IdParam, Unauthorized};
+use crate::http::openapi::{IdParam, RecordingErrors, Unauthorized};
 use crate::webex::{DeletionNote, WebexDeletion, WebexError};
 
 /// What Webex's permanent deletion records as the reason (compliance officer tokens).
@@ -48,9 +48,7 @@ pub struct DeleteAnswer {
     params(IdParam),
     responses(
         (status = 200, description = "The recording", body = Recording),
-        (status = 400, description = "Invalid id", body = ErrorBody),
-        Unauthorized,
-        (status = 404, description = "Unknown recording", body = ErrorBody),
+        RecordingErrors,
     ),
     tag = "recordings"
 )]

@@ -290,57 +290,17 @@ mod tests {
 
     #[test]
     fn a_bad_value_is_refused_naming_its_parameter() {
-        for (name, params) in [
-            (
-                "sentiment",
-                SearchParams {
-                    sentiment: Some("angry".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "end_sentiment",
-                SearchParams {
-                    end_sentiment: Some("happy".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "language",
-                SearchParams {
-                    language: Some("spanish".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "min_duration",
-                SearchParams {
-                    min_duration: Some("-3".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "max_duration",
-                SearchParams {
-                    max_duration: Some("long".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "limit",
-                SearchParams {
-                    limit: Some("501".into()),
-                    ..Default::default()
-                },
-            ),
-            (
-                "status",
-                SearchParams {
-                    status: Some("done".into()),
-                    ..Default::default()
-                },
-            ),
+        for (name, value) in [
+            ("sentiment", "angry"),
+            ("end_sentiment", "happy"),
+            ("language", "spanish"),
+            ("min_duration", "-3"),
+            ("max_duration", "long"),
+            ("limit", "501"),
+            ("status", "done"),
         ] {
+            let params: SearchParams =
+                serde_json::from_value(serde_json::json!({ name: value })).expect(name);
             let err = params.to_search().expect_err(name).to_string();
             assert!(err.starts_with(name), "{err}");
         }

@@ -24,7 +24,7 @@ use crate::domain::{Recording, RecordingId};
 pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
 pub use conditional::parse_range;
 pub use insight::swap_and_store;
-pub use item::soft_delete;
+pub use item::{get_recording, soft_delete};
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, SearchParams, parse_date};
 
 /// Every documented route; the paths come from each handler's `#[utoipa::path]`.

@@ -327,10 +327,7 @@ impl<'a> Detector<'a> {
         };
         let mut month_end = first;
         if month == "0"
-            && let Some(unit) = self
-                .stream
-                .after(first)
-                .filter(|&u| self.stream.is_free_number(u))
+            && let Some(unit) = self.stream.free_number_after(first)
             && let Some(d) = self.item(unit).digits().filter(|d| d.len() == 1)
         {
             month = format!("0{d}");
@@ -353,10 +350,7 @@ impl<'a> Detector<'a> {
         // "twenty twenty eight": the century said on its own.
         let mut last = next;
         if year == "20"
-            && let Some(rest) = self
-                .stream
-                .after(next)
-                .filter(|&r| self.stream.is_free_number(r))
+            && let Some(rest) = self.stream.free_number_after(next)
             && self.item(rest).digits().is_some_and(|d| d.len() == 2)
         {
             last = rest;

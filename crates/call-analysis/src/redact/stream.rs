@@ -103,6 +103,11 @@ impl Stream {
         !self.taken[item] && self.items[item].digits().is_some()
     }
 
+    /// The item after `item`, if it is a number not yet taken.
+    pub fn free_number_after(&self, item: usize) -> Option<usize> {
+        self.after(item).filter(|&next| self.is_free_number(next))
+    }
+
     /// Every run of numbers not yet taken.
     pub fn runs(&self) -> Vec<Run> {
         (0..self.chains.len())

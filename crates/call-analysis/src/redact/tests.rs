@@ -229,18 +229,11 @@ fn call_strategy(
 }
 
 fn transcript_of(call: &[(u8, String)]) -> Transcript {
-    Transcript {
-        cues: call
-            .iter()
-            .enumerate()
-            .map(|(i, (speaker, text))| Cue {
-                start_ms: i as u64 * 1_000,
-                end_ms: i as u64 * 1_000 + 900,
-                speaker: Some(format!("S{speaker}")),
-                text: text.clone(),
-            })
-            .collect(),
-    }
+    Transcript::of_turns(
+        call.iter()
+            .map(|(speaker, text)| (format!("S{speaker}"), text.as_str())),
+        1_000,
+    )
 }
 
 /// True when a text could hold a finding: an ASCII digit, an "@", or a word that starts a

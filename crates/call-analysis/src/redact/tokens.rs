@@ -311,6 +311,7 @@ fn read_oh_as_zero(items: &mut [Item]) {
 mod tests {
     use super::*;
 
+    /// Each number found in `text`: its digits and the words it was read from.
     fn numbers(text: &str) -> Vec<(String, &str)> {
         items(0, text)
             .into_iter()
@@ -323,41 +324,41 @@ mod tests {
 
     #[test]
     fn reads_spoken_numbers_with_their_spans() {
-        assert_eq!(
-            numbers("cuarenta y cinco, doble cinco"),
-            vec![
-                ("45".into(), "cuarenta y cinco"),
-                ("55".into(), "doble cinco")
-            ]
-        );
-        assert_eq!(
-            numbers("triple seven oh four forty-two"),
-            vec![
-                ("777".into(), "triple seven"),
-                ("0".into(), "oh"),
-                ("4".into(), "four"),
-                ("42".into(), "forty-two")
-            ]
-        );
-        assert_eq!(
-            numbers("ciento veinte, dos mil veintiocho"),
-            vec![
-                ("120".into(), "ciento veinte"),
-                ("2028".into(), "dos mil veintiocho")
-            ]
-        );
-        assert_eq!(
-            numbers("four hundred and five, twenty twenty eight"),
-            vec![
-                ("405".into(), "four hundred and five"),
-                ("20".into(), "twenty"),
-                ("28".into(), "twenty eight")
-            ]
-        );
-        assert_eq!(
-            numbers("oh, I see 4556-7375"),
-            vec![("4556".into(), "4556"), ("7375".into(), "7375")]
-        );
+        let cases: [(&str, &[(&str, &str)]); 5] = [
+            (
+                "cuarenta y cinco, doble cinco",
+                &[("45", "cuarenta y cinco"), ("55", "doble cinco")],
+            ),
+            (
+                "triple seven oh four forty-two",
+                &[
+                    ("777", "triple seven"),
+                    ("0", "oh"),
+                    ("4", "four"),
+                    ("42", "forty-two"),
+                ],
+            ),
+            (
+                "ciento veinte, dos mil veintiocho",
+                &[("120", "ciento veinte"), ("2028", "dos mil veintiocho")],
+            ),
+            (
+                "four hundred and five, twenty twenty eight",
+                &[
+                    ("405", "four hundred and five"),
+                    ("20", "twenty"),
+                    ("28", "twenty eight"),
+                ],
+            ),
+            ("oh, I see 4556-7375", &[("4556", "4556"), ("7375", "7375")]),
+        ];
+        for (text, expected) in cases {
+            let expected: Vec<(String, &str)> = expected
+                .iter()
+                .map(|&(digits, words)| (digits.to_string(), words))
+                .collect();
+            assert_eq!(numbers(text), expected, "{text}");
+        }
     }
 
     #[test]

@@ -34,6 +34,25 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// A test call of `turns` (speaker, text): one cue every `every_ms`, each lasting nine
+    /// tenths of it.
+    #[cfg(test)]
+    pub(crate) fn of_turns(
+        turns: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+        every_ms: u64,
+    ) -> Self {
+        let cues = (0u64..)
+            .zip(turns)
+            .map(|(i, (speaker, text))| Cue {
+                start_ms: i * every_ms,
+                end_ms: i * every_ms + every_ms * 9 / 10,
+                speaker: Some(speaker.into()),
+                text: text.into(),
+            })
+            .collect();
+        Self { cues }
+    }
+
     /// Plain text with speaker turns kept: one `Speaker: text` line per turn
     /// (consecutive cues of the same speaker are joined into one turn).
     pub fn text(&self) -> String {

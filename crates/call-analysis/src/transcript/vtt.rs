@@ -415,34 +415,71 @@ mod tests {
     }
 
     #[test]
-    fn webex_identifiers_with_quoted_speakers() {
-        let input = "WEBVTT\n\n1 \"Jane Doe\" (123456789)\n00:00:00.000 --> 00:00:04.500\nHola, buenos días.\n\n2 \"Juan Pérez\" (987654321)\n00:00:04.500 --> 00:00:07.250\nBuenos días, llamo por la factura.\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(
-            transcript.cues,
-            vec![
-                cue(0, 4500, Some("Jane Doe"), "Hola, buenos días."),
-                cue(
-                    4500,
-                    7250,
-                    Some("Juan Pérez"),
-                    "Buenos días, llamo por la factura."
-                ),
-            ]
-        );
-    }
-
-    #[test]
-    fn voice_tags_and_other_tags_are_stripped() {
-        let input = "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Roger Bingham>We are in <i>New York</i> <c.loud>City</c></v>\n\n00:02.000 --> 00:03.000\n<v.first.loud Esme>It's a <00:02.500>blue apple tree!\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(
-            transcript.cues,
-            vec![
-                cue(1000, 2000, Some("Roger Bingham"), "We are in New York City"),
-                cue(2000, 3000, Some("Esme"), "It's a blue apple tree!"),
-            ]
-        );
+    fn documents_parse_to_these_cues() {
+        let cases: [(&str, &str, Vec<Cue>); 9] = [
+            (
+                "Webex identifiers with quoted speakers",
+                "WEBVTT\n\n1 \"Jane Doe\" (123456789)\n00:00:00.000 --> 00:00:04.500\nHola, buenos días.\n\n2 \"Juan Pérez\" (987654321)\n00:00:04.500 --> 00:00:07.250\nBuenos días, llamo por la factura.\n",
+                vec![
+                    cue(0, 4500, Some("Jane Doe"), "Hola, buenos días."),
+                    cue(
+                        4500,
+                        7250,
+                        Some("Juan Pérez"),
+                        "Buenos días, llamo por la factura.",
+                    ),
+                ],
+            ),
+            (
+                "voice tags and other tags are stripped",
+                "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Roger Bingham>We are in <i>New York</i> <c.loud>City</c></v>\n\n00:02.000 --> 00:03.000\n<v.first.loud Esme>It's a <00:02.500>blue apple tree!\n",
+                vec![
+                    cue(1000, 2000, Some("Roger Bingham"), "We are in New York City"),
+                    cue(2000, 3000, Some("Esme"), "It's a blue apple tree!"),
+                ],
+            ),
+            (
+                "a duplicate prefix of a known speaker is removed",
+                "WEBVTT\n\n1 \"Jane Doe\" (1)\n00:00.000 --> 00:01.000\nJane Doe: hello\n",
+                vec![cue(0, 1000, Some("Jane Doe"), "hello")],
+            ),
+            (
+                "multi-line payloads are joined with a space",
+                "WEBVTT\n\n7\n00:00:10.000 --> 00:00:12.000 align:start position:10%\nprimera línea\n  segunda línea\n",
+                vec![cue(10_000, 12_000, None, "primera línea segunda línea")],
+            ),
+            (
+                "NOTE, STYLE and REGION blocks are skipped",
+                "WEBVTT - Webex\nKind: captions\n\nNOTE esto es un comentario\n00:00:00.000 --> 00:00:01.000 no es cue\n\nSTYLE\n::cue { color: red }\n\nREGION\nid:fred\n\nNOTE\nvarias\nlíneas\n\n00:00:01.000 --> 00:00:02.000\nTexto real\n",
+                vec![cue(1000, 2000, None, "Texto real")],
+            ),
+            (
+                "CRLF and BOM are accepted",
+                "\u{feff}WEBVTT\r\n\r\n1\r\n00:00:01.000 --> 00:00:02.500\r\n<v Ana>Hola\r\nqué tal\r\n\r\n",
+                vec![cue(1000, 2500, Some("Ana"), "Hola qué tal")],
+            ),
+            (
+                "cues without blank lines between them",
+                "WEBVTT\n1 \"Ana\" (1)\n00:00.000 --> 00:01.000\nhola\n2 \"Luis\" (2)\n00:01.000 --> 00:02.000\nadiós\n",
+                vec![
+                    cue(0, 1000, Some("Ana"), "hola"),
+                    cue(1000, 2000, Some("Luis"), "adiós"),
+                ],
+            ),
+            (
+                "some bad cues among good ones are skipped",
+                "WEBVTT\n\n00:xx --> 00:01.000\nmala\n\n00:02.000 --> 00:03.000\nbuena\n",
+                vec![cue(2000, 3000, None, "buena")],
+            ),
+            (
+                "an end before the start is clamped",
+                "WEBVTT\n\n00:05.000 --> 00:01.000\nhola\n",
+                vec![cue(5000, 5000, None, "hola")],
+            ),
+        ];
+        for (what, input, expected) in cases {
+            assert_eq!(parse(input).unwrap().cues, expected, "{what}");
+        }
     }
 
     #[test]
@@ -463,43 +500,6 @@ mod tests {
         assert!(transcript.cues.iter().all(|c| c.speaker.is_none()));
         assert_eq!(transcript.cues[0].text, "Quedamos a las 10:30 mañana");
         assert_eq!(transcript.cues[2].text, "Mire la web https://example.com");
-    }
-
-    #[test]
-    fn duplicate_prefix_of_known_speaker_is_removed() {
-        let input = "WEBVTT\n\n1 \"Jane Doe\" (1)\n00:00.000 --> 00:01.000\nJane Doe: hello\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(
-            transcript.cues,
-            vec![cue(0, 1000, Some("Jane Doe"), "hello")]
-        );
-    }
-
-    #[test]
-    fn multi_line_payloads_are_joined_with_a_space() {
-        let input = "WEBVTT\n\n7\n00:00:10.000 --> 00:00:12.000 align:start position:10%\nprimera línea\n  segunda línea\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(
-            transcript.cues,
-            vec![cue(10_000, 12_000, None, "primera línea segunda línea")]
-        );
-    }
-
-    #[test]
-    fn note_style_and_region_blocks_are_skipped() {
-        let input = "WEBVTT - Webex\nKind: captions\n\nNOTE esto es un comentario\n00:00:00.000 --> 00:00:01.000 no es cue\n\nSTYLE\n::cue { color: red }\n\nREGION\nid:fred\n\nNOTE\nvarias\nlíneas\n\n00:00:01.000 --> 00:00:02.000\nTexto real\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(transcript.cues, vec![cue(1000, 2000, None, "Texto real")]);
-    }
-
-    #[test]
-    fn crlf_and_bom_are_accepted() {
-        let input = "\u{feff}WEBVTT\r\n\r\n1\r\n00:00:01.000 --> 00:00:02.500\r\n<v Ana>Hola\r\nqué tal\r\n\r\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(
-            transcript.cues,
-            vec![cue(1000, 2500, Some("Ana"), "Hola qué tal")]
-        );
     }
 
     #[test]
@@ -525,19 +525,6 @@ mod tests {
         let transcript = parse(input).unwrap();
         let texts: Vec<&str> = transcript.cues.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(texts, vec!["primero", "segundo"]);
-    }
-
-    #[test]
-    fn cues_without_blank_lines_between_them() {
-        let input = "WEBVTT\n1 \"Ana\" (1)\n00:00.000 --> 00:01.000\nhola\n2 \"Luis\" (2)\n00:01.000 --> 00:02.000\nadiós\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(
-            transcript.cues,
-            vec![
-                cue(0, 1000, Some("Ana"), "hola"),
-                cue(1000, 2000, Some("Luis"), "adiós")
-            ]
-        );
     }
 
     #[test]
@@ -577,20 +564,6 @@ mod tests {
                 text: "00:99.000 --> 01:00.000".to_string()
             })
         );
-    }
-
-    #[test]
-    fn some_bad_cues_among_good_ones_are_skipped() {
-        let input = "WEBVTT\n\n00:xx --> 00:01.000\nmala\n\n00:02.000 --> 00:03.000\nbuena\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(transcript.cues, vec![cue(2000, 3000, None, "buena")]);
-    }
-
-    #[test]
-    fn end_before_start_is_clamped() {
-        let input = "WEBVTT\n\n00:05.000 --> 00:01.000\nhola\n";
-        let transcript = parse(input).unwrap();
-        assert_eq!(transcript.cues, vec![cue(5000, 5000, None, "hola")]);
     }
 
     #[test]

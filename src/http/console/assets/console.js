@@ -1,4 +1,4 @@
-// The call page's player: a click on a cue seeks there, the cue being heard is highlighted and
+// The call page's player: a click on a cue (or a tracker mark, a redaction) seeks there, the cue being heard is highlighted and
 // kept in view, space plays and pauses. Everything else works without this file.
 "use strict";
 
@@ -10,16 +10,23 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 
   const player = document.getElementById("player");
-  const cues = Array.from(document.querySelectorAll(".cue[data-start]"));
-  if (!player || cues.length === 0) return;
-  const starts = cues.map((cue) => parseFloat(cue.dataset.start));
-  let current = null;
-
-  const playFrom = (cue) => {
-    player.currentTime = parseFloat(cue.dataset.start);
+  if (!player) return;
+  const seek = (seconds) => {
+    player.currentTime = seconds;
     // Autoplay may be refused (no user gesture yet): the seek still happened.
     player.play().catch(() => {});
   };
+  // Tracker marks on the timeline, tracker hits and redactions: buttons that seek.
+  document.querySelectorAll("[data-seek]").forEach((button) => {
+    button.addEventListener("click", () => seek(parseFloat(button.dataset.seek)));
+  });
+
+  const cues = Array.from(document.querySelectorAll(".cue[data-start]"));
+  if (cues.length === 0) return;
+  const starts = cues.map((cue) => parseFloat(cue.dataset.start));
+  let current = null;
+
+  const playFrom = (cue) => seek(parseFloat(cue.dataset.start));
   cues.forEach((cue) => {
     cue.addEventListener("click", () => playFrom(cue));
     cue.addEventListener("keydown", (event) => {
