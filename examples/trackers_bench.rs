@@ -44,10 +44,13 @@ fn template(k: usize) -> Recording {
     r.callee_name = Some("Soporte".into());
     r.duration = Some(120.0 + 200.0 * k as f64);
     r.detected_language = Some(if k == 2 { "en" } else { "es" }.into());
-    r.sentiment = Some(Sentiment {
-        score: -0.4 + 0.3 * k as f64,
-        label: SentimentLabel::Neutral,
-    });
+    r.sentiment = Some(
+        Sentiment {
+            score: -0.4 + 0.3 * k as f64,
+            label: SentimentLabel::Neutral,
+        }
+        .into(),
+    );
     r.call_metrics = Some(CallMetrics {
         silence_share: 0.1 * (k + 1) as f64,
         interruptions: 2 * k as u32,

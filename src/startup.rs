@@ -351,13 +351,17 @@ fn spawn_workers(
 /// The LLM client when `SUMMARY_API_KEY` is set.
 pub fn chat_client(config: &Config) -> Result<Option<ChatClient>, StartupError> {
     let Some(key) = &config.summary.api_key else {
+        if config.insight_questions.is_some() {
+            tracing::warn!("INSIGHT_QUESTIONS is set but no LLM is (SUMMARY_API_KEY): no answers");
+        }
         return Ok(None);
     };
-    let chat = ChatConfig::new(
+    let mut chat = ChatConfig::new(
         config.summary.api_url.clone(),
         key.clone(),
         config.summary.model.clone(),
     );
+    chat.insight_questions = config.insight_questions.clone();
     Ok(Some(ChatClient::new(chat)?))
 }
 

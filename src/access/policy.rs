@@ -50,6 +50,7 @@ pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
         ("POST", "/trackers/{name}") => rule(Operate, Some("tracker.update")),
         ("POST", "/trackers/{name}/delete") => rule(Operate, Some("tracker.delete")),
         ("GET", "/audit") => rule(Audit, Some("audit.read")),
+        ("POST", "/recordings/{id}/swap-roles") => rule(Operate, Some("recording.swap_roles")),
         _ => return None,
     })
 }

@@ -14,6 +14,7 @@ use tracing::{debug, warn};
 use url::Url;
 
 use super::error::AiError;
+use super::questions::InsightQuestions;
 use call_analysis::{Analysis, Sentiment, SentimentLabel, SummarySource};
 
 /// About 12k tokens: fits the context of every model we target with room for
@@ -53,6 +54,8 @@ pub struct ChatConfig {
     pub max_input_chars: usize,
     /// Texts longer than this (in chars) are translated in several requests.
     pub max_translate_chunk_chars: usize,
+    /// `INSIGHT_QUESTIONS`, answered after the analysis of each call.
+    pub insight_questions: Option<Arc<InsightQuestions>>,
 }
 
 impl ChatConfig {
@@ -65,6 +68,7 @@ impl ChatConfig {
             timeout: DEFAULT_CHAT_TIMEOUT,
             max_input_chars: DEFAULT_MAX_INPUT_CHARS,
             max_translate_chunk_chars: DEFAULT_TRANSLATE_CHUNK_CHARS,
+            insight_questions: None,
         }
     }
 }
@@ -82,6 +86,7 @@ struct Inner {
     model: String,
     max_input_chars: usize,
     translate_chunk_chars: usize,
+    insight_questions: Option<Arc<InsightQuestions>>,
     /// Set once the server rejected `response_format`, so later calls skip it
     /// instead of paying for a failed request every time.
     json_mode_unsupported: AtomicBool,
@@ -113,20 +118,20 @@ struct ResponseFormat {
 }
 
 #[derive(Serialize)]
-struct Message<'a> {
+pub(super) struct Message<'a> {
     role: &'static str,
     content: Cow<'a, str>,
 }
 
 impl<'a> Message<'a> {
-    fn system(content: impl Into<Cow<'a, str>>) -> Self {
+    pub(super) fn system(content: impl Into<Cow<'a, str>>) -> Self {
         Self {
             role: "system",
             content: content.into(),
         }
     }
 
-    fn user(content: impl Into<Cow<'a, str>>) -> Self {
+    pub(super) fn user(content: impl Into<Cow<'a, str>>) -> Self {
         Self {
             role: "user",
             content: content.into(),
@@ -162,9 +167,20 @@ impl ChatClient {
                 // A zero budget could never make progress; one char at least.
                 max_input_chars: config.max_input_chars.max(1),
                 translate_chunk_chars: config.max_translate_chunk_chars.max(1),
+                insight_questions: config.insight_questions,
                 json_mode_unsupported: AtomicBool::new(false),
             }),
         })
+    }
+
+    /// The `INSIGHT_QUESTIONS` this client answers for each call, if any.
+    pub fn insight_questions(&self) -> Option<&InsightQuestions> {
+        self.inner.insight_questions.as_deref()
+    }
+
+    /// The transcript cut in the middle to the input budget.
+    pub(super) fn trim_for_input<'t>(&self, transcript_text: &'t str) -> Cow<'t, str> {
+        trim_middle(transcript_text, self.inner.max_input_chars)
     }
 
     /// Summary, points, topics, action items and sentiment of a call transcript.
@@ -246,7 +262,11 @@ impl ChatClient {
 
     /// One completion, falling back to no `response_format` when the server
     /// rejects it (some local servers do not implement JSON mode).
-    async fn complete(&self, messages: &[Message<'_>], json_mode: bool) -> Result<String, AiError> {
+    pub(super) async fn complete(
+        &self,
+        messages: &[Message<'_>],
+        json_mode: bool,
+    ) -> Result<String, AiError> {
         let json_mode = json_mode && !self.inner.json_mode_unsupported.load(Ordering::Relaxed);
         match self.post(messages, json_mode).await {
             Err(AiError::Status { status, body })
@@ -361,7 +381,7 @@ fn parse_analysis(content: &str) -> Result<Analysis, String> {
 
 /// The JSON object in a reply, tolerating ```json fences and, as a last
 /// resort, prose around the object (some models add it despite JSON mode).
-fn parse_json_object(content: &str) -> Result<Map<String, Value>, String> {
+pub(super) fn parse_json_object(content: &str) -> Result<Map<String, Value>, String> {
     let unfenced = strip_code_fences(content);
     let first_error = match serde_json::from_str::<Value>(unfenced) {
         Ok(Value::Object(map)) => return Ok(map),

@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod questions;
 pub mod stt;
 
 pub use chat::{
@@ -11,6 +12,7 @@ pub use chat::{
     DEFAULT_TRANSLATE_CHUNK_CHARS, trim_middle,
 };
 pub use error::AiError;
+pub use questions::InsightQuestions;
 pub use stt::{DEFAULT_STT_MODEL, DEFAULT_STT_TIMEOUT, SttClient, SttConfig, SttOutput};
 
 use std::time::Duration;

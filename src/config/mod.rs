@@ -72,6 +72,8 @@ pub struct Config {
     pub alerts: Option<crate::alerts::AlertConfig>,
     /// Recordings older than this are purged (`RETENTION_DAYS`); None keeps them forever.
     pub retention: Option<Duration>,
+    /// `INSIGHT_QUESTIONS`: the questions file, read at start.
+    pub insight_questions: Option<std::sync::Arc<crate::ai::InsightQuestions>>,
 }
 
 impl Config {
@@ -161,6 +163,15 @@ impl Config {
             http_limits,
             alerts,
             retention,
+            insight_questions: env
+                .string("INSIGHT_QUESTIONS")
+                .map(|path| crate::ai::InsightQuestions::load(std::path::Path::new(&path)))
+                .transpose()
+                .map_err(|problem| ConfigError {
+                    name: "INSIGHT_QUESTIONS",
+                    problem,
+                })?
+                .map(std::sync::Arc::new),
         })
     }
 }

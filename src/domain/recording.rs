@@ -4,9 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RecordingId;
+use call_analysis::insight::Roles;
 use call_analysis::redact::Redaction;
 use call_analysis::transcript::Transcript;
-use call_analysis::{CallMetrics, Sentiment, SummarySource};
+use call_analysis::{CallMetrics, SummarySource};
+
+use super::CallSentiment;
 
 /// Where a recording is in its life. Names (serde and strum agree) are what the API, the
 /// database and the `status` filter use.
@@ -111,13 +114,20 @@ pub struct Recording {
     pub action_items: Vec<String>,
     #[schema(value_type = Option<String>)]
     pub summary_source: Option<SummarySource>,
-    #[schema(value_type = Option<Object>)]
-    pub sentiment: Option<Sentiment>,
+    /// The call's sentiment, with each side's and each quarter's.
+    pub sentiment: Option<CallSentiment>,
     pub detected_language: Option<String>,
     pub language_confidence: Option<f64>,
     pub translated_text: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub call_metrics: Option<CallMetrics>,
+    /// Which transcript speaker is the agent (our Webex user) and which the customer; null
+    /// without a transcript of two speakers. `swap-roles` corrects it.
+    #[schema(value_type = Option<super::insight::RolesDoc>)]
+    pub roles: Option<Roles>,
+    /// The LLM's answers to `INSIGHT_QUESTIONS`, by question key; null without an LLM, without
+    /// questions, or when the LLM's answer was invalid twice.
+    pub insights: Option<BTreeMap<String, String>>,
     /// Where card and personal data were replaced by `[KIND]`: `{kind, start, end}` with
     /// seconds into the call, never the value found.
     #[schema(value_type = Vec<Object>)]
@@ -182,6 +192,8 @@ impl Recording {
             language_confidence: None,
             translated_text: None,
             call_metrics: None,
+            roles: None,
+            insights: None,
             redactions: Vec::new(),
             processing_status: ProcessingStatus::Pending,
             processing_steps_completed: Vec::new(),

@@ -1,11 +1,13 @@
 //! Steps after the transcript: language, analysis, translation, call metrics. Each needs a
 //! transcript with words in it.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::ChatClient;
-use crate::domain::{Recording, Step};
+use crate::domain::{Recording, Step, derive_insight, duration_ms};
 use call_analysis::redact::Redactor;
 use call_analysis::transcript::Transcript;
 use call_analysis::{analyse_locally, call_metrics, language, text::base_language};
@@ -72,9 +74,38 @@ impl PipelineStep for Analyse {
         rec.summary_bullet_points = redact(analysis.bullet_points);
         rec.key_topics = redact(analysis.key_topics);
         rec.action_items = redact(analysis.action_items);
-        rec.sentiment = Some(analysis.sentiment);
+        rec.sentiment = Some(analysis.sentiment.into());
         rec.summary_source = Some(analysis.source);
+        rec.insights = match &self.chat {
+            Some(chat) => self.answer_questions(chat, rec).await,
+            None => None,
+        };
         Ok(())
+    }
+}
+
+impl Analyse {
+    /// The LLM's answers to `INSIGHT_QUESTIONS`, redacted like the rest of what it returns;
+    /// `None` without questions or when the answers stayed invalid (the step still succeeds).
+    async fn answer_questions(
+        &self,
+        chat: &ChatClient,
+        rec: &Recording,
+    ) -> Option<BTreeMap<String, String>> {
+        let questions = chat.insight_questions()?;
+        let text = rec.transcript_text.as_deref().unwrap_or_default();
+        match chat.answer_questions(text, questions).await {
+            Ok(answers) => Some(
+                answers
+                    .into_iter()
+                    .map(|(key, answer)| (key, self.redactor.text(&answer)))
+                    .collect(),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "no answers to INSIGHT_QUESTIONS for this call");
+                None
+            }
+        }
     }
 }
 
@@ -141,7 +172,9 @@ impl PipelineStep for Translate {
     }
 }
 
-/// Talk time, turns, interruptions and silence from the timed cues.
+/// Talk time, turns, interruptions and silence from the timed cues, then the call insight:
+/// roles, per-speaker and per-quarter sentiment, per-role figures (after the analysis, whose
+/// sentiment it completes).
 pub(super) struct Metrics;
 
 #[async_trait]
@@ -161,12 +194,8 @@ impl PipelineStep for Metrics {
             .as_ref()
             .map(|t| t.cues.as_slice())
             .unwrap_or_default();
-        let duration_ms = rec
-            .duration
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            // Saturating float-to-int cast: a huge value cannot wrap.
-            .map(|s| (s * 1000.0).round() as u64);
-        rec.call_metrics = Some(call_metrics::compute(cues, duration_ms));
+        rec.call_metrics = Some(call_metrics::compute(cues, duration_ms(rec.duration)));
+        derive_insight(rec);
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod audit;
+mod insight;
 mod jobs;
 mod keys;
 mod overview;

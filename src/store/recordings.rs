@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Store, StoreError, from_millis, placeholders, to_millis};
-use crate::domain::{ProcessingStatus, Recording, RecordingId};
+use crate::domain::{CallSentiment, ProcessingStatus, Recording, RecordingId};
 use call_analysis::transcript::Transcript;
-use call_analysis::{Sentiment, SentimentLabel, SummarySource};
+use call_analysis::{SentimentLabel, SummarySource};
 
 pub(super) const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, callee, caller_name, \
     callee_name, duration_seconds, participants, audio_url, audio_local_path, audio_format, \
@@ -19,7 +19,7 @@ pub(super) const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, ca
     action_items, summary_source, sentiment_score, sentiment_label, detected_language, \
     language_confidence, translated_text, call_metrics, redactions, processing_status, \
     processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
-    updated_at";
+    updated_at, roles, sentiment_by_speaker, sentiment_by_quarter, sentiment_end, insights";
 
 /// Set only by holds and retention, never by the pipeline's upsert: read beside `COLUMNS`.
 pub(crate) const HOLD_COLUMNS: &str = "legal_hold_reason, legal_hold_by, legal_hold_at, purged_at";
@@ -115,6 +115,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
+        let sentiment = rec.sentiment.as_ref();
         sqlx::query(AssertSqlSafe(sql))
             // Not a cached prepared statement: sqlx 0.9's Any driver declares a NULL f64 as a
             // PostgreSQL float4 (sqlx-core any/arguments.rs), and a statement first prepared
@@ -162,6 +163,21 @@ impl Store {
             .bind(rec.webex_metadata.as_ref().map(to_json).transpose()?)
             .bind(to_millis(rec.created_at))
             .bind(to_millis(rec.updated_at))
+            .bind(rec.roles.as_ref().map(to_json).transpose()?)
+            .bind(
+                sentiment
+                    .and_then(|s| s.by_speaker.as_ref())
+                    .map(to_json)
+                    .transpose()?,
+            )
+            .bind(
+                sentiment
+                    .and_then(|s| s.by_quarter.as_ref())
+                    .map(to_json)
+                    .transpose()?,
+            )
+            .bind(sentiment.and_then(|s| s.end).map(label_str))
+            .bind(rec.insights.as_ref().map(to_json).transpose()?)
             .execute(&mut *tx)
             .await?;
         super::trackers::replace_recording_matches(&mut tx, rec).await?;
@@ -363,12 +379,20 @@ pub(super) fn label_str(label: SentimentLabel) -> &'static str {
     }
 }
 
+fn parse_label(raw: &str) -> SentimentLabel {
+    match raw {
+        "positive" => SentimentLabel::Positive,
+        "negative" => SentimentLabel::Negative,
+        _ => SentimentLabel::Neutral,
+    }
+}
+
 fn parse_status(raw: &str) -> Result<ProcessingStatus, StoreError> {
     ProcessingStatus::parse(raw)
         .ok_or_else(|| StoreError::Corrupt(format!("unknown processing status {raw:?}")))
 }
 
-fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
+pub(super) fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -389,13 +413,15 @@ pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> 
         row.try_get::<Option<f64>, _>("sentiment_score")?,
         row.try_get::<Option<String>, _>("sentiment_label")?,
     ) {
-        (Some(score), Some(label)) => Some(Sentiment {
+        (Some(score), Some(label)) => Some(CallSentiment {
             score,
-            label: match label.as_str() {
-                "positive" => SentimentLabel::Positive,
-                "negative" => SentimentLabel::Negative,
-                _ => SentimentLabel::Neutral,
-            },
+            label: parse_label(&label),
+            by_speaker: opt_json(row, "sentiment_by_speaker")?,
+            by_quarter: opt_json(row, "sentiment_by_quarter")?,
+            end: row
+                .try_get::<Option<String>, _>("sentiment_end")?
+                .as_deref()
+                .map(parse_label),
         }),
         _ => None,
     };
@@ -442,6 +468,8 @@ pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> 
         language_confidence: row.try_get("language_confidence")?,
         translated_text: row.try_get("translated_text")?,
         call_metrics: opt_json(row, "call_metrics")?,
+        roles: opt_json(row, "roles")?,
+        insights: opt_json(row, "insights")?,
         // Rows from before redaction existed have none recorded.
         redactions: opt_json(row, "redactions")?.unwrap_or_default(),
         processing_status: parse_status(&status)?,

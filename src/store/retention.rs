@@ -141,7 +141,9 @@ impl Store {
                sentiment_label = NULL, detected_language = NULL, language_confidence = NULL, \
                translated_text = NULL, call_metrics = NULL, processing_steps_completed = '[]', \
                processing_errors = '{{}}', quality_score = NULL, webex_metadata = NULL, \
-               redactions = NULL, processing_heartbeat_at = NULL \
+               redactions = NULL, roles = NULL, sentiment_by_speaker = NULL, \
+               sentiment_by_quarter = NULL, sentiment_end = NULL, insights = NULL, \
+               processing_heartbeat_at = NULL \
              WHERE legal_hold_at IS NULL AND processing_status <> 'purged' \
                AND recording_id IN ({ids_in})"
         );

@@ -23,6 +23,8 @@ pub struct RecordingSearch {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub sentiment: Option<SentimentLabel>,
+    /// The label of the call's last quarter.
+    pub end_sentiment: Option<SentimentLabel>,
     /// Two-letter code, lower case.
     pub language: Option<String>,
     /// Case-insensitive substring of caller, callee or their names.
@@ -351,6 +353,10 @@ fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
     if let Some(sentiment) = search.sentiment {
         let p = cond.param(Param::Text(label_str(sentiment).to_string()));
         cond.sql.push(format!("r.sentiment_label = {p}"));
+    }
+    if let Some(end) = search.end_sentiment {
+        let p = cond.param(Param::Text(label_str(end).to_string()));
+        cond.sql.push(format!("r.sentiment_end = {p}"));
     }
     if let Some(language) = &search.language {
         let p = cond.param(Param::Text(language.to_lowercase()));

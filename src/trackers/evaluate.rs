@@ -2,11 +2,12 @@
 //! words, each cue's speaker matched to caller or callee) and then checked against every
 //! tracker, so re-evaluating many trackers costs one fold per recording, not one per tracker.
 
+use call_analysis::insight;
 use call_analysis::text::{base_language, fold, words};
 
 use super::rules::{MatchMode, PhraseSpeaker, Rule, RuleKind, TrackerDefinition};
 use super::{TrackerHit, TrackerMatch};
-use crate::domain::Recording;
+use crate::domain::{Recording, duration_ms};
 
 /// A recording's hits per rule are capped: a phrase said 500 times is not 500 timeline marks.
 const MAX_HITS_PER_RULE: usize = 50;
@@ -119,17 +120,11 @@ impl<'a> PreparedRecording<'a> {
         let metrics = rec.call_metrics.as_ref();
         match kind {
             RuleKind::Phrase { .. } => None,
-            // Per-speaker and per-quarter sentiment are not on records yet (see the module
-            // docs of `trackers`): until they are, such a rule cannot be decided.
             RuleKind::SentimentBelow {
-                speaker: Some(_), ..
-            }
-            | RuleKind::SentimentBelow {
-                quarter: Some(_), ..
-            } => None,
-            RuleKind::SentimentBelow { threshold, .. } => {
-                rec.sentiment.as_ref().map(|s| s.score < *threshold)
-            }
+                threshold,
+                speaker,
+                quarter,
+            } => sentiment_of(rec, speaker.as_deref(), *quarter).map(|score| score < *threshold),
             RuleKind::SilenceShareAbove(x) => metrics.map(|m| m.silence_share > *x),
             RuleKind::InterruptionsAbove(n) => metrics.map(|m| m.interruptions > *n),
             RuleKind::DurationAbove(x) => rec
@@ -159,6 +154,39 @@ impl<'a> PreparedRecording<'a> {
             .map(|c| c.start_seconds)
             .take(MAX_HITS_PER_RULE)
             .collect()
+    }
+}
+
+/// The score a `sentiment_below` rule compares: the call's, a side's (`agent`, `customer`), a
+/// quarter's (1..=4), or a side's words in one quarter (scored here from the cues, as the
+/// record keeps only the two separately). `None` when the record lacks it (no roles yet).
+fn sentiment_of(rec: &Recording, speaker: Option<&str>, quarter: Option<u8>) -> Option<f64> {
+    let sentiment = rec.sentiment.as_ref()?;
+    let quarter = quarter.map(|q| usize::from(q.clamp(1, 4)) - 1);
+    let speaker = match (speaker, rec.roles.as_ref()) {
+        (None, _) => None,
+        (Some(_), None) => return None,
+        (Some("agent"), Some(roles)) => Some(roles.agent.as_str()),
+        (Some(_), Some(roles)) => Some(roles.customer.as_str()),
+    };
+    match (speaker, quarter) {
+        (None, None) => Some(sentiment.score),
+        (None, Some(q)) => sentiment.by_quarter.map(|scores| scores[q]),
+        (Some(speaker), None) => {
+            let by_speaker = sentiment.by_speaker.as_ref()?;
+            let roles = rec.roles.as_ref()?;
+            Some(if speaker == roles.agent {
+                by_speaker.agent.score
+            } else {
+                by_speaker.customer.score
+            })
+        }
+        (Some(speaker), Some(q)) => {
+            let cues = &rec.transcript_cues.as_ref()?.cues;
+            let call_ms = insight::call_duration_ms(cues, duration_ms(rec.duration));
+            let language = rec.detected_language.as_deref().unwrap_or("en");
+            Some(insight::speaker_by_quarter(cues, call_ms, language, speaker)[q])
+        }
     }
 }
 
@@ -206,10 +234,13 @@ mod tests {
         r.callee_name = Some("Soporte".into());
         r.duration = Some(300.0);
         r.detected_language = Some("es-ES".into());
-        r.sentiment = Some(Sentiment {
-            score: -0.5,
-            label: SentimentLabel::Negative,
-        });
+        r.sentiment = Some(
+            Sentiment {
+                score: -0.5,
+                label: SentimentLabel::Negative,
+            }
+            .into(),
+        );
         r.call_metrics = Some(CallMetrics {
             silence_share: 0.4,
             interruptions: 6,
@@ -322,10 +353,68 @@ mod tests {
     }
 
     #[test]
-    fn per_speaker_or_quarter_sentiment_is_undecided_until_records_carry_it() {
+    fn per_speaker_or_quarter_sentiment_is_undecided_without_roles_and_quarters() {
         assert!(check(json!({"sentiment_below": 0.9, "speaker": "customer"})).is_none());
         assert!(check(json!({"sentiment_below": 0.9, "quarter": 4})).is_none());
         assert!(check(json!({"sentiment_below": 0.9, "speaker": "any"})).is_some());
+    }
+
+    /// `call()` with its insight derived: Soporte (the callee, greeting) is the agent.
+    fn call_with_insight() -> Recording {
+        let mut rec = call();
+        crate::domain::derive_insight(&mut rec);
+        rec
+    }
+
+    #[test]
+    fn sentiment_rules_can_look_at_one_side_and_one_quarter() {
+        let rec = call_with_insight();
+        let roles = rec.roles.clone().expect("roles");
+        assert_eq!(roles.agent, "Soporte");
+        let sentiment = rec.sentiment.clone().expect("sentiment");
+        let by_speaker = sentiment.by_speaker.expect("by speaker");
+        let quarters = sentiment.by_quarter.expect("by quarter");
+        let holds = |rule: serde_json::Value| {
+            PreparedRecording::new(&rec)
+                .evaluate(&tracker(json!([rule]), "all"))
+                .is_some()
+        };
+        // Just above and at each figure: "below" is strict.
+        let customer = by_speaker.customer.score;
+        assert!(customer < 0.0, "Ana is upset: {customer}");
+        assert!(holds(
+            json!({"sentiment_below": customer + 0.01, "speaker": "customer"})
+        ));
+        assert!(!holds(
+            json!({"sentiment_below": customer, "speaker": "customer"})
+        ));
+        let agent = by_speaker.agent.score;
+        assert!(holds(
+            json!({"sentiment_below": agent + 0.01, "speaker": "agent"})
+        ));
+        assert!(!holds(
+            json!({"sentiment_below": agent, "speaker": "agent"})
+        ));
+        for (q, score) in quarters.iter().enumerate() {
+            let quarter = q + 1;
+            assert!(holds(
+                json!({"sentiment_below": score + 0.01, "quarter": quarter})
+            ));
+            assert!(!holds(
+                json!({"sentiment_below": score, "quarter": quarter})
+            ));
+        }
+        // The customer's words in the first quarter (0-75 s: the whole call here) and in the
+        // last quarter, where nobody speaks (score 0).
+        assert!(holds(
+            json!({"sentiment_below": customer + 0.01, "speaker": "customer", "quarter": 1})
+        ));
+        assert!(!holds(
+            json!({"sentiment_below": 0.0, "speaker": "customer", "quarter": 4})
+        ));
+        assert!(holds(
+            json!({"sentiment_below": 0.01, "speaker": "customer", "quarter": 4})
+        ));
     }
 
     #[test]

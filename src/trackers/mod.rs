@@ -2,9 +2,9 @@
 //! silences…), evaluated on every processed call and, when a tracker is created or changed,
 //! on every stored one.
 //!
-//! Rules with `speaker` or `quarter` on `sentiment_below` are accepted and validated, but the
-//! per-speaker and per-quarter sentiment they need is not on records yet: until it is, such a
-//! rule holds for no recording.
+//! `sentiment_below` may look at one side (`speaker`: agent or customer, from the record's
+//! roles) and one quarter of the call; a record without roles meets neither way a rule that
+//! names a side.
 
 mod evaluate;
 pub mod reevaluate;

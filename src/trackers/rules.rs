@@ -41,8 +41,8 @@ pub enum RuleKind {
         words: Vec<Vec<String>>,
         speaker: PhraseSpeaker,
     },
-    /// `speaker` and `quarter` name per-speaker / per-quarter sentiment, which records do not
-    /// carry yet: such a rule holds for no record until they do.
+    /// The call's sentiment, or with `speaker` (`agent`, `customer`) that side's, with
+    /// `quarter` (1..=4) that quarter's; both: the side's words in that quarter.
     SentimentBelow {
         threshold: f64,
         speaker: Option<String>,
@@ -208,11 +208,9 @@ fn parse_rule(raw: &Value) -> Result<Rule, InvalidTracker> {
             speaker: object
                 .get("speaker")
                 .map(|s| match s.as_str() {
-                    Some(s @ ("any" | "caller" | "callee" | "agent" | "customer")) => {
-                        Ok(s.to_string())
-                    }
+                    Some(s @ ("any" | "agent" | "customer")) => Ok(s.to_string()),
                     _ => Err(invalid(
-                        "\"speaker\" must be \"caller\", \"callee\", \"agent\", \"customer\" or \"any\"",
+                        "\"speaker\" of a sentiment_below rule must be \"agent\", \"customer\" or \"any\"",
                     )),
                 })
                 .transpose()?
@@ -427,6 +425,18 @@ mod tests {
             (
                 json!({"name": "x", "rules": [{"sentiment_below": 0, "quarter": 5}]}),
                 "\"quarter\" must be",
+            ),
+            (
+                json!({"name": "x", "rules": [{"sentiment_below": 0, "quarter": 0}]}),
+                "rules[0]: \"quarter\" must be 1, 2, 3 or 4",
+            ),
+            (
+                json!({"name": "x", "rules": [{"sentiment_below": 0, "quarter": "last"}]}),
+                "\"quarter\" must be",
+            ),
+            (
+                json!({"name": "x", "rules": [{"sentiment_below": 0, "speaker": "caller"}]}),
+                "rules[0]: \"speaker\" of a sentiment_below rule must be \"agent\", \"customer\"",
             ),
             (
                 json!({"name": "x", "rules": [{"silence_share_above": 1.5}]}),

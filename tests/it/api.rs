@@ -154,7 +154,7 @@ impl App {
             let mut r = Recording::pending(RecordingId::parse(id).expect("id"), Utc::now());
             r.timestamp = Some(Utc.with_ymd_and_hms(2025, 3, day, 10, 0, 0).unwrap());
             r.processing_status = status;
-            r.sentiment = label.map(|label| Sentiment { score: 0.0, label });
+            r.sentiment = label.map(|label| Sentiment { score: 0.0, label }.into());
             r.key_topics = topics.iter().map(|s| s.to_string()).collect();
             r.quality_score = quality;
             match id {
@@ -795,6 +795,7 @@ async fn openapi_document_lists_every_route() {
         ("/api/v1/recordings/{id}", "get"),
         ("/api/v1/recordings/{id}", "delete"),
         ("/api/v1/recordings/{id}/reprocess", "post"),
+        ("/api/v1/recordings/{id}/swap-roles", "post"),
         ("/api/v1/recordings/fetch", "post"),
         ("/api/v1/recordings/stats/summary", "get"),
         ("/api/v1/recordings/download/{id}/audio", "get"),
@@ -842,6 +843,7 @@ async fn openapi_document_lists_every_route() {
             "from_date",
             "to_date",
             "sentiment",
+            "end_sentiment",
             "language",
             "participant",
             "min_duration",

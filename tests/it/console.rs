@@ -58,14 +58,22 @@ async fn seed(db: &TestDb, data_dir: &Path) {
     a.transcript_cues = Some(transcript);
     a.summary_text = Some("El cliente pide un reembolso por una factura duplicada.".into());
     a.key_topics = vec!["factura".into(), "reembolso".into()];
-    a.sentiment = Some(Sentiment {
-        score: -0.45,
-        label: SentimentLabel::Negative,
-    });
+    a.sentiment = Some(
+        Sentiment {
+            score: -0.45,
+            label: SentimentLabel::Negative,
+        }
+        .into(),
+    );
     a.detected_language = Some("es".into());
     a.audio_local_path = Some(audio.display().to_string());
     a.audio_format = Some("wav".into());
     a.quality_score = Some(1.0);
+    a.call_metrics = Some(call_analysis::call_metrics::compute(
+        &a.transcript_cues.as_ref().expect("cues").cues,
+        Some(18_000),
+    ));
+    webex_recordings::domain::derive_insight(&mut a);
     a.redactions = vec![Redaction {
         kind: RedactKind::Card,
         start: Some(4.0),
@@ -477,6 +485,28 @@ async fn sign_in_search_open_and_play_a_call_in_chromium() {
     )
     .await;
     screenshot(&client, "call.png").await;
+
+    // The insight panel: two sentiment lines over the quarters; the swap changes the agent.
+    let lines = js(
+        &client,
+        "return document.querySelectorAll('.quarter-chart polyline').length",
+    )
+    .await;
+    assert_eq!(lines, json!(2));
+    let agent = "return document.querySelector('.role-agent').textContent";
+    assert_eq!(js(&client, agent).await, json!("Agente"));
+    client
+        .find(Locator::Css("button.swap-roles"))
+        .await
+        .expect("swap button")
+        .click()
+        .await
+        .expect("swap");
+    eventually(
+        &client,
+        "return document.querySelector('.role-agent').textContent === 'Cliente'",
+    )
+    .await;
 
     // A phone-size window scrolls only up and down, on both pages.
     client.set_window_size(390, 844).await.expect("resize");

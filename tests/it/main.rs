@@ -11,6 +11,7 @@ mod console;
 mod embedded_queue;
 mod fake_webex;
 mod front_door;
+mod insight;
 mod pipeline;
 mod pipeline_ai;
 mod reconciler;

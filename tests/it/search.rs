@@ -187,14 +187,17 @@ async fn filters_combine_with_the_query_and_the_total_is_exact() {
                 day,
                 "Consulta sobre la factura del mes.",
             );
-            r.sentiment = Some(Sentiment {
-                score: if day % 2 == 0 { -0.6 } else { 0.5 },
-                label: if day % 2 == 0 {
-                    SentimentLabel::Negative
-                } else {
-                    SentimentLabel::Positive
-                },
-            });
+            r.sentiment = Some(
+                Sentiment {
+                    score: if day % 2 == 0 { -0.6 } else { 0.5 },
+                    label: if day % 2 == 0 {
+                        SentimentLabel::Negative
+                    } else {
+                        SentimentLabel::Positive
+                    },
+                }
+                .into(),
+            );
             r.detected_language = Some(if day <= 6 { "es" } else { "en" }.into());
             r.duration = Some(f64::from(day) * 60.0);
             r.caller_name = Some(

@@ -33,10 +33,13 @@ async fn upserting_the_same_recording_twice_keeps_one_row_with_the_latest_fields
         r.processing_status = ProcessingStatus::Completed;
         r.summary_text = Some("Llamada sobre una factura.".into());
         r.key_topics = vec!["factura".into(), "pago".into()];
-        r.sentiment = Some(Sentiment {
-            score: -0.4,
-            label: SentimentLabel::Negative,
-        });
+        r.sentiment = Some(
+            Sentiment {
+                score: -0.4,
+                label: SentimentLabel::Negative,
+            }
+            .into(),
+        );
         r.summary_source = Some(SummarySource::Local);
         r.has_webex_transcript = true;
         r.audio_size_bytes = Some(204_800);

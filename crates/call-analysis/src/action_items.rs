@@ -7,6 +7,7 @@
 
 use crate::data::{WordList, embedded_word_list};
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use super::text::{fold, split_sentences, words};
 
@@ -41,28 +42,49 @@ fn matches_alternatives(pattern_word: &str, word: &str) -> bool {
     pattern_word.split('|').any(|alt| alt == word)
 }
 
-/// Start indices where `pattern` matches `tokens`.
-fn pattern_positions(tokens: &[String], pattern: &str) -> Vec<usize> {
-    let parts: Vec<&str> = pattern.split(' ').collect();
-    if parts.is_empty() || parts.len() > tokens.len() {
-        return Vec::new();
-    }
-    (0..=tokens.len() - parts.len())
-        .filter(|&start| {
-            parts
-                .iter()
-                .zip(&tokens[start..])
-                .all(|(part, token)| matches_alternatives(part, token))
+/// A pattern split once: its words, each a list of alternatives.
+struct Pattern {
+    text: &'static str,
+    words: Vec<Vec<&'static str>>,
+}
+
+fn compile(list: &[&'static str]) -> Vec<Pattern> {
+    list.iter()
+        .map(|text| Pattern {
+            text,
+            words: text.split(' ').map(|w| w.split('|').collect()).collect(),
         })
         .collect()
 }
 
-fn is_negated(tokens: &[String], start: usize, pattern: &str) -> bool {
+static COMMITMENT_PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(&COMMITMENTS));
+static REQUEST_PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(&REQUESTS));
+static DEADLINE_PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(&DEADLINES));
+
+/// Start indices where `pattern` matches `tokens`.
+fn pattern_positions<'a>(
+    tokens: &'a [String],
+    pattern: &'a Pattern,
+) -> impl Iterator<Item = usize> + 'a {
+    let length = pattern.words.len();
+    let last_start = (length > 0 && length <= tokens.len()).then(|| tokens.len() - length);
+    last_start
+        .into_iter()
+        .flat_map(|last| 0..=last)
+        .filter(move |&start| {
+            pattern
+                .words
+                .iter()
+                .zip(&tokens[start..])
+                .all(|(alternatives, token)| alternatives.contains(&token.as_str()))
+        })
+}
+
+fn is_negated(tokens: &[String], start: usize, length: usize) -> bool {
     let before = start
         .checked_sub(1)
         .and_then(|i| tokens.get(i))
         .is_some_and(|t| NEGATORS.contains(&t.as_str()));
-    let length = pattern.split(' ').count();
     let after = tokens
         .get(start + length)
         .is_some_and(|t| NEGATORS.contains(&t.as_str()));
@@ -70,14 +92,14 @@ fn is_negated(tokens: &[String], start: usize, pattern: &str) -> bool {
 }
 
 fn has_commitment(tokens: &[String]) -> bool {
-    COMMITMENTS.iter().any(|pattern| {
-        pattern_positions(tokens, pattern).into_iter().any(|start| {
-            if is_negated(tokens, start, pattern) {
+    COMMITMENT_PATTERNS.iter().any(|pattern| {
+        let length = pattern.words.len();
+        pattern_positions(tokens, pattern).any(|start| {
+            if is_negated(tokens, start, length) {
                 return false;
             }
-            let length = pattern.split(' ').count();
             let next = tokens.get(start + length).map(String::as_str);
-            match *pattern {
+            match pattern.text {
                 "let me" | "let's" | "let us" => next.is_some_and(|n| !LET_FILLERS.contains(&n)),
                 // "Vamos a ver" is "let's see".
                 "vamos a" => next.is_some_and(|n| n != "ver"),
@@ -123,9 +145,9 @@ fn has_future_commitment(lowercase: &[String], folded: &[String]) -> bool {
 }
 
 fn has_request(tokens: &[String]) -> bool {
-    if REQUESTS
+    if REQUEST_PATTERNS
         .iter()
-        .any(|pattern| !pattern_positions(tokens, pattern).is_empty())
+        .any(|pattern| pattern_positions(tokens, pattern).next().is_some())
     {
         return true;
     }
@@ -151,9 +173,9 @@ fn has_request(tokens: &[String]) -> bool {
 }
 
 fn has_deadline(tokens: &[String]) -> bool {
-    DEADLINES
+    DEADLINE_PATTERNS
         .iter()
-        .any(|pattern| !pattern_positions(tokens, pattern).is_empty())
+        .any(|pattern| pattern_positions(tokens, pattern).next().is_some())
 }
 
 fn is_question(sentence: &str) -> bool {

@@ -80,6 +80,8 @@ pub fn compute(cues: &[Cue], recording_duration_ms: Option<u64>) -> CallMetrics 
         interruptions,
         longest_monologue_seconds: seconds(longest_ms),
         longest_monologue_speaker: longest_speaker.map(str::to_string),
+        per_role: None,
+        non_talk: crate::insight::non_talk(cues, total_ms),
     }
 }
 

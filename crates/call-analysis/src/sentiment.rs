@@ -76,15 +76,15 @@ fn folded_tokens(phrase: &str, splits_elisions: bool) -> Vec<String> {
 }
 
 /// "n'est" -> ["n", "est"] where the language elides; otherwise the word itself.
-fn elided_parts(word: &str, splits_elisions: bool) -> Vec<&str> {
-    if splits_elisions
-        && let Some((head, tail)) = word.split_once(['\'', '’'])
-        && !head.is_empty()
-        && !tail.is_empty()
-    {
-        return vec![head, tail];
-    }
-    vec![word]
+fn elided_parts(word: &str, splits_elisions: bool) -> impl Iterator<Item = &str> {
+    let split = word
+        .split_once(['\'', '’'])
+        .filter(|(head, tail)| splits_elisions && !head.is_empty() && !tail.is_empty());
+    let (first, second) = match split {
+        Some((head, tail)) => (head, Some(tail)),
+        None => (word, None),
+    };
+    std::iter::once(first).chain(second)
 }
 
 fn is_negator(word: &str, negators: &HashSet<String>) -> bool {
@@ -209,9 +209,9 @@ fn push_segment<'a>(
     tokens: &mut Vec<Token<'a>>,
 ) {
     if segment.chars().any(char::is_alphanumeric) {
-        let letters: Vec<char> = segment.chars().filter(|c| c.is_alphabetic()).collect();
+        let mut letters = segment.chars().filter(|c| c.is_alphabetic());
         let shouted =
-            has_lowercase && letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase());
+            has_lowercase && letters.clone().count() >= 3 && letters.all(char::is_uppercase);
         tokens.push(Token {
             raw: segment,
             folded: fold(segment),
@@ -338,27 +338,65 @@ fn sentence_valence(sentence: &str, lexicon: &Lexicon) -> f64 {
 /// Sentiment of `text` in -1..=1. `language` is an ISO 639-1 code; a language without its
 /// own lists (see `sentiment_lexicons`) uses the English lexicon.
 pub fn score(text: &str, language: &str) -> Sentiment {
+    valence(text, language).sentiment()
+}
+
+/// The summed valence of a text's sentences and their count: what [`score`] normalises.
+/// Texts joined by newlines (which always end a sentence) add up, so cues can be scored once
+/// and their valences summed per speaker or per quarter.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Valence {
+    pub total: f64,
+    pub sentences: usize,
+}
+
+impl std::ops::Add for Valence {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            total: self.total + other.total,
+            sentences: self.sentences + other.sentences,
+        }
+    }
+}
+
+impl std::iter::Sum for Valence {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| a + b)
+    }
+}
+
+impl Valence {
+    pub fn sentiment(self) -> Sentiment {
+        let Self { total, sentences } = self;
+        let normalised = if total == 0.0 || sentences == 0 {
+            0.0
+        } else {
+            total / (total * total + ALPHA_PER_SENTENCE * sentences as f64).sqrt()
+        };
+        let score = if normalised.is_finite() {
+            normalised.clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
+        Sentiment {
+            score,
+            label: SentimentLabel::from_score(score),
+        }
+    }
+}
+
+/// The valence of `text` before normalisation (see [`Valence`]).
+pub fn valence(text: &str, language: &str) -> Valence {
     let lexicon = Lexicon::for_language(language);
     let mut total = 0.0f64;
-    let mut sentence_count = 0usize;
+    let mut sentences = 0usize;
     for sentence in split_sentences(text) {
-        sentence_count += 1;
+        sentences += 1;
         total += sentence_valence(sentence, lexicon);
     }
-    let normalised = if total == 0.0 || sentence_count == 0 {
-        0.0
-    } else {
-        total / (total * total + ALPHA_PER_SENTENCE * sentence_count as f64).sqrt()
-    };
-    let score = if normalised.is_finite() {
-        normalised.clamp(-1.0, 1.0)
-    } else {
-        0.0
-    };
-    Sentiment {
-        score,
-        label: SentimentLabel::from_score(score),
-    }
+    Valence { total, sentences }
 }
 
 #[cfg(test)]
@@ -367,6 +405,24 @@ mod tests {
 
     fn label(text: &str, language: &str) -> SentimentLabel {
         score(text, language).label
+    }
+
+    #[test]
+    fn valences_of_lines_add_up_to_the_joined_text() {
+        let lines = [
+            "Estoy muy molesto, no funciona",
+            "¡Gracias! Ya está resuelto. Pero tardaron mucho",
+            "",
+            "Vale",
+        ];
+        let summed: Valence = lines.iter().map(|line| valence(line, "es")).sum();
+        assert_eq!(summed, valence(&lines.join("\n"), "es"));
+        assert_eq!(summed.sentiment(), score(&lines.join("\n"), "es"));
+        // Stemming through the cache gives the same score the second time.
+        assert_eq!(
+            score("Muy decepcionado", "es"),
+            score("Muy decepcionado", "es")
+        );
     }
 
     #[test]

@@ -31,32 +31,37 @@ fn features(sentences: &[&str], language: &str) -> Vec<SentenceFeatures> {
     let stop = content_stop_words(language);
     let stemmer = WordStemmer::new(language);
     let mut interned: HashMap<String, u32> = HashMap::new();
+    // Space-delimited once, not per sentence: matched as whole words in " w1 w2 … ".
+    let markers: Vec<String> = FORMULAIC_MARKERS
+        .iter()
+        .map(|marker| format!(" {marker} "))
+        .collect();
     sentences
         .iter()
         .map(|sentence| {
             let all_words = words(sentence);
+            let folded_words: Vec<String> = all_words.iter().map(|w| fold(w)).collect();
             let mut stems: Vec<u32> = all_words
                 .iter()
-                .filter(|w| {
-                    let folded = fold(w);
+                .zip(&folded_words)
+                .filter(|(w, folded)| {
                     w.chars().any(char::is_alphabetic)
                         && folded.chars().count() >= 2
-                        && !stop.contains(&folded)
+                        && !stop.contains(*folded)
                 })
-                .map(|w| {
+                .map(|(w, _)| {
                     let next_id = u32::try_from(interned.len()).unwrap_or(u32::MAX);
                     *interned.entry(stemmer.stem(w)).or_insert(next_id)
                 })
                 .collect();
             stems.sort_unstable();
             stems.dedup();
-            let folded_words: Vec<String> = all_words.iter().map(|w| fold(w)).collect();
             let joined = format!(" {} ", folded_words.join(" "));
             SentenceFeatures {
                 word_count: all_words.len(),
-                formulaic: FORMULAIC_MARKERS
+                formulaic: markers
                     .iter()
-                    .any(|marker| joined.contains(&format!(" {marker} "))),
+                    .any(|marker| joined.contains(marker.as_str())),
                 stems,
             }
         })
@@ -133,6 +138,11 @@ pub fn rank(sentences: &[&str], language: &str) -> Vec<usize> {
     }
 
     let mut adjacency: Vec<Vec<(usize, f64)>> = vec![Vec::new(); candidates.len()];
+    // Each candidate's share of the edge weight's normaliser, computed once.
+    let log_sizes: Vec<f64> = candidates
+        .iter()
+        .map(|&i| (1.0 + features[i].stems.len() as f64).ln())
+        .collect();
     for a in 0..candidates.len() {
         for b in (a + 1)..candidates.len() {
             let (fa, fb) = (&features[candidates[a]], &features[candidates[b]]);
@@ -140,7 +150,7 @@ pub fn rank(sentences: &[&str], language: &str) -> Vec<usize> {
             if shared == 0 {
                 continue;
             }
-            let norm = (1.0 + fa.stems.len() as f64).ln() + (1.0 + fb.stems.len() as f64).ln();
+            let norm = log_sizes[a] + log_sizes[b];
             if norm > 0.0 {
                 let weight = shared as f64 / norm;
                 adjacency[a].push((b, weight));

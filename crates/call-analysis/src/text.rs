@@ -130,6 +130,17 @@ fn fold_char(c: char) -> char {
 /// Snowball stemmer for a language code, or identity for languages without one.
 pub struct WordStemmer {
     stemmer: Option<Stemmer>,
+    /// Which of this thread's stem caches (one per language) this stemmer reads.
+    cache_slot: usize,
+}
+
+/// Distinct words a thread remembers the stem of, per language, before starting afresh: a call's
+/// vocabulary is a few thousand words, so most words are stemmed once per call, not per use.
+const STEM_CACHE_WORDS: usize = 50_000;
+
+thread_local! {
+    static STEM_CACHES: std::cell::RefCell<Vec<std::collections::HashMap<String, String>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl WordStemmer {
@@ -156,6 +167,7 @@ impl WordStemmer {
             _ => None,
         };
         Self {
+            cache_slot: algorithm.map_or(0, |a| a as usize + 1),
             stemmer: algorithm.map(Stemmer::create),
         }
     }
@@ -163,11 +175,32 @@ impl WordStemmer {
     /// Stem of a word, folded. Stemming runs before folding because the Spanish
     /// suffix rules are written with accents ("-ación").
     pub fn stem(&self, word: &str) -> String {
+        let cached = STEM_CACHES.with(|caches| {
+            caches
+                .borrow()
+                .get(self.cache_slot)
+                .and_then(|cache| cache.get(word).cloned())
+        });
+        if let Some(stem) = cached {
+            return stem;
+        }
         let lower = word.to_lowercase();
-        match &self.stemmer {
+        let stem = match &self.stemmer {
             Some(stemmer) => fold(&stemmer.stem(&lower)),
             None => fold(&lower),
-        }
+        };
+        STEM_CACHES.with(|caches| {
+            let mut caches = caches.borrow_mut();
+            if caches.len() <= self.cache_slot {
+                caches.resize_with(self.cache_slot + 1, Default::default);
+            }
+            let cache = &mut caches[self.cache_slot];
+            if cache.len() >= STEM_CACHE_WORDS {
+                cache.clear();
+            }
+            cache.insert(word.to_owned(), stem.clone());
+        });
+        stem
     }
 }
 

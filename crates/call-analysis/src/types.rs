@@ -74,6 +74,13 @@ pub struct CallMetrics {
     pub interruptions: u32,
     pub longest_monologue_seconds: f64,
     pub longest_monologue_speaker: Option<String>,
+    /// Talk figures of the agent and the customer; `None` while the roles are unknown.
+    /// Records stored before call insight have neither this nor `non_talk`.
+    #[serde(default)]
+    pub per_role: Option<crate::insight::ByRole<crate::insight::RoleMetrics>>,
+    /// Silences of [`crate::insight::MIN_SILENCE_MS`] or more, in call order.
+    #[serde(default)]
+    pub non_talk: Vec<crate::insight::Silence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use axum::response::{Html, Redirect};
 use serde::Deserialize;
 
 use super::format;
+use super::insight::InsightView;
 use super::timeline::{HoldView, Timeline};
 use super::{PageError, render, require_same_origin};
 use crate::access::{Permission, Principal};
@@ -46,6 +47,7 @@ struct CallPage {
     metrics: Vec<(String, String)>,
     steps: Vec<String>,
     errors: Vec<(String, String)>,
+    insight: InsightView,
 }
 
 /// Consecutive cues of one speaker, shown as one chat bubble group.
@@ -84,6 +86,7 @@ pub async fn page(
     let notice = match params.notice.as_deref() {
         Some("reprocess") => Some("Sent for processing again."),
         Some("deleted") => Some("The recording is deleted."),
+        Some("swapped") => Some("Agent and customer swapped."),
         Some("held") => Some("The recording is on legal hold."),
         Some("released") => Some("The legal hold is released."),
         _ => None,
@@ -183,6 +186,7 @@ fn view(r: Recording, principal: Principal, notice: Option<&'static str>) -> Cal
         metrics: metrics(&r),
         steps: r.processing_steps_completed.clone(),
         errors: r.processing_errors.clone().into_iter().collect(),
+        insight: InsightView::of(&r, &principal),
         id,
         signed_in: Some(principal),
     }

@@ -7,6 +7,7 @@ mod call;
 mod calls;
 mod format;
 mod hold;
+mod insight;
 mod login;
 mod timeline;
 mod trackers;
@@ -33,6 +34,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/recordings/{id}", get(call::page))
         .route("/recordings/{id}/reprocess", post(call::reprocess))
         .route("/recordings/{id}/delete", post(call::delete))
+        .route("/recordings/{id}/swap-roles", post(insight::swap))
         .route("/recordings/{id}/hold", post(hold::set))
         .route("/recordings/{id}/hold/release", post(hold::release))
         .route("/trackers", get(trackers::list).post(trackers::create))

@@ -49,6 +49,9 @@ pub struct SearchParams {
     /// `positive`, `neutral` or `negative`.
     #[param(pattern = "^(positive|neutral|negative)$")]
     pub sentiment: Option<String>,
+    /// How the call ended: the label of its last quarter, `positive`, `neutral` or `negative`.
+    #[param(pattern = "^(positive|neutral|negative)$")]
+    pub end_sentiment: Option<String>,
     /// Two-letter language code.
     #[param(pattern = "^[A-Za-z]{2}$")]
     pub language: Option<String>,
@@ -67,13 +70,14 @@ pub struct SearchParams {
 /// The console's form sends unfilled fields empty and they count as absent there; an API client
 /// that sends `limit=` has made a mistake the document calls invalid, so the API says so.
 fn refuse_empty_typed_values(raw: Option<&str>) -> Result<(), ApiError> {
-    const TYPED: [&str; 9] = [
+    const TYPED: [&str; 10] = [
         "skip",
         "limit",
         "status",
         "from_date",
         "to_date",
         "sentiment",
+        "end_sentiment",
         "language",
         "min_duration",
         "max_duration",
@@ -138,17 +142,8 @@ impl SearchParams {
             .transpose()?;
         // A window that ends before it starts is simply empty (the document cannot express the
         // rule, so refusing it would make a valid-looking request fail).
-        let sentiment = given(&self.sentiment)
-            .map(|raw| match raw {
-                "positive" => Ok(SentimentLabel::Positive),
-                "neutral" => Ok(SentimentLabel::Neutral),
-                "negative" => Ok(SentimentLabel::Negative),
-                _ => Err(bad(
-                    "sentiment",
-                    format!("one of positive, neutral, negative; got {raw:?}"),
-                )),
-            })
-            .transpose()?;
+        let sentiment = label("sentiment", given(&self.sentiment))?;
+        let end_sentiment = label("end_sentiment", given(&self.end_sentiment))?;
         let language = given(&self.language)
             .map(|raw| {
                 let code = raw.to_ascii_lowercase();
@@ -168,6 +163,7 @@ impl SearchParams {
             from,
             to,
             sentiment,
+            end_sentiment,
             language,
             participant: given(&self.participant).map(str::to_string),
             tracker: given(&self.tracker).map(str::to_string),
@@ -177,6 +173,19 @@ impl SearchParams {
             limit,
         })
     }
+}
+
+fn label(name: &str, raw: Option<&str>) -> Result<Option<SentimentLabel>, ApiError> {
+    raw.map(|raw| match raw {
+        "positive" => Ok(SentimentLabel::Positive),
+        "neutral" => Ok(SentimentLabel::Neutral),
+        "negative" => Ok(SentimentLabel::Negative),
+        _ => Err(bad(
+            name,
+            format!("one of positive, neutral, negative; got {raw:?}"),
+        )),
+    })
+    .transpose()
 }
 
 fn seconds(name: &str, raw: Option<&str>) -> Result<Option<f64>, ApiError> {
@@ -285,6 +294,7 @@ mod tests {
     fn a_bad_value_is_refused_naming_its_parameter() {
         for (name, value) in [
             ("sentiment", "angry"),
+            ("end_sentiment", "happy"),
             ("language", "spanish"),
             ("min_duration", "-3"),
             ("max_duration", "long"),

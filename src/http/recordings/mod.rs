@@ -3,6 +3,7 @@
 mod actions;
 mod conditional;
 mod download;
+mod insight;
 mod item;
 mod list;
 mod stats;
@@ -22,6 +23,7 @@ use crate::domain::{Recording, RecordingId};
 
 pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
 pub use conditional::parse_range;
+pub use insight::swap_and_store;
 pub use item::{get_recording, soft_delete};
 pub use list::{DEFAULT_LIMIT, MAX_LIMIT, SearchParams, parse_date};
 
@@ -31,6 +33,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list::list_recordings))
         .routes(routes!(item::get_recording, item::delete_recording))
         .routes(routes!(actions::reprocess_recording))
+        .routes(routes!(insight::swap_recording_roles))
         .routes(routes!(actions::fetch_recordings))
         .routes(routes!(actions::webex_access))
         .routes(routes!(stats::stats_summary))

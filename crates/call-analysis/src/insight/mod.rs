@@ -9,11 +9,11 @@ mod roles;
 use serde::{Deserialize, Serialize};
 
 use crate::call_metrics::speaker_of;
-use crate::sentiment::score;
+use crate::sentiment::Valence;
 use crate::transcript::Cue;
 use crate::types::{Sentiment, SentimentLabel};
 
-pub use quarters::{by_quarter, split_into_quarters};
+pub use quarters::{by_quarter, speaker_by_quarter, split_into_quarters};
 pub use role_metrics::{MIN_SILENCE_MS, non_talk, per_role, words_per_minute};
 pub use roles::{CallDirection, RoleHints, decide_roles};
 
@@ -84,6 +84,12 @@ pub fn analyse(
     with_roles(cues, recording_duration_ms, language, roles)
 }
 
+/// The call's length as the insight counts it: `max(recording duration, last cue end)`.
+pub fn call_duration_ms(cues: &[Cue], recording_duration_ms: Option<u64>) -> u64 {
+    let last_end_ms = cues.iter().map(|c| c.end_ms).max().unwrap_or(0);
+    recording_duration_ms.unwrap_or(0).max(last_end_ms)
+}
+
 /// The insight for roles already decided (or swapped by a user).
 pub fn with_roles(
     cues: &[Cue],
@@ -91,12 +97,12 @@ pub fn with_roles(
     language: &str,
     roles: Option<Roles>,
 ) -> CallInsight {
-    let last_end_ms = cues.iter().map(|c| c.end_ms).max().unwrap_or(0);
-    let duration_ms = recording_duration_ms.unwrap_or(0).max(last_end_ms);
-    let by_quarter = by_quarter(cues, duration_ms, language);
+    let duration_ms = call_duration_ms(cues, recording_duration_ms);
+    let valences = quarters::cue_valences(cues, language);
+    let by_quarter = quarters::quarter_scores(cues, &valences, duration_ms, |_| true);
     let by_speaker = roles.as_ref().map(|roles| ByRole {
-        agent: speaker_sentiment(cues, &roles.agent, language),
-        customer: speaker_sentiment(cues, &roles.customer, language),
+        agent: speaker_sentiment(cues, &valences, &roles.agent),
+        customer: speaker_sentiment(cues, &valences, &roles.customer),
     });
     CallInsight {
         by_speaker,
@@ -108,13 +114,14 @@ pub fn with_roles(
     }
 }
 
-fn speaker_sentiment(cues: &[Cue], speaker: &str, language: &str) -> Sentiment {
-    let text: Vec<&str> = cues
-        .iter()
-        .filter(|cue| speaker_of(cue) == speaker)
-        .map(|cue| cue.text.as_str())
-        .collect();
-    score(&text.join("\n"), language)
+/// A speaker's sentiment over all their cues, from the cues' valences.
+fn speaker_sentiment(cues: &[Cue], valences: &[Valence], speaker: &str) -> Sentiment {
+    cues.iter()
+        .zip(valences)
+        .filter(|(cue, _)| speaker_of(cue) == speaker)
+        .map(|(_, v)| *v)
+        .sum::<Valence>()
+        .sentiment()
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! A cue belongs to the quarter that holds its midpoint, so the split always falls at a cue
 //! boundary: a sentence is never cut in two, and a long cue counts where most of it is.
 
-use crate::sentiment::score;
+use crate::call_metrics::speaker_of;
+use crate::sentiment::{Valence, valence};
 use crate::transcript::Cue;
 
 /// The cues of each quarter of `duration_ms`, in their original order.
@@ -27,10 +28,44 @@ fn quarter_of(cue: &Cue, duration_ms: u64) -> usize {
 
 /// The sentiment score (-1..1) of each quarter's speech; 0 for a quarter nobody speaks in.
 pub fn by_quarter(cues: &[Cue], duration_ms: u64, language: &str) -> [f64; 4] {
-    split_into_quarters(cues, duration_ms).map(|quarter| {
-        let text: Vec<&str> = quarter.iter().map(|cue| cue.text.as_str()).collect();
-        score(&text.join("\n"), language).score
+    quarter_scores(cues, &cue_valences(cues, language), duration_ms, |_| true)
+}
+
+/// [`by_quarter`] of one speaker's words only (the quarters are still the whole call's).
+pub fn speaker_by_quarter(
+    cues: &[Cue],
+    duration_ms: u64,
+    language: &str,
+    speaker: &str,
+) -> [f64; 4] {
+    let valences = cue_valences(cues, language);
+    quarter_scores(cues, &valences, duration_ms, |cue| {
+        speaker_of(cue) == speaker
     })
+}
+
+/// Each cue scored once, so per-speaker and per-quarter figures only add them up.
+pub(super) fn cue_valences(cues: &[Cue], language: &str) -> Vec<Valence> {
+    cues.iter()
+        .map(|cue| valence(&cue.text, language))
+        .collect()
+}
+
+/// The score of each quarter over the cues `keep` selects, from their valences.
+pub(super) fn quarter_scores(
+    cues: &[Cue],
+    valences: &[Valence],
+    duration_ms: u64,
+    keep: impl Fn(&Cue) -> bool,
+) -> [f64; 4] {
+    let mut sums = [Valence::default(); 4];
+    for (cue, v) in cues.iter().zip(valences) {
+        if keep(cue) {
+            let quarter = &mut sums[quarter_of(cue, duration_ms)];
+            *quarter = *quarter + *v;
+        }
+    }
+    sums.map(|v| v.sentiment().score)
 }
 
 #[cfg(test)]

@@ -15,6 +15,18 @@ pub struct Cue {
     pub text: String,
 }
 
+impl Cue {
+    /// A cue of `speaker` from `start_s` to `end_s` seconds (tests, fixtures).
+    pub fn said(start_s: u64, end_s: u64, speaker: &str, text: &str) -> Self {
+        Self {
+            start_ms: start_s * 1000,
+            end_ms: end_s * 1000,
+            speaker: Some(speaker.to_owned()),
+            text: text.to_owned(),
+        }
+    }
+}
+
 /// The cues of one recording, in time order.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Transcript {
