@@ -99,7 +99,8 @@ pub fn derive_insight(rec: &mut Recording) {
     let roles = rec
         .transcript_cues
         .as_ref()
-        .and_then(|t| insight::decide_roles(&hints, &t.cues));
+        .and_then(|t| insight::decide_roles(&hints, &t.cues))
+        .map(|r| if rec.roles_swapped { r.swapped() } else { r });
     apply_roles(rec, roles);
 }
 
@@ -110,6 +111,7 @@ pub fn swap_roles(rec: &mut Recording) -> Result<(), NoRoles> {
         return Err(NoRoles);
     }
     apply_roles(rec, Some(swapped));
+    rec.roles_swapped = !rec.roles_swapped;
     Ok(())
 }
 

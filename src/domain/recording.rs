@@ -128,6 +128,10 @@ pub struct Recording {
     /// The LLM's answers to `INSIGHT_QUESTIONS`, by question key; null without an LLM, without
     /// questions, or when the LLM's answer was invalid twice.
     pub insights: Option<BTreeMap<String, String>>,
+    /// Someone swapped the roles (`swap-roles`): a later run that decides them again swaps its
+    /// decision too, so a correction survives a reprocess. Not part of the record's JSON.
+    #[serde(skip)]
+    pub roles_swapped: bool,
     /// Where card and personal data were replaced by `[KIND]`: `{kind, start, end}` with
     /// seconds into the call, never the value found.
     #[schema(value_type = Vec<Object>)]
@@ -194,6 +198,7 @@ impl Recording {
             call_metrics: None,
             roles: None,
             insights: None,
+            roles_swapped: false,
             redactions: Vec::new(),
             processing_status: ProcessingStatus::Pending,
             processing_steps_completed: Vec::new(),

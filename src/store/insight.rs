@@ -20,7 +20,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE recordings SET roles = $1, sentiment_by_speaker = $2, call_metrics = $3, \
-               updated_at = $4 \
+               updated_at = $4, roles_swapped = $7 \
              WHERE recording_id = $5 AND updated_at = $6 AND processing_status <> 'purged'",
         )
         .bind(rec.roles.as_ref().map(to_json).transpose()?)
@@ -29,6 +29,7 @@ impl Store {
         .bind(to_millis(rec.updated_at))
         .bind(rec.recording_id.as_str())
         .bind(to_millis(read_updated_at))
+        .bind(i64::from(rec.roles_swapped))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {

@@ -19,7 +19,8 @@ pub(super) const COLUMNS: &str = "recording_id, recorded_at, sort_at, caller, ca
     action_items, summary_source, sentiment_score, sentiment_label, detected_language, \
     language_confidence, translated_text, call_metrics, redactions, processing_status, \
     processing_steps_completed, processing_errors, quality_score, webex_metadata, created_at, \
-    updated_at, roles, sentiment_by_speaker, sentiment_by_quarter, sentiment_end, insights";
+    updated_at, roles, sentiment_by_speaker, sentiment_by_quarter, sentiment_end, insights, \
+    roles_swapped";
 
 /// Set only by holds and retention, never by the pipeline's upsert: read beside `COLUMNS`.
 pub(crate) const HOLD_COLUMNS: &str = "legal_hold_reason, legal_hold_by, legal_hold_at, purged_at";
@@ -178,6 +179,7 @@ impl Store {
             )
             .bind(sentiment.and_then(|s| s.end).map(label_str))
             .bind(rec.insights.as_ref().map(to_json).transpose()?)
+            .bind(i64::from(rec.roles_swapped))
             .execute(&mut *tx)
             .await?;
         super::trackers::replace_recording_matches(&mut tx, rec).await?;
@@ -470,6 +472,7 @@ pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> 
         call_metrics: opt_json(row, "call_metrics")?,
         roles: opt_json(row, "roles")?,
         insights: opt_json(row, "insights")?,
+        roles_swapped: row.try_get::<i64, _>("roles_swapped")? != 0,
         // Rows from before redaction existed have none recorded.
         redactions: opt_json(row, "redactions")?.unwrap_or_default(),
         processing_status: parse_status(&status)?,

@@ -142,7 +142,7 @@ impl Store {
                translated_text = NULL, call_metrics = NULL, processing_steps_completed = '[]', \
                processing_errors = '{{}}', quality_score = NULL, webex_metadata = NULL, \
                redactions = NULL, roles = NULL, sentiment_by_speaker = NULL, \
-               sentiment_by_quarter = NULL, sentiment_end = NULL, insights = NULL, \
+               sentiment_by_quarter = NULL, sentiment_end = NULL, insights = NULL, roles_swapped = 0, \
                processing_heartbeat_at = NULL \
              WHERE legal_hold_at IS NULL AND processing_status <> 'purged' \
                AND recording_id IN ({ids_in})"

@@ -320,6 +320,52 @@ async fn roles_come_from_the_metadata_and_swap_roles_re_derives_them_on_both_dat
         // The customer is now Carlos: the side's tracker was evaluated again.
         assert_eq!(stored["trackers"][0]["name"], "customer below 1");
 
+        // A reprocess decides the roles again and keeps the reviewer's swap.
+        let id = webex_recordings::domain::RecordingId::parse(ES_ID).expect("id");
+        let swapped_at = run
+            .t
+            .store
+            .get_recording(&id)
+            .await
+            .expect("read")
+            .expect("stored");
+        let (status, _) = run
+            .call(
+                &supervisor,
+                post.clone(),
+                &format!("/api/v1/recordings/{ES_ID}/reprocess"),
+            )
+            .await;
+        assert_eq!(status, 202, "{db:?}: reprocess accepted");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let now = run
+                .t
+                .store
+                .get_recording(&id)
+                .await
+                .expect("read")
+                .expect("stored");
+            if now.updated_at > swapped_at.updated_at
+                && matches!(now.processing_status, ProcessingStatus::Completed)
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{db:?}: reprocess not done"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let reprocessed = run
+            .get(&viewer, &format!("/api/v1/recordings/{ES_ID}"))
+            .await;
+        assert_eq!(
+            roles_of(&reprocessed),
+            roles_of(&swapped),
+            "{db:?}: after reprocess"
+        );
+
         // Audited, the refusal too.
         let audit = run
             .get(&admin, "/api/v1/audit?action=recording.swap_roles")
