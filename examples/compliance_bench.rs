@@ -29,6 +29,8 @@ use webex_recordings::startup::{Application, Role, open_queue, open_store};
 use webex_recordings::storage::{Storage, StorageKey};
 use webex_recordings::store::{NewAuditEntry, Store};
 
+#[path = "common/postgres.rs"]
+mod postgres;
 #[path = "common/quiet.rs"]
 mod quiet;
 
@@ -137,24 +139,7 @@ async fn fresh_database(
         let url = format!("sqlite://{}/{name}.db", dir.path().display());
         return Ok((url, Some(dir)));
     }
-    let admin_url = std::env::var("BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    sqlx::any::install_default_drivers();
-    let admin = AnyPool::connect(&admin_url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await?;
-    admin.close().await;
-    let url = match admin_url.rfind('/') {
-        Some(i) if i > "postgres://".len() => format!("{}/{name}", &admin_url[..i]),
-        _ => format!("{admin_url}/{name}"),
-    };
-    Ok((url, None))
+    Ok((postgres::database(name, false).await?, None))
 }
 
 async fn bench_purge(backend: &str, total: usize, counter: &StatementCounter) -> Result<(), Error> {
@@ -309,14 +294,8 @@ async fn bench_audit(backend: &str) -> Result<(), Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().collect();
-    let total: usize = args
-        .get(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(100_000);
-    let which = args.get(2).map(String::as_str).unwrap_or("both");
-    let parts = args.get(3).map(String::as_str).unwrap_or("both");
+    let (total, which, rest) = postgres::args(100_000)?;
+    let parts = rest.first().map(String::as_str).unwrap_or("both");
     let counter = StatementCounter::default();
     tracing_subscriber::registry()
         .with(

@@ -19,6 +19,8 @@ use sqlx::{AnyPool, Row};
 use webex_recordings::search::SearchQuery;
 use webex_recordings::store::{Backend, RecordingSearch, Store};
 
+#[path = "common/postgres.rs"]
+mod postgres;
 #[path = "common/quiet.rs"]
 mod quiet;
 
@@ -358,13 +360,7 @@ async fn bench(store: &Store) -> Result<(), Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().collect();
-    let total: usize = args
-        .get(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(100_000);
-    let which = args.get(2).map(String::as_str).unwrap_or("both");
+    let (total, which, _) = postgres::args(100_000)?;
     let keep = std::env::var_os("SEARCH_BENCH_KEEP").map(std::path::PathBuf::from);
 
     if which != "postgres" {
@@ -379,27 +375,7 @@ async fn main() -> Result<(), Error> {
         store.close().await;
     }
     if which != "sqlite" {
-        let admin_url = std::env::var("BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        sqlx::any::install_default_drivers();
-        let admin = AnyPool::connect(&admin_url).await?;
-        let exists: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM pg_database WHERE datname = 'search_bench'")
-                .fetch_one(&admin)
-                .await?;
-        if keep.is_none() || exists == 0 {
-            sqlx::query("DROP DATABASE IF EXISTS search_bench WITH (FORCE)")
-                .execute(&admin)
-                .await?;
-            sqlx::query("CREATE DATABASE search_bench")
-                .execute(&admin)
-                .await?;
-        }
-        admin.close().await;
-        let url = match admin_url.rfind('/') {
-            Some(i) if i > "postgres://".len() => format!("{}/search_bench", &admin_url[..i]),
-            _ => format!("{admin_url}/search_bench"),
-        };
+        let url = postgres::database("search_bench", keep.is_some()).await?;
         println!("PostgreSQL, {total} recordings:");
         let store = load(&url, total).await?;
         let _quiet = quiet::quiet()?;

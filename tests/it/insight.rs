@@ -322,13 +322,11 @@ async fn roles_come_from_the_metadata_and_swap_roles_re_derives_them_on_both_dat
 
         // A reprocess decides the roles again and keeps the reviewer's swap.
         let id = webex_recordings::domain::RecordingId::parse(ES_ID).expect("id");
-        let swapped_at = run
-            .t
-            .store
-            .get_recording(&id)
-            .await
-            .expect("read")
-            .expect("stored");
+        let read = async || {
+            let rec = run.t.store.get_recording(&id).await.expect("read");
+            rec.expect("stored")
+        };
+        let swapped_at = read().await;
         let (status, _) = run
             .call(
                 &supervisor,
@@ -339,13 +337,7 @@ async fn roles_come_from_the_metadata_and_swap_roles_re_derives_them_on_both_dat
         assert_eq!(status, 202, "{db:?}: reprocess accepted");
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let now = run
-                .t
-                .store
-                .get_recording(&id)
-                .await
-                .expect("read")
-                .expect("stored");
+            let now = read().await;
             if now.updated_at > swapped_at.updated_at
                 && matches!(now.processing_status, ProcessingStatus::Completed)
             {
