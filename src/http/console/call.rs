@@ -100,9 +100,7 @@ pub async fn reprocess(
     headers: HeaderMap,
     Path(raw_id): Path<String>,
 ) -> Result<Redirect, PageError> {
-    require_same_origin(&state, &headers)?;
-    principal.require(Permission::Operate)?;
-    let id = parse_id(&raw_id)?;
+    let id = form_on_recording(&state, &principal, &headers, &raw_id, Permission::Operate)?;
     enqueue_reprocess(&state, &id).await?;
     Ok(Redirect::to(&format!(
         "/recordings/{}?notice=reprocess",
@@ -116,9 +114,13 @@ pub async fn delete(
     headers: HeaderMap,
     Path(raw_id): Path<String>,
 ) -> Result<Redirect, PageError> {
-    require_same_origin(&state, &headers)?;
-    principal.require(Permission::Administer)?;
-    let id = parse_id(&raw_id)?;
+    let id = form_on_recording(
+        &state,
+        &principal,
+        &headers,
+        &raw_id,
+        Permission::Administer,
+    )?;
     soft_delete(&state, &id, false).await?;
     Ok(Redirect::to(&format!(
         "/recordings/{}?notice=deleted",
@@ -127,6 +129,19 @@ pub async fn delete(
 }
 
 /// An id that is not a recording id cannot name a call: "not found" rather than "bad request".
+/// A form posted from the console itself, by a role with `permission`, about a recording id.
+pub(super) fn form_on_recording(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    raw_id: &str,
+    permission: Permission,
+) -> Result<RecordingId, PageError> {
+    require_same_origin(state, headers)?;
+    principal.require(permission)?;
+    parse_id(raw_id)
+}
+
 pub(super) fn parse_id(raw: &str) -> Result<RecordingId, PageError> {
     RecordingId::parse(raw)
         .map_err(|_| PageError(ApiError::NotFound(format!("no recording {raw}"))))

@@ -6,12 +6,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Redirect;
 
+use super::PageError;
+use super::call::form_on_recording;
 use super::format;
-use super::{PageError, require_same_origin};
 use crate::access::{Permission, Principal};
-use crate::domain::{Recording, RecordingId, duration_ms};
+use crate::domain::{Recording, duration_ms};
 use crate::http::AppState;
-use crate::http::error::ApiError;
 use crate::http::recordings::swap_and_store;
 use call_analysis::insight::{self, RoleMetrics};
 
@@ -183,23 +183,10 @@ pub async fn swap(
     headers: HeaderMap,
     Path(raw_id): Path<String>,
 ) -> Result<Redirect, PageError> {
-    let id = swap_allowed(&state, &principal, &headers, &raw_id)?;
+    let id = form_on_recording(&state, &principal, &headers, &raw_id, Permission::Operate)?;
     swap_and_store(&state, &id).await?;
     Ok(Redirect::to(&format!(
         "/recordings/{}?notice=swapped",
         id.as_str()
     )))
-}
-
-/// A form from the console itself, by a role that may operate, about a recording id.
-fn swap_allowed(
-    state: &AppState,
-    principal: &Principal,
-    headers: &HeaderMap,
-    raw_id: &str,
-) -> Result<RecordingId, PageError> {
-    require_same_origin(state, headers)?;
-    principal.require(Permission::Operate)?;
-    RecordingId::parse(raw_id)
-        .map_err(|_| PageError(ApiError::NotFound(format!("no recording {raw_id}"))))
 }
