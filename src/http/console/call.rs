@@ -102,10 +102,7 @@ pub async fn reprocess(
 ) -> Result<Redirect, PageError> {
     let id = form_on_recording(&state, &principal, &headers, &raw_id, Permission::Operate)?;
     enqueue_reprocess(&state, &id).await?;
-    Ok(Redirect::to(&format!(
-        "/recordings/{}?notice=reprocess",
-        id.as_str()
-    )))
+    Ok(call_with_notice(&id, "reprocess"))
 }
 
 pub async fn delete(
@@ -122,13 +119,15 @@ pub async fn delete(
         Permission::Administer,
     )?;
     soft_delete(&state, &id, false).await?;
-    Ok(Redirect::to(&format!(
-        "/recordings/{}?notice=deleted",
-        id.as_str()
-    )))
+    Ok(call_with_notice(&id, "deleted"))
 }
 
 /// An id that is not a recording id cannot name a call: "not found" rather than "bad request".
+/// Back to the call page after a form, with one of the page's fixed notices.
+pub(super) fn call_with_notice(id: &RecordingId, notice: &str) -> Redirect {
+    Redirect::to(&format!("/recordings/{}?notice={notice}", id.as_str()))
+}
+
 /// A form posted from the console itself, by a role with `permission`, about a recording id.
 pub(super) fn form_on_recording(
     state: &AppState,

@@ -3,11 +3,11 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::call::parse_id;
+use super::call::{call_with_notice, parse_id};
 use super::{PageError, require_same_origin};
 use crate::domain::RecordingId;
 use crate::http::AppState;
@@ -48,8 +48,7 @@ pub async fn release(
 
 /// The call page again; its audit entry is already written (the access layer adds none).
 fn back_to_call(id: &RecordingId, notice: &str) -> Response {
-    let mut response =
-        Redirect::to(&format!("/recordings/{}?notice={notice}", id.as_str())).into_response();
+    let mut response = call_with_notice(id, notice).into_response();
     response.extensions_mut().insert(Audited);
     response
 }

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Redirect;
 
 use super::PageError;
-use super::call::form_on_recording;
+use super::call::{call_with_notice, form_on_recording};
 use super::format;
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, duration_ms};
@@ -185,8 +185,5 @@ pub async fn swap(
 ) -> Result<Redirect, PageError> {
     let id = form_on_recording(&state, &principal, &headers, &raw_id, Permission::Operate)?;
     swap_and_store(&state, &id).await?;
-    Ok(Redirect::to(&format!(
-        "/recordings/{}?notice=swapped",
-        id.as_str()
-    )))
+    Ok(call_with_notice(&id, "swapped"))
 }
