@@ -149,14 +149,14 @@ async fn backfill(
         limit,
         dry_run,
         scope: None,
+        services: config.reconcile_service_types,
     };
-    let result = reconciler::reconcile_services(
+    let result = reconciler::reconcile(
         &webex,
         &store,
         queue.publisher.as_ref(),
         window,
         &options,
-        config.reconcile_service_types,
         &progress,
     )
     .await;

@@ -101,6 +101,8 @@ pub struct ReconcileOptions {
     pub dry_run: bool,
     /// `None`: admin if the token may, else user.
     pub scope: Option<ListScope>,
+    /// Recordings taken (`RECONCILE_SERVICE_TYPES`).
+    pub services: ServiceTypes,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -151,7 +153,9 @@ fn needs_processing(state: Option<&StoredState>, now: DateTime<Utc>) -> bool {
     }
 }
 
-/// Reconciles one window of Webex Calling recordings. `progress` is called after every page.
+/// Reconciles one window of Webex recordings (of `options.services`). `progress` is called after
+/// every page. Every caller (schedule, CLI, REST) comes through here: one place counts them all.
+#[tracing::instrument(name = "reconcile", skip_all, fields(from = %window.from, to = %window.to, dry_run = options.dry_run))]
 pub async fn reconcile(
     webex: &WebexClient,
     store: &Store,
@@ -160,24 +164,21 @@ pub async fn reconcile(
     options: &ReconcileOptions,
     progress: &(dyn Fn(&ReconcileReport) + Send + Sync),
 ) -> Result<ReconcileReport, ReconcileError> {
-    let services = ServiceTypes::default();
-    reconcile_services(webex, store, publisher, window, options, services, progress).await
-}
-
-/// [`reconcile`] of the recordings of `services`. Every caller (schedule, CLI, REST) comes
-/// through here: one place counts them all.
-#[tracing::instrument(name = "reconcile", skip_all, fields(from = %window.from, to = %window.to, dry_run = options.dry_run))]
-pub async fn reconcile_services(
-    webex: &WebexClient,
-    store: &Store,
-    publisher: &dyn Publisher,
-    window: Window,
-    options: &ReconcileOptions,
-    services: ServiceTypes,
-    progress: &(dyn Fn(&ReconcileReport) + Send + Sync),
-) -> Result<ReconcileReport, ReconcileError> {
-    let result =
-        reconcile_window(webex, store, publisher, window, options, services, progress).await;
+    let mut report = ReconcileReport {
+        scope: options.scope,
+        ..Default::default()
+    };
+    let result = list_and_enqueue(
+        window,
+        &mut report,
+        webex,
+        store,
+        publisher,
+        options,
+        progress,
+    )
+    .await
+    .map(|()| report);
     let outcome = if result.is_ok() { "ok" } else { "error" };
     metrics::counter!("reconcile_runs_total", "outcome" => outcome).increment(1);
     if let Ok(report) = &result
@@ -188,30 +189,27 @@ pub async fn reconcile_services(
     result
 }
 
-async fn reconcile_window(
+/// Lists `window` slice by slice and sends what needs processing, counting into `report`.
+async fn list_and_enqueue(
+    window: Window,
+    report: &mut ReconcileReport,
     webex: &WebexClient,
     store: &Store,
     publisher: &dyn Publisher,
-    window: Window,
     options: &ReconcileOptions,
-    services: ServiceTypes,
     progress: &(dyn Fn(&ReconcileReport) + Send + Sync),
-) -> Result<ReconcileReport, ReconcileError> {
-    let mut report = ReconcileReport {
-        scope: options.scope,
-        ..Default::default()
-    };
+) -> Result<(), ReconcileError> {
     let mut seen_ids: HashSet<RecordingId> = HashSet::new();
     let limit_reached = |r: &ReconcileReport| options.limit.is_some_and(|l| r.enqueued >= l);
-    if limit_reached(&report) {
-        return Ok(report);
+    if limit_reached(report) {
+        return Ok(());
     }
     'slices: for slice in window.slices() {
         let query = ListQuery {
             from: Some(slice.from),
             to: Some(slice.to),
             max: Some(PAGE_SIZE),
-            service_type: services.filter(),
+            service_type: options.services.filter(),
             ..Default::default()
         };
         let mut scope = report.scope.unwrap_or(ListScope::Admin);
@@ -257,52 +255,64 @@ async fn reconcile_window(
                 }
             }
             if page.is_empty() {
-                progress(&report);
+                progress(report);
                 continue;
             }
-            report.seen += page.len() as u64;
-
-            let ids: Vec<RecordingId> = page.iter().map(|(id, _)| id.clone()).collect();
-            report.store_queries += ids.len().div_ceil(500) as u64;
-            let states = store.recording_states(&ids).await?;
-            let now = Utc::now();
-            let mut to_send = Vec::new();
-            for (id, recorded_at) in page {
-                if !needs_processing(states.get(&id), now) {
-                    report.stored += 1;
-                } else if options
-                    .limit
-                    .is_none_or(|l| report.enqueued + (to_send.len() as u64) < l)
-                {
-                    to_send.push(EnqueuedRecording { id, recorded_at });
-                }
-            }
-
-            let outcome = send(publisher, &to_send, options.dry_run).await;
-            let sent = match &outcome {
-                Ok(()) => &to_send[..],
-                Err((n, _)) => &to_send[..*n],
-            };
-            if !options.dry_run && !sent.is_empty() {
-                report.store_queries += sent.len().div_ceil(250) as u64;
-                store
-                    .mark_enqueued(sent, Utc::now(), Utc::now() - PROCESSING_STALE_AFTER)
-                    .await?;
-            }
-            report.enqueued += sent.len() as u64;
-            report
-                .enqueued_ids
-                .extend(sent.iter().map(|r| r.id.clone()));
-            if let Err((_, e)) = outcome {
-                return Err(e.into());
-            }
-            progress(&report);
-            if limit_reached(&report) {
+            enqueue_page(store, publisher, options, page, report).await?;
+            progress(report);
+            if limit_reached(report) {
                 break 'slices;
             }
         }
     }
-    Ok(report)
+    Ok(())
+}
+
+/// Counts one page of listed recordings and sends those that need processing (within the limit).
+async fn enqueue_page(
+    store: &Store,
+    publisher: &dyn Publisher,
+    options: &ReconcileOptions,
+    page: Vec<(RecordingId, Option<DateTime<Utc>>)>,
+    report: &mut ReconcileReport,
+) -> Result<(), ReconcileError> {
+    report.seen += page.len() as u64;
+
+    let ids: Vec<RecordingId> = page.iter().map(|(id, _)| id.clone()).collect();
+    report.store_queries += ids.len().div_ceil(500) as u64;
+    let states = store.recording_states(&ids).await?;
+    let now = Utc::now();
+    let mut to_send = Vec::new();
+    for (id, recorded_at) in page {
+        if !needs_processing(states.get(&id), now) {
+            report.stored += 1;
+        } else if options
+            .limit
+            .is_none_or(|l| report.enqueued + (to_send.len() as u64) < l)
+        {
+            to_send.push(EnqueuedRecording { id, recorded_at });
+        }
+    }
+
+    let outcome = send(publisher, &to_send, options.dry_run).await;
+    let sent = match &outcome {
+        Ok(()) => &to_send[..],
+        Err((n, _)) => &to_send[..*n],
+    };
+    if !options.dry_run && !sent.is_empty() {
+        report.store_queries += sent.len().div_ceil(250) as u64;
+        store
+            .mark_enqueued(sent, Utc::now(), Utc::now() - PROCESSING_STALE_AFTER)
+            .await?;
+    }
+    report.enqueued += sent.len() as u64;
+    report
+        .enqueued_ids
+        .extend(sent.iter().map(|r| r.id.clone()));
+    if let Err((_, e)) = outcome {
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 /// Publishes each recording; on failure, how many were sent before it and the error.
@@ -448,16 +458,11 @@ async fn run_leased(
     };
     let window = Window { from, to: now };
     tracing::info!(from = %window.from, to = %window.to, "scheduled reconcile");
-    let report = reconcile_services(
-        webex,
-        store,
-        publisher,
-        window,
-        options,
-        timing.services,
-        &|_| {},
-    )
-    .await?;
+    let options = ReconcileOptions {
+        services: timing.services,
+        ..options.clone()
+    };
+    let report = reconcile(webex, store, publisher, window, &options, &|_| {}).await?;
     tracing::info!(
         seen = report.seen,
         stored = report.stored,

@@ -9,7 +9,7 @@ use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, Publisher};
 use webex_recordings::reconciler::{
     JOB_LEASE, JOB_NAME, ReconcileOptions, ReconcileReport, ScheduleTiming, ServiceTypes, Window,
-    reconcile, reconcile_services, scheduled_run,
+    reconcile, scheduled_run,
 };
 use webex_recordings::store::Store;
 use webex_recordings::webex::ListScope;
@@ -640,13 +640,16 @@ async fn the_listing_asks_for_calling_recordings_unless_widened() {
         let server = MockServer::start().await;
         mount_listing(&server, page(vec![rec("r-calling")], None)).await;
         let q = queue(&t.store);
-        let report = reconcile_services(
+        let options = ReconcileOptions {
+            services,
+            ..Default::default()
+        };
+        let report = reconcile(
             &webex(&server),
             &t.store,
             &q,
             window(),
-            &ReconcileOptions::default(),
-            services,
+            &options,
             &no_progress(),
         )
         .await

@@ -131,14 +131,14 @@ pub async fn run_fetch(
         limit: Some(u64::from(limit)),
         dry_run: false,
         scope: None,
+        services: state.config.reconcile_service_types,
     };
-    let report = crate::reconciler::reconcile_services(
+    let report = crate::reconciler::reconcile(
         webex,
         &state.store,
         state.publisher.as_ref(),
         crate::reconciler::Window { from, to },
         &options,
-        state.config.reconcile_service_types,
         &|_| {},
     )
     .await?;
