@@ -7,12 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tracing::{debug, warn};
 use url::Url;
 
+use super::endpoint::Endpoint;
 use super::error::AiError;
 use super::questions::InsightQuestions;
 use call_analysis::{Analysis, Sentiment, SentimentLabel, SummarySource};
@@ -80,10 +81,7 @@ pub struct ChatClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
-    endpoint: Url,
-    api_key: SecretString,
-    model: String,
+    endpoint: Endpoint,
     max_input_chars: usize,
     translate_chunk_chars: usize,
     insight_questions: Option<Arc<InsightQuestions>>,
@@ -93,12 +91,10 @@ struct Inner {
 }
 
 impl fmt::Debug for ChatClient {
-    // Hand-written so the key can never show up, even redacted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChatClient")
-            .field("endpoint", &self.inner.endpoint.as_str())
-            .field("model", &self.inner.model)
-            .finish_non_exhaustive()
+        f.debug_tuple("ChatClient")
+            .field(&self.inner.endpoint)
+            .finish()
     }
 }
 
@@ -160,10 +156,13 @@ impl ChatClient {
     pub fn new(config: ChatConfig) -> Result<Self, AiError> {
         Ok(Self {
             inner: Arc::new(Inner {
-                http: super::http_client(config.timeout)?,
-                endpoint: super::endpoint(&config.base_url, "chat/completions"),
-                api_key: config.api_key,
-                model: config.model,
+                endpoint: Endpoint::new(
+                    &config.base_url,
+                    "chat/completions",
+                    config.timeout,
+                    Some(config.api_key),
+                    config.model,
+                )?,
                 // A zero budget could never make progress; one char at least.
                 max_input_chars: config.max_input_chars.max(1),
                 translate_chunk_chars: config.max_translate_chunk_chars.max(1),
@@ -287,27 +286,14 @@ impl ChatClient {
     /// POST one chat completion and return the first choice's content.
     async fn post(&self, messages: &[Message<'_>], json_mode: bool) -> Result<String, AiError> {
         let request = ChatRequest {
-            model: &self.inner.model,
+            model: &self.inner.endpoint.model,
             messages,
             temperature: TEMPERATURE,
             response_format: json_mode.then_some(ResponseFormat {
                 kind: "json_object",
             }),
         };
-        let response = self
-            .inner
-            .http
-            .post(self.inner.endpoint.clone())
-            .bearer_auth(self.inner.api_key.expose_secret())
-            .json(&request)
-            .send()
-            .await
-            .map_err(AiError::Http)?;
-        let status = response.status();
-        let body = response.text().await.map_err(AiError::Http)?;
-        if !status.is_success() {
-            return Err(AiError::status(status, &body));
-        }
+        let body = self.inner.endpoint.post(|r| r.json(&request)).await?;
         let parsed: ChatResponse = serde_json::from_str(&body)
             .map_err(|e| AiError::InvalidResponse(format!("not a chat completion: {e}")))?;
         let choice =

@@ -1,19 +1,19 @@
 //! Speech-to-text through an OpenAI-compatible `/audio/transcriptions` endpoint
 //! (OpenAI Whisper, faster-whisper-server, whisper.cpp server, ...).
 
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::multipart::{Form, Part};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio_util::io::ReaderStream;
 use tracing::debug;
 use url::Url;
 
+use super::endpoint::Endpoint;
 use super::error::AiError;
 use call_analysis::transcript::{Cue, Transcript};
 
@@ -54,26 +54,10 @@ pub struct SttOutput {
 }
 
 /// Cheap to clone: clones share the HTTP connection pool.
-#[derive(Clone)]
+/// `Debug` shows where and which model, never the key ([`Endpoint`]).
+#[derive(Clone, Debug)]
 pub struct SttClient {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    http: reqwest::Client,
-    endpoint: Url,
-    api_key: Option<SecretString>,
-    model: String,
-}
-
-impl fmt::Debug for SttClient {
-    // Hand-written so the key can never show up, even redacted.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SttClient")
-            .field("endpoint", &self.inner.endpoint.as_str())
-            .field("model", &self.inner.model)
-            .finish_non_exhaustive()
-    }
+    endpoint: Arc<Endpoint>,
 }
 
 #[derive(Deserialize)]
@@ -98,12 +82,13 @@ struct Segment {
 impl SttClient {
     pub fn new(config: SttConfig) -> Result<Self, AiError> {
         Ok(Self {
-            inner: Arc::new(Inner {
-                http: super::http_client(config.timeout)?,
-                endpoint: super::endpoint(&config.base_url, "audio/transcriptions"),
-                api_key: config.api_key,
-                model: config.model,
-            }),
+            endpoint: Arc::new(Endpoint::new(
+                &config.base_url,
+                "audio/transcriptions",
+                config.timeout,
+                config.api_key,
+                config.model,
+            )?),
         })
     }
 
@@ -143,28 +128,15 @@ impl SttClient {
 
         let mut form = Form::new()
             .part("file", part)
-            .text("model", self.inner.model.clone())
+            .text("model", self.endpoint.model.clone())
             .text("response_format", "verbose_json")
             .text("timestamp_granularities[]", "segment");
         if let Some(language) = language_hint.and_then(iso_639_1) {
             form = form.text("language", language);
         }
 
-        let mut request = self
-            .inner
-            .http
-            .post(self.inner.endpoint.clone())
-            .multipart(form);
-        if let Some(key) = &self.inner.api_key {
-            request = request.bearer_auth(key.expose_secret());
-        }
         debug!(bytes = length, "uploading audio for transcription");
-        let response = request.send().await.map_err(AiError::Http)?;
-        let status = response.status();
-        let body = response.text().await.map_err(AiError::Http)?;
-        if !status.is_success() {
-            return Err(AiError::status(status, &body));
-        }
+        let body = self.endpoint.post(|r| r.multipart(form)).await?;
         let parsed: TranscriptionResponse = serde_json::from_str(&body).map_err(|e| {
             AiError::InvalidResponse(format!("not a verbose_json transcription: {e}"))
         })?;
