@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::ChatClient;
-use crate::domain::{Recording, Step, derive_insight, duration_ms};
+use crate::domain::{Recording, derive_insight, duration_ms};
 use call_analysis::redact::Redactor;
 use call_analysis::transcript::Transcript;
 use call_analysis::{analyse_locally, call_metrics, language, text::base_language};
@@ -32,14 +32,6 @@ pub(super) struct Analyse {
 
 #[async_trait]
 impl PipelineStep for Analyse {
-    fn step(&self) -> Step {
-        Step::Analysis
-    }
-
-    fn ready(&self, w: &Work) -> bool {
-        w.has_transcript()
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let rec = &mut w.rec;
         let llm = match &self.chat {
@@ -114,14 +106,6 @@ pub(super) struct Language;
 
 #[async_trait]
 impl PipelineStep for Language {
-    fn step(&self) -> Step {
-        Step::Language
-    }
-
-    fn ready(&self, w: &Work) -> bool {
-        w.has_transcript()
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let detected = language::detect(&spoken(&w.rec))
             .ok_or_else(|| StepError::Failed("could not detect the spoken language".into()))?;
@@ -142,18 +126,10 @@ pub(super) struct Translate {
 
 #[async_trait]
 impl PipelineStep for Translate {
-    fn step(&self) -> Step {
-        Step::Translation
-    }
-
     fn applies(&self, w: &Work) -> bool {
         self.target.as_deref().is_some_and(|target| {
             w.rec.detected_language.as_deref().map(base_language) != Some(base_language(target))
         })
-    }
-
-    fn ready(&self, w: &Work) -> bool {
-        w.has_transcript()
     }
 
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
@@ -179,14 +155,6 @@ pub(super) struct Metrics;
 
 #[async_trait]
 impl PipelineStep for Metrics {
-    fn step(&self) -> Step {
-        Step::CallMetrics
-    }
-
-    fn ready(&self, w: &Work) -> bool {
-        w.has_transcript()
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let rec = &mut w.rec;
         let cues = rec

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 
 use super::step::{PipelineStep, StepError, Work};
-use crate::domain::Step;
 use crate::storage::{PutStreamError, Storage, StorageKey, Stored, audio_extension};
 use crate::webex::WebexClient;
 
@@ -15,14 +14,6 @@ pub(super) struct Audio {
 
 #[async_trait]
 impl PipelineStep for Audio {
-    fn step(&self) -> Step {
-        Step::Audio
-    }
-
-    fn essential(&self) -> bool {
-        true
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let id = w.rec.recording_id.clone();
         let (link, size) = {

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::step::{PipelineStep, StepError, Work};
-use crate::domain::Step;
 use crate::webex::WebexClient;
 
 /// Right after a `created` event Webex may not have the links yet: wait this many attempts
@@ -23,14 +22,6 @@ pub(super) struct Details {
 
 #[async_trait]
 impl PipelineStep for Details {
-    fn step(&self) -> Step {
-        Step::Details
-    }
-
-    fn essential(&self) -> bool {
-        true
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let id = w.rec.recording_id.as_str();
         let details = self

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::step::{PipelineStep, StepError, Work};
-use crate::domain::Step;
 use crate::webex::{Party, PeopleNames, WebexClient};
 
 /// Webex answers 204 while the metadata is not ready: wait this many attempts, then go on
@@ -19,10 +18,6 @@ pub(super) struct Metadata {
 
 #[async_trait]
 impl PipelineStep for Metadata {
-    fn step(&self) -> Step {
-        Step::Metadata
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let id = w.rec.recording_id.as_str();
         let metadata = match self.webex.recording_metadata(id).await {

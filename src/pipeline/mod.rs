@@ -2,7 +2,8 @@
 //! result, then settles the delivery (ack, retry later, or dead-letter).
 //!
 //! Every step is a [`PipelineStep`] in a file of its own, holding only the clients and settings
-//! it needs; [`Pipeline::new`] lists them in order and [`run_step`] runs each one. A step
+//! it needs; [`Pipeline::new`] lists them in order as [`Stage`]s (name, when attempted, work)
+//! and [`run_step`] runs each one. A step
 //! either succeeds, fails for good (recorded in `processing_errors`, processing goes on unless
 //! the step is essential) or fails transiently (the recording is released and the message
 //! retried later with a growing delay).
@@ -34,7 +35,7 @@ use crate::store::{Claim, Store};
 use crate::webex::{PeopleNames, WebexClient};
 use call_analysis::redact::{RedactKinds, Redactor};
 
-pub use step::{PipelineStep, StepError, Work};
+pub use step::{Attempt, PipelineStep, Stage, StepError, Work};
 
 /// Timing of the worker.
 #[derive(Debug, Clone)]
@@ -88,7 +89,7 @@ pub struct Pipeline {
     store: Store,
     settings: PipelineSettings,
     /// In the order they run.
-    steps: Vec<Box<dyn PipelineStep>>,
+    stages: Vec<Stage>,
     /// Whether results write alert events to the outbox.
     alerts: bool,
 }
@@ -99,7 +100,7 @@ impl std::fmt::Debug for Pipeline {
             .field("settings", &self.settings)
             .field(
                 "steps",
-                &self.steps.iter().map(|s| s.step()).collect::<Vec<_>>(),
+                &self.stages.iter().map(|s| s.step).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -133,14 +134,14 @@ enum Stop {
 }
 
 /// Runs one step and records its outcome on the recording: every step passes through here.
-async fn run_step(step: &dyn PipelineStep, work: &mut Work) -> StepOutcome {
-    match observe::step(step.step(), step.run(work)).await {
+async fn run_step(stage: &Stage, work: &mut Work) -> StepOutcome {
+    match observe::step(stage.step, stage.work.run(work)).await {
         Ok(()) => {
-            work.record(step.step(), Ok(()));
+            work.record(stage.step, Ok(()));
             StepOutcome::Succeeded
         }
         Err(StepError::Failed(reason)) => {
-            work.record(step.step(), Err(reason));
+            work.record(stage.step, Err(reason));
             StepOutcome::Failed
         }
         Err(StepError::Transient(reason)) => StepOutcome::Transient(reason),
@@ -167,46 +168,75 @@ impl Drop for HeartbeatGuard {
 impl Pipeline {
     pub fn new(deps: PipelineDeps) -> Self {
         let redactor = Redactor::new(deps.redact);
-        let steps: Vec<Box<dyn PipelineStep>> = vec![
-            Box::new(details::Details {
-                webex: deps.webex.clone(),
-            }),
-            Box::new(metadata::Metadata {
-                webex: deps.webex.clone(),
-                names: PeopleNames::new(deps.webex.clone()),
-            }),
-            Box::new(audio::Audio {
-                webex: deps.webex.clone(),
-                storage: deps.storage.clone(),
-            }),
-            Box::new(transcript::TranscriptStep {
-                webex: deps.webex.clone(),
-                storage: deps.storage,
-                stt: deps.stt,
-                redactor: redactor.clone(),
-            }),
+        use Attempt::{Always, Essential, WithTranscript};
+        let stages = vec![
+            Stage::new(
+                Step::Details,
+                Essential,
+                details::Details {
+                    webex: deps.webex.clone(),
+                },
+            ),
+            Stage::new(
+                Step::Metadata,
+                Always,
+                metadata::Metadata {
+                    webex: deps.webex.clone(),
+                    names: PeopleNames::new(deps.webex.clone()),
+                },
+            ),
+            Stage::new(
+                Step::Audio,
+                Essential,
+                audio::Audio {
+                    webex: deps.webex.clone(),
+                    storage: deps.storage.clone(),
+                },
+            ),
+            Stage::new(
+                Step::Transcript,
+                Always,
+                transcript::TranscriptStep {
+                    webex: deps.webex.clone(),
+                    storage: deps.storage,
+                    stt: deps.stt,
+                    redactor: redactor.clone(),
+                },
+            ),
             // Language before analysis: the local analyser picks its stop words and stems by it.
-            Box::new(analysis::Language),
-            Box::new(analysis::Analyse {
-                chat: deps.chat.clone(),
-                summary_language: deps.summary_language,
-                redactor: redactor.clone(),
-            }),
-            Box::new(analysis::Translate {
-                chat: deps.chat,
-                target: deps.translate_to,
-                redactor,
-            }),
-            Box::new(analysis::Metrics),
+            Stage::new(Step::Language, WithTranscript, analysis::Language),
+            Stage::new(
+                Step::Analysis,
+                WithTranscript,
+                analysis::Analyse {
+                    chat: deps.chat.clone(),
+                    summary_language: deps.summary_language,
+                    redactor: redactor.clone(),
+                },
+            ),
+            Stage::new(
+                Step::Translation,
+                WithTranscript,
+                analysis::Translate {
+                    chat: deps.chat,
+                    target: deps.translate_to,
+                    redactor,
+                },
+            ),
+            Stage::new(Step::CallMetrics, WithTranscript, analysis::Metrics),
             // Last: rules look at everything the earlier steps found.
-            Box::new(trackers::Trackers {
-                store: deps.store.clone(),
-            }),
+            Stage::new(
+                Step::Trackers,
+                Always,
+                trackers::Trackers {
+                    store: deps.store.clone(),
+                },
+            ),
         ];
         Self {
             store: deps.store,
             settings: deps.settings,
-            steps,
+            stages,
             alerts: false,
         }
     }
@@ -406,19 +436,20 @@ impl Pipeline {
         // Once an essential step failed or one failed transiently, the remaining steps are only
         // counted (for the quality score), not run.
         let mut stop: Option<Stop> = None;
-        for step in &self.steps {
-            if !step.applies(&work) {
+        for stage in &self.stages {
+            if !stage.work.applies(&work) {
                 continue;
             }
             work.applicable += 1;
-            if stop.is_some() || !step.ready(&work) {
+            let ready = stage.attempt != Attempt::WithTranscript || work.has_transcript();
+            if stop.is_some() || !ready {
                 continue;
             }
-            stop = match run_step(step.as_ref(), &mut work).await {
+            stop = match run_step(stage, &mut work).await {
                 StepOutcome::Succeeded => None,
-                StepOutcome::Failed if step.essential() => Some(Stop::Fatal),
+                StepOutcome::Failed if stage.attempt == Attempt::Essential => Some(Stop::Fatal),
                 StepOutcome::Failed => None,
-                StepOutcome::Transient(reason) => Some(Stop::Transient(step.step(), reason)),
+                StepOutcome::Transient(reason) => Some(Stop::Transient(stage.step, reason)),
             };
         }
         match stop {

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 
 use super::step::{PipelineStep, StepError, Work};
-use crate::domain::Step;
 use crate::store::Store;
 use crate::trackers::evaluate_all;
 
@@ -14,10 +13,6 @@ pub(super) struct Trackers {
 
 #[async_trait]
 impl PipelineStep for Trackers {
-    fn step(&self) -> Step {
-        Step::Trackers
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         // Read per call so a tracker created a moment ago applies to the next call at once.
         let trackers = self

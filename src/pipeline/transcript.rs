@@ -8,7 +8,6 @@ use futures::StreamExt;
 
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::SttClient;
-use crate::domain::Step;
 use crate::storage::{Storage, StorageKey};
 use crate::webex::WebexClient;
 use call_analysis::redact::Redactor;
@@ -33,10 +32,6 @@ pub(super) struct TranscriptStep {
 
 #[async_trait]
 impl PipelineStep for TranscriptStep {
-    fn step(&self) -> Step {
-        Step::Transcript
-    }
-
     async fn run(&self, w: &mut Work) -> Result<(), StepError> {
         let link = w
             .details
