@@ -15,42 +15,48 @@ const fn rule(permission: Permission, action: Option<&'static str>) -> RouteRule
     RouteRule { permission, action }
 }
 
-/// `route` is the router's template (`/api/v1/recordings/{id}`), never a concrete path.
+/// `route` is the router's template (`/api/v1/recordings/{id}`), never a concrete path. Each arm
+/// is one action: its API route and the console page or form that does the same, so the two
+/// cannot drift apart in permission or audit action.
 pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
     use Permission::{Administer, Audit, Operate, Read};
     Some(match (method, route) {
-        ("GET", "/api/v1/recordings" | "/api/v1/recordings/") => rule(Read, None),
-        ("GET", "/api/v1/recordings/{id}") => rule(Read, Some("recording.view")),
+        ("GET", "/api/v1/recordings" | "/api/v1/recordings/" | "/") => rule(Read, None),
+        ("GET", "/api/v1/recordings/{id}" | "/recordings/{id}") => {
+            rule(Read, Some("recording.view"))
+        }
         ("GET", "/api/v1/recordings/download/{id}/audio") => rule(Read, Some("recording.audio")),
         ("GET", "/api/v1/recordings/stats/summary") => rule(Read, None),
         ("GET", "/api/v1/recordings/test/webex-access") => rule(Read, None),
         ("GET", "/api/v1/openapi.json") => rule(Read, None),
         ("POST", "/api/v1/recordings/fetch") => rule(Operate, Some("recording.fetch")),
-        ("POST", "/api/v1/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
-        ("POST", "/api/v1/recordings/{id}/swap-roles") => {
+        ("POST", "/api/v1/recordings/{id}/reprocess" | "/recordings/{id}/reprocess") => {
+            rule(Operate, Some("recording.reprocess"))
+        }
+        ("POST", "/api/v1/recordings/{id}/swap-roles" | "/recordings/{id}/swap-roles") => {
             rule(Operate, Some("recording.swap_roles"))
         }
-        ("DELETE", "/api/v1/recordings/{id}") => rule(Administer, Some("recording.delete")),
-        ("PUT", "/api/v1/recordings/{id}/hold") => rule(Audit, Some("hold.set")),
-        ("DELETE", "/api/v1/recordings/{id}/hold") => rule(Audit, Some("hold.release")),
-        ("GET", "/api/v1/audit") => rule(Audit, Some("audit.read")),
-        ("GET", "/api/v1/trackers" | "/api/v1/trackers/{name}") => rule(Read, None),
-        ("POST", "/api/v1/trackers") => rule(Operate, Some("tracker.create")),
-        ("PUT", "/api/v1/trackers/{name}") => rule(Operate, Some("tracker.update")),
-        ("DELETE", "/api/v1/trackers/{name}") => rule(Operate, Some("tracker.delete")),
-        // The console's pages and forms: the same permissions and audit actions as the API's.
-        ("GET", "/") => rule(Read, None),
-        ("GET", "/recordings/{id}") => rule(Read, Some("recording.view")),
-        ("POST", "/recordings/{id}/reprocess") => rule(Operate, Some("recording.reprocess")),
-        ("POST", "/recordings/{id}/delete") => rule(Administer, Some("recording.delete")),
-        ("POST", "/recordings/{id}/hold") => rule(Audit, Some("hold.set")),
-        ("POST", "/recordings/{id}/hold/release") => rule(Audit, Some("hold.release")),
-        ("GET", "/trackers" | "/trackers/{name}") => rule(Read, None),
-        ("POST", "/trackers") => rule(Operate, Some("tracker.create")),
-        ("POST", "/trackers/{name}") => rule(Operate, Some("tracker.update")),
-        ("POST", "/trackers/{name}/delete") => rule(Operate, Some("tracker.delete")),
-        ("GET", "/audit") => rule(Audit, Some("audit.read")),
-        ("POST", "/recordings/{id}/swap-roles") => rule(Operate, Some("recording.swap_roles")),
+        ("DELETE", "/api/v1/recordings/{id}") | ("POST", "/recordings/{id}/delete") => {
+            rule(Administer, Some("recording.delete"))
+        }
+        ("PUT", "/api/v1/recordings/{id}/hold") | ("POST", "/recordings/{id}/hold") => {
+            rule(Audit, Some("hold.set"))
+        }
+        ("DELETE", "/api/v1/recordings/{id}/hold") | ("POST", "/recordings/{id}/hold/release") => {
+            rule(Audit, Some("hold.release"))
+        }
+        ("GET", "/api/v1/audit" | "/audit") => rule(Audit, Some("audit.read")),
+        (
+            "GET",
+            "/api/v1/trackers" | "/api/v1/trackers/{name}" | "/trackers" | "/trackers/{name}",
+        ) => rule(Read, None),
+        ("POST", "/api/v1/trackers" | "/trackers") => rule(Operate, Some("tracker.create")),
+        ("PUT", "/api/v1/trackers/{name}") | ("POST", "/trackers/{name}") => {
+            rule(Operate, Some("tracker.update"))
+        }
+        ("DELETE", "/api/v1/trackers/{name}") | ("POST", "/trackers/{name}/delete") => {
+            rule(Operate, Some("tracker.delete"))
+        }
         _ => return None,
     })
 }
