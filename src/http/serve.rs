@@ -28,33 +28,27 @@ pub async fn spawn(
         router.into_make_service_with_connect_info::<SocketAddr>(),
         limits.max_connections,
     );
-    match tls {
+    let mut server = axum_server::from_tcp(listener)?
+        .handle(handle.clone())
+        .first_request_timeout(limits.header_timeout);
+    configure(server.http_builder(), limits);
+    // Boxed so the plain and the TLS server, of different types, are spawned by one task.
+    let serving: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
         Some(files) => {
             let rustls =
                 axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
                     .await?;
-            let mut server = axum_server::from_tcp_rustls(listener, rustls)?
-                .handle(handle.clone())
-                .first_request_timeout(limits.header_timeout);
-            configure(server.http_builder(), limits);
-            tasks.spawn(async move {
-                if let Err(e) = server.serve(app).await {
-                    tracing::error!(error = %e, "HTTPS server stopped");
-                }
-            });
+            let server = server.acceptor(axum_server::tls_rustls::RustlsAcceptor::new(rustls));
+            Box::pin(server.serve(app))
         }
-        None => {
-            let mut server = axum_server::from_tcp(listener)?
-                .handle(handle.clone())
-                .first_request_timeout(limits.header_timeout);
-            configure(server.http_builder(), limits);
-            tasks.spawn(async move {
-                if let Err(e) = server.serve(app).await {
-                    tracing::error!(error = %e, "HTTP server stopped");
-                }
-            });
+        None => Box::pin(server.serve(app)),
+    };
+    let scheme = if tls.is_some() { "HTTPS" } else { "HTTP" };
+    tasks.spawn(async move {
+        if let Err(e) = serving.await {
+            tracing::error!(error = %e, "{scheme} server stopped");
         }
-    }
+    });
     Ok(handle)
 }
 
