@@ -368,40 +368,18 @@ async fn declare_topology(channel: &Channel, names: &Names) -> Result<(), lapin:
         "x-delivery-limit".into(),
         AMQPValue::LongInt(i32::try_from(DELIVERY_LIMIT).unwrap_or(i32::MAX)),
     );
-    channel
-        .queue_declare(
-            names.process.clone(),
-            QueueDeclareOptions::durable(),
-            process,
-        )
-        .await?;
-    channel
-        .queue_bind(
-            names.process.clone(),
-            names.exchange.clone(),
-            PROCESS_BINDING.into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-
+    let by_key = |key: &'static str| (key, FieldTable::default());
+    declare_bound_queue(
+        channel,
+        &names.process,
+        process,
+        &names.exchange,
+        by_key(PROCESS_BINDING),
+    )
+    .await?;
     // A plain durable queue: dead messages wait here for a person (or `reprocess`).
-    channel
-        .queue_declare(
-            names.dead.clone(),
-            QueueDeclareOptions::durable(),
-            FieldTable::default(),
-        )
-        .await?;
-    channel
-        .queue_bind(
-            names.dead.clone(),
-            names.dlx.clone(),
-            "".into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    let plain = FieldTable::default();
+    declare_bound_queue(channel, &names.dead, plain, &names.dlx, by_key("")).await?;
 
     for (queue, tier, ttl) in &names.retry {
         let mut arguments = FieldTable::default();
@@ -417,23 +395,42 @@ async fn declare_topology(channel: &Channel, names: &Names) -> Result<(), lapin:
             "x-dead-letter-exchange".into(),
             long_string(names.exchange.as_str()),
         );
-        channel
-            .queue_declare(queue.clone(), QueueDeclareOptions::durable(), arguments)
-            .await?;
         let mut binding = FieldTable::default();
         // Route on the tier header alone, whatever the routing key.
         binding.insert("x-match".into(), long_string("all"));
         binding.insert(RETRY_TIER_HEADER.into(), long_string(tier));
-        channel
-            .queue_bind(
-                queue.clone(),
-                names.retry_exchange.clone(),
-                "".into(),
-                QueueBindOptions::default(),
-                binding,
-            )
-            .await?;
+        declare_bound_queue(
+            channel,
+            queue,
+            arguments,
+            &names.retry_exchange,
+            ("", binding),
+        )
+        .await?;
     }
+    Ok(())
+}
+
+/// A durable queue with `arguments`, bound to `exchange` by a routing key and binding headers.
+async fn declare_bound_queue(
+    channel: &Channel,
+    queue: &ShortString,
+    arguments: FieldTable,
+    exchange: &ShortString,
+    (routing_key, headers): (&str, FieldTable),
+) -> Result<(), lapin::Error> {
+    channel
+        .queue_declare(queue.clone(), QueueDeclareOptions::durable(), arguments)
+        .await?;
+    channel
+        .queue_bind(
+            queue.clone(),
+            exchange.clone(),
+            routing_key.into(),
+            QueueBindOptions::default(),
+            headers,
+        )
+        .await?;
     Ok(())
 }
 
