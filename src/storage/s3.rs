@@ -9,8 +9,8 @@ use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig,
-    WriteMultipart,
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt,
+    RetryConfig, WriteMultipart,
 };
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -127,11 +127,7 @@ impl S3Store {
             .head(&self.object_path(key))
             .await
             .map_err(|e| store_error(key, e))?;
-        Ok(ObjectInfo {
-            size: meta.size,
-            etag: meta.e_tag,
-            last_modified: Some(meta.last_modified),
-        })
+        Ok(info_of(&meta))
     }
 
     pub(super) async fn get(
@@ -148,11 +144,7 @@ impl S3Store {
             .get_opts(&self.object_path(key), options)
             .await
             .map_err(|e| store_error(key, e))?;
-        let info = ObjectInfo {
-            size: result.meta.size,
-            etag: result.meta.e_tag.clone(),
-            last_modified: Some(result.meta.last_modified),
-        };
+        let info = info_of(&result.meta);
         // S3 answers a range running past the end with what there is: refuse that here, as
         // the local store does, so both behave alike.
         let expected = checked_range(key, range, info.size)?;
@@ -215,5 +207,13 @@ impl S3Upload {
         if let Err(e) = self.writer.abort().await {
             tracing::warn!(error = %e, "could not abort an unfinished multipart upload");
         }
+    }
+}
+
+fn info_of(meta: &ObjectMeta) -> ObjectInfo {
+    ObjectInfo {
+        size: meta.size,
+        etag: meta.e_tag.clone(),
+        last_modified: Some(meta.last_modified),
     }
 }
