@@ -4,14 +4,14 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::timeline::calls_with_tracker;
-use super::{PageError, render, require_same_origin};
+use super::{PageError, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -154,10 +154,9 @@ async fn list_page(
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
+    _: SameOrigin,
     Form(form): Form<TrackerForm>,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
     let refused = match definition(form.name.trim(), &form) {
         Ok(tracker) => match state.store.create_tracker(&tracker, Utc::now()).await? {
             true => {
@@ -223,11 +222,10 @@ async fn tracker_page(
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
     Path(raw): Path<String>,
+    _: SameOrigin,
     Form(form): Form<TrackerForm>,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
     let name = stored(&state, &raw).await?.definition.name;
     match definition(&name, &form) {
         Ok(tracker) => {
@@ -246,10 +244,9 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
     Path(raw): Path<String>,
+    _: SameOrigin,
 ) -> Result<Redirect, PageError> {
-    require_same_origin(&state, &headers)?;
     let name = validate_name(&raw).map_err(|_| no_tracker(&raw))?;
     if !state.store.delete_tracker(&name).await? {
         return Err(no_tracker(&name));
