@@ -140,15 +140,17 @@ async fn list_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let rows = state.store.list_trackers().await?;
-    let page = render(&TrackersPage {
-        can_manage: principal.role.may(Permission::Operate),
-        signed_in: Some(principal),
-        notice,
-        error,
-        rows: rows.into_iter().map(TrackerRow::from).collect(),
-        form,
-    })?;
-    Ok((status, page).into_response())
+    answer(
+        status,
+        &TrackersPage {
+            can_manage: principal.role.may(Permission::Operate),
+            signed_in: Some(principal),
+            notice,
+            error,
+            rows: rows.into_iter().map(TrackerRow::from).collect(),
+            form,
+        },
+    )
 }
 
 pub async fn create(
@@ -207,16 +209,22 @@ async fn tracker_page(
         match_mode: row.match_mode.clone(),
         rules: row.rules_json.clone(),
     });
-    let status = error.as_ref().map_or(StatusCode::OK, ApiError::status);
-    let page = render(&TrackerPage {
-        can_manage: principal.role.may(Permission::Operate),
-        signed_in: Some(principal),
-        notice,
-        error: error.map(|e| e.to_string()),
-        row,
-        form,
-    })?;
-    Ok((status, page).into_response())
+    answer(
+        error.as_ref().map_or(StatusCode::OK, ApiError::status),
+        &TrackerPage {
+            can_manage: principal.role.may(Permission::Operate),
+            signed_in: Some(principal),
+            notice,
+            error: error.map(|e| e.to_string()),
+            row,
+            form,
+        },
+    )
+}
+
+/// A tracker page with `status`: 200, or a refused form's status with the form shown again.
+fn answer(status: StatusCode, page: &impl askama::Template) -> Result<Response, PageError> {
+    Ok((status, render(page)?).into_response())
 }
 
 pub async fn update(
