@@ -50,14 +50,7 @@ pub async fn submit(
     match auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await {
         Ok(principal) => {
             let cookie = auth::start_session(&state, &principal).await?;
-            Ok((
-                StatusCode::SEE_OTHER,
-                [
-                    (header::SET_COOKIE, cookie),
-                    (header::LOCATION, HeaderValue::from_static("/")),
-                ],
-            )
-                .into_response())
+            Ok(redirect_setting_cookie(cookie, "/"))
         }
         Err(ApiError::Unauthorized(_)) => {
             // 200, not 401: the browser would print an error status to its console, and the
@@ -78,12 +71,17 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let cookie = auth::end_session(&state, &headers).await?;
-    Ok((
+    Ok(redirect_setting_cookie(cookie, "/login"))
+}
+
+/// 303 to `location` with the session's cookie set (or cleared).
+fn redirect_setting_cookie(cookie: HeaderValue, location: &'static str) -> Response {
+    (
         StatusCode::SEE_OTHER,
         [
             (header::SET_COOKIE, cookie),
-            (header::LOCATION, HeaderValue::from_static("/login")),
+            (header::LOCATION, HeaderValue::from_static(location)),
         ],
     )
-        .into_response())
+        .into_response()
 }
