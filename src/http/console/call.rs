@@ -1,14 +1,14 @@
 //! `GET /recordings/{id}`: one call with its player and transcript; the actions the role allows.
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::{Html, Redirect};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::format;
 use super::insight::InsightView;
 use super::timeline::{HoldView, Timeline};
-use super::{PageError, render, require_same_origin};
+use super::{PageError, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
@@ -94,54 +94,50 @@ pub async fn page(
     render(&view(r, principal, notice))
 }
 
-pub async fn reprocess(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    Path(raw_id): Path<String>,
-) -> Result<Redirect, PageError> {
-    let id = form_on_recording(&state, &principal, &headers, &raw_id, Permission::Operate)?;
-    enqueue_reprocess(&state, &id).await?;
-    Ok(call_with_notice(&id, "reprocess"))
+pub async fn reprocess(call: RecordingForm) -> Result<Redirect, PageError> {
+    enqueue_reprocess(&call.state, &call.id).await?;
+    Ok(call.back("reprocess"))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    Path(raw_id): Path<String>,
-) -> Result<Redirect, PageError> {
-    let id = form_on_recording(
-        &state,
-        &principal,
-        &headers,
-        &raw_id,
-        Permission::Administer,
-    )?;
-    soft_delete(&state, &id, false).await?;
-    Ok(call_with_notice(&id, "deleted"))
+pub async fn delete(call: RecordingForm) -> Result<Redirect, PageError> {
+    soft_delete(&call.state, &call.id, false).await?;
+    Ok(call.back("deleted"))
+}
+
+/// A form about one call, sent from the console's own pages, with what acting on it needs. The
+/// role was already checked by the access layer's route table.
+pub(super) struct RecordingForm {
+    pub state: AppState,
+    pub id: RecordingId,
+}
+
+impl RecordingForm {
+    /// Back to the call page after the form, with one of the page's fixed notices.
+    pub fn back(&self, notice: &str) -> Redirect {
+        Redirect::to(&format!("/recordings/{}?notice={notice}", self.id.as_str()))
+    }
+}
+
+impl FromRequestParts<AppState> for RecordingForm {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        SameOrigin::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let id = parse_id(&raw).map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            state: state.clone(),
+            id,
+        })
+    }
 }
 
 /// An id that is not a recording id cannot name a call: "not found" rather than "bad request".
-/// Back to the call page after a form, with one of the page's fixed notices.
-pub(super) fn call_with_notice(id: &RecordingId, notice: &str) -> Redirect {
-    Redirect::to(&format!("/recordings/{}?notice={notice}", id.as_str()))
-}
-
-/// A form posted from the console itself, by a role with `permission`, about a recording id.
-pub(super) fn form_on_recording(
-    state: &AppState,
-    principal: &Principal,
-    headers: &HeaderMap,
-    raw_id: &str,
-    permission: Permission,
-) -> Result<RecordingId, PageError> {
-    require_same_origin(state, headers)?;
-    principal.require(permission)?;
-    parse_id(raw_id)
-}
-
-pub(super) fn parse_id(raw: &str) -> Result<RecordingId, PageError> {
+fn parse_id(raw: &str) -> Result<RecordingId, PageError> {
     RecordingId::parse(raw)
         .map_err(|_| PageError(ApiError::NotFound(format!("no recording {raw}"))))
 }

@@ -1,16 +1,12 @@
 //! The legal hold from the call page (`POST /recordings/{id}/hold`, `…/hold/release`): the
 //! API's own `change_hold`, so the change and its audit entry commit together here too.
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::call::{call_with_notice, parse_id};
-use super::{PageError, require_same_origin};
-use crate::domain::RecordingId;
-use crate::http::AppState;
+use super::PageError;
+use super::call::RecordingForm;
 use crate::http::access::{AuditContext, Audited};
 use crate::http::compliance::change_hold;
 
@@ -22,33 +18,25 @@ pub struct HoldForm {
 }
 
 pub async fn set(
-    State(state): State<AppState>,
     Extension(context): Extension<AuditContext>,
-    headers: HeaderMap,
-    Path(raw_id): Path<String>,
+    call: RecordingForm,
     Form(form): Form<HoldForm>,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
-    let id = parse_id(&raw_id)?;
-    change_hold(&state, &context, &id, Some(&form.reason), 303).await?;
-    Ok(back_to_call(&id, "held"))
+    change_hold(&call.state, &context, &call.id, Some(&form.reason), 303).await?;
+    Ok(back_to_call(&call, "held"))
 }
 
 pub async fn release(
-    State(state): State<AppState>,
     Extension(context): Extension<AuditContext>,
-    headers: HeaderMap,
-    Path(raw_id): Path<String>,
+    call: RecordingForm,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
-    let id = parse_id(&raw_id)?;
-    change_hold(&state, &context, &id, None, 303).await?;
-    Ok(back_to_call(&id, "released"))
+    change_hold(&call.state, &context, &call.id, None, 303).await?;
+    Ok(back_to_call(&call, "released"))
 }
 
 /// The call page again; its audit entry is already written (the access layer adds none).
-fn back_to_call(id: &RecordingId, notice: &str) -> Response {
-    let mut response = call_with_notice(id, notice).into_response();
+fn back_to_call(call: &RecordingForm, notice: &str) -> Response {
+    let mut response = call.back(notice).into_response();
     response.extensions_mut().insert(Audited);
     response
 }

@@ -2,16 +2,13 @@
 //! roles allowed to operate), each side's sentiment over the call's four quarters as an inline
 //! SVG line, each side's talk figures, the silences and the answers to `INSIGHT_QUESTIONS`.
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Redirect;
 
 use super::PageError;
-use super::call::{call_with_notice, form_on_recording};
+use super::call::RecordingForm;
 use super::format;
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, duration_ms};
-use crate::http::AppState;
 use crate::http::recordings::swap_and_store;
 use call_analysis::insight::{self, RoleMetrics};
 
@@ -177,13 +174,7 @@ fn quarter_chart(r: &Recording) -> Option<QuarterChart> {
 }
 
 /// The console's swap button: the API's swap, then back to the call with a notice.
-pub async fn swap(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
-    Path(raw_id): Path<String>,
-) -> Result<Redirect, PageError> {
-    let id = form_on_recording(&state, &principal, &headers, &raw_id, Permission::Operate)?;
-    swap_and_store(&state, &id).await?;
-    Ok(call_with_notice(&id, "swapped"))
+pub async fn swap(call: RecordingForm) -> Result<Redirect, PageError> {
+    swap_and_store(&call.state, &call.id).await?;
+    Ok(call.back("swapped"))
 }

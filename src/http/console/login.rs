@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{PageError, Peer, render, require_same_origin, signed_in};
+use super::{PageError, Peer, SameOrigin, render, signed_in};
 use crate::access::Principal;
 use crate::http::AppState;
 use crate::http::auth;
@@ -43,22 +43,14 @@ pub async fn form(
 
 pub async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: SameOrigin,
     Peer(peer): Peer,
     Form(login): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
     match auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await {
         Ok(principal) => {
             let cookie = auth::start_session(&state, &principal).await?;
-            Ok((
-                StatusCode::SEE_OTHER,
-                [
-                    (header::SET_COOKIE, cookie),
-                    (header::LOCATION, HeaderValue::from_static("/")),
-                ],
-            )
-                .into_response())
+            Ok(redirect_setting_cookie(cookie, "/"))
         }
         Err(ApiError::Unauthorized(_)) => {
             // 200, not 401: the browser would print an error status to its console, and the
@@ -75,16 +67,21 @@ pub async fn submit(
 
 pub async fn logout(
     State(state): State<AppState>,
+    _: SameOrigin,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
     let cookie = auth::end_session(&state, &headers).await?;
-    Ok((
+    Ok(redirect_setting_cookie(cookie, "/login"))
+}
+
+/// 303 to `location` with the session's cookie set (or cleared).
+fn redirect_setting_cookie(cookie: HeaderValue, location: &'static str) -> Response {
+    (
         StatusCode::SEE_OTHER,
         [
             (header::SET_COOKIE, cookie),
-            (header::LOCATION, HeaderValue::from_static("/login")),
+            (header::LOCATION, HeaderValue::from_static(location)),
         ],
     )
-        .into_response())
+        .into_response()
 }

@@ -184,19 +184,26 @@ pub fn render(template: &impl askama::Template) -> Result<Html<String>, PageErro
 
 /// Cross-site request defence for the console's forms, beside the `SameSite=Strict` cookie: a
 /// POST must come from a page of this very origin.
-pub fn require_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), PageError> {
-    let scheme = if state.config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-    match (origin, host) {
-        (Some(origin), Some(host)) if origin == format!("{scheme}://{host}") => Ok(()),
-        _ => Err(PageError(ApiError::Forbidden(
-            "this form must be sent from the console's own pages".into(),
-        ))),
+pub struct SameOrigin;
+
+impl FromRequestParts<AppState> for SameOrigin {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let scheme = if state.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let headers = &parts.headers;
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+        match (origin, host) {
+            (Some(origin), Some(host)) if origin == format!("{scheme}://{host}") => Ok(Self),
+            _ => Err(PageError(ApiError::Forbidden(
+                "this form must be sent from the console's own pages".into(),
+            ))),
+        }
     }
 }
 

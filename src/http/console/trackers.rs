@@ -4,14 +4,14 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::timeline::calls_with_tracker;
-use super::{PageError, render, require_same_origin};
+use super::{PageError, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -140,24 +140,25 @@ async fn list_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let rows = state.store.list_trackers().await?;
-    let page = render(&TrackersPage {
-        can_manage: principal.role.may(Permission::Operate),
-        signed_in: Some(principal),
-        notice,
-        error,
-        rows: rows.into_iter().map(TrackerRow::from).collect(),
-        form,
-    })?;
-    Ok((status, page).into_response())
+    answer(
+        status,
+        &TrackersPage {
+            can_manage: principal.role.may(Permission::Operate),
+            signed_in: Some(principal),
+            notice,
+            error,
+            rows: rows.into_iter().map(TrackerRow::from).collect(),
+            form,
+        },
+    )
 }
 
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
+    _: SameOrigin,
     Form(form): Form<TrackerForm>,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
     let refused = match definition(form.name.trim(), &form) {
         Ok(tracker) => match state.store.create_tracker(&tracker, Utc::now()).await? {
             true => {
@@ -208,26 +209,31 @@ async fn tracker_page(
         match_mode: row.match_mode.clone(),
         rules: row.rules_json.clone(),
     });
-    let status = error.as_ref().map_or(StatusCode::OK, ApiError::status);
-    let page = render(&TrackerPage {
-        can_manage: principal.role.may(Permission::Operate),
-        signed_in: Some(principal),
-        notice,
-        error: error.map(|e| e.to_string()),
-        row,
-        form,
-    })?;
-    Ok((status, page).into_response())
+    answer(
+        error.as_ref().map_or(StatusCode::OK, ApiError::status),
+        &TrackerPage {
+            can_manage: principal.role.may(Permission::Operate),
+            signed_in: Some(principal),
+            notice,
+            error: error.map(|e| e.to_string()),
+            row,
+            form,
+        },
+    )
+}
+
+/// A tracker page with `status`: 200, or a refused form's status with the form shown again.
+fn answer(status: StatusCode, page: &impl askama::Template) -> Result<Response, PageError> {
+    Ok((status, render(page)?).into_response())
 }
 
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
     Path(raw): Path<String>,
+    _: SameOrigin,
     Form(form): Form<TrackerForm>,
 ) -> Result<Response, PageError> {
-    require_same_origin(&state, &headers)?;
     let name = stored(&state, &raw).await?.definition.name;
     match definition(&name, &form) {
         Ok(tracker) => {
@@ -246,10 +252,9 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    headers: HeaderMap,
     Path(raw): Path<String>,
+    _: SameOrigin,
 ) -> Result<Redirect, PageError> {
-    require_same_origin(&state, &headers)?;
     let name = validate_name(&raw).map_err(|_| no_tracker(&raw))?;
     if !state.store.delete_tracker(&name).await? {
         return Err(no_tracker(&name));
