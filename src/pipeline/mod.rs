@@ -2,7 +2,7 @@
 //! result, then settles the delivery (ack, retry later, or dead-letter).
 //!
 //! Every step is a [`PipelineStep`] in a file of its own, holding only the clients and settings
-//! it needs; [`Pipeline::new`] lists them in order as [`Stage`]s (name, when attempted, work)
+//! it needs; `stages.rs` lists them in order as [`Stage`]s (name, when attempted, work)
 //! and [`run_step`] runs each one. A step
 //! either succeeds, fails for good (recorded in `processing_errors`, processing goes on unless
 //! the step is essential) or fails transiently (the recording is released and the message
@@ -13,6 +13,7 @@ mod audio;
 mod details;
 mod metadata;
 mod observe;
+mod stages;
 mod step;
 mod trackers;
 mod transcript;
@@ -32,10 +33,11 @@ use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
 use crate::retry::RetryPolicy;
 use crate::storage::Storage;
 use crate::store::{Claim, Store};
-use crate::webex::{PeopleNames, WebexClient};
-use call_analysis::redact::{RedactKinds, Redactor};
+use crate::webex::WebexClient;
+use call_analysis::redact::RedactKinds;
 
-pub use step::{Attempt, PipelineStep, Stage, StepError, Work};
+pub use stages::{Attempt, Stage};
+pub use step::{PipelineStep, StepError, Work};
 
 /// Timing of the worker.
 #[derive(Debug, Clone)]
@@ -167,72 +169,7 @@ impl Drop for HeartbeatGuard {
 
 impl Pipeline {
     pub fn new(deps: PipelineDeps) -> Self {
-        let redactor = Redactor::new(deps.redact);
-        use Attempt::{Always, Essential, WithTranscript};
-        let stages = vec![
-            Stage::new(
-                Step::Details,
-                Essential,
-                details::Details {
-                    webex: deps.webex.clone(),
-                },
-            ),
-            Stage::new(
-                Step::Metadata,
-                Always,
-                metadata::Metadata {
-                    webex: deps.webex.clone(),
-                    names: PeopleNames::new(deps.webex.clone()),
-                },
-            ),
-            Stage::new(
-                Step::Audio,
-                Essential,
-                audio::Audio {
-                    webex: deps.webex.clone(),
-                    storage: deps.storage.clone(),
-                },
-            ),
-            Stage::new(
-                Step::Transcript,
-                Always,
-                transcript::TranscriptStep {
-                    webex: deps.webex.clone(),
-                    storage: deps.storage,
-                    stt: deps.stt,
-                    redactor: redactor.clone(),
-                },
-            ),
-            // Language before analysis: the local analyser picks its stop words and stems by it.
-            Stage::new(Step::Language, WithTranscript, analysis::Language),
-            Stage::new(
-                Step::Analysis,
-                WithTranscript,
-                analysis::Analyse {
-                    chat: deps.chat.clone(),
-                    summary_language: deps.summary_language,
-                    redactor: redactor.clone(),
-                },
-            ),
-            Stage::new(
-                Step::Translation,
-                WithTranscript,
-                analysis::Translate {
-                    chat: deps.chat,
-                    target: deps.translate_to,
-                    redactor,
-                },
-            ),
-            Stage::new(Step::CallMetrics, WithTranscript, analysis::Metrics),
-            // Last: rules look at everything the earlier steps found.
-            Stage::new(
-                Step::Trackers,
-                Always,
-                trackers::Trackers {
-                    store: deps.store.clone(),
-                },
-            ),
-        ];
+        let stages = stages::in_order(&deps);
         Self {
             store: deps.store,
             settings: deps.settings,

@@ -9,7 +9,8 @@ use crate::storage::StorageKey;
 use crate::webex::{RecordingDetails, WebexError};
 
 /// The work of one pipeline step. Which step it is, and when the runner attempts it, are in the
-/// pipeline's table of [`Stage`]s, so the order and the rules read in one place.
+/// pipeline's table of [`Stage`](super::Stage)s (`stages.rs`): the order and the rules in one
+/// place.
 #[async_trait]
 pub trait PipelineStep: Send + Sync {
     /// Whether the step belongs to this recording's pipeline at all (translation only when the
@@ -20,36 +21,6 @@ pub trait PipelineStep: Send + Sync {
     }
 
     async fn run(&self, work: &mut Work) -> Result<(), StepError>;
-}
-
-/// When the runner attempts a step, and what its failure means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
-    /// A failure leaves nothing worth keeping: the remaining steps are not attempted and the
-    /// recording is `failed`.
-    Essential,
-    /// A failure is recorded and the remaining steps go on.
-    Always,
-    /// Only with a transcript (the analysis steps); without one it counts as not succeeded.
-    WithTranscript,
-}
-
-/// One step in the pipeline's order: the name users see in `processing_steps_completed` and
-/// `processing_errors`, when it is attempted, and its work.
-pub struct Stage {
-    pub step: Step,
-    pub attempt: Attempt,
-    pub work: Box<dyn PipelineStep>,
-}
-
-impl Stage {
-    pub fn new(step: Step, attempt: Attempt, work: impl PipelineStep + 'static) -> Self {
-        Self {
-            step,
-            attempt,
-            work: Box::new(work),
-        }
-    }
 }
 
 /// How a step went wrong.
