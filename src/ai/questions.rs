@@ -7,8 +7,9 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use tracing::warn;
 
-use super::chat::{ChatClient, Message, parse_json_object};
+use super::chat::{ChatClient, Message};
 use super::error::AiError;
+use super::reply::parse_json_object;
 
 const MAX_QUESTIONS: usize = 50;
 const MAX_KEY_CHARS: usize = 40;
