@@ -12,11 +12,11 @@ const SNAP_WINDOW_CHARS: usize = 64;
 /// the start of a call says what it is about, the end what was agreed.
 /// Cuts move back to a nearby word boundary; returns `text` itself when it fits.
 pub fn trim_middle(text: &str, max_chars: usize) -> Cow<'_, str> {
-    let total = text.chars().count();
+    let total = char_count(text);
     if total <= max_chars {
         return Cow::Borrowed(text);
     }
-    let marker_chars = TRIM_MARKER.chars().count();
+    let marker_chars = char_count(TRIM_MARKER);
     if max_chars <= marker_chars {
         // No room for both ends and the marker: keep the beginning.
         return Cow::Owned(prefix_chars(text, max_chars).to_string());
@@ -27,6 +27,11 @@ pub fn trim_middle(text: &str, max_chars: usize) -> Cow<'_, str> {
     let head = snap_head(prefix_chars(text, head_chars));
     let tail = snap_tail(suffix_chars(text, tail_chars));
     Cow::Owned(format!("{head}{TRIM_MARKER}{tail}"))
+}
+
+/// Length in chars (Unicode scalar values), the unit of every budget here.
+pub(super) fn char_count(s: &str) -> usize {
+    s.chars().count()
 }
 
 /// The first `n` chars of `s` (all of it if shorter); always a char boundary.
@@ -51,7 +56,7 @@ fn suffix_chars(s: &str, n: usize) -> &str {
 /// Drop a partial last word if a word boundary is near the end.
 fn snap_head(head: &str) -> &str {
     match head.rfind(char::is_whitespace) {
-        Some(pos) if head[pos..].chars().count() <= SNAP_WINDOW_CHARS => head[..pos].trim_end(),
+        Some(pos) if char_count(&head[pos..]) <= SNAP_WINDOW_CHARS => head[..pos].trim_end(),
         _ => head,
     }
 }
@@ -59,7 +64,7 @@ fn snap_head(head: &str) -> &str {
 /// Drop a partial first word if a word boundary is near the start.
 fn snap_tail(tail: &str) -> &str {
     match tail.find(char::is_whitespace) {
-        Some(pos) if tail[..pos].chars().count() <= SNAP_WINDOW_CHARS => tail[pos..].trim_start(),
+        Some(pos) if char_count(&tail[..pos]) <= SNAP_WINDOW_CHARS => tail[pos..].trim_start(),
         _ => tail,
     }
 }
@@ -83,7 +88,7 @@ pub(super) fn split_for_translation(text: &str, max_chars: usize) -> Vec<Chunk> 
     let mut current: Option<(String, usize)> = None;
 
     for line in text.lines() {
-        let line_chars = line.chars().count();
+        let line_chars = char_count(line);
         if line_chars > max_chars {
             if let Some((text, _)) = current.take() {
                 chunks.push(Chunk { sep: "\n", text });
@@ -129,7 +134,7 @@ fn split_long_line(line: &str, max_chars: usize) -> Vec<Chunk> {
     let mut current = String::new();
     let mut current_chars = 0;
     for word in line.split_whitespace() {
-        let word_chars = word.chars().count();
+        let word_chars = char_count(word);
         if current_chars > 0 && current_chars + 1 + word_chars <= max_chars {
             current.push(' ');
             current.push_str(word);
@@ -174,15 +179,14 @@ fn split_long_line(line: &str, max_chars: usize) -> Vec<Chunk> {
 mod tests {
     use super::*;
 
-    fn chars(s: &str) -> usize {
-        s.chars().count()
-    }
-
     #[test]
     fn trim_keeps_short_text_untouched() {
         let text = "Hola, ¿qué tal? Señor Muñoz.";
         assert!(matches!(trim_middle(text, 100), Cow::Borrowed(t) if t == text));
-        assert!(matches!(trim_middle(text, chars(text)), Cow::Borrowed(_)));
+        assert!(matches!(
+            trim_middle(text, char_count(text)),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -192,9 +196,9 @@ mod tests {
         for budget in [20, 21, 50, 99, 100, 101, 1_000, 4_321] {
             let trimmed = trim_middle(&text, budget);
             assert!(
-                chars(&trimmed) <= budget,
+                char_count(&trimmed) <= budget,
                 "budget {budget}: {}",
-                chars(&trimmed)
+                char_count(&trimmed)
             );
             assert!(trimmed.contains("[…]"), "budget {budget}: no marker");
             assert!(trimmed.starts_with("INICIO"), "budget {budget}: lost start");
@@ -202,14 +206,18 @@ mod tests {
         }
         // Large budgets use nearly all of it (snapping only drops part of a word).
         let trimmed = trim_middle(&text, 1_000);
-        assert!(chars(&trimmed) > 1_000 - 2 * 30, "{}", chars(&trimmed));
+        assert!(
+            char_count(&trimmed) > 1_000 - 2 * 30,
+            "{}",
+            char_count(&trimmed)
+        );
     }
 
     #[test]
     fn trim_without_whitespace_cuts_on_char_boundaries() {
         let text = "é".repeat(1_000) + &"日本".repeat(1_000);
         let trimmed = trim_middle(&text, 301);
-        assert_eq!(chars(&trimmed), 301);
+        assert_eq!(char_count(&trimmed), 301);
         assert!(trimmed.starts_with('é') && trimmed.ends_with('本'));
         assert!(trimmed.contains("\n[…]\n"));
     }
@@ -238,7 +246,7 @@ mod tests {
         for budget in [12, 20, 40, 1_000] {
             let chunks = split_for_translation(text, budget);
             assert!(
-                chunks.iter().all(|c| chars(&c.text) <= budget),
+                chunks.iter().all(|c| char_count(&c.text) <= budget),
                 "{chunks:?}"
             );
             assert_eq!(rejoin(&chunks), text, "budget {budget}");
@@ -251,7 +259,10 @@ mod tests {
     fn split_breaks_over_long_lines_and_words() {
         let line = "uno dos tres cuatro cinco";
         let chunks = split_for_translation(line, 9);
-        assert!(chunks.iter().all(|c| chars(&c.text) <= 9), "{chunks:?}");
+        assert!(
+            chunks.iter().all(|c| char_count(&c.text) <= 9),
+            "{chunks:?}"
+        );
         assert_eq!(rejoin(&chunks), line);
 
         let word = "ñ".repeat(25);

@@ -124,10 +124,8 @@ fn cap_chars(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ai::budget::char_count;
 
-    fn chars(s: &str) -> usize {
-        s.chars().count()
-    }
     #[test]
     fn fenced_json_is_unwrapped() {
         let reply = "```json\n{\"summary\":\"Resumen.\",\"sentiment\":{\"score\":0.5}}\n```";
@@ -196,7 +194,7 @@ mod tests {
         assert_eq!(a.bullet_points.len(), MAX_LIST_ITEMS);
         assert_eq!(a.bullet_points[0], "item 0");
         assert_eq!(a.key_topics.len(), 1);
-        assert_eq!(chars(&a.key_topics[0]), MAX_ITEM_CHARS);
+        assert_eq!(char_count(&a.key_topics[0]), MAX_ITEM_CHARS);
         assert!(a.action_items.is_empty());
         assert_eq!(a.sentiment.label, SentimentLabel::Neutral);
     }

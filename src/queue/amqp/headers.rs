@@ -1,0 +1,78 @@
+//! What a message carries in its headers: our attempt count, the trace context, bounded reasons.
+
+use lapin::types::{AMQPValue, FieldTable};
+
+use super::{ATTEMPT_HEADER, DELIVERY_COUNT_HEADER};
+use crate::telemetry::TraceContext;
+
+/// `x-attempt` (ours, survives retries) or the quorum queue's redelivery count, whichever is
+/// higher: a message redelivered after a worker died counts as a new attempt too.
+pub(super) fn attempt_of(headers: &FieldTable) -> u32 {
+    let header = |name: &str| headers.inner().get(name).and_then(as_u32);
+    let ours = header(ATTEMPT_HEADER).unwrap_or(1).max(1);
+    let redelivered = header(DELIVERY_COUNT_HEADER).map_or(0, |count| count.saturating_add(1));
+    ours.max(redelivered)
+}
+
+/// The W3C trace context headers of a message, as the publisher set them.
+pub(super) fn trace_context_of(headers: &FieldTable) -> TraceContext {
+    ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|name| match headers.inner().get(name)? {
+            AMQPValue::LongString(value) => Some((
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn as_u32(value: &AMQPValue) -> Option<u32> {
+    let wide: i128 = match value {
+        AMQPValue::ShortShortInt(v) => (*v).into(),
+        AMQPValue::ShortShortUInt(v) => (*v).into(),
+        AMQPValue::ShortInt(v) => (*v).into(),
+        AMQPValue::ShortUInt(v) => (*v).into(),
+        AMQPValue::LongInt(v) => (*v).into(),
+        AMQPValue::LongUInt(v) => (*v).into(),
+        AMQPValue::LongLongInt(v) => (*v).into(),
+        AMQPValue::Timestamp(v) => (*v).into(),
+        _ => return None,
+    };
+    u32::try_from(wide.max(0)).ok()
+}
+
+pub(super) fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_is_the_higher_of_our_header_and_the_redelivery_count() {
+        let mut headers = FieldTable::default();
+        assert_eq!(attempt_of(&headers), 1);
+        headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongInt(3));
+        assert_eq!(attempt_of(&headers), 3);
+        headers.insert(DELIVERY_COUNT_HEADER.into(), AMQPValue::LongLongInt(4));
+        assert_eq!(attempt_of(&headers), 5);
+        headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongString("x".into()));
+        assert_eq!(attempt_of(&headers), 5);
+    }
+
+    #[test]
+    fn reasons_are_cut_on_a_character_boundary() {
+        assert_eq!(truncate("héllo", 2), "h");
+        assert_eq!(truncate("abc", 10), "abc");
+    }
+}
