@@ -114,4 +114,25 @@ mod tests {
             "http://127.0.0.1:8080/audio/transcriptions"
         );
     }
+
+    #[test]
+    fn clients_show_where_and_which_model_but_never_the_key() {
+        let base = Url::parse("https://llm.example/v1").unwrap();
+        let key = || SecretString::from("sk-do-not-print".to_string());
+        let chat =
+            crate::ai::ChatClient::new(crate::ai::ChatConfig::new(base.clone(), key(), "m1"))
+                .unwrap();
+        let mut stt = crate::ai::SttConfig::new(base);
+        stt.api_key = Some(key());
+        let stt = crate::ai::SttClient::new(stt).unwrap();
+        for shown in [
+            format!("{chat:?}"),
+            format!("{stt:?}"),
+            format!("{chat:#?}"),
+        ] {
+            assert!(!shown.contains("sk-do-not-print"), "{shown}");
+            assert!(shown.contains("https://llm.example/v1/"), "{shown}");
+        }
+        assert!(format!("{chat:?}").contains("m1"));
+    }
 }

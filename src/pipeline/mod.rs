@@ -36,7 +36,7 @@ use crate::store::{Claim, Store};
 use crate::webex::WebexClient;
 use call_analysis::redact::RedactKinds;
 
-pub use stages::{Attempt, Stage};
+use stages::{Attempt, Stage};
 pub use step::{PipelineStep, StepError, Work};
 
 /// Timing of the worker.

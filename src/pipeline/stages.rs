@@ -8,7 +8,7 @@ use call_analysis::redact::Redactor;
 
 /// When the runner attempts a step, and what its failure means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
+pub(super) enum Attempt {
     /// A failure leaves nothing worth keeping: the remaining steps are not attempted and the
     /// recording is `failed`.
     Essential,
@@ -20,14 +20,14 @@ pub enum Attempt {
 
 /// One step in the pipeline's order: the name users see in `processing_steps_completed` and
 /// `processing_errors`, when it is attempted, and its work.
-pub struct Stage {
-    pub step: Step,
-    pub attempt: Attempt,
-    pub work: Box<dyn PipelineStep>,
+pub(super) struct Stage {
+    pub(super) step: Step,
+    pub(super) attempt: Attempt,
+    pub(super) work: Box<dyn PipelineStep>,
 }
 
 impl Stage {
-    pub fn new(step: Step, attempt: Attempt, work: impl PipelineStep + 'static) -> Self {
+    pub(super) fn new(step: Step, attempt: Attempt, work: impl PipelineStep + 'static) -> Self {
         Self {
             step,
             attempt,

@@ -28,7 +28,7 @@ pub(super) fn trace_context_of(headers: &FieldTable) -> TraceContext {
         .collect()
 }
 
-pub(super) fn as_u32(value: &AMQPValue) -> Option<u32> {
+fn as_u32(value: &AMQPValue) -> Option<u32> {
     let wide: i128 = match value {
         AMQPValue::ShortShortInt(v) => (*v).into(),
         AMQPValue::ShortShortUInt(v) => (*v).into(),

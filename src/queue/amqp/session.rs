@@ -123,7 +123,7 @@ impl Session {
         sent?.await
     }
 
-    pub(super) async fn start_consumer(
+    async fn start_consumer(
         &self,
         names: &Names,
         prefetch: u16,
