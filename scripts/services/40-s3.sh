@@ -17,9 +17,12 @@ fi
 if ! (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null; then
   log "starting s3s-fs on 127.0.0.1:$S3_PORT"
   mkdir -p "$S3_ROOT"
-  nohup "$S3S_FS" --host 127.0.0.1 --port "$S3_PORT" \
+  # It outlives this run: started in its own folder (a checkout may be deleted under it, and
+  # s3s-fs then fails every request) and without our open descriptors (a caller's lock file
+  # would stay held as long as the server runs).
+  (cd "$S3_ROOT" && exec nohup "$S3S_FS" --host 127.0.0.1 --port "$S3_PORT" \
     --access-key "$S3_ACCESS_KEY" --secret-key "$S3_SECRET_KEY" "$S3_ROOT" \
-    >"$S3_ROOT.log" 2>&1 &
+    >"$S3_ROOT.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-) &
 fi
 for _ in $(seq 1 30); do (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null && break; sleep 1; done
 (exec 3<>"/dev/tcp/127.0.0.1/$S3_PORT") 2>/dev/null \
