@@ -78,17 +78,14 @@ impl Store {
     /// A write transaction that holds the audit chain's lock from its first statement, so two
     /// writers (threads or processes) can never chain to the same entry.
     pub(crate) async fn begin_serialized(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
-            // IMMEDIATE takes SQLite's write lock at BEGIN (waiting out busy_timeout).
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(7206355391)")
-                    .execute(&mut *tx)
-                    .await?;
-                tx
-            }
-        })
+        let mut tx = self.begin_write().await?;
+        // SQLite's write lock, taken at BEGIN, already serializes; PostgreSQL needs a lock.
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7206355391)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// Appends one entry in its own transaction.

@@ -17,7 +17,7 @@ impl Store {
         read_updated_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let by_speaker = rec.sentiment.as_ref().and_then(|s| s.by_speaker.as_ref());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE recordings SET roles = $1, sentiment_by_speaker = $2, call_metrics = $3, \
                updated_at = $4, roles_swapped = $7 \

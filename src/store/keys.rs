@@ -78,7 +78,7 @@ impl Store {
 
     /// Revokes a live key and ends its console sessions; false if there is none by that name.
     pub async fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
         )

@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use alerts::OutboxAlert;
 pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
@@ -129,6 +129,17 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at `BEGIN`, waiting out the
+    /// busy timeout: a deferred `BEGIN` reads first (preparing a statement may read the schema)
+    /// and SQLite then refuses the upgrade to a write at once with "database is locked", busy
+    /// timeout or not, whenever another connection is writing.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// For `/readyz`.

@@ -73,7 +73,7 @@ impl Store {
         rows: &[(RecordingId, ProcessingStatus)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let values = (0..chunk.len())
                 .map(|i| format!("(${}, $1, ${}, $1, $1)", 2 + i * 2, 3 + i * 2))

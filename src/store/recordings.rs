@@ -113,7 +113,7 @@ impl Store {
         rec: &Recording,
         alerts: &[crate::alerts::AlertEvent],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
         let sentiment = rec.sentiment.as_ref();

@@ -94,7 +94,7 @@ impl Store {
         max_per_actor: u32,
     ) -> Result<(), StoreError> {
         let now = to_millis(Utc::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM oauth_states WHERE created_at <= $1")
             .bind(now - millis(ttl))
             .execute(&mut *tx)

@@ -111,7 +111,7 @@ impl Store {
         tracker: &TrackerDefinition,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE trackers SET definition = $2, version = version + 1, reeval_cursor = NULL, \
                reeval_evaluated = 0, updated_at = $3, \
@@ -137,7 +137,7 @@ impl Store {
 
     /// `false`: no such tracker.
     pub async fn delete_tracker(&self, name: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM tracker_matches WHERE tracker = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -263,7 +263,7 @@ impl Store {
         last: &RecordingId,
         evaluated: usize,
     ) -> Result<usize, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut stored = 0;
         for batch in group {
             let moved = sqlx::query(

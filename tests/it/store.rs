@@ -7,7 +7,7 @@ use chrono::{Duration, TimeZone, Utc};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::store::{Claim, RecordingSearch};
 
-use crate::support::{BOTH, TestDb};
+use crate::support::{BOTH, Db, TestDb};
 
 fn id(s: &str) -> RecordingId {
     RecordingId::parse(s).expect("valid id")
@@ -327,4 +327,35 @@ async fn decimal_columns_take_a_value_after_a_null_and_keep_their_decimals() {
             "{db:?}"
         );
     }
+}
+
+/// A save waits for another writer (up to the busy timeout) instead of failing at once with
+/// "database is locked": a failed save sends the whole call through the pipeline again, its
+/// paid LLM and speech-to-text requests included.
+#[tokio::test]
+async fn a_save_waits_for_another_writer_instead_of_failing() {
+    let t = TestDb::new(Db::Sqlite).await;
+    let r = recording("rec-wait", 4, ProcessingStatus::Completed);
+    sqlx::any::install_default_drivers();
+    let mut blocker = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.url)
+        .await
+        .unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let store = t.store.clone();
+    let save = tokio::spawn(async move { store.save_recording(&r, &[]).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    let saved = save.await.unwrap();
+    assert!(saved.is_ok(), "failed instead of waiting: {saved:?}");
+    let stored = t.store.get_recording(&id("rec-wait")).await.unwrap();
+    assert_eq!(
+        stored.map(|s| s.processing_status),
+        Some(ProcessingStatus::Completed)
+    );
 }
