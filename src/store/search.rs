@@ -205,7 +205,7 @@ impl Store {
                 );
                 (with, format!("SELECT COUNT(*) FROM {matches}"), page)
             }
-            (Some(_), Backend::Postgres) => {
+            (Some(q), Backend::Postgres) => {
                 let window = Window::of(search, &mut cond, false);
                 let (head_limit, head_skip, tail_limit, tail_skip) = (
                     &window.head_limit,
@@ -214,13 +214,28 @@ impl Store {
                     &window.tail_skip,
                 );
                 // The ranking window: the newest matches; only their vectors are ranked.
+                // A phrase is checked against every candidate's word positions, read from its
+                // vector: then the window counts the matches in the same pass (half the reads
+                // of a separate count). Loose words need no vector to match, so they are
+                // counted apart, from the index, and the window stops at its 10,000th match.
+                let one_pass = q.phrases().next().is_some();
+                let counted = if one_pass {
+                    ", COUNT(*) OVER () AS matches"
+                } else {
+                    ""
+                };
                 let newest = "r.sort_at DESC, r.recording_id DESC";
                 let with = format!(
                     "WITH ranking_window AS ( \
-                       SELECT r.recording_id, r.sort_at, r.search_vector \
+                       SELECT r.recording_id, r.sort_at, r.search_vector{counted} \
                        FROM {from} {where_clause} ORDER BY {newest} LIMIT {RANKING_WINDOW} \
                      ) "
                 );
+                let total = if one_pass {
+                    "SELECT COALESCE((SELECT matches FROM ranking_window LIMIT 1), 0)".to_string()
+                } else {
+                    format!("SELECT COUNT(*) FROM {from} {where_clause}")
+                };
                 let rank = rank.replace("r.search_vector", "w.search_vector");
                 let page = format!(
                     "(SELECT 0 AS tier, {rank} AS search_rank, w.recording_id AS page_id, \
@@ -234,11 +249,7 @@ impl Store {
                      FROM {from} {where_clause} ORDER BY {newest} \
                      LIMIT {tail_limit} OFFSET {tail_skip})"
                 );
-                (
-                    with,
-                    format!("SELECT COUNT(*) FROM {from} {where_clause}"),
-                    page,
-                )
+                (with, total, page)
             }
         };
         let sql = format!(
