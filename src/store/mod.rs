@@ -132,9 +132,9 @@ impl Store {
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at `BEGIN`, waiting out the
-    /// busy timeout: a deferred `BEGIN` reads first (preparing a statement may read the schema)
-    /// and SQLite then refuses the upgrade to a write at once with "database is locked", busy
-    /// timeout or not, whenever another connection is writing.
+    /// busy timeout. A deferred `BEGIN` may start as a reader, and SQLite refuses a reader's
+    /// upgrade at once ("database is locked", busy timeout or not) while another connection
+    /// writes: seen on the record's save, whose statement is prepared afresh every time.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
