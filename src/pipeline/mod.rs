@@ -21,6 +21,7 @@ mod transcript;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::Retryable;
 use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -49,6 +50,9 @@ pub struct PipelineSettings {
     /// Re-queue delays of a transiently failed recording, and the attempts before it is
     /// dead-lettered (`Retry-After` does not apply: Webex waits happen inside the client).
     pub retry: RetryPolicy,
+    /// Tries at storing a finished record, in place: once they are used up the message goes back
+    /// to the queue, and its next run does the whole call again, AI requests included.
+    pub save_retry: RetryPolicy,
 }
 
 impl Default for PipelineSettings {
@@ -63,6 +67,14 @@ impl Default for PipelineSettings {
                 max_retry_after: Duration::ZERO,
                 // The queue's delay tiers round delays anyway.
                 jitter: false,
+            },
+            // Each try on SQLite already waits out the 10 s busy timeout.
+            save_retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(4),
+                max_retry_after: Duration::ZERO,
+                jitter: true,
             },
         }
     }
@@ -192,7 +204,10 @@ impl Pipeline {
         } else {
             Vec::new()
         };
-        self.store.save_recording(rec, &events).await
+        (|| self.store.save_recording(rec, &events))
+            .retry(self.settings.save_retry.backoff())
+            .notify(|e, wait| tracing::warn!(error = %e, ?wait, "could not store the result; trying again"))
+            .await
     }
 
     pub fn settings(&self) -> &PipelineSettings {
@@ -300,10 +315,9 @@ impl Pipeline {
         };
         observe::started(attempt);
 
-        let heartbeat = self.start_heartbeat(id.clone());
+        // Kept beating until the result is stored: storing may take a few tries.
+        let _heartbeat = self.start_heartbeat(id.clone());
         let run = self.run_steps(rec, attempt, !message.forces_work()).await;
-        drop(heartbeat);
-
         match run {
             Run::Finished(rec) => match self.store_result(&rec).await {
                 Ok(()) => {

@@ -47,6 +47,7 @@ fn pipeline(
                 max_delay: retry_base * 4,
                 ..PipelineSettings::default().retry
             },
+            ..PipelineSettings::default()
         },
     }))
 }

@@ -180,6 +180,7 @@ pub(crate) async fn process_in(
                 max_delay: Duration::from_millis(200),
                 ..PipelineSettings::default().retry
             },
+            ..PipelineSettings::default()
         },
     }));
     let cancel = CancellationToken::new();
@@ -471,4 +472,51 @@ async fn recording_without_webex_transcript_is_transcribed_by_stt() {
     );
     assert!(find(&upload.body, &recs[0].audio), "audio bytes uploaded");
     assert!(find(&upload.body, b"verbose_json"));
+}
+
+/// A finished record the database refuses once is stored at the next try, in place: the call is
+/// not run again, so its AI requests are not paid twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_save_refused_once_is_tried_again_without_running_the_call_again() {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion(&analysis_json()))
+        .mount(&ai)
+        .await;
+    let db = TestDb::new(Db::Postgres).await;
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    // A sequence counts the tries: unlike a table, it keeps counting through a rollback.
+    sqlx::raw_sql(
+        "CREATE SEQUENCE save_tries; \
+         CREATE FUNCTION refuse_first_save() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+           IF nextval('save_tries') = 1 THEN RAISE EXCEPTION 'refused for the test'; END IF; \
+           RETURN NEW; \
+         END $$; \
+         CREATE TRIGGER refuse_first_save BEFORE UPDATE ON recordings FOR EACH ROW \
+           WHEN (NEW.processing_status = 'completed') EXECUTE FUNCTION refuse_first_save();",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
+    let setup = Setup {
+        chat: Some(chat_client(&ai, Duration::from_secs(10))),
+        stt: None,
+        translate_to: None,
+    };
+    let rec = &process_in(&recs, setup, RedactKinds::default(), &db, data.path()).await[0];
+
+    assert_completed(rec);
+    let tries: i64 = sqlx::query_scalar("SELECT last_value FROM save_tries")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(tries, 2, "refused once, stored at the second try");
+    assert_eq!(requests_to(&ai, CHAT_PATH).await.len(), 1, "one analysis");
 }
