@@ -197,7 +197,7 @@ impl Pipeline {
     }
 
     /// Stores a finished recording with its tracker matches and, when alerts are on, its
-    /// events, all in one transaction.
+    /// events, all in one transaction, tried again as `save_retry` allows.
     async fn store_result(&self, rec: &Recording) -> Result<(), crate::store::StoreError> {
         let events = if self.alerts {
             crate::alerts::events_for(rec, Utc::now())
@@ -206,7 +206,9 @@ impl Pipeline {
         };
         (|| self.store.save_recording(rec, &events))
             .retry(self.settings.save_retry.backoff())
-            .notify(|e, wait| tracing::warn!(error = %e, ?wait, "could not store the result; trying again"))
+            .notify(|error, wait| {
+                tracing::warn!(%error, ?wait, "could not store the result; trying again");
+            })
             .await
     }
 

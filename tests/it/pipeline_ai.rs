@@ -125,6 +125,26 @@ pub(crate) struct Setup {
     pub(crate) translate_to: Option<String>,
 }
 
+/// An LLM server that answers every chat with a valid analysis.
+async fn analysing_llm() -> MockServer {
+    let ai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion(&analysis_json()))
+        .mount(&ai)
+        .await;
+    ai
+}
+
+/// The pipeline with the LLM at `ai`, no speech-to-text, no translation.
+fn llm_setup(ai: &MockServer) -> Setup {
+    Setup {
+        chat: Some(chat_client(ai, Duration::from_secs(10))),
+        stt: None,
+        translate_to: None,
+    }
+}
+
 fn created(id: &str) -> QueueMessage {
     QueueMessage::new(
         MessageSource::Webhook,
@@ -222,18 +242,9 @@ fn assert_completed(rec: &Recording) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llm_analysis_is_stored_with_model_key_and_json_mode() {
-    let ai = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion(&analysis_json()))
-        .mount(&ai)
-        .await;
+    let ai = analysing_llm().await;
     let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
-    let setup = Setup {
-        chat: Some(chat_client(&ai, Duration::from_secs(10))),
-        stt: None,
-        translate_to: None,
-    };
+    let setup = llm_setup(&ai);
     let rec = &process(&recs, setup).await[0];
 
     assert_completed(rec);
@@ -294,11 +305,7 @@ async fn invalid_llm_json_is_retried_once_then_stored() {
         .mount(&ai)
         .await;
     let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
-    let setup = Setup {
-        chat: Some(chat_client(&ai, Duration::from_secs(10))),
-        stt: None,
-        translate_to: None,
-    };
+    let setup = llm_setup(&ai);
     let rec = &process(&recs, setup).await[0];
 
     assert_completed(rec);
@@ -478,12 +485,7 @@ async fn recording_without_webex_transcript_is_transcribed_by_stt() {
 /// not run again, so its AI requests are not paid twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_save_refused_once_is_tried_again_without_running_the_call_again() {
-    let ai = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(CHAT_PATH))
-        .respond_with(completion(&analysis_json()))
-        .mount(&ai)
-        .await;
+    let ai = analysing_llm().await;
     let db = TestDb::new(Db::Postgres).await;
     sqlx::any::install_default_drivers();
     let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
@@ -505,11 +507,7 @@ async fn a_save_refused_once_is_tried_again_without_running_the_call_again() {
     .unwrap();
     let data = tempfile::tempdir().unwrap();
     let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
-    let setup = Setup {
-        chat: Some(chat_client(&ai, Duration::from_secs(10))),
-        stt: None,
-        translate_to: None,
-    };
+    let setup = llm_setup(&ai);
     let rec = &process_in(&recs, setup, RedactKinds::default(), &db, data.path()).await[0];
 
     assert_completed(rec);
