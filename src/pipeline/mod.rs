@@ -474,31 +474,3 @@ fn log_task_end(done: Result<(), tokio::task::JoinError>) {
         tracing::error!(error = %e, "a worker task panicked");
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::webex::WebexError;
-
-    #[test]
-    fn step_error_classifies_webex_errors() {
-        let e = WebexError::Api {
-            status: 503,
-            message: "busy".into(),
-            tracking_id: None,
-        };
-        assert!(matches!(
-            StepError::from_webex("x", &e),
-            StepError::Transient(_)
-        ));
-        let e = WebexError::Api {
-            status: 404,
-            message: "gone".into(),
-            tracking_id: None,
-        };
-        assert!(matches!(
-            StepError::from_webex("x", &e),
-            StepError::Failed(_)
-        ));
-    }
-}

@@ -128,3 +128,50 @@ impl Work {
         self.rec.timestamp.unwrap_or(self.rec.created_at)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(status: u16) -> WebexError {
+        WebexError::Api {
+            status,
+            message: "answer".into(),
+            tracking_id: None,
+        }
+    }
+
+    #[test]
+    fn webex_errors_a_later_attempt_may_get_past_are_transient() {
+        let cases = [
+            (api_error(429), true),
+            (api_error(503), true),
+            (api_error(404), false),
+            (api_error(403), false),
+            (
+                WebexError::RetriesExhausted {
+                    attempts: 5,
+                    last: Box::new(api_error(502)),
+                },
+                true,
+            ),
+            (
+                WebexError::SizeMismatch {
+                    expected: 10,
+                    actual: 4,
+                },
+                true,
+            ),
+            (WebexError::Auth("refresh refused".into()), false),
+        ];
+        for (error, transient) in cases {
+            let step_error = StepError::from_webex("details", &error);
+            assert_eq!(
+                matches!(step_error, StepError::Transient(_)),
+                transient,
+                "{error}"
+            );
+            assert!(step_error.to_string().starts_with("details: "), "{error}");
+        }
+    }
+}
