@@ -13,7 +13,9 @@ use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Consumer, Delivery, Publisher, QueueDepth, QueueError, Settle};
+use super::{
+    Consumer, Delivery, Publisher, QueueDepth, QueueError, Settle, UNSETTLED_DELIVERY_LIMIT,
+};
 use crate::domain::QueueMessage;
 use crate::store::{QueueRow, Store, StoreError};
 use crate::telemetry::{TraceContext, current_trace_context};
@@ -105,6 +107,19 @@ impl Consumer for EmbeddedQueue {
                 .await
                 .map_err(unavailable)?
             {
+                // Each take counts; one past the limit means every earlier holder died.
+                if taken.attempts > UNSETTLED_DELIVERY_LIMIT {
+                    let reason = format!(
+                        "taken {} times and never settled: its worker died each time",
+                        taken.attempts - 1
+                    );
+                    tracing::error!(message_id = %taken.message_id, %reason, "dead-lettered");
+                    self.store
+                        .dead_letter_message(&taken.message_id, &token, &reason)
+                        .await
+                        .map_err(unavailable)?;
+                    continue;
+                }
                 let payload = QueueMessage::decode(taken.body.as_bytes())
                     .map_err(|e| format!("unreadable message body: {e}"));
                 // A context that does not parse only costs the link to the webhook's trace.

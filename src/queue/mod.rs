@@ -15,6 +15,12 @@ pub mod embedded;
 /// Deliveries of one message beyond which it is dead-lettered instead of retried.
 pub const MAX_DELIVERY_ATTEMPTS: u32 = 8;
 
+/// Deliveries beyond which a message is dead-lettered by the queue itself. Workers settle
+/// ordinary failures at `MAX_DELIVERY_ATTEMPTS`; this catches a message whose worker dies
+/// (panic, out of memory, `kill -9`) before settling it, again and again, which would otherwise
+/// crash-loop workers forever and pay for the call's AI requests each time.
+pub const UNSETTLED_DELIVERY_LIMIT: u32 = MAX_DELIVERY_ATTEMPTS + 2;
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     /// The broker or database cannot take or give messages now; callers answer 503 / retry later.

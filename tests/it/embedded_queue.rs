@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
-use webex_recordings::queue::{Consumer, Publisher};
+use webex_recordings::queue::{Consumer, Publisher, UNSETTLED_DELIVERY_LIMIT};
 
 use crate::support::{BOTH, TestDb};
 
@@ -131,6 +131,29 @@ async fn an_unsettled_delivery_is_taken_again_after_its_lease_runs_out() {
             .expect("delivery");
         assert_eq!(again.attempt, 2, "{db:?}");
         again.dead_letter("gave up").await.expect("dead letter");
+        let depth = q.depth().await.expect("depth");
+        assert_eq!((depth.ready, depth.dead), (0, 1), "{db:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_message_whose_worker_dies_every_time_is_dead_lettered_not_taken_forever() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let q = queue(&t, Duration::from_millis(100));
+        let cancel = CancellationToken::new();
+        q.publish(&message("poison")).await.expect("publish");
+        for attempt in 1..=UNSETTLED_DELIVERY_LIMIT {
+            let d = tokio::time::timeout(Duration::from_secs(3), q.next(&cancel))
+                .await
+                .expect("taken again after the lease")
+                .expect("next")
+                .expect("delivery");
+            assert_eq!(d.attempt, attempt, "{db:?}");
+            drop(d);
+        }
+        let after = tokio::time::timeout(Duration::from_millis(800), q.next(&cancel)).await;
+        assert!(after.is_err(), "{db:?}: taken past the limit");
         let depth = q.depth().await.expect("depth");
         assert_eq!((depth.ready, depth.dead), (0, 1), "{db:?}");
     }

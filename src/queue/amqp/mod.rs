@@ -35,7 +35,9 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::domain::QueueMessage;
-use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS, Publisher, QueueDepth, QueueError};
+use crate::queue::{
+    Consumer, Delivery, Publisher, QueueDepth, QueueError, UNSETTLED_DELIVERY_LIMIT,
+};
 use crate::retry::RetryPolicy;
 use crate::telemetry::current_trace_context;
 use headers::{attempt_of, trace_context_of};
@@ -68,10 +70,8 @@ pub const LAST_ERROR_HEADER: &str = "x-last-error";
 const RETRY_TIER_HEADER: &str = "wr-retry-tier";
 /// Set by quorum queues on redelivery: how often the message was delivered before.
 const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";
-/// Broker-side redelivery limit of the process queue. Workers dead-letter ordinary failures
-/// themselves at `MAX_DELIVERY_ATTEMPTS`; this only catches a message whose worker dies before
-/// settling it, again and again, which would otherwise crash-loop workers forever.
-const DELIVERY_LIMIT: u32 = MAX_DELIVERY_ATTEMPTS + 2;
+/// Broker-side redelivery limit of the process queue (quorum queues count redeliveries).
+const DELIVERY_LIMIT: u32 = UNSETTLED_DELIVERY_LIMIT;
 const APP_ID: &str = "webex-recordings";
 const PERSISTENT: u8 = 2;
 
