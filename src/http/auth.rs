@@ -65,13 +65,50 @@ pub async fn authenticate(
             .await?
             .ok_or_else(|| ApiError::Unauthorized("the session has ended; sign in again".into()));
     }
-    if state.config.api_token.is_none() && peer.is_some_and(is_loopback) {
+    if state.config.api_token.is_none() && is_loopback_operator(headers, peer) {
         return Ok(Principal::new(Principal::LOOPBACK_ACTOR, Role::Admin));
     }
     Err(ApiError::Unauthorized(match state.config.api_token {
         Some(_) => "missing 'Authorization: Bearer <key>'".into(),
-        None => "API_TOKEN is not set: the API answers loopback clients or keys only".into(),
+        None => "API_TOKEN is not set: only keys, or a client on this machine that asks for \
+                 localhost or 127.0.0.1 directly (no proxy, no other site's page), get in"
+            .into(),
     }))
+}
+
+/// Without `API_TOKEN` whoever sits at this machine is admin, but not everything that reaches
+/// the loopback listener is them: a proxy on this host adds forwarding headers, a page whose
+/// name was rebound to 127.0.0.1 names its own host, another site's script sends its origin.
+fn is_loopback_operator(headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
+    const FORWARDING: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let same_origin = headers.get(header::ORIGIN).is_none_or(|origin| {
+        origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
+    });
+    peer.is_some_and(is_loopback)
+        && FORWARDING.iter().all(|name| !headers.contains_key(*name))
+        && is_loopback_host(host)
+        && same_origin
+}
+
+/// `localhost` or a loopback address, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let Ok(authority) = host.parse::<axum::http::uri::Authority>() else {
+        return false;
+    };
+    let name = authority.host();
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| is_loopback(SocketAddr::new(ip, 0)))
 }
 
 /// Checks a presented key (a bearer header or the console's sign-in form). A wrong key counts
@@ -205,6 +242,58 @@ mod tests {
         }
         assert!(!is_loopback("10.1.2.3:5000".parse().unwrap()));
         assert!(!is_loopback("[::ffff:10.1.2.3]:5000".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_loopback_operator_asks_for_this_machine_directly() {
+        let local: Option<SocketAddr> = "127.0.0.1:5000".parse().ok();
+        for host in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "LOCALHOST",
+            "[::1]:8000",
+            "127.0.0.2",
+        ] {
+            let h = headers(&[(header::HOST, host)]);
+            assert!(is_loopback_operator(&h, local), "{host}");
+        }
+        let same_origin = headers(&[
+            (header::HOST, "127.0.0.1:8000"),
+            (header::ORIGIN, "http://127.0.0.1:8000"),
+        ]);
+        assert!(is_loopback_operator(&same_origin, local));
+        let refused = [
+            // A name rebound to 127.0.0.1 by another site's DNS.
+            headers(&[(header::HOST, "attacker.example:8000")]),
+            headers(&[(header::HOST, "127.0.0.1.attacker.example")]),
+            // Another site's script, or a sandboxed page.
+            headers(&[
+                (header::HOST, "127.0.0.1:8000"),
+                (header::ORIGIN, "http://attacker.example"),
+            ]),
+            headers(&[(header::HOST, "127.0.0.1:8000"), (header::ORIGIN, "null")]),
+            // A proxy on this machine, forwarding someone else.
+            headers(&[
+                (header::HOST, "127.0.0.1:8000"),
+                (
+                    header::HeaderName::from_static("x-forwarded-for"),
+                    "203.0.113.9",
+                ),
+            ]),
+            headers(&[
+                (header::HOST, "localhost"),
+                (header::FORWARDED, "for=203.0.113.9"),
+            ]),
+            headers(&[]),
+        ];
+        for h in &refused {
+            assert!(!is_loopback_operator(h, local), "{h:?}");
+        }
+        let remote = "10.1.2.3:5000".parse().ok();
+        assert!(!is_loopback_operator(
+            &headers(&[(header::HOST, "127.0.0.1:8000")]),
+            remote
+        ));
     }
 
     #[test]

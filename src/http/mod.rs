@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower::{BoxError, ServiceBuilder, timeout::TimeoutLayer};
 
@@ -69,7 +71,22 @@ pub fn router(state: AppState) -> Router {
                     ))
                 }))
                 .layer(TimeoutLayer::new(timeout)),
-        );
+        )
+        .layer(axum::middleware::map_request(host_from_authority));
     // Outside the timeout, so requests answered 503 for taking too long are counted too.
     observe::observe(routes)
+}
+
+/// HTTP/2 names the host in the request target (`:authority`), not in a `Host` header: one is
+/// added so the console's same-origin check and the loopback check read both versions alike.
+async fn host_from_authority(mut request: Request) -> Request {
+    if !request.headers().contains_key(header::HOST)
+        && let Some(host) = request
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        request.headers_mut().insert(header::HOST, host);
+    }
+    request
 }

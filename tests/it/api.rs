@@ -388,6 +388,52 @@ async fn api_token_is_required_when_set_and_loopback_passes_when_unset() {
 }
 
 #[tokio::test]
+async fn without_api_token_only_this_machine_asking_directly_is_let_in() {
+    let app = spawn(Db::Sqlite, Opts::default()).await;
+    let list = app.url("/api/v1/recordings/");
+    let port = list
+        .split(':')
+        .nth(2)
+        .and_then(|rest| rest.split('/').next())
+        .expect("port");
+    let status = |headers: Vec<(&'static str, String)>| {
+        let mut request = app.http.get(&list);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move { request.send().await.expect("req").status().as_u16() }
+    };
+    assert_eq!(status(vec![]).await, 200);
+    assert_eq!(
+        status(vec![("Host", format!("localhost:{port}"))]).await,
+        200
+    );
+    assert_eq!(
+        status(vec![("Origin", format!("http://127.0.0.1:{port}"))]).await,
+        200
+    );
+    for refused in [
+        // A page whose name was rebound to 127.0.0.1.
+        vec![("Host", format!("attacker.example:{port}"))],
+        // Another site's script.
+        vec![("Origin", "http://attacker.example".to_string())],
+        // A proxy on this machine, forwarding a client from anywhere.
+        vec![("X-Forwarded-For", "203.0.113.9".to_string())],
+        vec![("Forwarded", "for=203.0.113.9".to_string())],
+    ] {
+        assert_eq!(status(refused.clone()).await, 401, "{refused:?}");
+    }
+    // HTTP/2 names the host in the request target, not in a Host header.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let r = h2.get(&list).send().await.expect("h2 request");
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
 async fn get_reprocess_and_errors() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
     app.seed().await;
