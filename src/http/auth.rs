@@ -59,6 +59,13 @@ pub async fn authenticate(
         return check_key(state, presented, ip).await;
     }
     if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
+        // The cookie is `SameSite=Strict`, but another port of this host, or a sibling
+        // subdomain, is the same site: such a page's form would come with it.
+        if !origin_is_own(headers) {
+            return Err(ApiError::Forbidden(
+                "a console session works from the console's own pages only".into(),
+            ));
+        }
         return state
             .store
             .session_principal(&sha256_hex(cookie), SESSION_IDLE)
@@ -84,17 +91,24 @@ fn is_loopback_operator(headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
-    let same_origin = headers.get(header::ORIGIN).is_none_or(|origin| {
+    peer.is_some_and(is_loopback)
+        && FORWARDING.iter().all(|name| !headers.contains_key(*name))
+        && is_loopback_host(host)
+        && origin_is_own(headers)
+}
+
+/// No `Origin` (a shell, or a browser's own navigation), or the one this request is addressed
+/// to: a browser names another site's page here, and a script cannot forge it.
+fn origin_is_own(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    headers.get(header::ORIGIN).is_none_or(|origin| {
         origin
             .to_str()
             .ok()
             .and_then(|o| o.split_once("://"))
-            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
-    });
-    peer.is_some_and(is_loopback)
-        && FORWARDING.iter().all(|name| !headers.contains_key(*name))
-        && is_loopback_host(host)
-        && same_origin
+            .zip(host)
+            .is_some_and(|((_, authority), host)| authority.eq_ignore_ascii_case(host))
+    })
 }
 
 /// `localhost` or a loopback address, with or without a port.

@@ -434,6 +434,56 @@ async fn without_api_token_only_this_machine_asking_directly_is_let_in() {
 }
 
 #[tokio::test]
+async fn a_console_session_acts_on_the_api_only_from_the_console_s_own_pages() {
+    let app = spawn(
+        Db::Sqlite,
+        Opts {
+            env: vec![("API_TOKEN", "s3cret-token".into())],
+            ..Default::default()
+        },
+    )
+    .await;
+    app.seed().await;
+    let session = webex_recordings::access::RandomToken::generate("wrs_");
+    app.db
+        .store
+        .create_session(
+            &session.hash(),
+            &webex_recordings::access::Principal::new(
+                "sam",
+                webex_recordings::access::Role::Supervisor,
+            ),
+        )
+        .await
+        .expect("session");
+    let reprocess = |origin: Option<String>| {
+        let mut request = app
+            .http
+            .post(app.url("/api/v1/recordings/r2/reprocess"))
+            .header("cookie", format!("wr_session={}", session.expose()));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        async move { request.send().await.expect("req").status().as_u16() }
+    };
+    // A page on another port of this host is the same site: the Strict cookie comes along.
+    let port = app.base.rsplit(':').next().unwrap_or_default();
+    let other_port = format!(
+        "http://127.0.0.1:{}",
+        port.parse::<u16>().map_or(1, |p| p ^ 1)
+    );
+    assert_eq!(reprocess(Some(other_port)).await, 403);
+    assert_eq!(reprocess(Some("null".into())).await, 403);
+    assert_eq!(
+        app.queue.depth().await.expect("depth").ready,
+        0,
+        "nothing queued"
+    );
+    assert_eq!(reprocess(Some(app.base.clone())).await, 202);
+    assert_eq!(reprocess(None).await, 202);
+}
+
+#[tokio::test]
 async fn get_reprocess_and_errors() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
     app.seed().await;
