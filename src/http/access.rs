@@ -5,6 +5,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use call_analysis::redact::Redactor;
 use chrono::Utc;
 
 use super::error::ApiError;
@@ -94,7 +95,11 @@ pub async fn enforce_with(
         .map(|(_, v)| v.into_owned())
         .filter(|q| !q.trim().is_empty() && rule.action.is_none());
     let (action, detail) = match (&search, rule.action) {
-        (Some(q), _) => (Some(SEARCH_ACTION), Some(q.clone())),
+        // The log is kept for ever and exported: a card number searched for stays out of it.
+        (Some(q), _) => (
+            Some(SEARCH_ACTION),
+            Some(Redactor::new(state.config.redact.clone()).text(q)),
+        ),
         (None, action) => (action, None),
     };
     let context = AuditContext::from_request(principal.clone(), request.headers(), &request);

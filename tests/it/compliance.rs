@@ -179,8 +179,14 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
         )
         .await;
         // (key, method, path, expected status), in order.
-        let steps: [(&String, Method, &str, u16); 4] = [
+        let steps: [(&String, Method, &str, u16); 5] = [
             (viewer, Method::GET, "/api/v1/recordings/?q=cancelar", 200),
+            (
+                viewer,
+                Method::GET,
+                "/api/v1/recordings/?q=4539%201488%200343%206467",
+                200,
+            ),
             (viewer, Method::DELETE, "/api/v1/recordings/r2", 403),
             (admin, Method::POST, "/api/v1/recordings/r1/reprocess", 202),
             (auditor, Method::PUT, "/api/v1/recordings/r1/hold", 200),
@@ -219,7 +225,19 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
         assert_eq!(view["recording_id"], "r1");
         assert_eq!(view["ip"], "127.0.0.1");
         find("recording.audio", 404);
-        assert_eq!(find("recording.search", 200)["detail"], "cancelar");
+        let searches: Vec<&Value> = items
+            .iter()
+            .filter(|e| e["action"] == "recording.search")
+            .collect();
+        let details: Vec<&str> = searches
+            .iter()
+            .filter_map(|e| e["detail"].as_str())
+            .collect();
+        assert_eq!(
+            details,
+            ["[CARD]", "cancelar"],
+            "{db:?}: newest first, redacted"
+        );
         assert_eq!(find("recording.delete", 403)["actor"], "viewer-key");
         find("recording.reprocess", 202);
         find("recording.reprocess", 409);
