@@ -20,6 +20,8 @@ const fn rule(permission: Permission, action: Option<&'static str>) -> RouteRule
 /// cannot drift apart in permission or audit action.
 pub fn route_rule(method: &str, route: &str) -> Option<RouteRule> {
     use Permission::{Administer, Audit, Operate, Read};
+    // HEAD is a GET without the body (axum answers it from the GET handler): same rule.
+    let method = if method == "HEAD" { "GET" } else { method };
     Some(match (method, route) {
         ("GET", "/api/v1/recordings" | "/api/v1/recordings/" | "/") => rule(Read, None),
         ("GET", "/api/v1/recordings/{id}" | "/recordings/{id}") => {
@@ -76,6 +78,8 @@ mod tests {
         assert_eq!(view.permission, Permission::Read);
         assert_eq!(view.action, Some("recording.view"));
         assert!(route_rule("PATCH", "/api/v1/recordings/{id}").is_none());
+        let audio = "/api/v1/recordings/download/{id}/audio";
+        assert_eq!(route_rule("HEAD", audio), route_rule("GET", audio));
     }
 
     #[test]

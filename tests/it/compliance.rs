@@ -106,11 +106,16 @@ async fn every_route_answers_each_role_as_the_contract_table_says() {
                     seed(&t.store, "r1", 1).await;
                     let concrete = path.replace("{id}", "r1").replace("{name}", "t");
                     let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                    let (status, body) = call(&app, key, m, &concrete).await;
+                    let (status, body) = call(&app, key, m.clone(), &concrete).await;
                     assert!(
                         status < 500 || status == 502 || status == 503,
                         "{db:?} {method} {path} as {role}: {status} {body}"
                     );
+                    if m == Method::GET {
+                        // HEAD is a GET without the body, allowed to the same roles.
+                        let (head, _) = call(&app, key, Method::HEAD, &concrete).await;
+                        assert_eq!(head, status, "{db:?} HEAD {path} as {role}");
+                    }
                     if allowed.contains(role) {
                         assert_ne!(status, 403, "{db:?} {method} {path} as {role}: {body}");
                     } else {
