@@ -13,7 +13,7 @@ use super::AppState;
 use super::access::{AuditContext, Audited};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, IdPath};
-use super::openapi::{IdParam, Unauthorized};
+use super::openapi::{BodyTooLarge, IdParam, Unauthorized};
 use crate::domain::{LegalHold, RecordingId};
 use crate::store::{AuditEntry, AuditFilter, HoldChange};
 
@@ -60,6 +60,7 @@ enum HoldRefused {
         (status = 200, description = "Held", body = HoldAnswer),
         (status = 400, description = "Invalid id or reason", body = ErrorBody),
         HoldRefused,
+        BodyTooLarge,
     ),
     tag = "compliance"
 )]

@@ -227,9 +227,13 @@ impl From<crate::reconciler::ReconcileError> for ApiError {
     }
 }
 
-/// A JSON body that is missing, malformed or of the wrong shape.
+/// A JSON body that is missing, malformed or of the wrong shape, or too large to read.
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        Self::BadRequest(e.body_text())
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::PayloadTooLarge("the body is larger than 2 MiB".into())
+        } else {
+            Self::BadRequest(e.body_text())
+        }
     }
 }

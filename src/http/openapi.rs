@@ -22,6 +22,11 @@ use crate::domain::{ProcessingStatus, RecordingId};
 #[response(status = 401, description = "Missing or wrong API token")]
 pub struct Unauthorized(#[allow(dead_code)] ErrorBody);
 
+/// The 413 of an operation that reads a JSON body (axum's 2 MiB limit).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 413, description = "The body is larger than 2 MiB")]
+pub struct BodyTooLarge(#[allow(dead_code)] ErrorBody);
+
 /// What an operation on one recording answers when there is nothing to act on: a malformed
 /// id, no key, or no such recording.
 #[derive(utoipa::IntoResponses)]

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, IntoResponses, ToSchema};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use super::openapi::Unauthorized;
+use super::openapi::{BodyTooLarge, Unauthorized};
 use crate::access::Principal;
 use crate::store::StoredTracker;
 use crate::trackers::{InvalidTracker, TrackerDefinition, validate_name};
@@ -134,6 +134,7 @@ async fn answer(state: &AppState, name: &str) -> Result<TrackerAnswer, ApiError>
         (status = 201, description = "Created", body = TrackerAnswer),
         (status = 400, description = "Invalid tracker, naming the problem", body = ErrorBody),
         ChangeRefused,
+        BodyTooLarge,
         (status = 409, description = "A tracker of that name exists", body = ErrorBody),
     ),
     tag = "trackers"
@@ -200,6 +201,7 @@ pub async fn get_tracker(
         (status = 200, description = "Replaced", body = TrackerAnswer),
         (status = 400, description = "Invalid tracker, naming the problem", body = ErrorBody),
         ChangeRefused,
+        BodyTooLarge,
         (status = 404, description = "Unknown tracker", body = ErrorBody),
     ),
     tag = "trackers"

@@ -484,6 +484,40 @@ async fn a_console_session_acts_on_the_api_only_from_the_console_s_own_pages() {
 }
 
 #[tokio::test]
+async fn a_json_body_over_the_limit_is_413_and_changes_nothing() {
+    let app = spawn(Db::Sqlite, Opts::default()).await;
+    app.seed().await;
+    let reason = "x".repeat(3 << 20);
+    for (method, path, body) in [
+        (
+            reqwest::Method::PUT,
+            "/api/v1/recordings/r1/hold",
+            serde_json::json!({ "reason": reason }),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/trackers",
+            serde_json::json!({"name": "big", "match": "any", "rules": [{"phrase": reason}]}),
+        ),
+    ] {
+        let r = app
+            .http
+            .request(method, app.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), 413, "{path}");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"], "payload_too_large", "{path}");
+    }
+    let (_, rec) = app.json("/api/v1/recordings/r1").await;
+    assert!(rec["legal_hold"].is_null(), "{rec}");
+    let (_, trackers) = app.json("/api/v1/trackers").await;
+    assert_eq!(trackers["items"], serde_json::json!([]));
+}
+
+#[tokio::test]
 async fn get_reprocess_and_errors() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
     app.seed().await;
