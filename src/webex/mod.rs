@@ -173,10 +173,23 @@ impl WebexClient {
             )));
         }
         let user_agent = concat!("webex-recordings/", env!("CARGO_PKG_VERSION"));
+        // A redirect is followed only where the first request could have gone: a 307 from the
+        // token endpoint would re-send the client secret, and a 302 could point inside our
+        // network. A refused one comes back as the redirect answer itself, an error.
+        let redirect_base = settings.base_url.clone();
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS as usize {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if is_allowed_url(&redirect_base, attempt.url()) {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
         let api = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(settings.request_timeout)
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS as usize))
+            .redirect(redirects)
             .build()?;
         // No total timeout for downloads (files may be large): connect and idle-read limits.
         let download = reqwest::Client::builder()
@@ -213,28 +226,9 @@ impl WebexClient {
         url
     }
 
-    /// A URL we may contact with our token: the configured base host (same scheme), or an
-    /// https URL on a Webex domain (exact match or a subdomain, never a substring).
+    /// A URL we may contact with our token: see [`is_allowed_url`].
     pub(crate) fn is_allowed_url(&self, url: &Url) -> bool {
-        let base = &self.inner.settings.base_url;
-        let Some(host) = url.host_str() else {
-            return false;
-        };
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        if url.scheme() == base.scheme()
-            && base
-                .host_str()
-                .is_some_and(|b| b.trim_end_matches('.').eq_ignore_ascii_case(&host))
-        {
-            return true;
-        }
-        url.scheme() == "https"
-            && WEBEX_DOMAINS.iter().any(|d| {
-                host == *d
-                    || host
-                        .strip_suffix(d)
-                        .is_some_and(|prefix| prefix.ends_with('.'))
-            })
+        is_allowed_url(&self.inner.settings.base_url, url)
     }
 
     /// Sends a request with authentication, retries and (for downloads) manual redirects.
@@ -514,6 +508,29 @@ async fn api_error(mut resp: Response, method: &Method, url: &Url) -> WebexError
         message,
         tracking_id,
     }
+}
+
+/// A URL we may contact with our token: the configured base host (same scheme), or an https URL
+/// on a Webex domain (exact match or a subdomain, never a substring).
+fn is_allowed_url(base: &Url, url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if url.scheme() == base.scheme()
+        && base
+            .host_str()
+            .is_some_and(|b| b.trim_end_matches('.').eq_ignore_ascii_case(&host))
+    {
+        return true;
+    }
+    url.scheme() == "https"
+        && WEBEX_DOMAINS.iter().any(|d| {
+            host == *d
+                || host
+                    .strip_suffix(d)
+                    .is_some_and(|prefix| prefix.ends_with('.'))
+        })
 }
 
 #[cfg(test)]

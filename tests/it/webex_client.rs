@@ -985,6 +985,41 @@ async fn download_refuses_redirect_to_foreign_host() {
     assert!(dir_entries(tmp.path()).is_empty());
 }
 
+#[tokio::test]
+async fn api_calls_follow_redirects_only_where_the_token_may_go() {
+    let server = MockServer::start().await;
+    let port = server.address().port();
+    on("GET", "/v1/people/me")
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("http://localhost:{port}/v1/people/moved"),
+        ))
+        .mount(&server)
+        .await;
+    let err = static_client(&server).me().await.unwrap_err();
+    assert_eq!(err.status(), Some(307), "{err}");
+    assert_eq!(
+        request_paths(&server).await,
+        ["/v1/people/me"],
+        "the other host was never asked"
+    );
+
+    let server = MockServer::start().await;
+    on("GET", "/v1/people/me")
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "/v1/people/moved"))
+        .mount(&server)
+        .await;
+    on("GET", "/v1/people/moved")
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "p1", "emails": []})))
+        .mount(&server)
+        .await;
+    let me = static_client(&server)
+        .me()
+        .await
+        .expect("followed on the same host");
+    assert_eq!(me.id, "p1");
+}
+
 // ---------------------------------------------------------------- webhooks
 
 #[tokio::test]
