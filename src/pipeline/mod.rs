@@ -101,6 +101,8 @@ pub struct PipelineDeps {
 /// Processes recordings; shared by all worker tasks.
 pub struct Pipeline {
     store: Store,
+    /// To remove what a run stored for a recording deleted meanwhile.
+    storage: Storage,
     settings: PipelineSettings,
     /// In the order they run.
     stages: Vec<Stage>,
@@ -184,6 +186,7 @@ impl Pipeline {
         let stages = stages::in_order(&deps);
         Self {
             store: deps.store,
+            storage: deps.storage,
             settings: deps.settings,
             stages,
             alerts: false,
@@ -198,18 +201,27 @@ impl Pipeline {
 
     /// Stores a finished recording with its tracker matches and, when alerts are on, its
     /// events, all in one transaction, tried again as `save_retry` allows.
-    async fn store_result(&self, rec: &Recording) -> Result<(), crate::store::StoreError> {
+    /// `false`: the recording was deleted or purged while it was processed; nothing is stored
+    /// and the files this run wrote are removed (the deletion could not know of them).
+    async fn store_result(&self, rec: &Recording) -> Result<bool, crate::store::StoreError> {
         let events = if self.alerts {
             crate::alerts::events_for(rec, Utc::now())
         } else {
             Vec::new()
         };
-        (|| self.store.save_recording(rec, &events))
+        let stored = (|| self.store.save_recording(rec, &events))
             .retry(self.settings.save_retry.backoff())
             .notify(|error, wait| {
                 tracing::warn!(%error, ?wait, "could not store the result; trying again");
             })
-            .await
+            .await?;
+        if !stored {
+            tracing::info!("deleted while it was processed: nothing stored");
+            if let Err(e) = self.storage.delete_files_of(rec).await {
+                tracing::warn!(error = %e, "could not remove the files of a deleted recording");
+            }
+        }
+        Ok(stored)
     }
 
     pub fn settings(&self) -> &PipelineSettings {
@@ -322,8 +334,10 @@ impl Pipeline {
         let run = self.run_steps(rec, attempt, !message.forces_work()).await;
         match run {
             Run::Finished(rec) => match self.store_result(&rec).await {
-                Ok(()) => {
-                    observe::finished(&rec);
+                Ok(stored) => {
+                    if stored {
+                        observe::finished(&rec);
+                    }
                     Settlement::Ack
                 }
                 Err(e) => {

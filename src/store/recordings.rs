@@ -38,7 +38,8 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO recordings ({COLUMNS}, processing_heartbeat_at) VALUES ({placeholders}, NULL) \
          ON CONFLICT (recording_id) DO UPDATE SET {updates}, processing_heartbeat_at = NULL \
-         WHERE recordings.processing_status <> 'deleted' OR excluded.processing_status = 'deleted'"
+         WHERE recordings.processing_status NOT IN ('deleted', 'purged') \
+            OR (recordings.processing_status = 'deleted' AND excluded.processing_status = 'deleted')"
     )
 });
 
@@ -101,23 +102,26 @@ impl Store {
     }
 
     /// Inserts or replaces the whole record; one row per recording id, ever.
-    /// A recording marked `deleted` stays deleted unless the new record is itself `deleted`.
+    /// A recording marked `deleted` stays deleted unless the new record is itself `deleted`;
+    /// a purged one is never written again.
     pub async fn upsert_recording(&self, rec: &Recording) -> Result<(), StoreError> {
-        self.save_recording(rec, &[]).await
+        self.save_recording(rec, &[]).await.map(|_| ())
     }
 
     /// [`Self::upsert_recording`], and in the same transaction the recording's tracker matches
     /// (`rec.trackers`) and the alerts about it: an alert exists if and only if its record does.
+    /// `false`: the recording was deleted or purged meanwhile, and nothing was written.
+    #[must_use = "a recording deleted meanwhile leaves the caller's files to remove"]
     pub async fn save_recording(
         &self,
         rec: &Recording,
         alerts: &[crate::alerts::AlertEvent],
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let sql = UPSERT_SQL.as_str();
         let sort_at = to_millis(rec.timestamp.unwrap_or(rec.created_at));
         let sentiment = rec.sentiment.as_ref();
-        sqlx::query(AssertSqlSafe(sql))
+        let saved = sqlx::query(AssertSqlSafe(sql))
             // Not a cached prepared statement: sqlx 0.9's Any driver declares a NULL f64 as a
             // PostgreSQL float4 (sqlx-core any/arguments.rs), and a statement first prepared
             // with `quality_score` (or `duration`) NULL then refuses an f64 on that connection
@@ -182,12 +186,16 @@ impl Store {
             .bind(i64::from(rec.roles_swapped))
             .execute(&mut *tx)
             .await?;
+        if saved.rows_affected() == 0 {
+            // Deleted or purged while the pipeline worked: no matches, no alerts about it.
+            return Ok(false);
+        }
         super::trackers::replace_recording_matches(&mut tx, rec).await?;
         for alert in alerts {
             super::alerts::enqueue_alert(&mut tx, alert, rec.updated_at).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     pub async fn stats(&self) -> Result<Stats, StoreError> {

@@ -612,6 +612,70 @@ async fn a_worker_dropped_mid_recording_is_taken_over_once() {
     assert_eq!(queue.depth().await.unwrap().dead, 0);
 }
 
+#[tokio::test]
+async fn a_recording_deleted_while_it_is_processed_stays_deleted_with_no_files_or_alerts() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+    let audio_path = format!("/files/{EN_ID}.mp3");
+    rec.mount_slow_audio(&server, Duration::from_millis(1000))
+        .await;
+    rec.mount(&server).await;
+    let queue = embedded(&db.store);
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let p = pipeline(&db.store, &server, data.path(), Duration::from_millis(50));
+    let p = Arc::new(Arc::into_inner(p).expect("one owner").with_alerts(true));
+    let worker = Worker::start(queue.clone(), p, 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hits(&server, &audio_path).await == 0 {
+        assert!(Instant::now() < deadline, "audio download started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // An admin deletes it mid-download: there are no files yet for the deletion to remove.
+    let id = RecordingId::parse(EN_ID).unwrap();
+    assert!(
+        db.store
+            .mark_recording_deleted(&id, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while queue.depth().await.unwrap().ready > 0 {
+        assert!(Instant::now() < deadline, "message settled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+    assert_eq!(hits(&server, &audio_path).await, 1, "not processed again");
+    let stored = stored(&db.store, EN_ID).await;
+    assert_eq!(stored.processing_status, ProcessingStatus::Deleted);
+    assert_eq!(stored.transcript_text, None);
+    let files: Vec<_> = walkdir(data.path());
+    assert!(files.is_empty(), "the run's files are removed: {files:?}");
+    assert_eq!(
+        db.store.alerts_pending().await.unwrap(),
+        0,
+        "no alert about it"
+    );
+}
+
+/// Every file below `dir`.
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
 async fn mount_always_failing(server: &MockServer) -> String {
     let details_path = format!("/v1/convergedRecordings/{NT_ID}");
     Mock::given(method("GET"))
