@@ -8,6 +8,7 @@ mod broker;
 mod cli;
 mod compliance;
 mod console;
+mod console_errors;
 mod embedded_queue;
 mod fake_webex;
 mod front_door;

@@ -2,12 +2,12 @@
 //! the URL, with links to the API's CSV and JSON export of the same filters and, on request, the
 //! hash chain's verification (it reads the whole log, so only when asked).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Deserialize;
 
-use super::{PageError, render};
+use super::{PageError, PageQuery, render};
 use crate::access::Principal;
 use crate::domain::RecordingId;
 use crate::http::AppState;
@@ -103,7 +103,7 @@ impl AuditParams {
 pub async fn page(
     State(state): State<AppState>,
     principal: Principal,
-    Query(params): Query<AuditParams>,
+    PageQuery(params): PageQuery<AuditParams>,
 ) -> Result<Html<String>, PageError> {
     // A bad value in a hand-edited URL is shown, with the unfiltered log.
     let (filter, error) = match to_filter(&params) {

@@ -1,6 +1,6 @@
 //! `GET /recordings/{id}`: one call with its player and transcript; the actions the role allows.
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::format;
 use super::insight::InsightView;
 use super::timeline::{HoldView, Timeline};
-use super::{PageError, SameOrigin, render};
+use super::{PageError, PagePath, PageQuery, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
@@ -73,8 +73,8 @@ pub struct PageParams {
 pub async fn page(
     State(state): State<AppState>,
     principal: Principal,
-    Path(raw_id): Path<String>,
-    Query(params): Query<PageParams>,
+    PagePath(raw_id): PagePath<String>,
+    PageQuery(params): PageQuery<PageParams>,
 ) -> Result<Html<String>, PageError> {
     let id = parse_id(&raw_id)?;
     let r = state
@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for RecordingForm {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+        let PagePath(raw) = PagePath::<String>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
         SameOrigin::from_request_parts(parts, state)

@@ -1,11 +1,11 @@
 //! `GET /`: the calls, searched and filtered through the URL, with the overview.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use chrono::{Duration, Utc};
 
 use super::format::{self, Chart};
-use super::{PageError, render};
+use super::{PageError, PageQuery, render};
 use crate::access::Principal;
 use crate::domain::{ProcessingStatus, Recording};
 use crate::http::AppState;
@@ -67,7 +67,7 @@ struct CallRow {
 pub async fn page(
     State(state): State<AppState>,
     principal: Principal,
-    Query(mut params): Query<SearchParams>,
+    PageQuery(mut params): PageQuery<SearchParams>,
 ) -> Result<Html<String>, PageError> {
     params.limit = None;
     // A bad value in a hand-edited URL is shown, and the unfiltered list with it.

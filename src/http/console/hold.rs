@@ -1,12 +1,12 @@
 //! The legal hold from the call page (`POST /recordings/{id}/hold`, `…/hold/release`): the
 //! API's own `change_hold`, so the change and its audit entry commit together here too.
 
+use axum::Extension;
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::PageError;
 use super::call::RecordingForm;
+use super::{PageError, PageForm};
 use crate::http::access::{AuditContext, Audited};
 use crate::http::compliance::change_hold;
 
@@ -20,7 +20,7 @@ pub struct HoldForm {
 pub async fn set(
     Extension(context): Extension<AuditContext>,
     call: RecordingForm,
-    Form(form): Form<HoldForm>,
+    PageForm(form): PageForm<HoldForm>,
 ) -> Result<Response, PageError> {
     change_hold(&call.state, &context, &call.id, Some(&form.reason), 303).await?;
     Ok(back_to_call(&call, "held"))

@@ -1,12 +1,11 @@
 //! Sign-in with an access key, and sign-out.
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{PageError, Peer, SameOrigin, render, signed_in};
+use super::{PageError, PageForm, Peer, SameOrigin, render, signed_in};
 use crate::access::Principal;
 use crate::http::AppState;
 use crate::http::auth;
@@ -45,7 +44,7 @@ pub async fn submit(
     State(state): State<AppState>,
     _: SameOrigin,
     Peer(peer): Peer,
-    Form(login): Form<LoginForm>,
+    PageForm(login): PageForm<LoginForm>,
 ) -> Result<Response, PageError> {
     match auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await {
         Ok(principal) => {

@@ -5,6 +5,7 @@
 mod audit;
 mod call;
 mod calls;
+mod extract;
 mod format;
 mod hold;
 mod insight;
@@ -15,7 +16,7 @@ mod trackers;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -24,6 +25,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::{access, auth};
 use crate::access::Principal;
+pub use extract::{PageForm, PagePath, PageQuery};
 
 const CSS: &str = include_str!("assets/console.css");
 const JS: &str = include_str!("assets/console.js");
@@ -61,6 +63,48 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/assets/console.js",
             get(|| asset(JS, "text/javascript; charset=utf-8")),
         )
+        // Its own, so the router-wide JSON one stays the API's: a wrong method on a page's
+        // address is a page too (axum adds `Allow`).
+        .method_not_allowed_fallback(method_not_allowed)
+        // Outermost, so pages, redirects, refusals and the 405 page all carry them.
+        .layer(middleware::map_response(|r: Response| async { secure(r) }))
+}
+
+/// The console's policy: its own script, stylesheet and audio only (the favicon is `data:,`);
+/// inline styles are allowed for the `style="left: …"` of the timeline's marks; never framed.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                   img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the console's security headers to an answer, keeping any the handler chose (the assets'
+/// own `Cache-Control`). `no-store`: pages show call data, which no cache should keep.
+fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        render_message(
+            None,
+            "Not possible here",
+            "This address does not take that kind of request.",
+            Some("Use the console's own links and buttons."),
+        ),
+    )
+        .into_response()
 }
 
 async fn enforce_page(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -216,9 +260,11 @@ pub async fn fallback(request: Request) -> Response {
     {
         return ApiError::NotFound("no such route".into()).into_response();
     }
-    (
-        StatusCode::NOT_FOUND,
-        render_message(None, "Not found", "There is no page here.", None),
+    secure(
+        (
+            StatusCode::NOT_FOUND,
+            render_message(None, "Not found", "There is no page here.", None),
+        )
+            .into_response(),
     )
-        .into_response()
 }

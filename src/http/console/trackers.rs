@@ -2,8 +2,7 @@
 //! (rules as JSON) and delete for the roles that manage trackers, read-only for the others.
 //! Validation is the API's (`TrackerDefinition`); a refused form comes back with its error.
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -11,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::timeline::calls_with_tracker;
-use super::{PageError, SameOrigin, render};
+use super::{PageError, PageForm, PagePath, PageQuery, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -113,7 +112,7 @@ fn tracker_href(name: &str) -> String {
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
-    Query(param): Query<NoticeParam>,
+    PageQuery(param): PageQuery<NoticeParam>,
 ) -> Result<Response, PageError> {
     let form = TrackerForm {
         match_mode: "any".into(),
@@ -157,7 +156,7 @@ pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
     _: SameOrigin,
-    Form(form): Form<TrackerForm>,
+    PageForm(form): PageForm<TrackerForm>,
 ) -> Result<Response, PageError> {
     let refused = match definition(form.name.trim(), &form) {
         Ok(tracker) => match state.store.create_tracker(&tracker, Utc::now()).await? {
@@ -188,8 +187,8 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     principal: Principal,
-    Path(raw): Path<String>,
-    Query(param): Query<NoticeParam>,
+    PagePath(raw): PagePath<String>,
+    PageQuery(param): PageQuery<NoticeParam>,
 ) -> Result<Response, PageError> {
     tracker_page(&state, principal, &raw, notice(&param), None, None).await
 }
@@ -230,9 +229,9 @@ fn answer(status: StatusCode, page: &impl askama::Template) -> Result<Response, 
 pub async fn update(
     State(state): State<AppState>,
     principal: Principal,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
     _: SameOrigin,
-    Form(form): Form<TrackerForm>,
+    PageForm(form): PageForm<TrackerForm>,
 ) -> Result<Response, PageError> {
     let name = stored(&state, &raw).await?.definition.name;
     match definition(&name, &form) {
@@ -252,7 +251,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     principal: Principal,
-    Path(raw): Path<String>,
+    PagePath(raw): PagePath<String>,
     _: SameOrigin,
 ) -> Result<Redirect, PageError> {
     let name = validate_name(&raw).map_err(|_| no_tracker(&raw))?;
