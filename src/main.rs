@@ -48,6 +48,25 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Reprocess { id } => {
             let id = RecordingId::parse(&id)?;
             let store = startup::open_store(&config).await?;
+            // As the API (404, 409): given an id never stored, the worker would make a failed
+            // record of a call that may not exist; a held one must not be rewritten.
+            let refusal = match store
+                .get_recording(&id)
+                .await
+                .context("cannot read the recording")?
+            {
+                None => Some(format!(
+                    "no recording {id} is stored; use `webex-recordings backfill` to fetch recordings from Webex"
+                )),
+                Some(rec) if rec.legal_hold.is_some() => Some(format!(
+                    "recording {id} is under legal hold; release the hold first"
+                )),
+                Some(_) => None,
+            };
+            if let Some(refusal) = refusal {
+                store.close().await;
+                bail!(refusal);
+            }
             let queue = startup::open_queue(&config, &store).await?;
             let message = QueueMessage::reprocess(id.clone());
             queue

@@ -17,7 +17,7 @@ use super::extract::ApiJson;
 use super::openapi::{BodyTooLarge, Unauthorized};
 use crate::access::Principal;
 use crate::store::StoredTracker;
-use crate::trackers::{InvalidTracker, TrackerDefinition, validate_name};
+use crate::trackers::{InvalidTracker, TrackerDefinition, existing_name};
 
 /// How far the re-evaluation of stored recordings has come.
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,7 +112,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TrackerName {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
-        Ok(Self(validate_name(&raw)?))
+        Ok(Self(existing_name(&raw)?))
     }
 }
 

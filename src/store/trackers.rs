@@ -51,7 +51,7 @@ fn unsigned(n: i64) -> u64 {
 fn definition_from(raw: &str) -> Result<TrackerDefinition, StoreError> {
     let value: Value = serde_json::from_str(raw)
         .map_err(|e| StoreError::Corrupt(format!("tracker definition: {e}")))?;
-    TrackerDefinition::from_json(&value)
+    TrackerDefinition::from_stored(&value)
         .map_err(|e| StoreError::Corrupt(format!("tracker definition: {e}")))
 }
 

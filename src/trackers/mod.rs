@@ -16,7 +16,8 @@ pub use crate::store::PendingTracker;
 
 pub use evaluate::{PreparedRecording, evaluate_all, folded_words};
 pub use rules::{
-    InvalidTracker, MatchMode, PhraseSpeaker, Rule, RuleKind, TrackerDefinition, validate_name,
+    InvalidTracker, MatchMode, PhraseSpeaker, Rule, RuleKind, TrackerDefinition, existing_name,
+    validate_name,
 };
 
 /// Where in a recording one rule of a tracker held.

@@ -67,9 +67,26 @@ pub struct TrackerDefinition {
     pub rules: Vec<Rule>,
 }
 
+/// Where a definition comes from: a request meets today's rules; a stored one was accepted by
+/// the rules of its day, which were looser for names and languages, and must still load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Request,
+    Stored,
+}
+
 impl TrackerDefinition {
     /// Parses and validates a `POST /api/v1/trackers` body.
     pub fn from_json(body: &Value) -> Result<Self, InvalidTracker> {
+        Self::parse(body, Source::Request)
+    }
+
+    /// Reads a stored definition (its own `to_json`).
+    pub fn from_stored(body: &Value) -> Result<Self, InvalidTracker> {
+        Self::parse(body, Source::Stored)
+    }
+
+    fn parse(body: &Value, source: Source) -> Result<Self, InvalidTracker> {
         let object = body
             .as_object()
             .ok_or_else(|| invalid("the body must be a JSON object"))?;
@@ -77,7 +94,7 @@ impl TrackerDefinition {
             .get("name")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("\"name\" is required and must be a string"))?;
-        Self::with_name(name, object)
+        Self::with_name(name, object, source)
     }
 
     /// Parses a `PUT /api/v1/trackers/{name}` body: the name comes from the path (a `name` in
@@ -93,10 +110,14 @@ impl TrackerDefinition {
                 "\"name\" in the body differs from the tracker in the path ({name:?}); renaming is not supported"
             )));
         }
-        Self::with_name(name, object)
+        Self::with_name(name, object, Source::Request)
     }
 
-    fn with_name(name: &str, object: &Map<String, Value>) -> Result<Self, InvalidTracker> {
+    fn with_name(
+        name: &str,
+        object: &Map<String, Value>,
+        source: Source,
+    ) -> Result<Self, InvalidTracker> {
         for key in object.keys() {
             if !matches!(key.as_str(), "name" | "match" | "rules") {
                 return Err(invalid(format!(
@@ -104,7 +125,10 @@ impl TrackerDefinition {
                 )));
             }
         }
-        let name = validate_name(name)?;
+        let name = match source {
+            Source::Request => validate_name(name)?,
+            Source::Stored => existing_name(name)?,
+        };
         let match_mode = match object.get("match") {
             None => MatchMode::All,
             Some(v) => match v.as_str() {
@@ -125,7 +149,9 @@ impl TrackerDefinition {
         let rules = rules
             .iter()
             .enumerate()
-            .map(|(i, r)| parse_rule(r).map_err(|e| invalid(format!("rules[{i}]: {}", e.0))))
+            .map(|(i, r)| {
+                parse_rule(r, source).map_err(|e| invalid(format!("rules[{i}]: {}", e.0)))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self {
             name,
@@ -144,9 +170,24 @@ impl TrackerDefinition {
     }
 }
 
-/// 1..=64 ASCII letters, digits, spaces, `-`, `_` or `.`, not starting with a space: a name
-/// that goes in URLs as it is, and the pattern the OpenAPI document states for `{name}`.
+/// A new tracker's name: an [`existing_name`], and not only dots.
 pub fn validate_name(raw: &str) -> Result<String, InvalidTracker> {
+    let name = existing_name(raw)?;
+    // Browsers and URL normalisers rewrite `.` and `..` as path steps (`/trackers/..` is `/`),
+    // so such a tracker could never be opened; all-dots names are refused as a family.
+    if name.chars().all(|c| c == '.') {
+        return Err(invalid(format!(
+            "\"name\" {name:?} is only dots, which a URL reads as a path step; add a letter or digit"
+        )));
+    }
+    Ok(name)
+}
+
+/// 1..=64 ASCII letters, digits, spaces, `-`, `_` or `.`, not starting with a space: a name
+/// that goes in URLs as it is, and the pattern the OpenAPI document states for `{name}`. Names
+/// in paths are looked up with this rule, so a tracker stored before a stricter rule for new
+/// names can still be read and deleted.
+pub fn existing_name(raw: &str) -> Result<String, InvalidTracker> {
     let name = raw;
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.');
     if name.is_empty()
@@ -170,7 +211,7 @@ const KINDS: [&str; 6] = [
     "language",
 ];
 
-fn parse_rule(raw: &Value) -> Result<Rule, InvalidTracker> {
+fn parse_rule(raw: &Value, source: Source) -> Result<Rule, InvalidTracker> {
     let object = raw
         .as_object()
         .ok_or_else(|| invalid("a rule must be a JSON object"))?;
@@ -237,18 +278,36 @@ fn parse_rule(raw: &Value) -> Result<Rule, InvalidTracker> {
         "duration_above" => {
             RuleKind::DurationAbove(number_in(value, "duration_above", 0.0, f64::MAX)?)
         }
-        _ => RuleKind::Language(
-            value
-                .as_str()
-                .map(|s| s.trim().to_lowercase())
-                .filter(|s| {
-                    (2..=8).contains(&s.len())
-                        && s.chars().all(|c| c.is_ascii_alphabetic() || c == '-')
-                })
-                .ok_or_else(|| invalid("\"language\" must be a language code such as \"es\""))?,
-        ),
+        _ => RuleKind::Language(language_code(value, source)?),
     };
     Ok(Rule { kind, negate })
+}
+
+/// The list filter's rule (`language=`): two ASCII letters, any case, kept lower-case, since
+/// the pipeline stores `detected_language` as a lower-case ISO 639-1 code; anything else (a
+/// name such as "spanish", a region such as "es-ES") could never match, so it is refused.
+fn language_code(value: &Value, source: Source) -> Result<String, InvalidTracker> {
+    let Some(raw) = value.as_str() else {
+        return Err(invalid(
+            "\"language\" must be a two-letter language code such as \"es\"",
+        ));
+    };
+    let code = raw.trim().to_ascii_lowercase();
+    let letters = |c: char| c.is_ascii_lowercase();
+    // Stored: what was once accepted (2 to 8 letters or '-'); it never matched, and still won't.
+    let accepted = match source {
+        Source::Request => code.len() == 2 && code.chars().all(letters),
+        Source::Stored => {
+            (2..=8).contains(&code.len()) && code.chars().all(|c| letters(c) || c == '-')
+        }
+    };
+    if accepted {
+        Ok(code)
+    } else {
+        Err(invalid(format!(
+            "\"language\" must be a two-letter language code such as \"es\", got {raw:?}"
+        )))
+    }
 }
 
 fn number_in(value: &Value, field: &str, min: f64, max: f64) -> Result<f64, InvalidTracker> {
@@ -455,6 +514,30 @@ mod tests {
                 "language code",
             ),
             (
+                json!({"name": "x", "rules": [{"language": "spanish"}]}),
+                "rules[0]: \"language\" must be a two-letter language code such as \"es\", got \"spanish\"",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": "es-ES"}]}),
+                "two-letter language code",
+            ),
+            (
+                json!({"name": "x", "rules": [{"language": 34}]}),
+                "two-letter language code",
+            ),
+            (
+                json!({"name": ".", "rules": [{"language": "es"}]}),
+                "\"name\" \".\" is only dots",
+            ),
+            (
+                json!({"name": "..", "rules": [{"language": "es"}]}),
+                "\"name\" \"..\" is only dots",
+            ),
+            (
+                json!({"name": "....", "rules": [{"language": "es"}]}),
+                "only dots",
+            ),
+            (
                 json!({"name": "x", "rules": [{"language": "es", "not": "yes"}]}),
                 "\"not\" must be",
             ),
@@ -474,6 +557,38 @@ mod tests {
                 "{body}: {message:?} lacks {expected:?}"
             );
         }
+    }
+
+    #[test]
+    fn names_with_dots_among_other_characters_are_kept_and_only_dots_refused() {
+        for name in ["v1.2", ".hidden", "a..b", "...x", "x..."] {
+            assert_eq!(validate_name(name).as_deref(), Ok(name));
+        }
+        // The path's `{name}` goes through the same check as the body's.
+        for name in [".", "..", "..."] {
+            let e = validate_name(name).expect_err(name);
+            assert!(e.0.contains("only dots"), "{name}: {e}");
+        }
+        let body = json!({"rules": [{"language": "es"}]});
+        assert!(TrackerDefinition::from_json_named("..", &body).is_err());
+    }
+
+    #[test]
+    fn a_definition_stored_under_looser_rules_still_loads_but_is_not_accepted_anew() {
+        let old = json!({"name": "..", "match": "any", "rules": [{"language": "es-es"}]});
+        let loaded = TrackerDefinition::from_stored(&old).expect("stored definitions load");
+        assert_eq!(loaded.to_json(), old);
+        assert!(TrackerDefinition::from_json(&old).is_err());
+        assert_eq!(existing_name("..").as_deref(), Ok(".."));
+        assert!(existing_name("a/b").is_err());
+    }
+
+    #[test]
+    fn a_language_is_stored_as_the_lower_case_two_letter_code_the_filter_takes() {
+        let t =
+            TrackerDefinition::from_json(&json!({"name": "x", "rules": [{"language": " Es "}]}))
+                .expect("valid");
+        assert_eq!(t.rules[0].kind, RuleKind::Language("es".into()));
     }
 
     #[test]

@@ -118,3 +118,63 @@ fn migrate_creates_the_sqlite_file_and_its_folder() {
     );
     assert!(file.exists());
 }
+
+#[tokio::test]
+async fn reprocess_refuses_an_id_never_stored_and_enqueues_a_stored_one() {
+    let t = TestDb::new(Db::Sqlite).await;
+    let env = [("DATABASE_URL", t.url.as_str())];
+
+    let unknown = run(&["reprocess", "nope"], &env);
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(!unknown.status.success(), "{err}");
+    assert!(err.contains("nope") && err.contains("backfill"), "{err}");
+    assert_eq!(
+        String::from_utf8_lossy(&unknown.stdout),
+        "",
+        "nothing claimed enqueued"
+    );
+    assert_eq!(t.store.queue_depth().await.expect("depth").0, 0);
+    let id = webex_recordings::domain::RecordingId::parse("nope").expect("id");
+    assert!(
+        t.store.get_recording(&id).await.expect("read").is_none(),
+        "no record made"
+    );
+
+    let stored = webex_recordings::domain::Recording::pending(
+        webex_recordings::domain::RecordingId::parse("seen1").expect("id"),
+        chrono::Utc::now(),
+    );
+    t.store.upsert_recording(&stored).await.expect("upsert");
+    let known = run(&["reprocess", "seen1"], &env);
+    assert!(
+        known.status.success(),
+        "{}",
+        String::from_utf8_lossy(&known.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&known.stdout), "enqueued seen1\n");
+    assert_eq!(t.store.queue_depth().await.expect("depth").0, 1);
+
+    // Under legal hold, as the API's 409: refused, nothing enqueued.
+    let hold = webex_recordings::store::NewAuditEntry {
+        at: chrono::Utc::now(),
+        actor: "auditor".into(),
+        role: Some("auditor".into()),
+        action: "hold.set".into(),
+        recording_id: Some("seen1".into()),
+        ip: None,
+        user_agent: None,
+        status: 200,
+        detail: Some("case 9".into()),
+    };
+    t.store
+        .set_hold(&stored.recording_id, "case 9", &hold)
+        .await
+        .expect("hold");
+    let held = run(&["reprocess", "seen1"], &env);
+    let err = String::from_utf8_lossy(&held.stderr);
+    assert!(
+        !held.status.success() && err.contains("legal hold"),
+        "{err}"
+    );
+    assert_eq!(t.store.queue_depth().await.expect("depth").0, 1);
+}

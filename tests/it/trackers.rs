@@ -238,6 +238,85 @@ async fn a_tracker_created_after_50_calls_matches_the_right_ones_on_both_backend
     }
 }
 
+#[tokio::test]
+async fn a_language_name_or_an_all_dots_name_is_refused_and_nothing_stored() {
+    let test_db = TestDb::new(Db::Sqlite).await;
+    let app = TestApp::spawn(&test_db.url, Role::All, &[]).await;
+    let refused = [
+        (
+            json!({"name": "spanish calls", "rules": [{"language": "spanish"}]}),
+            "rules[0]: \"language\" must be a two-letter language code",
+        ),
+        (
+            json!({"name": ".", "rules": [{"language": "es"}]}),
+            "only dots",
+        ),
+        (
+            json!({"name": "..", "rules": [{"language": "es"}]}),
+            "only dots",
+        ),
+        (
+            json!({"name": "...", "rules": [{"language": "es"}]}),
+            "only dots",
+        ),
+    ];
+    for (body, expected) in refused {
+        let (status, answer) = send(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/trackers",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(expected)),
+            "{body}: {answer}"
+        );
+    }
+    // The name in a path is checked alike: 400 naming it, not 404 (`..` itself would be
+    // folded away by the client before it is sent, which is the point).
+    let (status, answer) = send(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/trackers/...",
+        Some(json!({"rules": [{"language": "es"}]})),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("only dots")),
+        "{answer}"
+    );
+    let (status, list) = send(&app, reqwest::Method::GET, "/api/v1/trackers", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"], json!([]), "{list}");
+    assert!(
+        test_db
+            .store
+            .tracker_definitions()
+            .await
+            .expect("read")
+            .is_empty()
+    );
+
+    // The same code in capitals is the filter's code: accepted and kept lower-case.
+    let (status, answer) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/trackers",
+        Some(json!({"name": "v1.2", "rules": [{"language": "ES"}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["rules"][0], json!({"language": "es"}), "{answer}");
+    app.stop().await;
+}
+
 fn definition(body: Value) -> TrackerDefinition {
     TrackerDefinition::from_json(&body).expect("valid tracker")
 }

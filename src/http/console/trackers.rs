@@ -15,7 +15,7 @@ use crate::access::{Permission, Principal};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::store::StoredTracker;
-use crate::trackers::{TrackerDefinition, validate_name};
+use crate::trackers::{TrackerDefinition, existing_name};
 
 /// What the rules box holds for a new tracker: one rule of each common kind to edit from.
 const EXAMPLE_RULES: &str = r#"[
@@ -254,7 +254,7 @@ pub async fn delete(
     PagePath(raw): PagePath<String>,
     _: SameOrigin,
 ) -> Result<Redirect, PageError> {
-    let name = validate_name(&raw).map_err(|_| no_tracker(&raw))?;
+    let name = existing_name(&raw).map_err(|_| no_tracker(&raw))?;
     if !state.store.delete_tracker(&name).await? {
         return Err(no_tracker(&name));
     }
@@ -263,7 +263,7 @@ pub async fn delete(
 }
 
 async fn stored(state: &AppState, raw_name: &str) -> Result<StoredTracker, PageError> {
-    let name = validate_name(raw_name).map_err(|_| no_tracker(raw_name))?;
+    let name = existing_name(raw_name).map_err(|_| no_tracker(raw_name))?;
     state
         .store
         .get_tracker(&name)
