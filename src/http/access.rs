@@ -31,10 +31,7 @@ impl AuditContext {
         Self {
             principal,
             ip: auth::peer_addr(request.extensions()).map(|a| a.ip().to_string()),
-            user_agent: headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(256).collect()),
+            user_agent: user_agent(headers),
         }
     }
 
@@ -57,6 +54,49 @@ impl AuditContext {
             detail,
         }
     }
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(256).collect())
+}
+
+/// A console sign-in: `login` as the key's name and role, or `login.failed` (never the key that
+/// was tried). A sign-in that cannot be recorded does not happen: the error is the caller's.
+pub async fn record_sign_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    signed_in: Option<&Principal>,
+    status: u16,
+) -> Result<(), ApiError> {
+    let entry = NewAuditEntry {
+        at: Utc::now(),
+        actor: signed_in.map_or_else(|| "anonymous".into(), |p| p.actor.clone()),
+        role: signed_in.map(|p| p.role.to_string()),
+        action: if signed_in.is_some() {
+            "login"
+        } else {
+            "login.failed"
+        }
+        .into(),
+        recording_id: None,
+        ip: peer.map(|a| a.ip().to_string()),
+        user_agent: user_agent(headers),
+        status,
+        detail: None,
+    };
+    state
+        .store
+        .append_audit(&entry)
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            tracing::error!(error = %e, action = %entry.action, "cannot write the audit entry");
+            ApiError::Unavailable("the sign-in could not be recorded; try again later".into())
+        })
 }
 
 /// Middleware for every `/api/v1` route: refusals answered as JSON.

@@ -599,6 +599,28 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
     );
     let signed_out = http.get(format!("{base}/")).send().await.expect("get");
     assert_eq!(signed_out.status(), 303, "no session: to the sign-in page");
+
+    // Each sign-in and each wrong key is on the audit log; the key tried never is.
+    for (action, actor, status) in [
+        ("login", "api-token", 303),
+        ("login.failed", "anonymous", 200),
+    ] {
+        let page: Value = http
+            .get(format!("{base}/api/v1/audit?action={action}"))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("audit")
+            .json()
+            .await
+            .expect("json");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 1, "{action}: {page}");
+        assert_eq!(items[0]["actor"], actor, "{action}");
+        assert_eq!(items[0]["status"], status, "{action}");
+        assert_eq!(items[0]["ip"], "127.0.0.1", "{action}");
+        assert!(items[0]["detail"].is_null(), "{action}: {page}");
+    }
 }
 
 /// The browser's console errors, less the status line Chromium prints for a page answered

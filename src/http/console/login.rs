@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{PageError, PageForm, Peer, SameOrigin, render, signed_in};
 use crate::access::Principal;
 use crate::http::AppState;
+use crate::http::access::record_sign_in;
 use crate::http::auth;
 use crate::http::error::ApiError;
 
@@ -44,9 +45,24 @@ pub async fn submit(
     State(state): State<AppState>,
     _: SameOrigin,
     Peer(peer): Peer,
+    headers: HeaderMap,
     PageForm(login): PageForm<LoginForm>,
 ) -> Result<Response, PageError> {
-    match auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await {
+    let checked = auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await;
+    let answered = match &checked {
+        Ok(_) => Some(303),
+        Err(ApiError::Unauthorized(_)) => Some(200), // the form again, with its message
+        Err(ApiError::TooManyRequests(_)) => Some(429),
+        Err(_) => None,
+    };
+    if let Some(status) = answered {
+        let recorded = record_sign_in(&state, &headers, peer, checked.as_ref().ok(), status).await;
+        // A sign-in that is not on record does not happen; a refusal is answered anyway.
+        if checked.is_ok() {
+            recorded?;
+        }
+    }
+    match checked {
         Ok(principal) => {
             let cookie = auth::start_session(&state, &principal).await?;
             Ok(redirect_setting_cookie(cookie, "/"))
