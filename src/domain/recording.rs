@@ -165,6 +165,39 @@ pub struct LegalHold {
 }
 
 impl Recording {
+    /// Removes U+0000 from the text a model or Webex handed us. PostgreSQL text cannot hold it
+    /// (SQLite can): one stray NUL would make every save of the call fail there, and each
+    /// retry pay for its AI requests again. Dropped on both backends, so both store the same.
+    pub fn drop_nul_characters(&mut self) {
+        fn scrub(text: &mut String) {
+            if text.contains('\0') {
+                text.retain(|c| c != '\0');
+            }
+        }
+        let optional = [
+            &mut self.caller,
+            &mut self.callee,
+            &mut self.caller_name,
+            &mut self.callee_name,
+            &mut self.transcript_text,
+            &mut self.summary_text,
+            &mut self.translated_text,
+        ];
+        optional.into_iter().flatten().for_each(scrub);
+        self.participants
+            .iter_mut()
+            .chain(&mut self.summary_bullet_points)
+            .chain(&mut self.key_topics)
+            .chain(&mut self.action_items)
+            .chain(self.processing_errors.values_mut())
+            .chain(self.insights.iter_mut().flat_map(|i| i.values_mut()))
+            .for_each(scrub);
+        for cue in self.transcript_cues.iter_mut().flat_map(|t| &mut t.cues) {
+            scrub(&mut cue.text);
+            cue.speaker.iter_mut().for_each(scrub);
+        }
+    }
+
     /// A row for a recording we know of but have not processed yet.
     pub fn pending(recording_id: RecordingId, now: DateTime<Utc>) -> Self {
         Self {
@@ -234,5 +267,33 @@ mod tests {
             Step::CallMetrics.as_str()
         );
         assert_eq!(Step::CallMetrics.as_str(), "call_metrics");
+    }
+
+    #[test]
+    fn nul_characters_are_dropped_from_every_text() {
+        let mut rec = Recording::pending(RecordingId::parse("r1").unwrap(), Utc::now());
+        rec.caller_name = Some("Ana\0".into());
+        rec.summary_text = Some("fac\0tura".into());
+        rec.key_topics = vec!["\0pago".into()];
+        rec.insights = Some(BTreeMap::from([("q".into(), "sí\0".into())]));
+        rec.processing_errors.insert("stt".into(), "bad\0".into());
+        rec.transcript_cues = Some(call_analysis::transcript::Transcript {
+            cues: vec![call_analysis::transcript::Cue {
+                start_ms: 0,
+                end_ms: 1,
+                speaker: Some("A\0".into()),
+                text: "ho\0la".into(),
+            }],
+        });
+        rec.drop_nul_characters();
+        let json = serde_json::to_string(&rec).unwrap();
+        assert!(!json.contains("\\u0000"), "{json}");
+        assert_eq!(rec.summary_text.as_deref(), Some("factura"));
+        assert_eq!(rec.key_topics, ["pago"]);
+        let cue = &rec.transcript_cues.as_ref().unwrap().cues[0];
+        assert_eq!(
+            (cue.speaker.as_deref(), cue.text.as_str()),
+            (Some("A"), "hola")
+        );
     }
 }

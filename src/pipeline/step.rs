@@ -119,6 +119,7 @@ impl Work {
             ProcessingStatus::Partial
         };
         self.rec.updated_at = Utc::now();
+        self.rec.drop_nul_characters();
         self.rec
     }
 

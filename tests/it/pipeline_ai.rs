@@ -518,3 +518,35 @@ async fn a_save_refused_once_is_tried_again_without_running_the_call_again() {
     assert_eq!(tries, 2, "refused once, stored at the second try");
     assert_eq!(requests_to(&ai, CHAT_PATH).await.len(), 1, "one analysis");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_character_from_the_llm_does_not_stop_the_call_being_stored_on_postgres() {
+    let ai = MockServer::start().await;
+    let analysis = json!({
+        "summary": "Error en la fac\u{0}tura.",
+        "bullet_points": ["Error\u{0}"],
+        "key_topics": ["facturación\u{0}"],
+        "action_items": [],
+        "sentiment": {"score": 0.1, "label": "neutral"}
+    });
+    Mock::given(method("POST"))
+        .and(path(CHAT_PATH))
+        .respond_with(completion(&analysis.to_string()))
+        .mount(&ai)
+        .await;
+    let db = TestDb::new(Db::Postgres).await;
+    let data = tempfile::tempdir().unwrap();
+    let recs = [FakeRecording::new(ES_ID, Some(ES_VTT))];
+    let rec = &process_in(
+        &recs,
+        llm_setup(&ai),
+        RedactKinds::default(),
+        &db,
+        data.path(),
+    )
+    .await[0];
+    assert_completed(rec);
+    assert_eq!(rec.summary_text.as_deref(), Some("Error en la factura."));
+    assert_eq!(rec.key_topics, ["facturación"]);
+    assert_eq!(requests_to(&ai, CHAT_PATH).await.len(), 1, "stored at once");
+}
