@@ -69,15 +69,33 @@ impl RetryPolicy {
     }
 
     /// For `backon`'s `.adjust(..)`: the server's `Retry-After` (capped) instead of the
-    /// backoff's delay, unless the backoff says to stop.
+    /// backoff's delay, unless the backoff says to stop. Never less than `base_delay`: a
+    /// `Retry-After: 0` (or a date already past) would otherwise retry at once, every time.
     pub fn honour_retry_after(
         &self,
         retry_after: Option<Duration>,
         backoff: Option<Duration>,
     ) -> Option<Duration> {
         let backoff = backoff?;
-        Some(retry_after.map_or(backoff, |wait| wait.min(self.max_retry_after)))
+        Some(retry_after.map_or(backoff, |wait| {
+            wait.min(self.max_retry_after).max(self.base_delay)
+        }))
     }
+}
+
+/// A server's `Retry-After`: delay-seconds or an HTTP date (a date already past is zero).
+pub fn parse_retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -117,6 +135,21 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_formats() {
+        use reqwest::header::RETRY_AFTER;
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(RETRY_AFTER, " 7 ".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
     fn retry_after_replaces_the_backoff_up_to_its_cap() {
         let p = policy(false);
         let ms = Duration::from_millis;
@@ -129,6 +162,11 @@ mod tests {
             Some(ms(2000))
         );
         assert_eq!(p.honour_retry_after(None, Some(ms(100))), Some(ms(100)));
+        assert_eq!(
+            p.honour_retry_after(Some(ms(0)), Some(ms(400))),
+            Some(ms(100)),
+            "Retry-After: 0 waits the base delay, not nothing"
+        );
         assert_eq!(
             p.honour_retry_after(Some(ms(1)), None),
             None,

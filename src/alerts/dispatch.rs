@@ -21,8 +21,12 @@ pub enum DeliveryError {
     Refused(String),
     #[error("{0}")]
     Network(String),
-    #[error("the receiver answered {0}")]
-    Status(u16),
+    #[error("the receiver answered {status}")]
+    Status {
+        status: u16,
+        /// How long the receiver asked us to wait (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
 }
 
 /// One signed POST of `event` (no retry): what each outbox attempt and `alerts test` do.
@@ -63,14 +67,18 @@ pub async fn send_once(
     if status.is_success() {
         Ok(())
     } else {
-        Err(DeliveryError::Status(status.as_u16()))
+        Err(DeliveryError::Status {
+            status: status.as_u16(),
+            retry_after: crate::retry::parse_retry_after(answer.headers()),
+        })
     }
 }
 
 /// Delay before the attempt after `failed` failed ones: exponential from `first_retry`, capped
-/// at `max_retry`, plus jitter so receivers that came back are not hit by every sender at once.
-fn retry_delay(settings: &DeliverySettings, failed: u32) -> Duration {
-    ExponentialBuilder::default()
+/// at `max_retry`, plus jitter so receivers that came back are not hit by every sender at once;
+/// at least what the receiver asked for (`Retry-After`), up to `max_retry`.
+fn retry_delay(settings: &DeliverySettings, failed: u32, asked: Option<Duration>) -> Duration {
+    let backoff = ExponentialBuilder::default()
         .with_min_delay(settings.first_retry)
         .with_max_delay(settings.max_retry)
         .with_factor(2.0)
@@ -78,7 +86,8 @@ fn retry_delay(settings: &DeliverySettings, failed: u32) -> Duration {
         .without_max_times()
         .build()
         .nth(usize::try_from(failed.saturating_sub(1)).unwrap_or(usize::MAX))
-        .unwrap_or(settings.max_retry)
+        .unwrap_or(settings.max_retry);
+    asked.map_or(backoff, |asked| backoff.max(asked.min(settings.max_retry)))
 }
 
 /// Runs until `cancel`: every `poll`, delivers the due events.
@@ -145,11 +154,15 @@ async fn attempt(
         Err(e) => e,
     };
     let failed = alert.attempts + 1;
+    let asked = match &error {
+        DeliveryError::Status { retry_after, .. } => *retry_after,
+        _ => None,
+    };
     let retry_at = match &error {
         DeliveryError::Refused(_) => None,
         _ => {
             let at = now
-                + chrono::Duration::from_std(retry_delay(&config.delivery, failed))
+                + chrono::Duration::from_std(retry_delay(&config.delivery, failed, asked))
                     .unwrap_or(chrono::Duration::MAX);
             let window = chrono::Duration::from_std(config.delivery.give_up_after)
                 .unwrap_or(chrono::Duration::MAX);
@@ -174,15 +187,26 @@ mod tests {
     fn the_first_retry_comes_within_a_minute_and_delays_grow_to_the_cap() {
         let s = DeliverySettings::default();
         for _ in 0..50 {
-            let first = retry_delay(&s, 1);
+            let first = retry_delay(&s, 1, None);
             assert!(
                 first >= s.first_retry && first < Duration::from_secs(60),
                 "{first:?}"
             );
         }
-        let fifth = retry_delay(&s, 5);
+        let fifth = retry_delay(&s, 5, None);
         assert!(fifth >= s.first_retry * 16, "{fifth:?}");
-        let late = retry_delay(&s, 40);
+        let late = retry_delay(&s, 40, None);
         assert!(late >= s.max_retry && late <= s.max_retry * 2, "{late:?}");
+    }
+
+    #[test]
+    fn a_receiver_s_retry_after_is_waited_up_to_the_cap() {
+        let s = DeliverySettings::default();
+        let ten_minutes = Duration::from_secs(600);
+        assert!(retry_delay(&s, 1, Some(ten_minutes)) >= ten_minutes);
+        let asked_a_day = retry_delay(&s, 1, Some(Duration::from_secs(86_400)));
+        assert_eq!(asked_a_day, s.max_retry, "capped");
+        let asked_nothing = retry_delay(&s, 1, Some(Duration::ZERO));
+        assert!(asked_nothing >= s.first_retry, "the backoff still applies");
     }
 }

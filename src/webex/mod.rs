@@ -19,8 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use backon::Retryable;
-use chrono::Utc;
-use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
+use reqwest::header::{HeaderMap, LOCATION};
 use reqwest::{Method, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
@@ -359,7 +358,7 @@ impl WebexClient {
                 self.refresh_after_401(b.generation).await?;
                 continue;
             }
-            let retry_after = parse_retry_after(resp.headers());
+            let retry_after = crate::retry::parse_retry_after(resp.headers());
             let error = api_error(resp, &req.method, &url).await;
             return Err(match status.as_u16() {
                 429 | 423 => FailedTry::transient(error, retry_after),
@@ -440,17 +439,6 @@ fn tracking_id_header(headers: &HeaderMap) -> Option<String> {
 fn redirect_target(current: &Url, headers: &HeaderMap) -> Option<Url> {
     let location = headers.get(LOCATION)?.to_str().ok()?;
     current.join(location.trim()).ok()
-}
-
-/// `Retry-After` as delay-seconds or an HTTP date.
-fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = when.with_timezone(&Utc) - Utc::now();
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// Turns a failed response into [`WebexError::Api`], reading at most `MAX_ERROR_BODY` bytes,
@@ -576,20 +564,6 @@ mod tests {
         assert!(!ok("https://webex.com.evil.example/x"));
         assert!(!ok("https://127.0.0.1/x"), "scheme differs from base");
         assert!(!ok("https://evil.example.com/x"));
-    }
-
-    #[test]
-    fn retry_after_formats() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, " 7 ".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
-        h.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), None);
     }
 
     #[test]
