@@ -43,6 +43,14 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// Marks `$1` deleted at `$2`, unless it is held or purged (see `mark_recording_deleted`).
+pub(super) const MARK_DELETED_SQL: &str = "INSERT INTO recordings \
+    (recording_id, sort_at, processing_status, created_at, updated_at) \
+    VALUES ($1, $2, 'deleted', $2, $2) \
+    ON CONFLICT (recording_id) DO UPDATE SET processing_status = 'deleted', \
+      processing_heartbeat_at = NULL, updated_at = $2 \
+    WHERE recordings.legal_hold_at IS NULL AND recordings.processing_status <> 'purged'";
+
 /// Leaves out what users see only when they ask for it by status (deleted, purged).
 static NOT_HIDDEN: LazyLock<String> = LazyLock::new(|| {
     let hidden: Vec<String> = ProcessingStatus::HIDDEN
@@ -335,17 +343,11 @@ impl Store {
         id: &RecordingId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO recordings (recording_id, sort_at, processing_status, created_at, updated_at) \
-             VALUES ($1, $2, 'deleted', $2, $2) \
-             ON CONFLICT (recording_id) DO UPDATE SET processing_status = 'deleted', \
-               processing_heartbeat_at = NULL, updated_at = $2 \
-             WHERE recordings.legal_hold_at IS NULL AND recordings.processing_status <> 'purged'",
-        )
-        .bind(id.as_str())
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query(MARK_DELETED_SQL)
+            .bind(id.as_str())
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

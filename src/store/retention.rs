@@ -72,6 +72,27 @@ impl Store {
         Ok(HoldChange::Done)
     }
 
+    /// [`Store::mark_recording_deleted`] with the deletion's audit entry in the same
+    /// transaction: a deletion is on record if and only if it happened.
+    pub async fn mark_recording_deleted_audited(
+        &self,
+        id: &RecordingId,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_serialized().await?;
+        let done = sqlx::query(super::recordings::MARK_DELETED_SQL)
+            .bind(id.as_str())
+            .bind(to_millis(audit.at))
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Up to `limit` recordings recorded before `before`, not held, not yet purged.
     pub async fn purge_candidates(
         &self,

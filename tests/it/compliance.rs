@@ -144,6 +144,44 @@ async fn every_route_answers_each_role_as_the_contract_table_says() {
     }
 }
 
+#[tokio::test]
+async fn a_deletion_that_cannot_be_recorded_does_not_happen() {
+    let t = TestDb::new(Db::Postgres).await;
+    let keys = make_keys(&t.store).await;
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().display().to_string();
+    let app = TestApp::spawn(&t.url, ServeRole::Receiver, &[("DATA_DIR", &data_dir)]).await;
+    seed(&t.store, "r1", 1).await;
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.url)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_deletion_entries() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'the audit log is unavailable for the test'; END $$; \
+         CREATE TRIGGER refuse_deletion_entries BEFORE INSERT ON audit_log FOR EACH ROW \
+           WHEN (NEW.action = 'recording.delete') EXECUTE FUNCTION refuse_deletion_entries();",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let (status, body) = call(
+        &app,
+        &keys.0[&Role::Admin],
+        Method::DELETE,
+        "/api/v1/recordings/r1",
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    let r1 = stored(&t.store, "r1").await;
+    assert_eq!(
+        r1.processing_status,
+        ProcessingStatus::Completed,
+        "not deleted"
+    );
+    app.stop().await;
+}
+
 async fn audit_items(app: &TestApp, key: &str, query: &str) -> Vec<Value> {
     let (status, page) = call(
         app,
@@ -248,7 +286,11 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
         find("recording.reprocess", 409);
         assert_eq!(find("hold.set", 200)["detail"], "case 7");
         find("hold.release", 200);
-        find("recording.delete", 200);
+        let deletions = items
+            .iter()
+            .filter(|e| e["action"] == "recording.delete" && e["status"] == 200)
+            .count();
+        assert_eq!(deletions, 1, "{db:?}: one entry, written with the deletion");
         // Newest first, and filters narrow.
         let ids: Vec<i64> = items.iter().map(|e| e["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] > w[1]));

@@ -1,5 +1,6 @@
 //! `GET /recordings/{id}`: one call with its player and transcript; the actions the role allows.
 
+use axum::Extension;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -12,6 +13,7 @@ use super::{PageError, PagePath, PageQuery, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
+use crate::http::access::{AuditContext, Audited};
 use crate::http::error::ApiError;
 use crate::http::recordings::{enqueue_reprocess, soft_delete};
 use call_analysis::transcript::Cue;
@@ -99,9 +101,14 @@ pub async fn reprocess(call: RecordingForm) -> Result<Redirect, PageError> {
     Ok(call.back("reprocess"))
 }
 
-pub async fn delete(call: RecordingForm) -> Result<Redirect, PageError> {
-    soft_delete(&call.state, &call.id, false).await?;
-    Ok(call.back("deleted"))
+pub async fn delete(
+    Extension(context): Extension<AuditContext>,
+    call: RecordingForm,
+) -> Result<Response, PageError> {
+    soft_delete(&call.state, &context, &call.id, false, 303).await?;
+    let mut response = call.back("deleted").into_response();
+    response.extensions_mut().insert(Audited);
+    Ok(response)
 }
 
 /// A form about one call, sent from the console's own pages, with what acting on it needs. The

@@ -1,14 +1,15 @@
 //! `GET` and `DELETE /api/v1/recordings/{id}`.
 
-use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{find, held, refuse_if_held, webex_client};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
+use crate::http::access::{AuditContext, Audited};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
 use crate::http::openapi::{IdParam, RecordingErrors, Unauthorized};
@@ -79,25 +80,33 @@ pub async fn get_recording(
 )]
 pub async fn delete_recording(
     State(state): State<AppState>,
+    Extension(context): Extension<AuditContext>,
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<DeleteParams>,
-) -> Result<Json<DeleteAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     let at_webex = params.delete_from_webex.unwrap_or(false);
-    let webex_deletion = soft_delete(&state, &id, at_webex).await?;
-    Ok(Json(DeleteAnswer {
+    let webex_deletion = soft_delete(&state, &context, &id, at_webex, 200).await?;
+    let mut response = Json(DeleteAnswer {
         deleted: true,
         recording_id: id.as_str().to_string(),
         deleted_from_webex: at_webex,
         webex_deletion,
-    }))
+    })
+    .into_response();
+    response.extensions_mut().insert(Audited);
+    Ok(response)
 }
 
 /// The API's and the console's delete: refused under legal hold; with `at_webex` deleted at
-/// Webex first, and here only once Webex said yes; then the stored files are removed.
+/// Webex first, and here only once Webex said yes; then the stored files are removed. The mark
+/// and its audit entry (`status`: what the caller answers on success) commit together; the
+/// caller's answer then carries [`Audited`], so the access layer writes no second entry.
 pub async fn soft_delete(
     state: &AppState,
+    context: &AuditContext,
     id: &RecordingId,
     at_webex: bool,
+    status: u16,
 ) -> Result<Option<crate::webex::WebexDeletion>, ApiError> {
     let rec = find(state, id).await?;
     refuse_if_held(&rec)?;
@@ -111,7 +120,12 @@ pub async fn soft_delete(
     } else {
         None
     };
-    if !state.store.mark_recording_deleted(id, Utc::now()).await? {
+    let entry = context.entry("recording.delete", Some(id.as_str()), status, None);
+    if !state
+        .store
+        .mark_recording_deleted_audited(id, &entry)
+        .await?
+    {
         return Err(held(id));
     }
     // After the mark, so a failure here is put right by deleting again.
