@@ -66,11 +66,17 @@ pub async fn authenticate(
                 "a console session works from the console's own pages only".into(),
             ));
         }
-        return state
+        let ended = || ApiError::Unauthorized("the session has ended; sign in again".into());
+        let session = state
             .store
-            .session_principal(&sha256_hex(cookie), SESSION_IDLE)
+            .session(&sha256_hex(cookie), SESSION_IDLE)
             .await?
-            .ok_or_else(|| ApiError::Unauthorized("the session has ended; sign in again".into()));
+            .ok_or_else(ended)?;
+        // Signed in with API_TOKEN: good while that is still the token (rotating it ends them).
+        if session.credential_hash.is_some() && session.credential_hash != api_token_hash(state) {
+            return Err(ended());
+        }
+        return Ok(session.principal);
     }
     if state.config.api_token.is_none() && is_loopback_operator(headers, peer) {
         return Ok(Principal::new(Principal::LOOPBACK_ACTOR, Role::Admin));
@@ -153,13 +159,29 @@ pub async fn check_key(
     Err(ApiError::Unauthorized("unknown or revoked key".into()))
 }
 
+/// What a session signed in with `API_TOKEN` keeps of it.
+fn api_token_hash(state: &AppState) -> Option<String> {
+    state
+        .config
+        .api_token
+        .as_ref()
+        .map(|token| sha256_hex(token.expose_secret()))
+}
+
 /// Starts a console session for `principal`; the answer carries the returned `Set-Cookie`.
 pub async fn start_session(
     state: &AppState,
     principal: &Principal,
 ) -> Result<HeaderValue, ApiError> {
     let token = RandomToken::generate("wrs_");
-    state.store.create_session(&token.hash(), principal).await?;
+    // A stored key's sessions end with its revocation; API_TOKEN's, when it changes.
+    let credential = (principal.actor == Principal::API_TOKEN_ACTOR)
+        .then(|| api_token_hash(state))
+        .flatten();
+    state
+        .store
+        .create_session(&token.hash(), principal, credential.as_deref())
+        .await?;
     cookie_header(
         SESSION_COOKIE,
         token.expose(),

@@ -36,6 +36,7 @@ pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, Stats, StoredState};
 pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
 pub use search::{RecordingSearch, SearchHit, SearchPage};
+pub use sessions::Session;
 pub use trackers::{PendingTracker, StoredTracker, TrackerBatch};
 
 #[derive(Debug, thiserror::Error)]

@@ -15,35 +15,46 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A live console session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub principal: Principal,
+    /// SHA-256 of the secret it was signed in with, where that secret is not a stored key.
+    pub credential_hash: Option<String>,
+}
+
 impl Store {
     pub async fn create_session(
         &self,
         token_hash: &str,
         principal: &Principal,
+        credential_hash: Option<&str>,
     ) -> Result<(), StoreError> {
         let now = to_millis(Utc::now());
         sqlx::query(
-            "INSERT INTO sessions (token_hash, actor, role, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $4)",
+            "INSERT INTO sessions (token_hash, actor, role, created_at, last_seen_at, credential_hash) \
+             VALUES ($1, $2, $3, $4, $4, $5)",
         )
         .bind(token_hash)
         .bind(&principal.actor)
         .bind(principal.role.to_string())
         .bind(now)
+        .bind(credential_hash)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The principal of a live session; a session idle for `idle` or longer is gone.
-    pub async fn session_principal(
+    /// A live session; one idle for `idle` or longer is gone.
+    pub async fn session(
         &self,
         token_hash: &str,
         idle: Duration,
-    ) -> Result<Option<Principal>, StoreError> {
+    ) -> Result<Option<Session>, StoreError> {
         let now = to_millis(Utc::now());
         let row = sqlx::query(
-            "SELECT actor, role, last_seen_at FROM sessions WHERE token_hash = $1 AND last_seen_at > $2",
+            "SELECT actor, role, last_seen_at, credential_hash FROM sessions \
+             WHERE token_hash = $1 AND last_seen_at > $2",
         )
         .bind(token_hash)
         .bind(now - millis(idle))
@@ -53,6 +64,7 @@ impl Store {
         let actor: String = row.try_get(0)?;
         let role: String = row.try_get(1)?;
         let last_seen: i64 = row.try_get(2)?;
+        let credential_hash: Option<String> = row.try_get(3)?;
         let role: Role = role
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("session role {role:?}")))?;
@@ -63,7 +75,10 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(Principal::new(actor, role)))
+        Ok(Some(Session {
+            principal: Principal::new(actor, role),
+            credential_hash,
+        }))
     }
 
     pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {

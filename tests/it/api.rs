@@ -453,6 +453,7 @@ async fn a_console_session_acts_on_the_api_only_from_the_console_s_own_pages() {
                 "sam",
                 webex_recordings::access::Role::Supervisor,
             ),
+            None,
         )
         .await
         .expect("session");

@@ -623,6 +623,59 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
     }
 }
 
+#[tokio::test]
+async fn rotating_api_token_ends_its_console_sessions_but_not_those_of_keys() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let viewer = RandomToken::generate("wrk_");
+    db.store
+        .create_key("val", KeyRole::Viewer, &viewer.hash())
+        .await
+        .expect("key");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let sign_in = |app: &TestApp, token: &str| {
+        http.post(format!("{}/login", app.base))
+            .header("origin", app.base.clone())
+            .form(&[("token", token.to_string())])
+            .send()
+    };
+    let calls_page = |app: &TestApp, cookie: &str| {
+        http.get(format!("{}/", app.base))
+            .header("cookie", cookie.to_string())
+            .send()
+    };
+    let cookie_of = |answer: reqwest::Response| {
+        assert_eq!(answer.status(), 303);
+        answer.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_string()
+    };
+
+    let before = TestApp::spawn(&db.url, Role::All, &[("API_TOKEN", "first-api-token")]).await;
+    let admin = cookie_of(sign_in(&before, "first-api-token").await.expect("post"));
+    let val = cookie_of(sign_in(&before, viewer.expose()).await.expect("post"));
+    for cookie in [&admin, &val] {
+        assert_eq!(
+            calls_page(&before, cookie).await.expect("get").status(),
+            200
+        );
+    }
+    before.stop().await;
+
+    let after = TestApp::spawn(&db.url, Role::All, &[("API_TOKEN", "second-api-token")]).await;
+    let ended = calls_page(&after, &admin).await.expect("get");
+    assert_eq!(ended.status(), 303, "the old token's session has ended");
+    assert_eq!(ended.headers()["location"], "/login");
+    assert_eq!(calls_page(&after, &val).await.expect("get").status(), 200);
+    after.stop().await;
+}
+
 /// The browser's console errors, less the status line Chromium prints for a page answered
 /// 403 on purpose (`expected`, a path).
 async fn unexpected_console_errors(client: &Client, expected: &str) -> Vec<String> {

@@ -139,7 +139,7 @@ async fn a_console_session_of_an_admin_may_start_a_login_and_floods_evict_only_t
     // Alice, signed in to the console as an admin, starts a login first.
     let alice = webex_recordings::access::RandomToken::generate("wrs_");
     t.store
-        .create_session(&alice.hash(), &Principal::new("alice", Role::Admin))
+        .create_session(&alice.hash(), &Principal::new("alice", Role::Admin), None)
         .await
         .unwrap();
     let cookie = format!("wr_session={}", alice.expose());
@@ -168,7 +168,7 @@ async fn a_console_session_of_an_admin_may_start_a_login_and_floods_evict_only_t
     // A viewer's session is signed in but may not hand the service a Webex account.
     let viewer = webex_recordings::access::RandomToken::generate("wrs_");
     t.store
-        .create_session(&viewer.hash(), &Principal::new("val", Role::Viewer))
+        .create_session(&viewer.hash(), &Principal::new("val", Role::Viewer), None)
         .await
         .unwrap();
     let r = client()

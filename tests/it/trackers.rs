@@ -195,7 +195,11 @@ async fn a_tracker_created_after_50_calls_matches_the_right_ones_on_both_backend
         let viewer = RandomToken::generate("wrs_");
         test_db
             .store
-            .create_session(&viewer.hash(), &Principal::new("val", AccessRole::Viewer))
+            .create_session(
+                &viewer.hash(),
+                &Principal::new("val", AccessRole::Viewer),
+                None,
+            )
             .await
             .expect("session");
         let as_viewer = |method: reqwest::Method, path: &str| {
