@@ -104,8 +104,12 @@ impl TranscriptStep {
     /// rendering of its cues is).
     async fn webex_transcript(&self, link: &str) -> Result<Transcript, StepError> {
         let raw = self.download_vtt(link).await?;
+        // The error quotes the bad line, which may hold what was said: redacted like the text.
         vtt::parse(&String::from_utf8_lossy(&raw)).map_err(|e| {
-            StepError::Failed(format!("the Webex transcript is not valid WebVTT: {e}"))
+            let quoted = self.redactor.text(&e.to_string());
+            StepError::Failed(format!(
+                "the Webex transcript is not valid WebVTT: {quoted}"
+            ))
         })
     }
 

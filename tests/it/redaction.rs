@@ -174,3 +174,25 @@ async fn card_data_never_reaches_the_llm_the_record_the_vtt_or_the_database() {
     }
     assert!(files >= 1, "the database file is at {db_path}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_in_a_broken_vtt_line_is_redacted_in_the_error_that_quotes_it() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let broken = "WEBVTT\n\n00:00:xx.000 --> 5425 2334 3010 9903\nhola\n";
+    let setup = Setup {
+        chat: None,
+        stt: None,
+        translate_to: None,
+    };
+    let recs = [FakeRecording::new(CARD_ID, Some(broken))];
+    let rec = process_in(&recs, setup, RedactKinds::default(), &db, data.path())
+        .await
+        .remove(0);
+    let error = rec
+        .processing_errors
+        .get("transcript")
+        .expect("the VTT is refused");
+    assert!(error.contains("[CARD]"), "{error}");
+    assert_no_card("the transcript's error", error.as_bytes());
+}
