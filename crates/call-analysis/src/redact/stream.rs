@@ -9,11 +9,13 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::tokens::{Item, ItemKind, items};
-use super::words::FILLERS;
+use super::words::{FILLERS, GROUP_JOINERS};
 use crate::transcript::Cue;
 
 /// Most cues another speaker may say in between while a number goes on.
 const MAX_INTERRUPTION_CUES: usize = 3;
+/// Digits a number needs before a joining word may continue it (a group of a card or IBAN).
+const MIN_DIGITS_BEFORE_JOINER: usize = 4;
 /// Punctuation that may sit between the parts of one number ("4556-7375", "45, 56").
 const RUN_PUNCTUATION: &[char] = &[',', '.', '-', ';', '…', '(', ')'];
 
@@ -162,7 +164,13 @@ impl Stream {
                         tight_mark |= after_written && !item.space_before && matches!(c, '.' | ',');
                         true
                     }
-                    ItemKind::Word { folded, .. } => FILLERS.contains(folded),
+                    // A joiner ("y", "bueno") only goes on with a number already long enough
+                    // to be read in groups: "las 10 y 20" is a time, not one number.
+                    ItemKind::Word { folded, .. } => {
+                        FILLERS.contains(folded)
+                            || (GROUP_JOINERS.contains(folded)
+                                && self.digits(&run.atoms).len() >= MIN_DIGITS_BEFORE_JOINER)
+                    }
                     _ => false,
                 };
                 if separator {

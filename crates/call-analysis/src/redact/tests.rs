@@ -280,3 +280,43 @@ proptest::proptest! {
         proptest::prop_assert!(redacted.redactions.is_empty());
     }
 }
+
+#[test]
+fn a_card_read_in_groups_with_a_word_between_them_is_still_one_card() {
+    for (turns, expected) in [
+        (
+            vec![("Cliente", "Es la 4539 1488 y 0343 6467.")],
+            vec!["Es la [CARD]."],
+        ),
+        (
+            vec![
+                ("Cliente", "4539 1488"),
+                ("Agente", "vale"),
+                ("Cliente", "bueno, 0343 6467"),
+            ],
+            vec!["[CARD]", "vale", "bueno, [CARD]"],
+        ),
+        (
+            vec![("Customer", "It's 4539 1488, then 0343 6467.")],
+            vec!["It's [CARD]."],
+        ),
+    ] {
+        let cues = turns
+            .iter()
+            .enumerate()
+            .map(|(i, (who, text))| cue(who, 5 * i as u64, text))
+            .collect();
+        assert_eq!(texts(&redact(cues)), expected, "{turns:?}");
+    }
+}
+
+#[test]
+fn numbers_joined_by_a_word_stay_when_they_are_no_card() {
+    // 16 digits that fail Luhn, and two short numbers.
+    for text in [
+        "El pedido 4539 1488 y el 0343 6468.",
+        "Tengo 2 y 3 cuotas pendientes.",
+    ] {
+        assert_eq!(texts(&redact(vec![cue("Cliente", 0, text)])), vec![text]);
+    }
+}

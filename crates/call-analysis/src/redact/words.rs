@@ -44,6 +44,8 @@ pub(super) static NUMBER_CONNECTORS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("number_connectors.txt")));
 pub(super) static FILLERS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("fillers.txt")));
+pub(super) static GROUP_JOINERS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("group_joiners.txt")));
 pub(super) static CVV_CUES: LazyLock<Phrases> =
     LazyLock::new(|| phrases(redact_data!("cvv_cues.txt")));
 pub(super) static EXPIRY_CUES: LazyLock<Phrases> =
@@ -98,6 +100,7 @@ mod tests {
         for set in [
             &*NUMBER_CONNECTORS,
             &*FILLERS,
+            &*GROUP_JOINERS,
             &*EXPIRY_CONNECTORS,
             &*LETTER_CUES,
             &*EMAIL_AT,
