@@ -336,16 +336,21 @@ async fn q_searches_ranks_and_highlights_and_filters_narrow_it() {
     }
 }
 
-#[tokio::test]
-async fn api_token_is_required_when_set_and_loopback_passes_when_unset() {
-    let app = spawn(
+/// The API on SQLite behind `API_TOKEN=s3cret-token`.
+async fn spawn_with_api_token() -> App {
+    spawn(
         Db::Sqlite,
         Opts {
             env: vec![("API_TOKEN", "s3cret-token".into())],
             ..Default::default()
         },
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn api_token_is_required_when_set_and_loopback_passes_when_unset() {
+    let app = spawn_with_api_token().await;
     let p = app.url("/api/v1/recordings/");
     let r = app.http.get(&p).send().await.expect("req");
     assert_eq!(r.status(), 401);
@@ -435,14 +440,7 @@ async fn without_api_token_only_this_machine_asking_directly_is_let_in() {
 
 #[tokio::test]
 async fn a_console_session_acts_on_the_api_only_from_the_console_s_own_pages() {
-    let app = spawn(
-        Db::Sqlite,
-        Opts {
-            env: vec![("API_TOKEN", "s3cret-token".into())],
-            ..Default::default()
-        },
-    )
-    .await;
+    let app = spawn_with_api_token().await;
     app.seed().await;
     let session = webex_recordings::access::RandomToken::generate("wrs_");
     app.db
