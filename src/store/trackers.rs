@@ -252,7 +252,7 @@ impl Store {
     }
 
     /// Stores one batch of re-evaluation for a group of trackers at the same cursor: each one's
-    /// matches among the recordings after `after` up to `last` (`evaluated` of them) and its new
+    /// matches among the recordings `evaluated` (read after `after`, in id order) and its new
     /// cursor, all in one transaction (one commit per batch, not one per tracker). A tracker
     /// changed, deleted or moved on meanwhile (`version`, cursor) is skipped: the next round
     /// starts it from what is stored. How many trackers were stored.
@@ -260,9 +260,11 @@ impl Store {
         &self,
         group: &[TrackerBatch<'_>],
         after: Option<&str>,
-        last: &RecordingId,
-        evaluated: usize,
+        evaluated: &[RecordingId],
     ) -> Result<usize, StoreError> {
+        let Some(last) = evaluated.last() else {
+            return Ok(0);
+        };
         let mut tx = self.begin_write().await?;
         let mut stored = 0;
         for batch in group {
@@ -273,22 +275,26 @@ impl Store {
             .bind(batch.tracker)
             .bind(batch.version)
             .bind(last.as_str())
-            .bind(i64::try_from(evaluated).unwrap_or(i64::MAX))
+            .bind(i64::try_from(evaluated.len()).unwrap_or(i64::MAX))
             .bind(after.unwrap_or(""))
             .execute(&mut *tx)
             .await?;
             if moved.rows_affected() == 0 {
                 continue;
             }
-            // The pipeline may have stored matches in this range meanwhile (with the same rules).
-            sqlx::query(
-                "DELETE FROM tracker_matches WHERE tracker = $1 AND recording_id > $2 AND recording_id <= $3",
-            )
-            .bind(batch.tracker)
-            .bind(after.unwrap_or(""))
-            .bind(last.as_str())
-            .execute(&mut *tx)
-            .await?;
+            // Only the recordings read are replaced: one the pipeline stored in this id range
+            // after the read keeps the match it stored (with the same rules).
+            for chunk in evaluated.chunks(MATCH_ROWS_PER_INSERT) {
+                let sql = format!(
+                    "DELETE FROM tracker_matches WHERE tracker = $1 AND recording_id IN ({})",
+                    placeholders(2, chunk.len())
+                );
+                let mut delete = sqlx::query(AssertSqlSafe(sql)).bind(batch.tracker);
+                for id in chunk {
+                    delete = delete.bind(id.as_str());
+                }
+                delete.execute(&mut *tx).await?;
+            }
             // Many rows per statement: a batch of a broad tracker can match every recording.
             for chunk in batch.matches.chunks(MATCH_ROWS_PER_INSERT) {
                 let values = (0..chunk.len())

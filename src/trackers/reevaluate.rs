@@ -8,6 +8,7 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::{PendingTracker, PreparedRecording};
+use crate::domain::RecordingId;
 use crate::store::{Store, StoreError, TrackerBatch};
 
 const JOB: &str = "trackers-reevaluate";
@@ -109,7 +110,7 @@ async fn evaluate_batch(
     let batch = store
         .recordings_after(cursor.as_deref(), settings.batch)
         .await?;
-    let Some(last) = batch.last().map(|r| r.recording_id.clone()) else {
+    if batch.is_empty() {
         for tracker in group {
             store
                 .finish_reevaluation(&tracker.definition.name, tracker.version)
@@ -133,8 +134,9 @@ async fn evaluate_batch(
                 .collect(),
         })
         .collect();
+    let evaluated: Vec<RecordingId> = batch.iter().map(|r| r.recording_id.clone()).collect();
     store
-        .store_reevaluation_batch(&results, cursor.as_deref(), &last, batch.len())
+        .store_reevaluation_batch(&results, cursor.as_deref(), &evaluated)
         .await?;
     Ok(())
 }

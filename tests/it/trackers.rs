@@ -508,3 +508,55 @@ async fn a_processed_call_carries_its_matches_and_its_alerts() {
     types.sort();
     assert_eq!(types, ["recording.completed", "tracker.matched"]);
 }
+
+#[tokio::test]
+async fn a_call_stored_during_a_reevaluation_batch_keeps_the_match_the_pipeline_gave_it() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let tracker =
+            TrackerDefinition::from_json(&json!({"name": "es", "rules": [{"language": "es"}]}))
+                .expect("tracker");
+        assert!(t.store.create_tracker(&tracker, Utc::now()).await.unwrap());
+        let call = |id: &str| {
+            let mut r = Recording::pending(RecordingId::parse(id).unwrap(), Utc::now());
+            r.processing_status = ProcessingStatus::Completed;
+            r.detected_language = Some("es".into());
+            r
+        };
+        for id in ["a1", "c3"] {
+            t.store.upsert_recording(&call(id)).await.unwrap();
+        }
+        let pending = t.store.pending_reevaluations().await.unwrap();
+        let version = pending[0].version;
+        // The batch read a1 and c3; then the pipeline stored b2, matched, before the batch's commit.
+        let snapshot = [
+            RecordingId::parse("a1").unwrap(),
+            RecordingId::parse("c3").unwrap(),
+        ];
+        let mut b2 = call("b2");
+        b2.trackers = vec![webex_recordings::trackers::TrackerMatch {
+            name: "es".into(),
+            hits: Vec::new(),
+        }];
+        assert!(t.store.save_recording(&b2, &[]).await.unwrap());
+        let batch = webex_recordings::store::TrackerBatch {
+            tracker: "es",
+            version,
+            matches: snapshot.iter().map(|id| (id.clone(), Vec::new())).collect(),
+        };
+        let stored = t
+            .store
+            .store_reevaluation_batch(&[batch], None, &snapshot)
+            .await
+            .unwrap();
+        assert_eq!(stored, 1, "{db:?}");
+        let matches = t
+            .store
+            .get_tracker("es")
+            .await
+            .unwrap()
+            .expect("tracker")
+            .matches;
+        assert_eq!(matches, 3, "{db:?}: b2 keeps its match");
+    }
+}
