@@ -148,9 +148,17 @@ impl From<crate::queue::QueueError> for ApiError {
     }
 }
 
+/// Webex was not asked: the OAuth client has no usable token (never signed in, or the refresh
+/// token was refused). Why exactly is in the log.
+pub const NO_WEBEX_CREDENTIALS: &str = "no usable Webex credentials: an admin signs in at \
+    /auth/login (or set WEBEX_REFRESH_TOKEN or WEBEX_ACCESS_TOKEN); see the service log";
+
 impl From<crate::webex::WebexError> for ApiError {
     fn from(e: crate::webex::WebexError) -> Self {
         tracing::warn!(error = %e, "Webex request failed");
+        if let crate::webex::WebexError::Auth(_) = e {
+            return Self::Unavailable(NO_WEBEX_CREDENTIALS.into());
+        }
         let detail = match (e.status(), e.tracking_id()) {
             (Some(status), Some(tracking)) => {
                 format!("Webex answered {status} (TrackingID {tracking}); see the service log")

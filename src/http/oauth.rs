@@ -36,7 +36,13 @@ pub fn router() -> Router<AppState> {
 fn oauth_client(state: &AppState) -> Result<(String, SecretString), ApiError> {
     match &state.config.webex_auth {
         Some(WebexAuthConfig::OAuth(c)) => Ok((c.client_id.clone(), c.client_secret.clone())),
-        _ => Err(ApiError::Unavailable(
+        // The static token wins over the OAuth client, so a login would change nothing.
+        Some(WebexAuthConfig::Static(_)) => Err(ApiError::Unavailable(
+            "OAuth login is off while WEBEX_ACCESS_TOKEN is set (that token is used); unset it \
+             to use WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET"
+                .into(),
+        )),
+        None => Err(ApiError::Unavailable(
             "OAuth login needs WEBEX_CLIENT_ID and WEBEX_CLIENT_SECRET to be set".into(),
         )),
     }

@@ -471,3 +471,48 @@ async fn an_envelope_too_deep_for_the_worker_is_refused_at_the_door() {
     assert_eq!(ready, 0, "nothing was queued");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn without_a_webex_login_yet_webex_actions_answer_503_saying_to_sign_in() {
+    let t = TestDb::new(Db::Sqlite).await;
+    let webex = MockServer::start().await;
+    let app = oauth_app(&t, &webex).await;
+    let mut rec = webex_recordings::domain::Recording::pending(
+        webex_recordings::domain::RecordingId::parse("r1").unwrap(),
+        chrono::Utc::now(),
+    );
+    rec.processing_status = webex_recordings::domain::ProcessingStatus::Completed;
+    t.store.upsert_recording(&rec).await.unwrap();
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/recordings/fetch"),
+        (
+            reqwest::Method::DELETE,
+            "/api/v1/recordings/r1?delete_from_webex=true",
+        ),
+    ] {
+        let r = client()
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "{path}");
+        let detail = r.json::<Value>().await.unwrap()["detail"].to_string();
+        assert!(detail.contains("/auth/login"), "{path}: {detail}");
+    }
+    let kept = t
+        .store
+        .get_recording(&rec.recording_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kept.processing_status,
+        webex_recordings::domain::ProcessingStatus::Completed
+    );
+    assert!(
+        webex.received_requests().await.unwrap().is_empty(),
+        "Webex was never asked"
+    );
+    app.stop().await;
+}

@@ -149,6 +149,13 @@ fn owner_email(rec: &Recording) -> Option<&str> {
 }
 
 fn refused_at_webex(id: &str, e: &WebexError) -> ApiError {
+    if let WebexError::Auth(_) = e {
+        tracing::warn!(recording_id = id, error = %e, "no Webex credentials to delete it there");
+        return ApiError::Unavailable(format!(
+            "recording {id} was not deleted: {}",
+            crate::http::error::NO_WEBEX_CREDENTIALS
+        ));
+    }
     let hint = if e.status() == Some(403) {
         format!("; the token needs {WRITE_SCOPES}")
     } else {
