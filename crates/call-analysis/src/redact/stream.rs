@@ -14,8 +14,6 @@ use crate::transcript::Cue;
 
 /// Most cues another speaker may say in between while a number goes on.
 const MAX_INTERRUPTION_CUES: usize = 3;
-/// Digits a number needs before a joining word may continue it (a group of a card or IBAN).
-const MIN_DIGITS_BEFORE_JOINER: usize = 4;
 /// Punctuation that may sit between the parts of one number ("4556-7375", "45, 56").
 const RUN_PUNCTUATION: &[char] = &[',', '.', '-', ';', '…', '(', ')'];
 
@@ -164,12 +162,9 @@ impl Stream {
                         tight_mark |= after_written && !item.space_before && matches!(c, '.' | ',');
                         true
                     }
-                    // A joiner ("y", "bueno") only goes on with a number already long enough
-                    // to be read in groups: "las 10 y 20" is a time, not one number.
                     ItemKind::Word { folded, .. } => {
                         FILLERS.contains(folded)
-                            || (GROUP_JOINERS.contains(folded)
-                                && self.digits(&run.atoms).len() >= MIN_DIGITS_BEFORE_JOINER)
+                            || (GROUP_JOINERS.contains(folded) && self.reads_like_card_groups(&run))
                     }
                     _ => false,
                 };
@@ -185,6 +180,17 @@ impl Stream {
             }
         }
         runs
+    }
+
+    /// Whether a joining word ("y", "bueno") may go on with `run`: it is a card being read in
+    /// written groups of four, one to three of them so far. Anything else ends there: "las 10 y
+    /// 20" is a time, two phone numbers are two numbers, and a card already whole must not
+    /// swallow the CVV or count said after it.
+    fn reads_like_card_groups(&self, run: &Run) -> bool {
+        let last_is_group = run.atoms.last().is_some_and(|&last| {
+            matches!(&self.items[last].kind, ItemKind::Number { digits, spoken: false } if digits.len() == 4)
+        });
+        last_is_group && matches!(self.digits(&run.atoms).len(), 4 | 8 | 12)
     }
 
     fn single_spoken_digit(&self, item: usize) -> bool {

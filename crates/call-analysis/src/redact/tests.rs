@@ -312,11 +312,46 @@ fn a_card_read_in_groups_with_a_word_between_them_is_still_one_card() {
 
 #[test]
 fn numbers_joined_by_a_word_stay_when_they_are_no_card() {
-    // 16 digits that fail Luhn, and two short numbers.
+    // 16 digits that fail Luhn, two short numbers, two phones (these 18 digits pass Luhn),
+    // amounts and years.
     for text in [
         "El pedido 4539 1488 y el 0343 6468.",
         "Tengo 2 y 3 cuotas pendientes.",
+        "Mis teléfonos son 612345678 y 699112230.",
+        "Mis teléfonos son 612 345 678 y 699 112 230.",
+        "Pagué 1500 y 2300 y 45 y luego 1209 euros.",
+        "Los años 2019 y 2020 y 2021 y 2022.",
     ] {
-        assert_eq!(texts(&redact(vec![cue("Cliente", 0, text)])), vec![text]);
+        let kept = Redactor::new(RedactKinds::default()).transcript(&Transcript {
+            cues: vec![cue("Cliente", 0, text)],
+        });
+        assert_eq!(texts(&kept), vec![text]);
+    }
+}
+
+#[test]
+fn a_whole_card_does_not_swallow_what_is_said_after_it() {
+    for (text, expected) in [
+        (
+            "La tarjeta es 4539 1488 0343 6467 y 123 atrás.",
+            "La tarjeta es [CARD] y 123 atrás.",
+        ),
+        (
+            "Es 4539 1488 0343 6467 y 3 tarjetas más.",
+            "Es [CARD] y 3 tarjetas más.",
+        ),
+        (
+            "It's 4539 1488 0343 6467 okay 12 of them.",
+            "It's [CARD] okay 12 of them.",
+        ),
+        (
+            "4539 1488 0343 6467 y 612345678 es mi teléfono.",
+            "[CARD] y 612345678 es mi teléfono.",
+        ),
+    ] {
+        let redacted = Redactor::new(RedactKinds::default()).transcript(&Transcript {
+            cues: vec![cue("Cliente", 0, text)],
+        });
+        assert_eq!(texts(&redacted), vec![expected], "{text}");
     }
 }
