@@ -355,3 +355,45 @@ fn a_whole_card_does_not_swallow_what_is_said_after_it() {
         assert_eq!(texts(&redacted), vec![expected], "{text}");
     }
 }
+
+/// A 16-digit number passing Luhn, from 15 digits.
+fn luhn_card(body: &[u8; 15]) -> String {
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 0 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    let check = (10 - sum % 10) % 10;
+    body.iter()
+        .map(|d| char::from(b'0' + d))
+        .chain(std::iter::once(char::from_digit(check, 10).unwrap_or('0')))
+        .collect()
+}
+
+proptest::proptest! {
+    #[test]
+    fn a_card_in_groups_is_redacted_whatever_number_follows_it(
+        body in proptest::array::uniform15(0u8..10),
+        joiner in proptest::sample::select(vec!["y", "and", "bueno", "ok", "luego", "then"]),
+        after in 0u32..100_000,
+    ) {
+        let mut body = body;
+        body[0] = 4 + body[0] % 2; // a Visa or Mastercard prefix
+        let card = luhn_card(&body);
+        let grouped: Vec<&str> = (0..4).map(|g| &card[4 * g..4 * g + 4]).collect();
+        let text = format!("La tarjeta es {} {joiner} {after} más.", grouped.join(" "));
+        let redacted = Redactor::new(RedactKinds::default()).text(&text);
+        proptest::prop_assert!(redacted.contains("[CARD]"), "{text} -> {redacted}");
+        proptest::prop_assert!(!redacted.contains(&grouped[..2].join(" ")), "{text} -> {redacted}");
+        proptest::prop_assert!(redacted.ends_with(&format!("{joiner} {after} más.")), "{text} -> {redacted}");
+    }
+}
