@@ -17,7 +17,9 @@ use super::{AppState, auth};
 use crate::access::{Permission, Principal, RandomToken, sha256_hex};
 use crate::webex::Auth as WebexAuthConfig;
 use crate::webex::OAuthTokens;
-use crate::webex::{Auth, ClientSettings, OAuthCredentials, WebexClient, authorize_url};
+use crate::webex::{
+    Auth, ClientSettings, OAuthCredentials, WebexClient, WebexError, authorize_url,
+};
 
 /// How long a login may take between `/auth/login` and `/auth/callback`.
 const STATE_TTL: Duration = Duration::from_secs(600);
@@ -171,7 +173,20 @@ async fn callback(
             &code,
             state.config.redirect_uri.as_str(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Webex answered, and said no (a used or expired code, a wrong redirect URI or
+            // client secret): not "no credentials", which the generic mapping would say.
+            WebexError::Auth(_) => {
+                tracing::warn!(error = %e, "Webex refused the authorization code");
+                ApiError::BadGateway(
+                    "Webex refused the authorization code; see the service log, then start again \
+                     at /auth/login"
+                        .into(),
+                )
+            }
+            other => other.into(),
+        })?;
     state
         .store
         .save_oauth_tokens(&OAuthTokens {

@@ -185,23 +185,26 @@ async fn a_console_session_of_an_admin_may_start_a_login_and_floods_evict_only_t
 
 #[tokio::test]
 async fn a_failed_exchange_answers_502_without_showing_where_webex_is() {
-    let t = TestDb::new(Db::Sqlite).await;
-    let webex = MockServer::start().await;
-    on("POST", "/v1/access_token")
-        .respond_with(ResponseTemplate::new(500).set_body_string("upstream stack trace"))
-        .mount(&webex)
-        .await;
-    let app = oauth_app(&t, &webex).await;
-    let bearer = format!("Bearer {ADMIN_KEY}");
-    let (state, binding) = start_login(&app, ("authorization", &bearer)).await;
-    let r = callback(&app, &state, Some(&binding)).await;
-    assert_eq!(r.status(), 502);
-    let body = r.text().await.unwrap();
-    let host = webex.address().to_string();
-    assert!(!body.contains(&host), "{body}");
-    assert!(!body.contains("stack trace"), "{body}");
-    assert!(body.contains("500"), "{body}");
-    app.stop().await;
+    // A server error, and a refused code (used, expired, or a wrong client secret).
+    for (answer, says) in [(500, "500"), (400, "refused the authorization code")] {
+        let t = TestDb::new(Db::Sqlite).await;
+        let webex = MockServer::start().await;
+        on("POST", "/v1/access_token")
+            .respond_with(ResponseTemplate::new(answer).set_body_string("upstream stack trace"))
+            .mount(&webex)
+            .await;
+        let app = oauth_app(&t, &webex).await;
+        let bearer = format!("Bearer {ADMIN_KEY}");
+        let (state, binding) = start_login(&app, ("authorization", &bearer)).await;
+        let r = callback(&app, &state, Some(&binding)).await;
+        assert_eq!(r.status(), 502, "Webex answered {answer}");
+        let body = r.text().await.unwrap();
+        let host = webex.address().to_string();
+        assert!(!body.contains(&host), "{body}");
+        assert!(!body.contains("stack trace"), "{body}");
+        assert!(body.contains(says), "{body}");
+        app.stop().await;
+    }
 }
 
 #[tokio::test]

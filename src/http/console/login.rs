@@ -49,10 +49,11 @@ pub async fn submit(
     PageForm(login): PageForm<LoginForm>,
 ) -> Result<Response, PageError> {
     let checked = auth::check_key(&state, login.token.trim(), peer.map(|p| p.ip())).await;
+    // Attempts the rate limiter turns away are not recorded: each entry is a serialized write
+    // to a log kept for ever, and the limiter is there to shed exactly that load.
     let answered = match &checked {
         Ok(_) => Some(303),
         Err(ApiError::Unauthorized(_)) => Some(200), // the form again, with its message
-        Err(ApiError::TooManyRequests(_)) => Some(429),
         Err(_) => None,
     };
     if let Some(status) = answered {
