@@ -106,15 +106,20 @@ fn is_loopback_operator(headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
 /// No `Origin` (a shell, or a browser's own navigation), or the one this request is addressed
 /// to: a browser names another site's page here, and a script cannot forge it.
 fn origin_is_own(headers: &HeaderMap) -> bool {
+    !headers.contains_key(header::ORIGIN) || origin_names_host(headers)
+}
+
+/// The request's `Origin` names the host it is addressed to. The scheme is not compared: behind
+/// a proxy that ends TLS the page is `https://…` while this listener speaks plain HTTP (and the
+/// `SameSite` cookie already keeps another scheme's pages out).
+pub fn origin_names_host(headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    headers.get(header::ORIGIN).is_none_or(|origin| {
-        origin
-            .to_str()
-            .ok()
-            .and_then(|o| o.split_once("://"))
-            .zip(host)
-            .is_some_and(|((_, authority), host)| authority.eq_ignore_ascii_case(host))
-    })
+    headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .and_then(|o| o.split_once("://"))
+        .zip(host)
+        .is_some_and(|((_, authority), host)| authority.eq_ignore_ascii_case(host))
 }
 
 /// `localhost` or a loopback address, with or without a port.

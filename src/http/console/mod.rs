@@ -233,20 +233,13 @@ pub struct SameOrigin;
 impl FromRequestParts<AppState> for SameOrigin {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let scheme = if state.config.tls.is_some() {
-            "https"
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, PageError> {
+        if auth::origin_names_host(&parts.headers) {
+            Ok(Self)
         } else {
-            "http"
-        };
-        let headers = &parts.headers;
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-        match (origin, host) {
-            (Some(origin), Some(host)) if origin == format!("{scheme}://{host}") => Ok(Self),
-            _ => Err(PageError(ApiError::Forbidden(
+            Err(PageError(ApiError::Forbidden(
                 "this form must be sent from the console's own pages".into(),
-            ))),
+            )))
         }
     }
 }
