@@ -173,10 +173,28 @@ fn api_token_hash(state: &AppState) -> Option<String> {
         .map(|token| sha256_hex(token.expose_secret()))
 }
 
+/// Whether the browser reached us over HTTPS: our own TLS, or a proxy that ended it (the page's
+/// `Origin`, or `X-Forwarded-Proto`). Trusting them only ever adds `Secure` to a cookie.
+fn browser_uses_https(state: &AppState, headers: &HeaderMap) -> bool {
+    let says_https = |name: header::HeaderName, prefix: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with(prefix))
+    };
+    state.config.tls.is_some()
+        || says_https(header::ORIGIN, "https://")
+        || says_https(
+            header::HeaderName::from_static("x-forwarded-proto"),
+            "https",
+        )
+}
+
 /// Starts a console session for `principal`; the answer carries the returned `Set-Cookie`.
 pub async fn start_session(
     state: &AppState,
     principal: &Principal,
+    headers: &HeaderMap,
 ) -> Result<HeaderValue, ApiError> {
     let token = RandomToken::generate("wrs_");
     // A stored key's sessions end with its revocation; API_TOKEN's, when it changes.
@@ -194,7 +212,7 @@ pub async fn start_session(
         "Strict",
         // No Max-Age: the server ends the session after 12 idle hours, the browser on close.
         None,
-        state.config.tls.is_some(),
+        browser_uses_https(state, headers),
     )
 }
 
@@ -209,7 +227,7 @@ pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<Header
         "/",
         "Strict",
         Some(Duration::ZERO),
-        state.config.tls.is_some(),
+        browser_uses_https(state, headers),
     )
 }
 

@@ -554,6 +554,13 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
     let through_tls_proxy = base.replacen("http://", "https://", 1);
     let proxied = login(&through_tls_proxy, KEY).await.expect("post");
     assert_eq!(proxied.status(), 303, "signed in through a TLS proxy");
+    assert!(
+        proxied.headers()["set-cookie"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("Secure"),
+        "the browser is on HTTPS: the cookie is Secure"
+    );
 
     let signed_in = login(base, KEY).await.expect("post");
     assert_eq!(signed_in.status(), 303);
@@ -565,6 +572,7 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let session = cookie.split(';').next().expect("name=value").to_string();
 
     // The session's cookie does not make a cross-site delete work.

@@ -65,7 +65,7 @@ pub async fn submit(
     }
     match checked {
         Ok(principal) => {
-            let cookie = auth::start_session(&state, &principal).await?;
+            let cookie = auth::start_session(&state, &principal, &headers).await?;
             Ok(redirect_setting_cookie(cookie, "/"))
         }
         Err(ApiError::Unauthorized(_)) => {
