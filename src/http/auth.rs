@@ -61,7 +61,7 @@ pub async fn authenticate(
     if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
         // The cookie is `SameSite=Strict`, but another port of this host, or a sibling
         // subdomain, is the same site: such a page's form would come with it.
-        if !origin_is_own(headers) {
+        if !origin_is_own(headers, https_required(state, headers)) {
             return Err(ApiError::Forbidden(
                 "a console session works from the console's own pages only".into(),
             ));
@@ -100,26 +100,39 @@ fn is_loopback_operator(headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
     peer.is_some_and(is_loopback)
         && FORWARDING.iter().all(|name| !headers.contains_key(*name))
         && is_loopback_host(host)
-        && origin_is_own(headers)
+        && origin_is_own(headers, false)
 }
 
 /// No `Origin` (a shell, or a browser's own navigation), or the one this request is addressed
 /// to: a browser names another site's page here, and a script cannot forge it.
-fn origin_is_own(headers: &HeaderMap) -> bool {
-    !headers.contains_key(header::ORIGIN) || origin_names_host(headers)
+fn origin_is_own(headers: &HeaderMap, https_required: bool) -> bool {
+    !headers.contains_key(header::ORIGIN) || origin_names_host(headers, https_required)
 }
 
-/// The request's `Origin` names the host it is addressed to. The scheme is not compared: behind
-/// a proxy that ends TLS the page is `https://…` while this listener speaks plain HTTP (and the
-/// `SameSite` cookie already keeps another scheme's pages out).
-pub fn origin_names_host(headers: &HeaderMap) -> bool {
+/// The request's `Origin` names the host it is addressed to, over HTTPS when `https_required`.
+/// Otherwise either scheme: behind a proxy that ends TLS without saying so, the page is
+/// `https://…` while this listener speaks plain HTTP.
+pub fn origin_names_host(headers: &HeaderMap, https_required: bool) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     headers
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
         .and_then(|o| o.split_once("://"))
         .zip(host)
-        .is_some_and(|((_, authority), host)| authority.eq_ignore_ascii_case(host))
+        .is_some_and(|((scheme, authority), host)| {
+            authority.eq_ignore_ascii_case(host) && (!https_required || scheme == "https")
+        })
+}
+
+/// Pages are served over HTTPS: by our own TLS, or by a proxy that says it ended TLS
+/// (`X-Forwarded-Proto`, which a browser's form or script cannot set). A plain-HTTP page of
+/// the same host is then not ours: someone on the network may be answering it.
+pub fn https_required(state: &AppState, headers: &HeaderMap) -> bool {
+    state.config.tls.is_some()
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 /// `localhost` or a loopback address, with or without a port.
@@ -173,21 +186,14 @@ fn api_token_hash(state: &AppState) -> Option<String> {
         .map(|token| sha256_hex(token.expose_secret()))
 }
 
-/// Whether the browser reached us over HTTPS: our own TLS, or a proxy that ended it (the page's
-/// `Origin`, or `X-Forwarded-Proto`). Trusting them only ever adds `Secure` to a cookie.
+/// Whether the browser reached us over HTTPS: [`https_required`], or a page whose `Origin` is
+/// https (a proxy ended TLS). Trusting them only ever adds `Secure` to a cookie.
 fn browser_uses_https(state: &AppState, headers: &HeaderMap) -> bool {
-    let says_https = |name: header::HeaderName, prefix: &str| {
-        headers
-            .get(name)
+    https_required(state, headers)
+        || headers
+            .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().starts_with(prefix))
-    };
-    state.config.tls.is_some()
-        || says_https(header::ORIGIN, "https://")
-        || says_https(
-            header::HeaderName::from_static("x-forwarded-proto"),
-            "https",
-        )
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("https://"))
 }
 
 /// Starts a console session for `principal`; the answer carries the returned `Set-Cookie`.

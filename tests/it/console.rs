@@ -562,6 +562,19 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
         "the browser is on HTTPS: the cookie is Secure"
     );
 
+    // A proxy that says it ended TLS: a plain-HTTP page of the same host is not ours.
+    for (origin, expected) in [(&through_tls_proxy, 303), (base, 403)] {
+        let answer = http
+            .post(format!("{base}/login"))
+            .header("origin", origin.as_str())
+            .header("x-forwarded-proto", "https")
+            .form(&[("token", KEY)])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(answer.status(), expected, "{origin}");
+    }
+
     let signed_in = login(base, KEY).await.expect("post");
     assert_eq!(signed_in.status(), 303);
     let cookie = signed_in.headers()["set-cookie"]
@@ -615,7 +628,7 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
 
     // Each sign-in and each wrong key is on the audit log; the key tried never is.
     for (action, actor, status, times) in [
-        ("login", "api-token", 303, 2),
+        ("login", "api-token", 303, 3),
         ("login.failed", "anonymous", 200, 1),
     ] {
         let page: Value = http

@@ -233,8 +233,9 @@ pub struct SameOrigin;
 impl FromRequestParts<AppState> for SameOrigin {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, PageError> {
-        if auth::origin_names_host(&parts.headers) {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let https_required = auth::https_required(state, &parts.headers);
+        if auth::origin_names_host(&parts.headers, https_required) {
             Ok(Self)
         } else {
             Err(PageError(ApiError::Forbidden(
