@@ -21,7 +21,7 @@ use webex_recordings::startup::Role;
 
 use crate::support::{BOTH, Db, TestApp, TestDb};
 
-const KEY: &str = "console-test-key";
+pub(crate) const KEY: &str = "console-test-key";
 /// The cue the test plays from, in seconds.
 const CUE_START: f64 = 12.0;
 
@@ -124,8 +124,8 @@ fn wav_seconds(seconds: u32) -> Vec<u8> {
     wav
 }
 
-struct Console {
-    app: TestApp,
+pub(crate) struct Console {
+    pub(crate) app: TestApp,
     db: TestDb,
     /// A key of each role but admin (the admin key is `KEY`, as `API_TOKEN`).
     keys: HashMap<KeyRole, String>,
@@ -142,7 +142,7 @@ impl Console {
     }
 }
 
-async fn console() -> Console {
+pub(crate) async fn console() -> Console {
     console_on(Db::Sqlite).await
 }
 

@@ -3,39 +3,23 @@
 //! no browser needed.
 
 use reqwest::{Method, Response};
-use webex_recordings::startup::Role;
 
-use crate::support::{Db, TestApp, TestDb};
+use crate::console::KEY;
 
-const KEY: &str = "console-errors-key";
-
+/// The console of `console.rs` (seeded calls, `KEY` as `API_TOKEN`) and a client that does not
+/// follow redirects.
 struct Console {
-    app: TestApp,
+    console: crate::console::Console,
     http: reqwest::Client,
-    _db: TestDb,
-    _data: tempfile::TempDir,
 }
 
 async fn console() -> Console {
-    let db = TestDb::new(Db::Sqlite).await;
-    let data = tempfile::tempdir().expect("temp dir");
-    let data_dir = data.path().display().to_string();
-    let app = TestApp::spawn(
-        &db.url,
-        Role::All,
-        &[("API_TOKEN", KEY), ("DATA_DIR", &data_dir)],
-    )
-    .await;
+    let console = crate::console::console().await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    Console {
-        app,
-        http,
-        _db: db,
-        _data: data,
-    }
+    Console { console, http }
 }
 
 impl Console {
@@ -46,7 +30,7 @@ impl Console {
         path: &str,
         session: Option<&str>,
     ) -> reqwest::RequestBuilder {
-        let base = &self.app.base;
+        let base = &self.console.app.base;
         let request = self
             .http
             .request(method, format!("{base}{path}"))
