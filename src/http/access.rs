@@ -135,10 +135,11 @@ pub async fn enforce_with(
         .map(|(_, v)| v.into_owned())
         .filter(|q| !q.trim().is_empty() && rule.action.is_none());
     let (action, detail) = match (&search, rule.action) {
-        // The log is kept for ever and exported: a card number searched for stays out of it.
+        // The log is kept for ever and exported: a card number searched for stays out of it
+        // (and a NUL, refused with 400, which PostgreSQL could not store).
         (Some(q), _) => (
             Some(SEARCH_ACTION),
-            Some(Redactor::new(state.config.redact.clone()).text(q)),
+            Some(Redactor::new(state.config.redact.clone()).text(&q.replace('\0', ""))),
         ),
         (None, action) => (action, None),
     };

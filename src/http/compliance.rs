@@ -24,7 +24,7 @@ pub const MAX_AUDIT_LIMIT: u64 = 1000;
 pub struct HoldRequest {
     /// Why the recording must be kept (a case number, a complaint).
     /// Not blank; at most 500 characters once trimmed.
-    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
+    #[schema(min_length = 1, max_length = 500, pattern = "^[^\\x00]*\\S[^\\x00]*$")]
     pub reason: String,
 }
 
@@ -116,6 +116,11 @@ pub async fn change_hold(
             "reason: give why the recording is held (1 to 500 characters)".into(),
         ));
     }
+    if reason.is_some_and(|r| r.contains('\0')) {
+        return Err(ApiError::BadRequest(
+            "reason: contains a NUL character".into(),
+        ));
+    }
     let action = if reason.is_some() {
         "hold.set"
     } else {
@@ -154,9 +159,12 @@ pub struct AuditParams {
     pub from: Option<DateTime<Utc>>,
     /// Until this time (RFC 3339), exclusive.
     pub to: Option<DateTime<Utc>>,
+    #[param(pattern = "^[^\\x00]*$")]
     pub actor: Option<String>,
     /// e.g. `recording.view`, `hold.set`, `login.failed`.
+    #[param(pattern = "^[^\\x00]*$")]
     pub action: Option<String>,
+    #[param(pattern = "^[^\\x00]*$")]
     pub recording_id: Option<String>,
     #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     pub skip: Option<u64>,

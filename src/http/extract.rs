@@ -16,6 +16,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        // No text we store or search can hold U+0000 (PostgreSQL refuses it outright).
+        let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::BadRequest(format!(
+                "{name}: contains a NUL character"
+            )));
+        }
         let Query(value) = Query::<T>::try_from_uri(&parts.uri)?;
         Ok(Self(value))
     }

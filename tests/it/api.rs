@@ -517,6 +517,34 @@ async fn a_json_body_over_the_limit_is_413_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_nul_character_in_a_query_is_a_400_naming_the_parameter_on_both_databases() {
+    for db in BOTH {
+        let app = spawn(db, Opts::default()).await;
+        for (query, name) in [
+            ("/api/v1/recordings/?participant=%00ana", "participant"),
+            ("/api/v1/recordings/?q=factura%00", "q"),
+            ("/api/v1/audit?actor=a%00", "actor"),
+        ] {
+            let (status, body) = app.json(query).await;
+            assert_eq!(status, 400, "{db:?} {query}: {body}");
+            let detail = body["detail"].as_str().unwrap_or_default();
+            assert!(detail.starts_with(name), "{db:?} {query}: {detail}");
+        }
+        app.seed().await;
+        let r = app
+            .http
+            .put(app.url("/api/v1/recordings/r1/hold"))
+            .json(&serde_json::json!({"reason": "case\u{0}7"}))
+            .send()
+            .await
+            .expect("req");
+        assert_eq!(r.status(), 400, "{db:?}");
+        let (_, rec) = app.json("/api/v1/recordings/r1").await;
+        assert!(rec["legal_hold"].is_null(), "{db:?}: {rec}");
+    }
+}
+
+#[tokio::test]
 async fn get_reprocess_and_errors() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
     app.seed().await;

@@ -29,6 +29,7 @@ pub struct SearchParams {
     /// match; `"a phrase"` matches in order. Results then come by relevance, then newest, and
     /// carry `highlight`. Relevance orders the 10,000 most recent matches (SQLite: most recently
     /// stored); any older matches follow them, newest first. `total` counts every match.
+    #[param(pattern = "^[^\\x00]*$")]
     pub q: Option<String>,
     /// Rows to skip (default 0).
     #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_i64)]
@@ -56,6 +57,7 @@ pub struct SearchParams {
     #[param(pattern = "^[A-Za-z]{2}$")]
     pub language: Option<String>,
     /// Case-insensitive part of the caller, callee or their names.
+    #[param(pattern = "^[^\\x00]*$")]
     pub participant: Option<String>,
     /// Shortest duration, seconds.
     #[param(value_type = Option<f64>, minimum = 0)]
@@ -64,6 +66,7 @@ pub struct SearchParams {
     #[param(value_type = Option<f64>, minimum = 0)]
     pub max_duration: Option<String>,
     /// Name of a tracker the recording matched.
+    #[param(pattern = "^[^\\x00]*$")]
     pub tracker: Option<String>,
 }
 
