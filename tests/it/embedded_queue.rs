@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
-use webex_recordings::queue::{Consumer, Publisher, UNSETTLED_DELIVERY_LIMIT};
+use webex_recordings::queue::{Consumer, Delivery, Publisher, UNSETTLED_DELIVERY_LIMIT};
 
 use crate::support::{BOTH, TestDb};
 
@@ -29,6 +29,15 @@ fn queue(t: &TestDb, lease: Duration) -> EmbeddedQueue {
             poll_interval: Duration::from_millis(50),
         },
     )
+}
+
+/// The next delivery, which must come within 3 s (`what` says why it should).
+async fn next_within_3s(q: &EmbeddedQueue, cancel: &CancellationToken, what: &str) -> Delivery {
+    tokio::time::timeout(Duration::from_secs(3), q.next(cancel))
+        .await
+        .expect(what)
+        .expect("next")
+        .expect("delivery")
 }
 
 #[tokio::test]
@@ -100,11 +109,7 @@ async fn a_message_with_a_retry_time_is_not_taken_before_it() {
             early.is_err(),
             "{db:?}: the delayed message was taken early"
         );
-        let d = tokio::time::timeout(Duration::from_secs(3), q.next(&cancel))
-            .await
-            .expect("delayed message comes back")
-            .expect("next")
-            .expect("delivery");
+        let d = next_within_3s(&q, &cancel, "delayed message comes back").await;
         assert_eq!(
             d.payload.as_ref().map(|m| m.recording_id.as_str()).ok(),
             Some("later")
@@ -124,11 +129,7 @@ async fn an_unsettled_delivery_is_taken_again_after_its_lease_runs_out() {
         let d = q.next(&cancel).await.expect("next").expect("delivery");
         // A worker that dies holds no keep-alive: dropping the delivery models the crash.
         drop(d);
-        let again = tokio::time::timeout(Duration::from_secs(3), q.next(&cancel))
-            .await
-            .expect("redelivered after the lease")
-            .expect("next")
-            .expect("delivery");
+        let again = next_within_3s(&q, &cancel, "redelivered after the lease").await;
         assert_eq!(again.attempt, 2, "{db:?}");
         again.dead_letter("gave up").await.expect("dead letter");
         let depth = q.depth().await.expect("depth");
@@ -144,11 +145,7 @@ async fn a_message_whose_worker_dies_every_time_is_dead_lettered_not_taken_forev
         let cancel = CancellationToken::new();
         q.publish(&message("poison")).await.expect("publish");
         for attempt in 1..=UNSETTLED_DELIVERY_LIMIT {
-            let d = tokio::time::timeout(Duration::from_secs(3), q.next(&cancel))
-                .await
-                .expect("taken again after the lease")
-                .expect("next")
-                .expect("delivery");
+            let d = next_within_3s(&q, &cancel, "taken again after the lease").await;
             assert_eq!(d.attempt, attempt, "{db:?}");
             drop(d);
         }

@@ -551,27 +551,42 @@ async fn missing_links_and_a_429_are_retried_without_blocking_the_worker() {
     assert_eq!(hits(&server, &format!("/files/{ES_ID}.mp3")).await, 1);
 }
 
+/// The call `id`, its audio taking `delay` to download; and the audio's path.
+async fn mount_slow_call(
+    server: &MockServer,
+    id: &'static str,
+    vtt: &'static str,
+    delay: Duration,
+) -> (FakeRecording, String) {
+    let rec = FakeRecording::new(id, Some(vtt));
+    rec.mount_slow_audio(server, delay).await;
+    rec.mount(server).await;
+    (rec, format!("/files/{id}.mp3"))
+}
+
+/// Waits until a worker has asked for `path`.
+async fn download_started(server: &MockServer, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hits(server, path).await == 0 {
+        assert!(Instant::now() < deadline, "download of {path} started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_dropped_mid_recording_is_taken_over_once() {
     let db = TestDb::new(Db::Sqlite).await;
     let server = fake_webex().await;
     let data = tempfile::tempdir().unwrap();
-    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
     // Audio is slow, so the worker is surely mid-download when it is dropped.
-    let audio_path = format!("/files/{EN_ID}.mp3");
-    rec.mount_slow_audio(&server, Duration::from_millis(1500))
-        .await;
-    rec.mount(&server).await;
+    let (rec, audio_path) =
+        mount_slow_call(&server, EN_ID, EN_VTT, Duration::from_millis(1500)).await;
 
     let queue = embedded(&db.store);
     queue.publish(&created(EN_ID)).await.unwrap();
     let p = pipeline(&db.store, &server, data.path(), Duration::from_millis(50));
     let first = Worker::start(queue.clone(), Arc::clone(&p), 2);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while hits(&server, &audio_path).await == 0 {
-        assert!(Instant::now() < deadline, "audio download started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    download_started(&server, &audio_path).await;
     // A crash: no drain, no settlement.
     first.task.abort();
     let _ = first.task.await;
@@ -617,21 +632,14 @@ async fn a_recording_deleted_while_it_is_processed_stays_deleted_with_no_files_o
     let db = TestDb::new(Db::Sqlite).await;
     let server = fake_webex().await;
     let data = tempfile::tempdir().unwrap();
-    let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
-    let audio_path = format!("/files/{EN_ID}.mp3");
-    rec.mount_slow_audio(&server, Duration::from_millis(1000))
-        .await;
-    rec.mount(&server).await;
+    let (_, audio_path) =
+        mount_slow_call(&server, EN_ID, EN_VTT, Duration::from_millis(1000)).await;
     let queue = embedded(&db.store);
     queue.publish(&created(EN_ID)).await.unwrap();
     let p = pipeline(&db.store, &server, data.path(), Duration::from_millis(50));
     let p = Arc::new(Arc::into_inner(p).expect("one owner").with_alerts(true));
     let worker = Worker::start(queue.clone(), p, 1);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while hits(&server, &audio_path).await == 0 {
-        assert!(Instant::now() < deadline, "audio download started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    download_started(&server, &audio_path).await;
     // An admin deletes it mid-download: there are no files yet for the deletion to remove.
     let id = RecordingId::parse(EN_ID).unwrap();
     assert!(
@@ -829,11 +837,8 @@ async fn stopping_the_consumer_drains_work_in_flight() {
     let db = TestDb::new(Db::Sqlite).await;
     let server = fake_webex().await;
     let data = tempfile::tempdir().unwrap();
-    let rec = FakeRecording::new(ES_ID, Some(ES_VTT));
-    let audio_path = format!("/files/{ES_ID}.mp3");
-    rec.mount_slow_audio(&server, Duration::from_millis(1000))
-        .await;
-    rec.mount(&server).await;
+    let (_, audio_path) =
+        mount_slow_call(&server, ES_ID, ES_VTT, Duration::from_millis(1000)).await;
     let queue = embedded(&db.store);
     queue.publish(&created(ES_ID)).await.unwrap();
     let worker = Worker::start(
@@ -841,11 +846,7 @@ async fn stopping_the_consumer_drains_work_in_flight() {
         pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
         2,
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while hits(&server, &audio_path).await == 0 {
-        assert!(Instant::now() < deadline, "audio download started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    download_started(&server, &audio_path).await;
     // Stop while the download runs: `stop` returns only after the recording is stored and acked.
     worker.stop().await;
     assert_eq!(
