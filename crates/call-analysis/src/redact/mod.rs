@@ -29,6 +29,10 @@ use thiserror::Error;
 use crate::transcript::{Cue, Transcript};
 use detect::Detector;
 
+/// Most detections over one text; each pass that finds something takes numbers away, so
+/// the second pass almost always finds nothing and the limit is a guard, not a tuning.
+const MAX_PASSES: usize = 4;
+
 /// What redaction looks for (the values of the `REDACT` setting).
 #[derive(
     Debug,
@@ -199,6 +203,36 @@ impl Redactor {
 
     fn cues(&self, cues: &[Cue], timed: bool) -> (Vec<Cue>, Vec<Redaction>) {
         let mut redacted = cues.to_vec();
+        let mut found: Vec<(usize, usize, RedactKind)> = Vec::new();
+        // A finding can cut a run of numbers so that what is left reads as another finding
+        // ("… 9855 mil 12345678Z": once the DNI is out, the rest passes Luhn). Redacting
+        // the output again until nothing more is found makes redaction idempotent, so text
+        // stored redacted never changes when it is redacted again (a reprocess, an LLM reply).
+        for _ in 0..MAX_PASSES {
+            let (next, more) = self.pass(&redacted);
+            if more.is_empty() {
+                break;
+            }
+            redacted = next;
+            found.extend(more);
+        }
+        // In the order they were said, by cue (stable: within a cue, by pass and place).
+        found.sort_by_key(|&(first, _, _)| first);
+        let seconds = |ms: u64| ms as f64 / 1000.0;
+        let redactions = found
+            .into_iter()
+            .map(|(first, last, kind)| Redaction {
+                kind,
+                start: timed.then(|| seconds(cues[first].start_ms)),
+                end: timed.then(|| seconds(cues[last].end_ms)),
+            })
+            .collect();
+        (redacted, redactions)
+    }
+
+    /// One detection over `cues`: the redacted cues and each finding's first and last cue.
+    fn pass(&self, cues: &[Cue]) -> (Vec<Cue>, Vec<(usize, usize, RedactKind)>) {
+        let mut redacted = cues.to_vec();
         if self.kinds.is_empty() {
             return (redacted, Vec::new());
         }
@@ -217,19 +251,16 @@ impl Redactor {
                 .next()
                 .map(|(&cue, &(start, _))| (cue, start))
         });
-        let mut redactions = Vec::with_capacity(found.len());
+        let mut spans = Vec::with_capacity(found.len());
         for found in &found {
             for (&cue, &(start, end)) in &found.ranges {
                 replacements.push((cue, start, end, found.kind));
             }
-            let first = found.ranges.keys().next().map(|&c| &cues[c]);
-            let last = found.ranges.keys().next_back().map(|&c| &cues[c]);
-            let seconds = |ms: u64| ms as f64 / 1000.0;
-            redactions.push(Redaction {
-                kind: found.kind,
-                start: first.filter(|_| timed).map(|c| seconds(c.start_ms)),
-                end: last.filter(|_| timed).map(|c| seconds(c.end_ms)),
-            });
+            if let (Some(&first), Some(&last)) =
+                (found.ranges.keys().next(), found.ranges.keys().next_back())
+            {
+                spans.push((first, last, found.kind));
+            }
         }
         // From the end of each cue backwards, so earlier byte offsets stay valid.
         replacements.sort_by_key(|&(cue, start, _, _)| std::cmp::Reverse((cue, start)));
@@ -238,7 +269,7 @@ impl Redactor {
                 .text
                 .replace_range(start..end, &kind.placeholder());
         }
-        (redacted, redactions)
+        (redacted, spans)
     }
 }
 

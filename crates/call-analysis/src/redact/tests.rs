@@ -143,6 +143,18 @@ fn text_redaction_has_no_timings_and_is_idempotent() {
     assert_eq!(redactor.text(&once), once);
 }
 
+/// Found by the property test below: the DNI cut the run, and what was left of it
+/// ("91 2100 9855 mil", 13 digits) passes Luhn; the first redaction must already say so.
+#[test]
+fn what_a_finding_leaves_of_a_run_is_checked_again() {
+    let redacted = redact(vec![cue("Cliente", 0, "ES91 2100 9855 mil 12345678Z")]);
+    assert_eq!(texts(&redacted), ["ES[CARD] [NATIONAL_ID]"]);
+    let mut kinds: Vec<_> = redacted.redactions.iter().map(|r| r.kind).collect();
+    kinds.sort();
+    assert_eq!(kinds, [RedactKind::Card, RedactKind::NationalId]);
+    assert!(redact(redacted.transcript.cues).redactions.is_empty());
+}
+
 /// Words that feed the detectors, so generated calls often contain findings and near misses.
 const VOCABULARY: &[&str] = &[
     "cuatro",
