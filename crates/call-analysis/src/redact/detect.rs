@@ -95,15 +95,13 @@ impl<'a> Detector<'a> {
         let mut pending = self.stream.runs();
         while let Some(run) = pending.pop() {
             let digits = self.stream.digits(&run.atoms);
-            if digits.len() <= 19 {
-                if Self::is_card(&digits) {
-                    self.take(RedactKind::Card, &run.atoms);
-                }
+            if Self::is_card(&digits) {
+                self.take(RedactKind::Card, &run.atoms);
                 continue;
             }
-            // A longer run may be a card followed or preceded by a short number (an
-            // expiry, a CVV): look for a card from either end up to a pause. Not in what
-            // looks like an IBAN that failed its check: its digits are an account.
+            // A run may be a card followed or preceded by a short number (an expiry, a CVV)
+            // said in the same breath: look for a card from either end up to a pause. Not in
+            // what looks like an IBAN that failed its check: its digits are an account.
             if self
                 .country_before(run.atoms[0])
                 .is_some_and(|(code, _)| IBAN_LENGTHS.contains_key(&code))
@@ -118,8 +116,16 @@ impl<'a> Detector<'a> {
                 for (prefix, atoms) in [(true, &run.atoms[..k]), (false, &run.atoms[k..])] {
                     let candidate = self.stream.digits(atoms);
                     let longer = best.is_none_or(|(len, _, _)| candidate.len() > len);
-                    let short_rest = digits.len() - candidate.len() <= MAX_DIGITS_BESIDE_CARD;
-                    if Self::is_card(&candidate) && longer && short_rest {
+                    let beside = digits.len() - candidate.len();
+                    // A run no longer than a card ("…9855, 123") may hold one only as a
+                    // full-length card at its start with a CVV's worth after it, so a number
+                    // that merely contains a Luhn-valid stretch stays.
+                    let fits = if digits.len() <= 19 {
+                        prefix && (15..=16).contains(&candidate.len()) && beside <= 4
+                    } else {
+                        beside <= MAX_DIGITS_BESIDE_CARD
+                    };
+                    if Self::is_card(&candidate) && longer && fits {
                         best = Some((candidate.len(), k, prefix));
                     }
                 }

@@ -366,6 +366,27 @@ fn a_whole_card_does_not_swallow_what_is_said_after_it() {
     }
 }
 
+#[test]
+fn a_card_then_its_code_in_one_breath_is_still_a_card() {
+    for (text, expected) in [
+        // (with 123 the 19 digits pass Luhn as a whole, and all of them are the card)
+        ("Es 4539 1488 0343 6467, 124.", "Es [CARD], 124."),
+        ("Es 4539 1488 0343 6467 eh 124.", "Es [CARD] eh 124."),
+        ("It's 3714 496353 98431, 1234.", "It's [CARD], 1234."),
+        // 4539 1488 0343 6468 fails Luhn: no card, and nothing else is taken from it.
+        (
+            "Es 4539 1488 0343 6468, 124.",
+            "Es 4539 1488 0343 6468, 124.",
+        ),
+    ] {
+        assert_eq!(
+            Redactor::new(RedactKinds::default()).text(text),
+            expected,
+            "{text}"
+        );
+    }
+}
+
 /// A 16-digit number passing Luhn: `body` and the check digit the detector's own `luhn` takes.
 fn luhn_card(body: &[u8; 15]) -> String {
     let body: String = body.iter().map(|d| char::from(b'0' + d)).collect();
