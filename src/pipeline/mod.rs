@@ -216,10 +216,7 @@ impl Pipeline {
             })
             .await?;
         if !stored {
-            tracing::info!("deleted while it was processed: nothing stored");
-            if let Err(e) = self.storage.delete_files_of(rec).await {
-                tracing::warn!(error = %e, "could not remove the files of a deleted recording");
-            }
+            self.remove_run_files(rec).await;
         }
         Ok(stored)
     }
@@ -341,7 +338,7 @@ impl Pipeline {
                     Settlement::Ack
                 }
                 Err(e) => {
-                    self.release(id).await;
+                    self.release(&rec).await;
                     self.retry_or_give_up(attempt, format!("database: {e}"))
                 }
             },
@@ -354,13 +351,13 @@ impl Pipeline {
                     observe::finished(&rec);
                     if let Err(e) = self.store_result(&rec).await {
                         tracing::warn!(error = %e, "could not record the failure");
-                        self.release(id).await;
+                        self.release(&rec).await;
                     }
                     Settlement::DeadLetter(reason)
                 } else {
                     tracing::info!(step = step.as_str(), %reason, "transient failure; retrying later");
                     // Back to pending so nobody waits for a heartbeat that no longer comes.
-                    self.release(id).await;
+                    self.release(&work.rec).await;
                     Settlement::Retry {
                         delay: self.backoff(attempt),
                         reason,
@@ -370,14 +367,40 @@ impl Pipeline {
         }
     }
 
-    async fn release(&self, id: &RecordingId) {
-        if let Err(e) = self
+    /// Back to pending for a retry. When it was deleted meanwhile the retry will not come, so
+    /// the files this run stored are removed now.
+    async fn release(&self, run: &Recording) {
+        match self
             .store
-            .release_recording(id, ProcessingStatus::Pending, Utc::now())
+            .release_recording(run, ProcessingStatus::Pending, Utc::now())
             .await
         {
+            Ok(true) => {}
+            Ok(false) => self.remove_files_if_deleted(run).await,
             // The heartbeat goes stale and another worker takes over after `stale_after`.
-            tracing::warn!(error = %e, "could not release recording");
+            Err(e) => tracing::warn!(error = %e, "could not release recording"),
+        }
+    }
+
+    async fn remove_files_if_deleted(&self, run: &Recording) {
+        let deleted = match self.store.get_recording(&run.recording_id).await {
+            Ok(stored) => {
+                stored.is_none_or(|r| ProcessingStatus::HIDDEN.contains(&r.processing_status))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the recording back");
+                return;
+            }
+        };
+        if deleted {
+            self.remove_run_files(run).await;
+        }
+    }
+
+    async fn remove_run_files(&self, run: &Recording) {
+        tracing::info!("deleted while it was processed: nothing stored, its files removed");
+        if let Err(e) = self.storage.delete_files_of(run).await {
+            tracing::warn!(error = %e, "could not remove the files of a deleted recording");
         }
     }
 

@@ -315,23 +315,29 @@ impl Store {
 
     /// Puts a claimed recording back (its message will be retried later). The heartbeat is set to
     /// `now`, the time its retry was sent, as [`Store::mark_enqueued`] does: a reconcile then sees
-    /// a recording that is queued, not one that was never sent.
+    /// a recording that is queued, not one that was never sent. The files the run stored are
+    /// recorded, so a deletion while the retry waits removes them. False, and nothing changed,
+    /// when the recording is no longer being processed (deleted or purged meanwhile).
     pub async fn release_recording(
         &self,
-        id: &RecordingId,
+        run: &Recording,
         back_to: ProcessingStatus,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = $3, updated_at = $3 \
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = $3, updated_at = $3, \
+             audio_local_path = COALESCE($4, audio_local_path), \
+             transcript_vtt_path = COALESCE($5, transcript_vtt_path) \
              WHERE recording_id = $1 AND processing_status = 'processing'",
         )
-        .bind(id.as_str())
+        .bind(run.recording_id.as_str())
         .bind(back_to.as_str())
         .bind(to_millis(now))
+        .bind(run.audio_local_path.as_deref())
+        .bind(run.transcript_vtt_path.as_deref())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Soft delete. Creates the row if we never saw the recording, so it is not fetched later.

@@ -667,6 +667,73 @@ async fn a_recording_deleted_while_it_is_processed_stays_deleted_with_no_files_o
     );
 }
 
+/// A run that stored the audio and then failed for now (the transcript answers 503) leaves the
+/// recording waiting for a retry. Deleted then, or while that run is still going, no file of
+/// it may stay behind: the retry that would have cleaned up is never processed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
+    for during_the_run in [false, true] {
+        let db = TestDb::new(Db::Sqlite).await;
+        let server = fake_webex().await;
+        let data = tempfile::tempdir().unwrap();
+        let rec = FakeRecording::new(EN_ID, Some(EN_VTT));
+        let vtt_path = format!("/files/{EN_ID}.vtt");
+        let failing = ResponseTemplate::new(503).set_delay(Duration::from_millis(300));
+        Mock::given(method("GET"))
+            .and(path(vtt_path.clone()))
+            .respond_with(failing)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        rec.mount(&server).await;
+        let queue = embedded(&db.store);
+        queue.publish(&created(EN_ID)).await.unwrap();
+        // The retry waits seconds: long enough to delete in between.
+        let p = pipeline(&db.store, &server, data.path(), Duration::from_secs(3));
+        let worker = Worker::start(queue.clone(), p, 1);
+        let id = RecordingId::parse(EN_ID).unwrap();
+        if during_the_run {
+            download_started(&server, &vtt_path).await;
+        } else {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while status_of(&db.store, EN_ID).await != Some(ProcessingStatus::Pending) {
+                assert!(Instant::now() < deadline, "released for a retry");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let waiting = stored(&db.store, EN_ID).await;
+            assert!(
+                waiting.audio_local_path.is_some(),
+                "it says where its audio is"
+            );
+        }
+        // What DELETE does: mark the row, then remove the files it points to.
+        let before = stored(&db.store, EN_ID).await;
+        assert!(
+            db.store
+                .mark_recording_deleted(&id, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
+        storage.delete_files_of(&before).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while queue.depth().await.unwrap().ready > 0 || !walkdir(data.path()).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "during the run: {during_the_run}; files left: {:?}",
+                walkdir(data.path())
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        worker.stop().await;
+        assert_eq!(
+            status_of(&db.store, EN_ID).await,
+            Some(ProcessingStatus::Deleted)
+        );
+        assert_eq!(hits(&server, &format!("/files/{EN_ID}.mp3")).await, 1);
+    }
+}
+
 /// Every file below `dir`.
 fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();

@@ -11,7 +11,7 @@ use webex_recordings::reconciler::{
     JOB_LEASE, JOB_NAME, ReconcileOptions, ReconcileReport, ScheduleTiming, ServiceTypes, Window,
     reconcile, scheduled_run,
 };
-use webex_recordings::store::Store;
+use webex_recordings::store::{Claim, Store};
 use webex_recordings::webex::ListScope;
 use wiremock::matchers::{body_json, query_param, query_param_is_missing};
 use wiremock::{MockServer, Request, ResponseTemplate};
@@ -511,14 +511,20 @@ async fn a_recording_released_for_a_retry_is_not_sent_again() {
     mount_listing(&server, page(vec![rec("r1")], None)).await;
     let (t, q) = sqlite_with_queue().await;
     let now = Utc::now();
-    t.store
+    let Claim::Claimed(run) = t
+        .store
         .claim_recording(&id("r1"), false, now, now - TimeDelta::minutes(10))
         .await
-        .unwrap();
-    t.store
-        .release_recording(&id("r1"), ProcessingStatus::Pending, now)
-        .await
-        .unwrap();
+        .unwrap()
+    else {
+        panic!("claimed")
+    };
+    assert!(
+        t.store
+            .release_recording(&run, ProcessingStatus::Pending, now)
+            .await
+            .unwrap()
+    );
     let report = reconcile_once(
         &server,
         &t.store,
