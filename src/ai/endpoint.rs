@@ -35,7 +35,7 @@ fn http_client(timeout: Duration) -> Result<reqwest::Client, AiError> {
         .connect_timeout(timeout.min(MAX_CONNECT_TIMEOUT))
         .user_agent(concat!("webex-recordings/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(AiError::Http)
+        .map_err(AiError::http)
 }
 
 /// One operation (`chat/completions`, `audio/transcriptions`) of an OpenAI-compatible server.
@@ -72,9 +72,9 @@ impl Endpoint {
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key.expose_secret());
         }
-        let response = request.send().await.map_err(AiError::Http)?;
+        let response = request.send().await.map_err(AiError::http)?;
         let status = response.status();
-        let text = response.text().await.map_err(AiError::Http)?;
+        let text = response.text().await.map_err(AiError::http)?;
         if !status.is_success() {
             return Err(AiError::status(status, &text));
         }

@@ -13,8 +13,8 @@ const BODY_SNIPPET_CHARS: usize = 500;
 pub enum AiError {
     /// The request did not complete: connect failure, timeout, connection
     /// dropped while reading the body.
-    #[error("AI request failed: {0}")]
-    Http(#[source] reqwest::Error),
+    #[error("AI request failed: {}", crate::telemetry::error_with_causes(.0))]
+    Http(reqwest::Error),
 
     /// The server answered with a non-success status.
     #[error("AI server answered {status}: {body}")]
@@ -52,6 +52,12 @@ impl AiError {
         matches!(self, AiError::Http(e) if e.is_timeout())
     }
 
+    /// A transport error, without its URL (the endpoint's address is configuration, and the
+    /// text goes to logs and `processing_errors`).
+    pub(crate) fn http(e: reqwest::Error) -> Self {
+        AiError::Http(e.without_url())
+    }
+
     /// A `Status` error with the body cut to a short snippet (on a char boundary).
     pub(crate) fn status(status: StatusCode, body: &str) -> Self {
         AiError::Status {
@@ -72,6 +78,16 @@ fn snippet(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_transport_error_does_not_repeat_the_url() {
+        let refused = reqwest::get("http://127.0.0.1:1/v1/chat?api-key=KEY-SECRET")
+            .await
+            .expect_err("nothing listens on port 1");
+        let e = AiError::http(refused);
+        assert!(e.is_transient());
+        assert!(!e.to_string().contains("KEY-SECRET"), "{e}");
+    }
 
     #[test]
     fn status_classification() {

@@ -124,7 +124,7 @@ impl SttClient {
             Part::stream_with_length(reqwest::Body::wrap_stream(ReaderStream::new(file)), length)
                 .file_name(file_name)
                 .mime_str(mime_type(audio_path))
-                .map_err(AiError::Http)?;
+                .map_err(AiError::http)?;
 
         let mut form = Form::new()
             .part("file", part)

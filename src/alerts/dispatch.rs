@@ -60,7 +60,11 @@ pub async fn send_once(
             if e.is_timeout() {
                 DeliveryError::Network("no answer within the attempt timeout".into())
             } else {
-                DeliveryError::Network(format!("request failed: {e}"))
+                // Without the URL: a Slack or Teams webhook's URL is its secret.
+                DeliveryError::Network(format!(
+                    "request failed: {}",
+                    crate::telemetry::error_with_causes(&e.without_url())
+                ))
             }
         })?;
     let status = answer.status();

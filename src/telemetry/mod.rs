@@ -69,10 +69,40 @@ pub fn init(config: &Config) -> Result<Telemetry, TelemetryError> {
         .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer(SERVICE_NAME)));
     let _ = tracing_subscriber::registry()
         .with(filter)
+        .with(tracing_subscriber::filter::filter_fn(|meta| {
+            !holds_secrets(meta.target(), *meta.level())
+        }))
         .with(format)
         .with(export)
         .try_init();
     Ok(Telemetry { tracer_provider })
+}
+
+/// Whether a crate's events at `level` can hold secrets, whatever `RUST_LOG` asks for: lapin
+/// traces every frame it sends, the AMQP login (user and password) included.
+fn holds_secrets(target: &str, level: tracing::Level) -> bool {
+    let secret_at_trace = ["lapin", "amq_protocol"];
+    level == tracing::Level::TRACE
+        && secret_at_trace
+            .iter()
+            .any(|c| target == *c || target.starts_with(&format!("{c}::")))
+}
+
+/// The error and each of its causes, on one line: `reqwest` and `hyper` keep the reason
+/// ("connection refused", "certificate expired") in the causes, not in the error's own text.
+pub fn error_with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        let more = e.to_string();
+        // Some errors repeat their cause in their own text.
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = e.source();
+    }
+    text
 }
 
 /// Batches finished spans and posts them as protobuf to `{endpoint}/v1/traces`. The batch

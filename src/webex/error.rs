@@ -25,9 +25,9 @@ pub enum WebexError {
         last: Box<WebexError>,
     },
 
-    /// Transport-level failure (connect, timeout, TLS, broken body, ...).
-    #[error("HTTP request to Webex failed: {0}")]
-    Http(#[from] reqwest::Error),
+    /// Transport-level failure (connect, timeout, TLS, broken body, ...), without its URL.
+    #[error("HTTP request to Webex failed: {}", crate::telemetry::error_with_causes(.0))]
+    Http(reqwest::Error),
 
     /// No usable credentials, or the OAuth refresh was refused.
     #[error("Webex authentication problem: {0}")]
@@ -52,6 +52,14 @@ pub enum WebexError {
     /// Invalid client settings (e.g. a base URL that cannot carry paths).
     #[error("invalid Webex client configuration: {0}")]
     Config(String),
+}
+
+impl From<reqwest::Error> for WebexError {
+    /// The URL is dropped: a download link carries its access ticket in the query, and this
+    /// text goes to logs, queue headers and `processing_errors`.
+    fn from(e: reqwest::Error) -> Self {
+        Self::Http(e.without_url())
+    }
 }
 
 fn status_reason(status: u16) -> &'static str {
@@ -103,4 +111,24 @@ impl WebexError {
 /// Statuses worth retrying later (by a caller; the client itself retries 429/423/502/503/504).
 pub(crate) fn is_transient_status(status: u16) -> bool {
     status == 429 || status == 423 || (500..=599).contains(&status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A download link carries its access ticket in the query; a failed request must not
+    /// repeat it (the text is logged and stored).
+    #[tokio::test]
+    async fn a_transport_error_does_not_repeat_the_url() {
+        let refused = reqwest::get("http://127.0.0.1:1/files/a.mp3?ticket=TICKET-SECRET")
+            .await
+            .expect_err("nothing listens on port 1");
+        assert!(refused.to_string().contains("TICKET-SECRET"), "{refused}");
+        let text = WebexError::from(refused).to_string();
+        assert!(!text.contains("TICKET-SECRET"), "{text}");
+        assert!(text.starts_with("HTTP request to Webex failed"), "{text}");
+        // Why it failed is in the causes, and they are kept.
+        assert!(text.contains("onnection refused"), "{text}");
+    }
 }

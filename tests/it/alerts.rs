@@ -322,3 +322,34 @@ async fn alerts_test_sends_one_signed_test_event() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("ALERT_ALLOW_PRIVATE"));
     assert_eq!(receiver.seen().len(), 1, "a refused URL gets no request");
 }
+
+/// A Slack- or Teams-style receiver's URL is its secret: a failed delivery says why, not where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delivery_does_not_show_the_receiver_s_url() {
+    let dir = tempfile::tempdir().expect("dir");
+    let failed = std::process::Command::new(env!("CARGO_BIN_EXE_webex-recordings"))
+        .args(["alerts", "test"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/cli.db", dir.path().display()),
+        )
+        // Nothing listens on port 1.
+        .env(
+            "ALERT_WEBHOOK_URL",
+            "http://127.0.0.1:1/services/PATH-SECRET?token=QUERY-SECRET",
+        )
+        .env("ALERT_WEBHOOK_SECRET", secret())
+        .env("ALERT_ALLOW_PRIVATE", "true")
+        .output()
+        .expect("run the binary");
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&failed.stdout),
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert!(!failed.status.success(), "{out}");
+    assert!(out.contains("request failed"), "{out}");
+    assert!(!out.contains("SECRET"), "{out}");
+}

@@ -93,3 +93,28 @@ async fn every_json_log_line_of_a_pipeline_run_carries_its_recording_id() {
             .all(|l| l["route"] == "/webhooks/webex")
     );
 }
+
+/// `RUST_LOG=trace` shows everything but secrets: lapin traces the AMQP login frame, password
+/// included, so its trace lines never reach the log.
+#[tokio::test]
+async fn trace_logging_does_not_show_the_amqp_login() {
+    let vhost = crate::broker::Vhost::new();
+    let mut setup = Setup::new().await;
+    setup.set("RUST_LOG", "trace");
+    setup.set("AMQP_URL", vhost.url());
+    let service = setup.start("receiver");
+    service.listen_addr().await;
+    service
+        .wait_for_line(Duration::from_secs(30), |l| l["level"] == "TRACE")
+        .await;
+    let lines = service.lines();
+    let lapin_traces: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("\"level\":\"TRACE\"") && l.contains("lapin"))
+        .collect();
+    assert!(lapin_traces.is_empty(), "{lapin_traces:#?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("PLAIN")),
+        "the login frame is logged"
+    );
+}
