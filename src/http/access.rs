@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use call_analysis::redact::Redactor;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 
 use super::error::ApiError;
 use super::{AppState, auth};
@@ -43,7 +43,8 @@ impl AuditContext {
         detail: Option<String>,
     ) -> NewAuditEntry {
         NewAuditEntry {
-            at: Utc::now(),
+            // As the store keeps it, so an answer shows the time a later read shows.
+            at: Utc::now().trunc_subsecs(3),
             actor: self.principal.actor.clone(),
             role: Some(self.principal.role.to_string()),
             action: action.to_string(),

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use call_analysis::redact::Redactor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
@@ -121,6 +122,9 @@ pub async fn change_hold(
             "reason: contains a NUL character".into(),
         ));
     }
+    // A reason is free text kept for ever (in the audit log too): a card number in it is not.
+    let redacted = reason.map(|r| Redactor::new(state.config.redact.clone()).text(r));
+    let reason = redacted.as_deref();
     let action = if reason.is_some() {
         "hold.set"
     } else {
@@ -253,7 +257,7 @@ fn to_csv(items: &[AuditEntry]) -> String {
         let e = &item.entry;
         let fields = [
             item.id.to_string(),
-            e.at.to_rfc3339(),
+            e.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             e.actor.clone(),
             e.role.clone().unwrap_or_default(),
             e.action.clone(),

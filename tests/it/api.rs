@@ -544,6 +544,46 @@ async fn a_nul_character_in_a_query_is_a_400_naming_the_parameter_on_both_databa
     }
 }
 
+/// A hold's reason is kept for ever, in the audit log too: a card number typed into it is
+/// redacted; and the time the answer gives is the one every later read gives.
+#[tokio::test]
+async fn a_hold_reason_is_redacted_and_its_time_read_back_unchanged() {
+    let app = spawn(Db::Sqlite, Opts::default()).await;
+    app.seed().await;
+    let r = app
+        .http
+        .put(app.url("/api/v1/recordings/r1/hold"))
+        .json(&serde_json::json!({"reason": "disputa de la tarjeta 4556 7375 8689 9855"}))
+        .send()
+        .await
+        .expect("req");
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.expect("json");
+    assert_eq!(
+        answer["legal_hold"]["reason"],
+        "disputa de la tarjeta [CARD]"
+    );
+    let (_, rec) = app.json("/api/v1/recordings/r1").await;
+    assert_eq!(rec["legal_hold"], answer["legal_hold"]);
+    let (_, audit) = app.json("/api/v1/audit?action=hold.set").await;
+    assert_eq!(audit["items"][0]["detail"], "disputa de la tarjeta [CARD]");
+    let csv = app
+        .http
+        .get(app.url("/api/v1/audit?action=hold.set&format=csv"))
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("text");
+    let at = audit["items"][0]["at"].as_str().expect("at");
+    assert!(
+        csv.contains(at),
+        "the CSV writes the time as the JSON does: {csv}"
+    );
+    assert!(!csv.contains("4556"), "{csv}");
+}
+
 #[tokio::test]
 async fn get_reprocess_and_errors() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
