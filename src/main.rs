@@ -49,7 +49,7 @@ async fn run(cli: Cli) -> Result<()> {
             let id = RecordingId::parse(&id)?;
             let store = startup::open_store(&config).await?;
             // As the API (404, 409): given an id never stored, the worker would make a failed
-            // record of a call that may not exist; a held one must not be rewritten.
+            // record of a call that may not exist; a held or deleted one is not processed.
             let refusal = match store
                 .get_recording(&id)
                 .await
@@ -58,10 +58,7 @@ async fn run(cli: Cli) -> Result<()> {
                 None => Some(format!(
                     "no recording {id} is stored; use `webex-recordings backfill` to fetch recordings from Webex"
                 )),
-                Some(rec) if rec.legal_hold.is_some() => Some(format!(
-                    "recording {id} is under legal hold; release the hold first"
-                )),
-                Some(_) => None,
+                Some(rec) => rec.may_be_reprocessed().err().map(|e| e.to_string()),
             };
             if let Some(refusal) = refusal {
                 store.close().await;

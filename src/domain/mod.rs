@@ -7,5 +7,5 @@ mod recording_id;
 
 pub use insight::{CallSentiment, NoRoles, derive_insight, duration_ms, role_hints, swap_roles};
 pub use message::{MAX_ENVELOPE_DEPTH, MessageSource, QueueMessage, RecordingEvent, json_depth};
-pub use recording::{LegalHold, ProcessingStatus, Recording, Step};
+pub use recording::{LegalHold, ProcessingStatus, Recording, ReprocessRefused, Step};
 pub use recording_id::{InvalidRecordingId, RecordingId};

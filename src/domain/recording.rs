@@ -164,7 +164,31 @@ pub struct LegalHold {
     pub at: DateTime<Utc>,
 }
 
+/// Why a recording may not be processed again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReprocessRefused {
+    /// Reprocessing rewrites the record: not while it is held.
+    #[error("recording {0} is under legal hold; release the hold first")]
+    Held(RecordingId),
+    /// A worker drops the run of a deleted or purged recording: answering "queued" would lie.
+    #[error("recording {0} was {1}; it is not processed again")]
+    Gone(RecordingId, &'static str),
+}
+
 impl Recording {
+    /// Whether a reprocess may be sent for it (the API's, the console's and the CLI's).
+    pub fn may_be_reprocessed(&self) -> Result<(), ReprocessRefused> {
+        let id = &self.recording_id;
+        if self.legal_hold.is_some() {
+            return Err(ReprocessRefused::Held(id.clone()));
+        }
+        if ProcessingStatus::HIDDEN.contains(&self.processing_status) {
+            let status = self.processing_status.as_str();
+            return Err(ReprocessRefused::Gone(id.clone(), status));
+        }
+        Ok(())
+    }
+
     /// Removes U+0000 from the text a model or Webex handed us. PostgreSQL text cannot hold it
     /// (SQLite can): one stray NUL would make every save of the call fail there, and each
     /// retry pay for its AI requests again. Dropped on both backends, so both store the same.

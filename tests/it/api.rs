@@ -627,6 +627,20 @@ async fn get_reprocess_and_errors() {
         .send(reqwest::Method::POST, "/api/v1/recordings/a.b/reprocess")
         .await;
     assert_eq!(r.status(), 400);
+    // A deleted recording is not processed again: a worker would drop the message.
+    let r = app
+        .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .send(reqwest::Method::POST, "/api/v1/recordings/r2/reprocess")
+        .await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(
+        body["detail"],
+        "recording r2 was deleted; it is not processed again"
+    );
     assert_eq!(app.queue.depth().await.expect("depth").ready, 1);
 
     // Unknown routes and wrong methods answer JSON too.

@@ -177,4 +177,23 @@ async fn reprocess_refuses_an_id_never_stored_and_enqueues_a_stored_one() {
         "{err}"
     );
     assert_eq!(t.store.queue_depth().await.expect("depth").0, 1);
+
+    // Deleted: a worker would drop the message, so it is refused here.
+    t.store
+        .release_hold(&stored.recording_id, &hold)
+        .await
+        .expect("release");
+    assert!(
+        t.store
+            .mark_recording_deleted(&stored.recording_id, chrono::Utc::now())
+            .await
+            .expect("delete")
+    );
+    let deleted = run(&["reprocess", "seen1"], &env);
+    let err = String::from_utf8_lossy(&deleted.stderr);
+    assert!(
+        !deleted.status.success() && err.contains("was deleted"),
+        "{err}"
+    );
+    assert_eq!(t.store.queue_depth().await.expect("depth").0, 1);
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, refuse_if_held, webex_client};
-use crate::domain::{MessageSource, QueueMessage, RecordingEvent, RecordingId};
+use super::{find, webex_client};
+use crate::domain::{QueueMessage, RecordingId, ReprocessRefused};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
@@ -49,7 +49,7 @@ pub struct FetchAnswer {
     responses(
         (status = 202, description = "Queued", body = ReprocessAnswer),
         RecordingErrors,
-        (status = 409, description = "Under legal hold", body = ErrorBody),
+        (status = 409, description = "Under legal hold, or deleted", body = ErrorBody),
         (status = 503, description = "Queue unavailable", body = ErrorBody),
     ),
     tag = "recordings"
@@ -70,15 +70,14 @@ pub async fn reprocess_recording(
 
 /// Sends a stored recording for processing again (the API's and the console's reprocess).
 pub async fn enqueue_reprocess(state: &AppState, id: &RecordingId) -> Result<(), ApiError> {
-    // Reprocessing rewrites the record: not while it is held.
-    refuse_if_held(&find(state, id).await?)?;
-    let message = QueueMessage::new(
-        MessageSource::Reprocess,
-        RecordingEvent::Created,
-        id.clone(),
-        None,
-        None,
-    );
+    find(state, id)
+        .await?
+        .may_be_reprocessed()
+        .map_err(|refused| match refused {
+            ReprocessRefused::Held(_) => ApiError::LegalHold(refused.to_string()),
+            ReprocessRefused::Gone(..) => ApiError::Conflict(refused.to_string()),
+        })?;
+    let message = QueueMessage::reprocess(id.clone());
     state.publisher.publish(&message).await?;
     Ok(())
 }
