@@ -141,9 +141,28 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                 .ok()?
                 .build_recorder();
             let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok().map(|_| handle)
+            metrics::set_global_recorder(recorder).ok()?;
+            zero_counters();
+            Some(handle)
         })
         .clone()
+}
+
+/// The counters whose labels are known in advance, at 0 from the start: a fresh instance
+/// shows them before the first event, and `rate()` or an alert on "nothing completed" has a
+/// series to work on.
+fn zero_counters() {
+    for outcome in ["queued", "ignored"] {
+        metrics::counter!("webhook_deliveries_total", "outcome" => outcome).increment(0);
+    }
+    use crate::domain::ProcessingStatus::{Completed, Failed, Partial};
+    for status in [Completed, Partial, Failed] {
+        metrics::counter!("recordings_processed_total", "status" => status.as_str()).increment(0);
+    }
+    for outcome in ["ok", "error"] {
+        metrics::counter!("reconcile_runs_total", "outcome" => outcome).increment(0);
+    }
+    metrics::counter!("reconcile_enqueued_total").increment(0);
 }
 
 /// Updates the process gauges (resident memory, CPU seconds, open file descriptors) just before

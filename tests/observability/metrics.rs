@@ -389,3 +389,30 @@ async fn metrics_count_what_happened_in_every_family_of_the_contract() {
     }
     app.stop().await;
 }
+
+/// A fresh instance shows the counters with known labels at 0, before anything happened: a
+/// dashboard has its series, and `rate()` in an alert has something to work on.
+#[tokio::test]
+async fn a_fresh_instance_shows_its_counters_at_zero() {
+    let setup = crate::service::Setup::new().await;
+    let service = setup.start("all");
+    let addr = service.listen_addr().await;
+    let text = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    for series in [
+        r#"webhook_deliveries_total{outcome="queued"} 0"#,
+        r#"webhook_deliveries_total{outcome="ignored"} 0"#,
+        r#"recordings_processed_total{status="completed"} 0"#,
+        r#"recordings_processed_total{status="partial"} 0"#,
+        r#"recordings_processed_total{status="failed"} 0"#,
+        r#"reconcile_runs_total{outcome="ok"} 0"#,
+        r#"reconcile_runs_total{outcome="error"} 0"#,
+        "reconcile_enqueued_total 0",
+    ] {
+        assert!(text.lines().any(|l| l == series), "{series} in:\n{text}");
+    }
+}
