@@ -102,13 +102,13 @@ pub async fn fetch_recordings(
     let hours = params.hours.unwrap_or(24);
     if !(1..=168).contains(&hours) {
         return Err(ApiError::BadRequest(format!(
-            "hours must be between 1 and 168, got {hours}"
+            "hours: must be between 1 and 168, got {hours}"
         )));
     }
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
-            "limit must be between 1 and 1000, got {limit}"
+            "limit: must be between 1 and 1000, got {limit}"
         )));
     }
     let to = Utc::now();

@@ -113,7 +113,7 @@ impl SearchParams {
                 .ok_or_else(|| {
                     bad(
                         "limit",
-                        format!("must be between 1 and {MAX_LIMIT}, got {raw:?}"),
+                        format!("must be between 1 and {MAX_LIMIT}, got {raw}"),
                     )
                 })?,
         };
@@ -132,7 +132,7 @@ impl SearchParams {
                         ProcessingStatus::ALL.iter().map(|s| s.as_str()).collect();
                     bad(
                         "status",
-                        format!("unknown status {raw:?}; one of {}", known.join(", ")),
+                        format!("unknown value {raw:?}; one of {}", known.join(", ")),
                     )
                 })
             })
