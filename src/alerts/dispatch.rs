@@ -7,6 +7,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::Utc;
 use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{AlertConfig, AlertEvent, DeliverySettings, SigningKey, check_destination, sign};
 use crate::store::{OutboxAlert, Store};
@@ -136,7 +137,13 @@ async fn deliver_due(
             // Unattempted events come back when the lease runs out.
             break;
         }
-        attempt(store, config, key, &alert).await?;
+        // Every line of the attempt names the event and the recording it is about.
+        let span = tracing::info_span!(
+            "alert",
+            webhook_id = %alert.event.id,
+            recording_id = alert.event.recording_id().as_deref(),
+        );
+        attempt(store, config, key, &alert).instrument(span).await?;
     }
     Ok(())
 }
@@ -152,7 +159,7 @@ async fn attempt(
     let now = Utc::now();
     let error = match result {
         Ok(()) => {
-            tracing::info!(webhook_id = %id, event = %alert.event.event_type, "alert delivered");
+            tracing::info!(event = %alert.event.event_type, "alert delivered");
             return store.alert_delivered(id, now).await;
         }
         Err(e) => e,
@@ -174,9 +181,9 @@ async fn attempt(
         }
     };
     if retry_at.is_some() {
-        tracing::info!(webhook_id = %id, attempt = failed, error = %error, "alert not delivered; retrying later");
+        tracing::info!(attempt = failed, error = %error, "alert not delivered; retrying later");
     } else {
-        tracing::warn!(webhook_id = %id, attempt = failed, error = %error, "alert given up");
+        tracing::warn!(attempt = failed, error = %error, "alert given up");
     }
     store
         .alert_attempt_failed(id, &error.to_string(), retry_at, now)

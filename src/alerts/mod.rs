@@ -85,6 +85,12 @@ impl AlertEvent {
             body: body.to_string(),
         }
     }
+
+    /// The recording the event is about (`data.recordingId`), for logs; a test event has none.
+    pub fn recording_id(&self) -> Option<String> {
+        let body: Value = serde_json::from_str(&self.body).ok()?;
+        Some(body.pointer("/data/recordingId")?.as_str()?.to_owned())
+    }
 }
 
 /// The events a freshly processed recording gives rise to.
@@ -149,6 +155,10 @@ mod tests {
         assert_eq!(body["data"]["hits"], json!([{"rule": 0, "start": 12.0}]));
         assert!(DateTime::parse_from_rfc3339(body["timestamp"].as_str().unwrap_or("")).is_ok());
         assert_ne!(events[0].id, events[1].id);
+        // What the dispatcher's log lines name.
+        for event in &events {
+            assert_eq!(event.recording_id().as_deref(), Some("r-1"));
+        }
     }
 
     #[test]

@@ -235,7 +235,7 @@ impl Pipeline {
     async fn settle(&self, delivery: Delivery) {
         let settlement = self.decide(&delivery).await;
         let message_id = delivery.message_id.clone();
-        tracing::debug!(%message_id, attempt = delivery.attempt, ?settlement, "settling delivery");
+        tracing::debug!(?settlement, "settling delivery");
         let settled = match settlement {
             Settlement::Ack => delivery.ack().await,
             Settlement::Retry { delay, reason } => delivery.retry_after(delay, &reason).await,
@@ -324,7 +324,7 @@ impl Pipeline {
             }
             Claim::Claimed(rec) => *rec,
         };
-        observe::started(attempt);
+        observe::started();
 
         // Kept beating until the result is stored: storing may take a few tries.
         let _heartbeat = self.start_heartbeat(id.clone());

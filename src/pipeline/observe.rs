@@ -23,7 +23,7 @@ pub(super) fn run_span(delivery: &Delivery) -> tracing::Span {
         "pipeline.run",
         recording_id,
         message_id = %delivery.message_id,
-        attempt = delivery.attempt,
+        attempt = delivery.attempt.max(1),
     );
     continue_trace(&span, &delivery.trace_context);
     span
@@ -82,8 +82,9 @@ pub(super) async fn step(
     result
 }
 
-pub(super) fn started(attempt: u32) {
-    tracing::info!(attempt, "processing recording");
+/// The run's span already names the attempt (a field twice makes two keys in a JSON line).
+pub(super) fn started() {
+    tracing::info!("processing recording");
 }
 
 /// A recording is done with (completed, partial or failed): counted and logged once.

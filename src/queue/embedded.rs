@@ -107,21 +107,22 @@ impl Consumer for EmbeddedQueue {
                 .await
                 .map_err(unavailable)?
             {
+                let payload = QueueMessage::decode(taken.body.as_bytes())
+                    .map_err(|e| format!("unreadable message body: {e}"));
                 // Each take counts; one past the limit means every earlier holder died.
                 if taken.attempts > UNSETTLED_DELIVERY_LIMIT {
                     let reason = format!(
                         "taken {} times and never settled: its worker died each time",
                         taken.attempts - 1
                     );
-                    tracing::error!(message_id = %taken.message_id, %reason, "dead-lettered");
+                    let recording_id = payload.as_ref().ok().map(|m| m.recording_id.as_str());
+                    tracing::error!(message_id = %taken.message_id, recording_id, %reason, "dead-lettered");
                     self.store
                         .dead_letter_message(&taken.message_id, &token, &reason)
                         .await
                         .map_err(unavailable)?;
                     continue;
                 }
-                let payload = QueueMessage::decode(taken.body.as_bytes())
-                    .map_err(|e| format!("unreadable message body: {e}"));
                 // A context that does not parse only costs the link to the webhook's trace.
                 let trace_context = taken
                     .trace_context

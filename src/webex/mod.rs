@@ -250,14 +250,14 @@ impl WebexClient {
         .when(|failed: &FailedTry| failed.transient)
         .adjust(|failed, backoff| policy.honour_retry_after(failed.retry_after, backoff))
         .notify(|failed, delay| {
-            tracing::warn!(method = %req.method, url = %redact_url(&req.url), attempt = attempts.load(Ordering::Relaxed), delay_ms = delay.as_millis() as u64, error = %failed.error, "transient Webex failure; retrying");
+            tracing::warn!(url = %redact_url(&req.url), webex_attempt = attempts.load(Ordering::Relaxed), delay_ms = delay.as_millis() as u64, error = %failed.error, "transient Webex failure; retrying");
         })
         .await;
         match result {
             Ok(resp) => Ok(resp),
             Err(failed) if failed.transient => {
                 let attempts = attempts.load(Ordering::Relaxed);
-                tracing::warn!(method = %req.method, url = %redact_url(&req.url), attempts, error = %failed.error, "giving up on Webex request");
+                tracing::warn!(url = %redact_url(&req.url), attempts, error = %failed.error, "giving up on Webex request");
                 Err(WebexError::RetriesExhausted {
                     attempts,
                     last: Box::new(failed.error),
@@ -359,7 +359,7 @@ impl WebexClient {
                 continue;
             }
             let retry_after = crate::retry::parse_retry_after(resp.headers());
-            let error = api_error(resp, &req.method, &url).await;
+            let error = api_error(resp, &url).await;
             return Err(match status.as_u16() {
                 429 | 423 => FailedTry::transient(error, retry_after),
                 502..=504 => FailedTry::transient(error, None),
@@ -443,7 +443,7 @@ fn redirect_target(current: &Url, headers: &HeaderMap) -> Option<Url> {
 
 /// Turns a failed response into [`WebexError::Api`], reading at most `MAX_ERROR_BODY` bytes,
 /// and logs it with its TrackingID (never the token).
-async fn api_error(mut resp: Response, method: &Method, url: &Url) -> WebexError {
+async fn api_error(mut resp: Response, url: &Url) -> WebexError {
     let status = resp.status().as_u16();
     let header_tracking = tracking_id_header(resp.headers());
     let mut body = Vec::new();
@@ -483,12 +483,13 @@ async fn api_error(mut resp: Response, method: &Method, url: &Url) -> WebexError
         });
     let tracking_id =
         header_tracking.or_else(|| json.as_ref().and_then(|j| json_str(j.get("trackingId"))));
+    // In the `webex.request` span, which names the method. Webex's text is `answer`: a field
+    // called `message` would replace the line's own.
     tracing::warn!(
-        %method,
         url = %redact_url(url),
         status,
         tracking_id = tracking_id.as_deref().unwrap_or("-"),
-        message = %message,
+        answer = %message,
         "Webex API error"
     );
     WebexError::Api {

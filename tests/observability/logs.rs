@@ -92,6 +92,43 @@ async fn every_json_log_line_of_a_pipeline_run_carries_its_recording_id() {
             .iter()
             .all(|l| l["route"] == "/webhooks/webex")
     );
+    // A field named by both the line and its span would be two keys, which log indexers keep
+    // one of (either).
+    for line in service.lines() {
+        let keys = top_level_keys(&line);
+        let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "a key twice: {line}");
+    }
+}
+
+/// The keys of a JSON object in the order written, repeats included (a map would fold them).
+fn top_level_keys(line: &str) -> Vec<String> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visitor;
+            impl<'de> serde::de::Visitor<'de> for Visitor {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(key);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(Visitor)
+        }
+    }
+    serde_json::from_str::<Keys>(line)
+        .unwrap_or_else(|e| panic!("not a JSON object ({e}): {line}"))
+        .0
 }
 
 /// `RUST_LOG=trace` shows everything but secrets: lapin traces the AMQP login frame, password
