@@ -21,6 +21,14 @@ const MAX_DIGITS_BESIDE_CARD: usize = 8;
 /// How many items after a CVV or expiry cue its value may start.
 const CUE_WINDOW_ITEMS: usize = 16;
 
+/// A country code before the digits of an IBAN, and the items that said it.
+struct Country {
+    code: String,
+    items: Vec<usize>,
+    /// Written or spelled as a code, not a word that may be one.
+    certain: bool,
+}
+
 /// One finding: the byte range it covers in each cue it touches.
 pub(super) struct Found {
     pub kind: RedactKind,
@@ -104,7 +112,7 @@ impl<'a> Detector<'a> {
             // what looks like an IBAN that failed its check: its digits are an account.
             if self
                 .country_before(run.atoms[0])
-                .is_some_and(|(code, _)| IBAN_LENGTHS.contains_key(&code))
+                .is_some_and(|c| c.certain && IBAN_LENGTHS.contains_key(&c.code))
             {
                 continue;
             }
@@ -155,27 +163,42 @@ impl<'a> Detector<'a> {
         }
     }
 
-    /// The country code said just before a run: "ES", "E S", "e ese".
-    fn country_before(&self, first: usize) -> Option<(String, Vec<usize>)> {
+    /// The country code said just before a run: "ES", "E S", "e ese", "es91" (`certain`),
+    /// or a two-letter word apart from the digits in lower or mixed case ("es 91…", as
+    /// speech-to-text writes it), which may as well be the verb "es" or "de": only the
+    /// mod-97 check over the country and the digits together tells them apart.
+    fn country_before(&self, first: usize) -> Option<Country> {
         let last = self.stream.before(first)?;
-        if let ItemKind::Word {
-            folded,
-            upper: true,
-        } = &self.item(last).kind
+        let item = self.item(last);
+        if let ItemKind::Word { folded, upper } = &item.kind
+            // Two ASCII letters as written: "sí" folds to "si" but is no country code.
+            && item.end - item.start == 2
             && folded.len() == 2
+            && folded.bytes().all(|b| b.is_ascii_alphabetic())
         {
-            return Some((folded.to_ascii_uppercase(), vec![last]));
+            let glued = !self.item(first).space_before && self.item(first).cue == item.cue;
+            return Some(Country {
+                code: folded.to_ascii_uppercase(),
+                items: vec![last],
+                certain: *upper || glued,
+            });
         }
         let second = self.letter(last)?;
         let before = self.stream.before(last)?;
         let first_letter = self.letter(before)?;
-        Some((format!("{first_letter}{second}"), vec![before, last]))
+        Some(Country {
+            code: format!("{first_letter}{second}"),
+            items: vec![before, last],
+            certain: true,
+        })
     }
 
     fn ibans(&mut self) {
         self.take_runs(RedactKind::Iban, |this, run| {
-            let (country, mut items) = this.country_before(run.atoms[0])?;
-            let needed = IBAN_LENGTHS.get(&country)? - 2;
+            let Country {
+                code, mut items, ..
+            } = this.country_before(run.atoms[0])?;
+            let needed = IBAN_LENGTHS.get(&code)? - 2;
             let mut digits = String::new();
             for &atom in &run.atoms {
                 digits.push_str(this.item(atom).digits()?);
@@ -184,7 +207,7 @@ impl<'a> Detector<'a> {
                     break;
                 }
             }
-            (digits.len() == needed && iban_valid(&format!("{country}{digits}"))).then_some(items)
+            (digits.len() == needed && iban_valid(&format!("{code}{digits}"))).then_some(items)
         });
     }
 

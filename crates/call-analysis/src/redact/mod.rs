@@ -7,7 +7,9 @@
 //! found with its own check: Luhn for cards, ISO 13616 mod-97 for IBANs, the DNI/NIE check
 //! letter, cue words for CVV and expiry, patterns for e-mail and phone. Each finding is
 //! replaced by `[KIND]` over exactly the words that said it; look-alikes that fail the
-//! checks (order numbers, amounts, dates, times, extensions) stay as they were.
+//! checks (order numbers, amounts, dates, times, extensions) stay as they were. A speaker
+//! label (a VTT voice tag may be a phone number or an address) is redacted first, as a text
+//! of its own: it never joins the numbers said in its cues.
 //!
 //! Why not the `text2num` crate: it reads one language at a time (calls mix both), has no
 //! "doble"/"triple"/"oh", and reads "cuatro cinco" as two numbers of its own grammar; the
@@ -19,7 +21,7 @@ mod stream;
 mod tokens;
 mod words;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +34,9 @@ use detect::Detector;
 /// Most detections over one text; each pass that finds something takes numbers away, so
 /// the second pass almost always finds nothing and the limit is a guard, not a tuning.
 const MAX_PASSES: usize = 4;
+
+/// Findings as their first and last cue and their kind.
+type Spans = Vec<(usize, usize, RedactKind)>;
 
 /// What redaction looks for (the values of the `REDACT` setting).
 #[derive(
@@ -180,7 +185,7 @@ impl Redactor {
         &self.kinds
     }
 
-    /// Redacts a transcript, keeping its cue timings.
+    /// Redacts a transcript, its cue texts and speaker labels, keeping its cue timings.
     pub fn transcript(&self, transcript: &Transcript) -> RedactedTranscript {
         let (cues, redactions) = self.cues(&transcript.cues, true);
         RedactedTranscript {
@@ -202,21 +207,14 @@ impl Redactor {
     }
 
     fn cues(&self, cues: &[Cue], timed: bool) -> (Vec<Cue>, Vec<Redaction>) {
-        let mut redacted = cues.to_vec();
-        let mut found: Vec<(usize, usize, RedactKind)> = Vec::new();
-        // A finding can cut a run of numbers so that what is left reads as another finding
-        // ("… 9855 mil 12345678Z": once the DNI is out, the rest passes Luhn). Redacting
-        // the output again until nothing more is found makes redaction idempotent, so text
-        // stored redacted never changes when it is redacted again (a reprocess, an LLM reply).
-        for _ in 0..MAX_PASSES {
-            let (next, more) = self.pass(&redacted);
-            if more.is_empty() {
-                break;
-            }
-            redacted = next;
-            found.extend(more);
-        }
-        // In the order they were said, by cue (stable: within a cue, by pass and place).
+        // Labels first: the text is then read in the chains of the labels as they are
+        // stored, so redacting the output again reads the same chains (two labels that
+        // both become "[PHONE]" are one speaker from then on, in the output too).
+        let (labelled, mut found) = self.speakers(cues);
+        let (redacted, said) = self.passes(labelled.unwrap_or_else(|| cues.to_vec()));
+        found.extend(said);
+        // In the order they were said, by cue (stable: within a cue, labels first, then by
+        // pass and place).
         found.sort_by_key(|&(first, _, _)| first);
         let seconds = |ms: u64| ms as f64 / 1000.0;
         let redactions = found
@@ -230,8 +228,83 @@ impl Redactor {
         (redacted, redactions)
     }
 
+    /// Detections over `cues` until one finds nothing: the redacted cues and each finding's
+    /// first and last cue.
+    fn passes(&self, cues: Vec<Cue>) -> (Vec<Cue>, Spans) {
+        let mut redacted = cues;
+        let mut found = Vec::new();
+        // A finding can cut a run of numbers so that what is left reads as another finding
+        // ("… 9855 mil 12345678Z": once the DNI is out, the rest passes Luhn). Redacting
+        // the output again until nothing more is found makes redaction idempotent, so text
+        // stored redacted never changes when it is redacted again (a reprocess, an LLM reply).
+        for _ in 0..MAX_PASSES {
+            let (next, more) = self.pass(&redacted);
+            if more.is_empty() {
+                break;
+            }
+            redacted = next;
+            found.extend(more);
+        }
+        (redacted, found)
+    }
+
+    /// Redacts each speaker label as a text of its own: a VTT voice label may be a phone
+    /// number or an address, and it is printed before what it labels ("{speaker}: text").
+    /// A label never joins the numbers of the text. Each finding in a label is one finding,
+    /// from the first to the last cue the label is on. The cues relabelled, if any label
+    /// changed.
+    fn speakers(&self, cues: &[Cue]) -> (Option<Vec<Cue>>, Spans) {
+        let mut found = Vec::new();
+        if self.kinds.is_empty() {
+            return (None, found);
+        }
+        // Each label once, in the order it first appears, with its first and last cue.
+        let mut labels: Vec<(&str, usize, usize)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (c, cue) in cues.iter().enumerate() {
+            let Some(label) = cue.speaker.as_deref() else {
+                continue;
+            };
+            match index.get(label) {
+                Some(&k) => labels[k].2 = c,
+                None => {
+                    index.insert(label, labels.len());
+                    labels.push((label, c, c));
+                }
+            }
+        }
+        let mut relabel: HashMap<&str, String> = HashMap::new();
+        for (label, first, last) in labels {
+            let cue = Cue {
+                start_ms: 0,
+                end_ms: 0,
+                speaker: None,
+                text: label.to_string(),
+            };
+            let (mut redacted, kinds) = self.passes(vec![cue]);
+            if kinds.is_empty() {
+                continue;
+            }
+            found.extend(kinds.into_iter().map(|(_, _, kind)| (first, last, kind)));
+            relabel.insert(
+                label,
+                redacted.pop().map(|cue| cue.text).unwrap_or_default(),
+            );
+        }
+        if relabel.is_empty() {
+            return (None, found);
+        }
+        let mut labelled = cues.to_vec();
+        for cue in &mut labelled {
+            if let Some(label) = cue.speaker.as_deref().and_then(|s| relabel.get(s)) {
+                cue.speaker = Some(label.clone());
+            }
+        }
+        (Some(labelled), found)
+    }
+
     /// One detection over `cues`: the redacted cues and each finding's first and last cue.
-    fn pass(&self, cues: &[Cue]) -> (Vec<Cue>, Vec<(usize, usize, RedactKind)>) {
+    fn pass(&self, cues: &[Cue]) -> (Vec<Cue>, Spans) {
         let mut redacted = cues.to_vec();
         if self.kinds.is_empty() {
             return (redacted, Vec::new());

@@ -159,7 +159,10 @@ impl Stream {
                                 ItemKind::Number { spoken: false, .. }
                             ) && self.after(last) == Some(i)
                         });
-                        tight_mark |= after_written && !item.space_before && matches!(c, '.' | ',');
+                        tight_mark |= after_written
+                            && !item.space_before
+                            && matches!(c, '.' | ',')
+                            && !self.joins_groups(i);
                         true
                     }
                     ItemKind::Word { folded, .. } => {
@@ -191,6 +194,46 @@ impl Stream {
             matches!(&self.items[last].kind, ItemKind::Number { digits, spoken: false } if digits.len() == 4)
         });
         last_is_group && matches!(self.digits(&run.atoms).len(), 4 | 8 | 12)
+    }
+
+    /// Whether the glued point or comma `mark` joins the written groups of one number as a
+    /// space would ("4556.7375.8689.9855"): two or more of the same mark, each between groups
+    /// of three digits or more. A decimal has one mark, and thousands ("12.345.678") were
+    /// read as one number already, so neither reads this way.
+    fn joins_groups(&self, mark: usize) -> bool {
+        let ItemKind::Punct(c) = self.items[mark].kind else {
+            return false;
+        };
+        let cue = self.per_cue[self.items[mark].cue].clone();
+        let group = |i: usize| {
+            cue.contains(&i)
+                && matches!(&self.items[i].kind, ItemKind::Number { digits, spoken: false } if digits.len() >= 3)
+        };
+        // The mark at `m`, glued to the groups either side of it.
+        let joins = |m: usize| {
+            cue.contains(&m)
+                && self.items[m].kind == ItemKind::Punct(c)
+                && !self.items[m].space_before
+                && m >= 1
+                && group(m - 1)
+                && group(m + 1)
+                && !self.items[m + 1].space_before
+        };
+        if !joins(mark) {
+            return false;
+        }
+        let mut marks = 1;
+        let mut m = mark;
+        while m >= 2 && joins(m - 2) {
+            marks += 1;
+            m -= 2;
+        }
+        m = mark;
+        while joins(m + 2) {
+            marks += 1;
+            m += 2;
+        }
+        marks >= 2
     }
 
     fn single_spoken_digit(&self, item: usize) -> bool {

@@ -207,6 +207,45 @@ impl SpokenNumbers {
         }
     }
 
+    /// Below a million: "dos mil veintiocho", "trescientos cuarenta y cinco mil seiscientos".
+    fn below_million(&self, i: usize) -> Option<(u32, usize)> {
+        self.scaled(i, 1000, Self::below_1000)
+    }
+
+    /// Below a thousand million: "doce millones trescientos cuarenta y cinco mil…" (a DNI
+    /// said as one number).
+    fn below_1000_million(&self, i: usize) -> Option<(u32, usize)> {
+        self.scaled(i, 1_000_000, Self::below_million)
+    }
+
+    /// A number `below` reads at `i`, or one below a thousand times `scale` ("cinco mil",
+    /// "doce millones"; "mil" alone is a thousand) and what `below` reads after it.
+    fn scaled(
+        &self,
+        i: usize,
+        scale: u32,
+        below: fn(&Self, usize) -> Option<(u32, usize)>,
+    ) -> Option<(u32, usize)> {
+        let (value, next) = match below(self, i) {
+            Some(read) => read,
+            None if self.multiplier(i) == Some(scale) => (1, i),
+            None => return None,
+        };
+        if self.multiplier(next) != Some(scale) || value >= 1000 {
+            return Some((value, next));
+        }
+        let next = next + 1;
+        let rest_at = if self.is_connector(next) {
+            next + 1
+        } else {
+            next
+        };
+        match below(self, rest_at).filter(|&(v, _)| v > 0) {
+            Some((rest, end)) => Some((value * scale + rest, end)),
+            None => Some((value * scale, next)),
+        }
+    }
+
     /// A whole spoken number starting at token `i`: its digits and the token after it.
     fn read(&self, i: usize) -> Option<(String, usize)> {
         if let Some(times) = self.folded(i).and_then(|w| REPEATERS.get(w).copied()) {
@@ -217,25 +256,11 @@ impl SpokenNumbers {
                 .or_else(|| (self.folded(i + 1)? == "oh").then(|| ("0".to_string(), i + 2)))?;
             return Some((digit.repeat(times as usize), end));
         }
-        let (mut value, mut next) = match self.below_1000(i) {
-            Some(read) => read,
-            // "mil" alone is a thousand.
-            None if self.multiplier(i) == Some(1000) => (1, i),
-            None => return None,
-        };
-        if self.multiplier(next) == Some(1000) && value < 100 {
-            value *= 1000;
-            next += 1;
-            let rest_at = if self.is_connector(next) {
-                next + 1
-            } else {
-                next
-            };
-            if let Some((rest, end)) = self.below_1000(rest_at).filter(|&(v, _)| v > 0) {
-                value += rest;
-                next = end;
-            }
+        // Most words are no number: two lookups say so before the grammar's several.
+        if self.value(i).is_none() && self.multiplier(i).is_none() {
+            return None;
         }
+        let (value, next) = self.below_1000_million(i)?;
         Some((value.to_string(), next))
     }
 }
@@ -283,7 +308,78 @@ pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
         i = next;
     }
     read_oh_as_zero(&mut items);
-    items
+    join_thousands(items)
+}
+
+/// "12.345.678", "4.556.737.586.899.855", "1,249": written digits with thousands marks
+/// (one to three digits, then groups of three, all joined by the same glued point or comma)
+/// are one number. Anything else with a glued mark ("1.250,75" after its thousands, "10.30",
+/// "4556.7375.8689.9855") stays apart: what the mark means there is for the runs to tell.
+fn join_thousands(items: Vec<Item>) -> Vec<Item> {
+    let written = |item: &Item| match &item.kind {
+        ItemKind::Number {
+            digits,
+            spoken: false,
+        } => Some(digits.len()),
+        _ => None,
+    };
+    let glued_mark = |w: &[Item]| {
+        matches!(w[1].kind, ItemKind::Punct('.' | ','))
+            && !w[1].space_before
+            && !w[2].space_before
+            && written(&w[0]).is_some()
+            && written(&w[2]).is_some()
+    };
+    if !items.windows(3).any(glued_mark) {
+        return items;
+    }
+    let mut joined = Vec::with_capacity(items.len());
+    let mut i = 0;
+    while i < items.len() {
+        let Some(lead) = written(&items[i]) else {
+            joined.push(items[i].clone());
+            i += 1;
+            continue;
+        };
+        // The groups after the first, each after the same glued mark.
+        let mut mark = None;
+        let mut last = i;
+        let mut groups = Vec::new();
+        while let (Some(punct), Some(group)) = (items.get(last + 1), items.get(last + 2)) {
+            let ItemKind::Punct(c @ ('.' | ',')) = punct.kind else {
+                break;
+            };
+            let Some(len) = written(group) else {
+                break;
+            };
+            if punct.space_before || group.space_before || mark.is_some_and(|m| m != c) {
+                break;
+            }
+            mark = Some(c);
+            groups.push(len);
+            last += 2;
+        }
+        let thousands =
+            (1..=3).contains(&lead) && !groups.is_empty() && groups.iter().all(|&len| len == 3);
+        if thousands {
+            let digits = (i..=last)
+                .step_by(2)
+                .filter_map(|k| items[k].digits())
+                .collect();
+            joined.push(Item {
+                end: items[last].end,
+                kind: ItemKind::Number {
+                    digits,
+                    spoken: false,
+                },
+                ..items[i].clone()
+            });
+        } else {
+            joined.extend_from_slice(&items[i..=last]);
+        }
+        i = last + 1;
+    }
+    joined
 }
 
 /// English "oh" is a zero only beside another digit ("oh seven", "four oh four"); elsewhere
@@ -324,7 +420,7 @@ mod tests {
 
     #[test]
     fn reads_spoken_numbers_with_their_spans() {
-        let cases: [(&str, &[(&str, &str)]); 5] = [
+        let cases: [(&str, &[(&str, &str)]); 9] = [
             (
                 "cuarenta y cinco, doble cinco",
                 &[("45", "cuarenta y cinco"), ("55", "doble cinco")],
@@ -351,6 +447,44 @@ mod tests {
                 ],
             ),
             ("oh, I see 4556-7375", &[("4556", "4556"), ("7375", "7375")]),
+            (
+                "12.345.678 y 1.250,75 o 1,249.99, 12.03.2024, 4556.7375",
+                &[
+                    ("12345678", "12.345.678"),
+                    ("1250", "1.250"),
+                    ("75", "75"),
+                    ("1249", "1,249"),
+                    ("99", "99"),
+                    ("12", "12"),
+                    ("03", "03"),
+                    ("2024", "2024"),
+                    ("4556", "4556"),
+                    ("7375", "7375"),
+                ],
+            ),
+            (
+                "doce millones trescientos cuarenta y cinco mil seiscientos setenta y ocho zeta",
+                &[(
+                    "12345678",
+                    "doce millones trescientos cuarenta y cinco mil seiscientos setenta y ocho",
+                )],
+            ),
+            (
+                "twelve million three hundred forty five thousand six hundred seventy eight",
+                &[(
+                    "12345678",
+                    "twelve million three hundred forty five thousand six hundred seventy eight",
+                )],
+            ),
+            (
+                "un millón de euros, novecientos mil, mil millones",
+                &[
+                    ("1000000", "millón"),
+                    ("900000", "novecientos mil"),
+                    ("1000", "mil"),
+                    ("1000000", "millones"),
+                ],
+            ),
         ];
         for (text, expected) in cases {
             let expected: Vec<(String, &str)> = expected
