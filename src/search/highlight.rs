@@ -15,8 +15,9 @@ const LEAD_CHARS: usize = 60;
 /// `<script>`). `None` when every field is empty.
 pub fn highlight(query: &SearchQuery, fields: &[&str]) -> Option<String> {
     let wanted = query.folded_words();
+    let phrases = query.folded_phrases();
     let scored = fields.iter().map(|text| {
-        let segments = segments(text, &wanted);
+        let segments = segments(text, &wanted, &phrases);
         let distinct: HashSet<&str> = segments
             .iter()
             .filter(|s| s.hit)
@@ -37,9 +38,16 @@ struct Segment<'a> {
     hit: bool,
 }
 
-/// The text cut at word boundaries (UAX #29, as the tokenizers do), each word marked if wanted.
-fn segments<'a>(text: &'a str, wanted: &HashSet<String>) -> Vec<Segment<'a>> {
-    text.split_word_bounds()
+/// The text cut at word boundaries (UAX #29, as the tokenizers do), each loose word of the
+/// query marked, and each phrase's words where they stand in order (a lone "de" is no hit of
+/// "tarjeta de crédito").
+fn segments<'a>(
+    text: &'a str,
+    wanted: &HashSet<String>,
+    phrases: &[Vec<String>],
+) -> Vec<Segment<'a>> {
+    let mut segments: Vec<Segment<'a>> = text
+        .split_word_bounds()
         .map(|piece| {
             let is_word = piece.chars().any(char::is_alphanumeric);
             let folded = if is_word { fold(piece) } else { String::new() };
@@ -50,7 +58,24 @@ fn segments<'a>(text: &'a str, wanted: &HashSet<String>) -> Vec<Segment<'a>> {
                 hit,
             }
         })
-        .collect()
+        .collect();
+    let words: Vec<usize> = (0..segments.len())
+        .filter(|&i| !segments[i].folded.is_empty())
+        .collect();
+    for phrase in phrases.iter().filter(|p| !p.is_empty()) {
+        for at in words.windows(phrase.len()) {
+            if at
+                .iter()
+                .zip(phrase)
+                .all(|(&i, w)| segments[i].folded == *w)
+            {
+                for &i in at {
+                    segments[i].hit = true;
+                }
+            }
+        }
+    }
+    segments
 }
 
 /// Where the excerpt begins: a little before the hit whose following stretch of text holds the
@@ -146,6 +171,21 @@ mod tests {
         assert_eq!(
             h.as_deref(),
             Some("La <mark>FACTURACIÓN</mark> de octubre.")
+        );
+    }
+
+    #[test]
+    fn a_phrase_is_marked_only_where_its_words_stand_in_order() {
+        let h = highlight(
+            &q(r#""tarjeta de crédito""#),
+            &["La factura de este mes, con tarjeta de crédito. Tarjeta nueva."],
+        );
+        assert_eq!(
+            h.as_deref(),
+            Some(
+                "La factura de este mes, con <mark>tarjeta</mark> <mark>de</mark> \
+                 <mark>crédito</mark>. Tarjeta nueva."
+            )
         );
     }
 

@@ -51,12 +51,16 @@ impl SearchQuery {
             .join(" ")
     }
 
-    /// Every word of the query, folded, for marking hits in an excerpt.
+    /// The loose words, folded, for marking hits in an excerpt.
     pub fn folded_words(&self) -> HashSet<String> {
-        self.words
+        self.words.iter().map(|w| fold(w)).collect()
+    }
+
+    /// Each phrase's words, folded: in an excerpt they are hits only where they stand in order.
+    pub fn folded_phrases(&self) -> Vec<Vec<String>> {
+        self.phrases
             .iter()
-            .chain(self.phrases.iter().flatten())
-            .map(|w| fold(w))
+            .map(|p| p.iter().map(|w| fold(w)).collect())
             .collect()
     }
 }
@@ -91,5 +95,8 @@ mod tests {
             q.folded_words(),
             HashSet::from(["facturacion".to_string(), "muller".to_string()])
         );
+        let q = SearchQuery::parse(r#"pago "Tarjeta de CRÉDITO""#).expect("words");
+        assert_eq!(q.folded_words(), HashSet::from(["pago".to_string()]));
+        assert_eq!(q.folded_phrases(), [["tarjeta", "de", "credito"]]);
     }
 }
