@@ -79,13 +79,24 @@ impl Env<'_> {
             .transpose()
     }
 
+    /// An http(s) URL. A bad one is described, never repeated: a webhook URL (Slack, Teams) is
+    /// its own secret, and others may carry a password.
     pub(super) fn url(&self, name: &'static str) -> Result<Option<Url>, ConfigError> {
         self.string(name)
             .map(|raw| match Url::parse(&raw) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
-                _ => Err(invalid(
+                Ok(url) => Err(invalid(
                     name,
-                    &format!("expected an http:// or https:// URL, got {raw:?}"),
+                    &format!(
+                        "expected an http:// or https:// URL, got a {}: URL",
+                        url.scheme()
+                    ),
+                )),
+                Err(e) => Err(invalid(
+                    name,
+                    &format!(
+                        "expected an http:// or https:// URL, got one that does not parse ({e})"
+                    ),
                 )),
             })
             .transpose()

@@ -254,6 +254,22 @@ mod tests {
         }
     }
 
+    /// URLs can carry a password, and a webhook URL is its own secret: a refusal names the
+    /// variable and the problem, never the value.
+    #[test]
+    fn a_refused_url_is_not_repeated() {
+        for (name, value) in [
+            ("ALERT_WEBHOOK_URL", "ftp://hooks.example.com/SECRET"),
+            ("SUMMARY_API_URL", "https//u:SECRET@llm.example.com"),
+            ("DATABASE_URL", "mysql://u:SECRET@db"),
+            ("AMQP_URL", "http://u:SECRET@broker"),
+        ] {
+            let err = config(&[(name, value)]).expect_err(name).to_string();
+            assert!(err.starts_with(name), "{err}");
+            assert!(!err.contains("SECRET"), "{err}");
+        }
+    }
+
     #[test]
     fn alerts_need_a_whsec_secret_with_the_url() {
         let url = ("ALERT_WEBHOOK_URL", "https://hooks.example.com/x");
