@@ -177,3 +177,28 @@ pub fn collect_process_metrics() {
         })
         .collect();
 }
+
+#[cfg(test)]
+mod tests {
+    /// A Webex download link carries its access ticket in the query, and an endpoint's URL may
+    /// carry a key: a failed request's text (logged, stored in `processing_errors` and queue
+    /// headers) keeps why it failed and drops where it went.
+    #[tokio::test]
+    async fn transport_errors_keep_their_cause_and_drop_the_url() {
+        let refused = || async {
+            reqwest::get("http://127.0.0.1:1/files/a.mp3?ticket=SECRET")
+                .await
+                .expect_err("nothing listens on port 1")
+        };
+        assert!(refused().await.to_string().contains("SECRET"));
+        let ai = crate::ai::AiError::http(refused().await);
+        assert!(ai.is_transient());
+        for text in [
+            crate::webex::WebexError::from(refused().await).to_string(),
+            ai.to_string(),
+        ] {
+            assert!(!text.contains("SECRET"), "{text}");
+            assert!(text.contains("onnection refused"), "{text}");
+        }
+    }
+}

@@ -108,6 +108,15 @@ impl App {
             .await
             .expect("request")
     }
+    /// Puts r1 under legal hold for `reason`.
+    async fn hold_r1(&self, reason: &str) -> reqwest::Response {
+        self.http
+            .put(self.url("/api/v1/recordings/r1/hold"))
+            .json(&serde_json::json!({ "reason": reason }))
+            .send()
+            .await
+            .expect("request")
+    }
     async fn json(&self, p: &str) -> (u16, Value) {
         let r = self.get(p).await;
         let s = r.status().as_u16();
@@ -531,13 +540,7 @@ async fn a_nul_character_in_a_query_is_a_400_naming_the_parameter_on_both_databa
             assert!(detail.starts_with(name), "{db:?} {query}: {detail}");
         }
         app.seed().await;
-        let r = app
-            .http
-            .put(app.url("/api/v1/recordings/r1/hold"))
-            .json(&serde_json::json!({"reason": "case\u{0}7"}))
-            .send()
-            .await
-            .expect("req");
+        let r = app.hold_r1("case\u{0}7").await;
         assert_eq!(r.status(), 400, "{db:?}");
         let (_, rec) = app.json("/api/v1/recordings/r1").await;
         assert!(rec["legal_hold"].is_null(), "{db:?}: {rec}");
@@ -551,12 +554,8 @@ async fn a_hold_reason_is_redacted_and_its_time_read_back_unchanged() {
     let app = spawn(Db::Sqlite, Opts::default()).await;
     app.seed().await;
     let r = app
-        .http
-        .put(app.url("/api/v1/recordings/r1/hold"))
-        .json(&serde_json::json!({"reason": "disputa de la tarjeta 4556 7375 8689 9855"}))
-        .send()
-        .await
-        .expect("req");
+        .hold_r1("disputa de la tarjeta 4556 7375 8689 9855")
+        .await;
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().await.expect("json");
     assert_eq!(
@@ -619,23 +618,19 @@ async fn get_reprocess_and_errors() {
         serde_json::json!({"queued": true, "recordingId": "r2"})
     );
     assert_eq!(app.queue.depth().await.expect("depth").ready, 1);
-    let r = app
-        .send(reqwest::Method::POST, "/api/v1/recordings/zz/reprocess")
-        .await;
-    assert_eq!(r.status(), 404);
-    let r = app
-        .send(reqwest::Method::POST, "/api/v1/recordings/a.b/reprocess")
-        .await;
-    assert_eq!(r.status(), 400);
-    // A deleted recording is not processed again: a worker would drop the message.
-    let r = app
-        .send(reqwest::Method::DELETE, "/api/v1/recordings/r2")
-        .await;
-    assert_eq!(r.status(), 200);
+    // Unknown, malformed, and (a worker would drop the message) deleted: refused, not queued.
+    for (method, path, status) in [
+        ("POST", "/api/v1/recordings/zz/reprocess", 404),
+        ("POST", "/api/v1/recordings/a.b/reprocess", 400),
+        ("DELETE", "/api/v1/recordings/r2", 200),
+        ("POST", "/api/v1/recordings/r2/reprocess", 409),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        assert_eq!(app.send(method, path).await.status(), status, "{path}");
+    }
     let r = app
         .send(reqwest::Method::POST, "/api/v1/recordings/r2/reprocess")
         .await;
-    assert_eq!(r.status(), 409);
     let body: Value = r.json().await.expect("json");
     assert_eq!(
         body["detail"],
