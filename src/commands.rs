@@ -121,5 +121,11 @@ pub async fn purge(config: &Config, dry_run: bool) -> Result<()> {
     store.close().await;
     let report = result?;
     println!("purged {}, held {}", report.purged, report.held);
+    if report.files_left > 0 {
+        anyhow::bail!(
+            "the files of {} purged recordings could not be removed (see the log); run purge again",
+            report.files_left
+        );
+    }
     Ok(())
 }

@@ -22,11 +22,19 @@ pub struct PurgeReport {
     pub purged: u64,
     /// Past retention but under legal hold: kept.
     pub held: u64,
+    /// Purged recordings whose files could not be removed yet (the next run tries again).
+    pub files_left: u64,
 }
 
 /// Purges everything recorded before `now - retention` and not held. With `dry_run`, counts
 /// what would go and changes nothing. `actor` is who the audit log names (`purge`, the CLI
 /// user…).
+///
+/// The text goes first, in one statement that skips held recordings, and the files after: a
+/// hold set while a batch is purged either comes first (and the recording is skipped whole)
+/// or is refused (a purged recording cannot be held), so no file of a held call is removed.
+/// The purged rows keep their file locations until the files are gone, so a purge that dies
+/// in between, or a store that is down, leaves work the next run finishes.
 pub async fn purge_expired(
     store: &Store,
     storage: &Storage,
@@ -38,36 +46,58 @@ pub async fn purge_expired(
     let held = store.held_past(before).await?;
     if dry_run {
         let purged = store.count_purgeable(before).await?;
-        return Ok(PurgeReport { purged, held });
+        return Ok(PurgeReport {
+            purged,
+            held,
+            files_left: 0,
+        });
     }
     let mut purged = 0;
     loop {
-        let batch = store.purge_candidates(before, PURGE_BATCH).await?;
-        if batch.is_empty() {
-            break;
-        }
-        let mut ids = Vec::with_capacity(batch.len());
-        for candidate in &batch {
-            // Files first: a crash in between leaves text to purge again, never orphaned audio.
-            match remove_files(storage, candidate).await {
-                Ok(()) => ids.push(candidate.recording_id.clone()),
-                Err(e) => tracing::warn!(recording_id = %candidate.recording_id, error = %e,
-                    "could not remove the files of a recording past retention; next run retries"),
-            }
-        }
+        let ids = store.purge_candidates(before, PURGE_BATCH).await?;
         if ids.is_empty() {
-            // Every file removal failed (the store is down): stop rather than spin.
             break;
         }
-        let entry = audit_entry(actor, ids.len(), before);
-        purged += store.purge(&ids, &entry).await?;
-        if batch.len() < PURGE_BATCH {
+        purged += store
+            .purge(&ids, |count| audit_entry(actor, count, before))
+            .await?;
+        if ids.len() < PURGE_BATCH {
             break;
         }
     }
-    Ok(PurgeReport { purged, held })
+    let files_left = remove_purged_files(store, storage).await?;
+    Ok(PurgeReport {
+        purged,
+        held,
+        files_left,
+    })
 }
 
+/// Removes the files of purged recordings; how many could not be removed.
+async fn remove_purged_files(store: &Store, storage: &Storage) -> Result<u64, StoreError> {
+    let mut failed = std::collections::HashSet::new();
+    loop {
+        let batch = store.purged_with_files(PURGE_BATCH + failed.len()).await?;
+        let todo: Vec<_> = batch
+            .iter()
+            .filter(|c| !failed.contains(&c.recording_id))
+            .collect();
+        if todo.is_empty() {
+            break;
+        }
+        for candidate in todo {
+            match remove_files(storage, candidate).await {
+                Ok(()) => store.forget_purged_files(&candidate.recording_id).await?,
+                Err(e) => {
+                    tracing::warn!(recording_id = %candidate.recording_id, error = %e,
+                        "could not remove the files of a purged recording; the next run retries");
+                    failed.insert(candidate.recording_id.clone());
+                }
+            }
+        }
+    }
+    Ok(failed.len() as u64)
+}
 async fn remove_files(
     storage: &Storage,
     candidate: &crate::store::PurgeCandidate,
@@ -84,7 +114,7 @@ async fn remove_files(
         .map_err(|e| e.to_string())
 }
 
-fn audit_entry(actor: &str, count: usize, before: DateTime<Utc>) -> NewAuditEntry {
+fn audit_entry(actor: &str, count: u64, before: DateTime<Utc>) -> NewAuditEntry {
     NewAuditEntry {
         at: Utc::now(),
         actor: actor.to_string(),
@@ -117,7 +147,12 @@ pub async fn run_schedule(
                 let outcome = purge_expired(&store, &storage, retention, false, "retention").await;
                 let result = match &outcome {
                     Ok(report) => {
-                        tracing::info!(purged = report.purged, held = report.held, "retention run");
+                        tracing::info!(
+                            purged = report.purged,
+                            held = report.held,
+                            files_left = report.files_left,
+                            "retention run"
+                        );
                         Ok(Utc::now())
                     }
                     Err(e) => {

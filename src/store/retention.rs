@@ -93,18 +93,33 @@ impl Store {
         Ok(true)
     }
 
-    /// Up to `limit` recordings recorded before `before`, not held, not yet purged.
+    /// Up to `limit` ids of recordings recorded before `before`, not held, not yet purged.
     pub async fn purge_candidates(
         &self,
         before: DateTime<Utc>,
         limit: usize,
-    ) -> Result<Vec<PurgeCandidate>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT recording_id, audio_local_path, transcript_vtt_path FROM recordings \
+    ) -> Result<Vec<String>, StoreError> {
+        let ids = sqlx::query_scalar(
+            "SELECT recording_id FROM recordings \
              WHERE sort_at < $1 AND processing_status <> 'purged' AND legal_hold_at IS NULL \
              ORDER BY sort_at, recording_id LIMIT $2",
         )
         .bind(to_millis(before))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
+    /// Up to `limit` purged recordings whose files are still to be removed (a purge keeps the
+    /// locations until the files are gone, so one that died in between is finished later).
+    pub async fn purged_with_files(&self, limit: usize) -> Result<Vec<PurgeCandidate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT recording_id, audio_local_path, transcript_vtt_path FROM recordings \
+             WHERE processing_status = 'purged' \
+               AND (audio_local_path IS NOT NULL OR transcript_vtt_path IS NOT NULL) \
+             ORDER BY recording_id LIMIT $1",
+        )
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
@@ -117,6 +132,18 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Forgets the file locations of a purged recording whose files are gone.
+    pub async fn forget_purged_files(&self, id: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE recordings SET audio_local_path = NULL, transcript_vtt_path = NULL \
+             WHERE recording_id = $1 AND processing_status = 'purged'",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// What a purge would remove now.
@@ -144,9 +171,15 @@ impl Store {
     }
 
     /// Reduces the given recordings to tombstones (id, time, caller, callee, duration, status
-    /// `purged`, `purged_at`) in one statement, with one audit entry; a recording put on hold
-    /// since it was listed is skipped. The number purged.
-    pub async fn purge(&self, ids: &[String], audit: &NewAuditEntry) -> Result<u64, StoreError> {
+    /// `purged`, `purged_at`) in one statement, with one audit entry (`audit` is given the
+    /// number purged); a recording put on hold since it was listed is skipped, and the check
+    /// is in the statement. The file locations stay until [`Store::forget_purged_files`]: a
+    /// hold cannot be set on a purged recording, so no file is removed under a hold.
+    pub async fn purge(
+        &self,
+        ids: &[String],
+        audit: impl FnOnce(u64) -> NewAuditEntry,
+    ) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);
         }
@@ -154,8 +187,8 @@ impl Store {
         let sql = format!(
             "UPDATE recordings SET processing_status = 'purged', purged_at = $1, updated_at = $1, \
                caller_name = NULL, callee_name = NULL, participants = '[]', audio_url = NULL, \
-               audio_local_path = NULL, audio_format = NULL, audio_size_bytes = NULL, \
-               audio_sha256 = NULL, transcript_text = NULL, transcript_vtt_path = NULL, \
+               audio_format = NULL, audio_size_bytes = NULL, \
+               audio_sha256 = NULL, transcript_text = NULL, \
                transcript_source = NULL, transcript_cues = NULL, has_webex_transcript = 0, \
                summary_text = NULL, summary_bullet_points = '[]', key_topics = '[]', \
                action_items = '[]', summary_source = NULL, sentiment_score = NULL, \
@@ -169,7 +202,8 @@ impl Store {
                AND recording_id IN ({ids_in})"
         );
         let mut tx = self.begin_serialized().await?;
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(audit.at));
+        let at = Utc::now();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_millis(at));
         for id in ids {
             query = query.bind(id.as_str());
         }
@@ -185,7 +219,9 @@ impl Store {
             query = query.bind(id.as_str());
         }
         query.execute(&mut *tx).await?;
-        append_in(&mut tx, audit).await?;
+        if purged > 0 {
+            append_in(&mut tx, &audit(purged)).await?;
+        }
         tx.commit().await?;
         Ok(purged)
     }

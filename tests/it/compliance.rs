@@ -537,6 +537,74 @@ async fn retention_purges_to_tombstones_keeps_held_calls_and_backfill_never_retu
     }
 }
 
+/// A purge removes the text first, in one statement that skips held calls, and the files
+/// after: a hold cannot come in between (a purged call cannot be held), a purge that stops in
+/// between is finished by the next, and files that cannot be removed are reported.
+#[tokio::test]
+async fn a_purge_never_removes_files_under_a_hold_and_finishes_what_it_left() {
+    let t = TestDb::new(Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let storage = Storage::local(data.path().to_path_buf());
+    let mut paths = HashMap::new();
+    for id in ["old1", "old2"] {
+        let mut r = completed_call(id, Utc::now() - chrono::Duration::days(40));
+        let key = StorageKey::audio(&r.recording_id, r.timestamp.unwrap(), "mp3");
+        storage.put_bytes(&key, vec![1u8; 64].into()).await.unwrap();
+        r.audio_local_path = Some(storage.location(&key));
+        paths.insert(id, std::path::PathBuf::from(storage.location(&key)));
+        t.store.upsert_recording(&r).await.unwrap();
+    }
+    let entry = |action: &str| webex_recordings::store::NewAuditEntry {
+        at: Utc::now(),
+        actor: "test".into(),
+        role: None,
+        action: action.into(),
+        recording_id: None,
+        ip: None,
+        user_agent: None,
+        status: 0,
+        detail: None,
+    };
+    // A purge that stopped after the text: the files and their locations are still there.
+    let ids = ["old1".to_string()];
+    assert_eq!(t.store.purge(&ids, |_| entry("purge")).await.unwrap(), 1);
+    assert!(paths["old1"].exists());
+    assert!(stored(&t.store, "old1").await.audio_local_path.is_some());
+    let old1 = RecordingId::parse("old1").unwrap();
+    let hold = t.store.set_hold(&old1, "late", &entry("hold.set")).await;
+    assert!(
+        matches!(
+            hold,
+            Ok(webex_recordings::store::HoldChange::NoSuchRecording)
+        ),
+        "a purged call cannot be held: {hold:?}"
+    );
+
+    // old2's audio cannot be removed (a folder with something in it stands at its path).
+    std::fs::remove_file(&paths["old2"]).unwrap();
+    std::fs::create_dir_all(paths["old2"].join("x")).unwrap();
+    let purge = || {
+        let retention = Duration::from_secs(30 * 86_400);
+        webex_recordings::retention::purge_expired(&t.store, &storage, retention, false, "test")
+    };
+    let report = purge().await.unwrap();
+    assert_eq!((report.purged, report.files_left), (1, 1));
+    assert!(!paths["old1"].exists(), "the next run removed old1's audio");
+    assert!(stored(&t.store, "old1").await.audio_local_path.is_none());
+    let old2 = stored(&t.store, "old2").await;
+    assert_eq!(old2.processing_status, ProcessingStatus::Purged);
+    assert!(
+        old2.transcript_text.is_none(),
+        "the text goes whatever the files do"
+    );
+    assert!(old2.audio_local_path.is_some(), "kept for the next run");
+
+    std::fs::remove_dir_all(&paths["old2"]).unwrap();
+    let report = purge().await.unwrap();
+    assert_eq!((report.purged, report.files_left), (0, 0));
+    assert!(stored(&t.store, "old2").await.audio_local_path.is_none());
+}
+
 /// A purge takes a recording's tracker hits with its text; a soft-deleted recording keeps its
 /// hits (it stays readable by id) but no longer counts in the tracker's `matches`.
 #[tokio::test]
