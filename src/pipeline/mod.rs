@@ -10,6 +10,7 @@
 
 mod analysis;
 mod audio;
+mod deletion;
 mod details;
 mod metadata;
 mod observe;
@@ -29,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::ai::{ChatClient, SttClient};
-use crate::domain::{ProcessingStatus, QueueMessage, Recording, RecordingEvent, RecordingId, Step};
+use crate::domain::{QueueMessage, Recording, RecordingEvent, RecordingId, Step};
 use crate::queue::{Consumer, Delivery, MAX_DELIVERY_ATTEMPTS};
 use crate::retry::RetryPolicy;
 use crate::storage::Storage;
@@ -275,22 +276,7 @@ impl Pipeline {
         };
         let attempt = delivery.attempt.max(1);
         match message.event {
-            RecordingEvent::Deleted => {
-                match self
-                    .store
-                    .mark_recording_deleted(&message.recording_id, Utc::now())
-                    .await
-                {
-                    Ok(true) => Settlement::Ack,
-                    Ok(false) => {
-                        tracing::warn!(
-                            "Webex deleted a recording under legal hold (or purged): kept as it is"
-                        );
-                        Settlement::Ack
-                    }
-                    Err(e) => self.retry_or_give_up(attempt, format!("database: {e}")),
-                }
-            }
+            RecordingEvent::Deleted => self.deleted_at_webex(&message.recording_id, attempt).await,
             RecordingEvent::Created => self.created(message, attempt).await,
         }
     }
@@ -364,43 +350,6 @@ impl Pipeline {
                     }
                 }
             }
-        }
-    }
-
-    /// Back to pending for a retry. When it was deleted meanwhile the retry will not come, so
-    /// the files this run stored are removed now.
-    async fn release(&self, run: &Recording) {
-        match self
-            .store
-            .release_recording(run, ProcessingStatus::Pending, Utc::now())
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => self.remove_files_if_deleted(run).await,
-            // The heartbeat goes stale and another worker takes over after `stale_after`.
-            Err(e) => tracing::warn!(error = %e, "could not release recording"),
-        }
-    }
-
-    async fn remove_files_if_deleted(&self, run: &Recording) {
-        let deleted = match self.store.get_recording(&run.recording_id).await {
-            Ok(stored) => {
-                stored.is_none_or(|r| ProcessingStatus::HIDDEN.contains(&r.processing_status))
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the recording back");
-                return;
-            }
-        };
-        if deleted {
-            self.remove_run_files(run).await;
-        }
-    }
-
-    async fn remove_run_files(&self, run: &Recording) {
-        tracing::info!("deleted while it was processed: nothing stored, its files removed");
-        if let Err(e) = self.storage.delete_files_of(run).await {
-            tracing::warn!(error = %e, "could not remove the files of a deleted recording");
         }
     }
 

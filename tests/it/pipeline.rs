@@ -734,6 +734,37 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
     }
 }
 
+/// A `deleted` event from Webex takes the recording's files with it, as a DELETE through the
+/// API does (the record stays, marked, readable by id).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_webex_deleted_loses_its_stored_files() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let server = fake_webex().await;
+    let data = tempfile::tempdir().unwrap();
+    FakeRecording::new(EN_ID, Some(EN_VTT)).mount(&server).await;
+    let (queue, worker) = embedded_worker(&db.store, &server, data.path(), &[created(EN_ID)]).await;
+    assert_eq!(
+        wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
+        ProcessingStatus::Completed
+    );
+    assert_eq!(walkdir(data.path()).len(), 2, "audio and transcript stored");
+    let mut deleted = created(EN_ID);
+    deleted.event = RecordingEvent::Deleted;
+    queue.publish(&deleted).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while status_of(&db.store, EN_ID).await != Some(ProcessingStatus::Deleted)
+        || !walkdir(data.path()).is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "files left: {:?}",
+            walkdir(data.path())
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.stop().await;
+}
+
 /// Every file below `dir`.
 fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
