@@ -273,6 +273,8 @@ impl Application {
 /// How far each scheduled reconcile reaches back before the last successful one: Webex can list a
 /// recording some time after it was made.
 pub const SCHEDULE_OVERLAP: Duration = Duration::from_secs(2 * 3600);
+/// A partial upload untouched this long was left by a worker that died.
+const ABANDONED_UPLOAD_AGE: Duration = Duration::from_secs(24 * 3600);
 
 fn spawn_workers(
     config: &Arc<Config>,
@@ -296,6 +298,17 @@ fn spawn_workers(
         crate::trackers::reevaluate::ReevaluationSettings::default(),
         cancel.clone(),
     ));
+    // What workers killed mid-download left: a day old is surely abandoned.
+    let sweep = storage.clone();
+    tasks.spawn(async move {
+        let removed = sweep.remove_abandoned_uploads(ABANDONED_UPLOAD_AGE).await;
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "removed partial uploads abandoned by stopped workers"
+            );
+        }
+    });
     // Retention needs no Webex: it only removes what we keep.
     if let Some(retention) = config.retention {
         tasks.spawn(crate::retention::run_schedule(

@@ -5,6 +5,7 @@
 use std::io::SeekFrom;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
@@ -130,6 +131,51 @@ impl LocalStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(&path)(e)),
             _ => Ok(()),
         }
+    }
+
+    /// Removes the `.upload-…part` files under the root last written `older_than` ago: what a
+    /// worker killed mid-download (`kill -9`, out of memory) left, call audio no record points
+    /// to. A live upload writes its file every few seconds, so it is never that old. How many.
+    pub(super) async fn remove_abandoned_uploads(&self, older_than: Duration) -> u64 {
+        let root = self.root.clone();
+        let walk = move || {
+            let cutoff = SystemTime::now().checked_sub(older_than)?;
+            let mut removed = 0;
+            let mut folders = vec![root];
+            while let Some(folder) = folders.pop() {
+                let Ok(entries) = std::fs::read_dir(&folder) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let Ok(kind) = entry.file_type() else {
+                        continue;
+                    };
+                    // Not through links: only what lies under the root.
+                    if kind.is_dir() {
+                        folders.push(entry.path());
+                        continue;
+                    }
+                    let name = entry.file_name();
+                    let name = name.to_string_lossy();
+                    let abandoned = kind.is_file()
+                        && name.starts_with(".upload-")
+                        && name.ends_with(".part")
+                        && entry
+                            .metadata()
+                            .and_then(|m| m.modified())
+                            .is_ok_and(|at| at < cutoff);
+                    if abandoned && std::fs::remove_file(entry.path()).is_ok() {
+                        removed += 1;
+                    }
+                }
+            }
+            Some(removed)
+        };
+        tokio::task::spawn_blocking(walk)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
     }
 
     pub(super) async fn check(&self) -> Result<(), StorageError> {

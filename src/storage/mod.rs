@@ -252,6 +252,16 @@ impl Storage {
         }
     }
 
+    /// Removes partial local uploads abandoned `older_than` ago (see `LocalStore`); how many.
+    /// On S3 the parts of an upload that was never completed are invisible to listing: a bucket
+    /// lifecycle rule (`AbortIncompleteMultipartUpload`) removes them, as the README says.
+    pub async fn remove_abandoned_uploads(&self, older_than: std::time::Duration) -> u64 {
+        match &*self.0 {
+            Backend::Local(b) => b.remove_abandoned_uploads(older_than).await,
+            Backend::S3(_) => 0,
+        }
+    }
+
     /// Removes the audio and transcript a recording's record points to (delete and purge). Only
     /// keys of that recording are touched, whatever its stored locations say.
     pub async fn delete_files_of(&self, rec: &Recording) -> Result<(), StorageError> {

@@ -195,6 +195,38 @@ async fn local_broken_upload_leaves_nothing_and_no_temp_file() {
     assert_eq!(names, vec!["earlier.mp3".to_string()]);
 }
 
+/// A worker killed mid-download (`kill -9`) leaves its partial upload; the next start removes
+/// those a day old, and nothing else.
+#[tokio::test]
+async fn partial_uploads_abandoned_a_day_ago_are_removed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let storage = Storage::local(dir.path().to_path_buf());
+    storage
+        .put_bytes(&key("kept"), data(10, 0))
+        .await
+        .expect("stored");
+    let folder = dir.path().join("recordings/2025/03/04");
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600);
+    let write = |name: &str, at: std::time::SystemTime| {
+        let file = std::fs::File::create(folder.join(name)).expect("create");
+        file.set_modified(at).expect("mtime");
+    };
+    write(".upload-dead.part", day_ago);
+    write(".upload-live.part", std::time::SystemTime::now());
+    write("old-but-no-part.mp3", day_ago);
+    let day = std::time::Duration::from_secs(24 * 3600);
+    assert_eq!(storage.remove_abandoned_uploads(day).await, 1);
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [".upload-live.part", "kept.mp3", "old-but-no-part.mp3"]
+    );
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn local_files_and_folders_are_private() {
