@@ -137,45 +137,10 @@ impl LocalStore {
     /// worker killed mid-download (`kill -9`, out of memory) left, call audio no record points
     /// to. A live upload writes its file every few seconds, so it is never that old. How many.
     pub(super) async fn remove_abandoned_uploads(&self, older_than: Duration) -> u64 {
-        let root = self.root.clone();
-        let walk = move || {
-            let cutoff = SystemTime::now().checked_sub(older_than)?;
-            let mut removed = 0;
-            let mut folders = vec![root];
-            while let Some(folder) = folders.pop() {
-                let Ok(entries) = std::fs::read_dir(&folder) else {
-                    continue;
-                };
-                for entry in entries.flatten() {
-                    let Ok(kind) = entry.file_type() else {
-                        continue;
-                    };
-                    // Not through links: only what lies under the root.
-                    if kind.is_dir() {
-                        folders.push(entry.path());
-                        continue;
-                    }
-                    let name = entry.file_name();
-                    let name = name.to_string_lossy();
-                    let abandoned = kind.is_file()
-                        && name.starts_with(".upload-")
-                        && name.ends_with(".part")
-                        && entry
-                            .metadata()
-                            .and_then(|m| m.modified())
-                            .is_ok_and(|at| at < cutoff);
-                    if abandoned && std::fs::remove_file(entry.path()).is_ok() {
-                        removed += 1;
-                    }
-                }
-            }
-            Some(removed)
-        };
-        tokio::task::spawn_blocking(walk)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(0)
+        remove_leftovers(self.root.clone(), older_than, |name| {
+            name.starts_with(".upload-") && name.ends_with(".part")
+        })
+        .await
     }
 
     pub(super) async fn check(&self) -> Result<(), StorageError> {
@@ -226,6 +191,49 @@ impl LocalUpload {
 
     /// Dropping the temporary path deletes the partial file.
     pub(super) fn abort(self) {}
+}
+
+/// Removes the files below `root` whose name `is_leftover` says is ours and which were last
+/// written `older_than` ago; links are not followed. How many.
+pub(super) async fn remove_leftovers(
+    root: PathBuf,
+    older_than: Duration,
+    is_leftover: fn(&str) -> bool,
+) -> u64 {
+    let walk = move || {
+        let cutoff = SystemTime::now().checked_sub(older_than)?;
+        let mut removed = 0;
+        let mut folders = vec![root];
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    folders.push(entry.path());
+                    continue;
+                }
+                let leftover = kind.is_file()
+                    && is_leftover(&entry.file_name().to_string_lossy())
+                    && entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|at| at < cutoff);
+                if leftover && std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        Some(removed)
+    };
+    tokio::task::spawn_blocking(walk)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0)
 }
 
 fn not_found_or(key: &StorageKey, path: &Path, e: std::io::Error) -> StorageError {
