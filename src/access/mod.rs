@@ -38,6 +38,33 @@ pub enum Permission {
     Administer,
 }
 
+impl Permission {
+    /// What it allows, in words for a refusal.
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::Read => "read recordings",
+            Self::Operate => "reprocess, fetch from Webex or change trackers",
+            Self::Audit => "read the audit log or set and release legal holds",
+            Self::Administer => "delete recordings, manage keys or connect the Webex account",
+        }
+    }
+
+    /// The roles that have it, in words, read from the role table.
+    pub fn who(self) -> String {
+        use strum::VariantArray;
+        let roles: Vec<&str> = Role::VARIANTS
+            .iter()
+            .filter(|r| r.may(self))
+            .map(|r| r.into())
+            .collect();
+        match roles.as_slice() {
+            [one] => format!("only {one}"),
+            all if all.len() == Role::VARIANTS.len() => "every role".into(),
+            some => some.join(" and "),
+        }
+    }
+}
+
 impl Role {
     /// The role table, written once.
     pub fn may(self, permission: Permission) -> bool {
@@ -61,7 +88,7 @@ pub struct Principal {
 
 /// A principal asked for something its role does not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the {role} role may not {permission}")]
+#[error("the {role} role may not {what}; {who} may", what = permission.what(), who = permission.who())]
 pub struct Forbidden {
     pub role: Role,
     pub permission: Permission,
@@ -113,6 +140,21 @@ mod tests {
                 assert_eq!(principal.require(*permission).is_ok(), expected);
             }
         }
+    }
+
+    #[test]
+    fn a_refusal_says_what_was_refused_and_who_may() {
+        let refused = |role, permission| Forbidden { role, permission }.to_string();
+        assert_eq!(
+            refused(Role::Supervisor, Permission::Audit),
+            "the supervisor role may not read the audit log or set and release legal holds; \
+             auditor and admin may"
+        );
+        assert_eq!(
+            refused(Role::Viewer, Permission::Administer),
+            "the viewer role may not delete recordings, manage keys or connect the Webex \
+             account; only admin may"
+        );
     }
 
     #[test]

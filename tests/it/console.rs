@@ -943,7 +943,9 @@ async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_a
         let (status, page) = get_page(&c, &viewer, "/audit").await;
         assert_eq!(status, 403, "{backend:?}");
         assert!(
-            page.contains("Not allowed") && page.contains("viewer"),
+            page.contains("Not allowed")
+                && page.contains("The viewer role may not read the audit log")
+                && page.contains("auditor and admin may"),
             "{page}"
         );
         let (status, page) =

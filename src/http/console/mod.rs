@@ -181,16 +181,20 @@ impl PageError {
         let (heading, message, detail) = match &self.0 {
             ApiError::NotFound(_) => ("Not found", "There is no page or call here.".into(), None),
             ApiError::Internal(_) => ("Something went wrong", "Please try again.".into(), None),
-            ApiError::Forbidden(why) => (
-                "Not allowed",
-                "Your access key's role does not allow this. Ask an administrator if you need it."
-                    .into(),
-                Some(why.as_str()),
-            ),
+            // The reason itself: a role's ("the viewer role may not …; only admin may") or a
+            // form sent from elsewhere.
+            ApiError::Forbidden(why) => ("Not allowed", sentence(why), None),
             other => ("That did not work", other.to_string(), None),
         };
         (status, render_message(signed_in, heading, &message, detail)).into_response()
     }
+}
+
+/// `why` as a sentence: capital first letter, full stop.
+fn sentence(why: &str) -> String {
+    let mut chars = why.chars();
+    let first = chars.next().map(|c| c.to_uppercase().to_string());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }
 
 #[derive(askama::Template)]
