@@ -186,7 +186,13 @@ impl PageError {
             ApiError::Forbidden(why) => ("Not allowed", sentence(why), None),
             other => ("That did not work", other.to_string(), None),
         };
-        (status, render_message(signed_in, heading, &message, detail)).into_response()
+        let mut page =
+            (status, render_message(signed_in, heading, &message, detail)).into_response();
+        if let ApiError::TooManyRequests(secs) = &self.0 {
+            page.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*secs).into());
+        }
+        page
     }
 }
 
