@@ -1120,3 +1120,25 @@ async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_a
         c.app.stop().await;
     }
 }
+
+/// A deleted call's page offers nothing that would fail: its audio is no longer served (410)
+/// and it is not processed again (409).
+#[tokio::test]
+async fn a_deleted_call_offers_no_action_that_would_fail() {
+    let c = console_on(Db::Sqlite).await;
+    let admin = session(&c, KeyRole::Admin).await;
+    let offers = ["/reprocess\"", "/delete\"", "<audio", "Download audio"];
+    let (status, page) = get_page(&c, &admin, "/recordings/call-a").await;
+    assert_eq!(status, 200);
+    for hook in offers {
+        assert!(page.contains(hook), "{hook} is offered: {page}");
+    }
+    let (status, _) = post_form(&c, &admin, "/recordings/call-a/delete", &[]).await;
+    assert_eq!(status, 303);
+    let (status, page) = get_page(&c, &admin, "/recordings/call-a").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("status-deleted"), "{page}");
+    for hook in offers {
+        assert!(!page.contains(hook), "{hook} is gone: {page}");
+    }
+}

@@ -150,6 +150,7 @@ fn parse_id(raw: &str) -> Result<RecordingId, PageError> {
 }
 
 fn view(r: Recording, principal: Principal, notice: Option<&'static str>) -> CallPage {
+    let gone = crate::domain::ProcessingStatus::HIDDEN.contains(&r.processing_status);
     let person = |name: &Option<String>, number: &Option<String>| match (name, number) {
         (Some(name), Some(number)) => format!("{name} ({number})"),
         (Some(one), None) | (None, Some(one)) => one.clone(),
@@ -180,13 +181,13 @@ fn view(r: Recording, principal: Principal, notice: Option<&'static str>) -> Cal
             .sentiment
             .as_ref()
             .map(|s| (format::sentiment(s.label), format!("{:+.2}", s.score))),
-        has_audio: r.audio_local_path.is_some(),
+        // A deleted or purged call's audio is no longer served (410).
+        has_audio: r.audio_local_path.is_some() && !gone,
         audio_src: format!("/api/v1/recordings/download/{id}/audio"),
-        // A held recording may be neither reprocessed nor deleted: no button that would fail.
-        can_reprocess: principal.role.may(Permission::Operate) && r.legal_hold.is_none(),
-        can_delete: principal.role.may(Permission::Administer)
-            && r.processing_status != crate::domain::ProcessingStatus::Deleted
-            && r.legal_hold.is_none(),
+        // No button that would fail: a held call may be neither reprocessed nor deleted, a
+        // deleted one not reprocessed (the rule is the API's).
+        can_reprocess: principal.role.may(Permission::Operate) && r.may_be_reprocessed().is_ok(),
+        can_delete: principal.role.may(Permission::Administer) && !gone && r.legal_hold.is_none(),
         can_hold: principal.role.may(Permission::Audit),
         hold: r.legal_hold.as_ref().map(HoldView::from),
         timeline: Timeline::of(&r),
