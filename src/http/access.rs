@@ -18,6 +18,11 @@ use crate::store::NewAuditEntry;
 #[derive(Debug, Clone, Copy)]
 pub struct Audited;
 
+/// Put in a response's extensions by a handler whose audit entry should say what it acted on
+/// beyond the path's recording id (the tracker a change named).
+#[derive(Debug, Clone)]
+pub struct AuditDetail(pub String);
+
 /// Who asked, from where: what every audit entry of a request carries.
 #[derive(Debug, Clone)]
 pub struct AuditContext {
@@ -159,6 +164,12 @@ pub async fn enforce_with(
     if response.extensions().get::<Audited>().is_some() {
         return response;
     }
+    let detail = detail.or_else(|| {
+        response
+            .extensions()
+            .get::<AuditDetail>()
+            .map(|d| d.0.clone())
+    });
     let entry = context.entry(
         action,
         recording_id.as_deref(),

@@ -2,16 +2,17 @@
 //! role, changing needs `Operate`: the access layer decides, from its route table. A GET shows
 //! the match count and the progress of the background re-evaluation that every change starts.
 
-use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::AppState;
+use super::access::AuditDetail;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
 use super::openapi::{BodyTooLarge, Unauthorized};
@@ -116,6 +117,11 @@ impl<S: Send + Sync> FromRequestParts<S> for TrackerName {
     }
 }
 
+/// The audit entry of a change names its tracker (the console's too).
+pub(crate) fn named(name: &str) -> Extension<AuditDetail> {
+    Extension(AuditDetail(format!("tracker {name:?}")))
+}
+
 async fn answer(state: &AppState, name: &str) -> Result<TrackerAnswer, ApiError> {
     state
         .store
@@ -143,7 +149,7 @@ pub async fn create_tracker(
     State(state): State<AppState>,
     principal: Principal,
     ApiJson(body): ApiJson<Value>,
-) -> Result<(StatusCode, Json<TrackerAnswer>), ApiError> {
+) -> Result<(StatusCode, Extension<AuditDetail>, Json<TrackerAnswer>), ApiError> {
     let tracker = TrackerDefinition::from_json(&body)?;
     if !state.store.create_tracker(&tracker, Utc::now()).await? {
         return Err(ApiError::Conflict(format!(
@@ -154,6 +160,7 @@ pub async fn create_tracker(
     tracing::info!(actor = %principal.actor, tracker = %tracker.name, "tracker created");
     Ok((
         StatusCode::CREATED,
+        named(&tracker.name),
         Json(answer(&state, &tracker.name).await?),
     ))
 }
@@ -211,13 +218,13 @@ pub async fn put_tracker(
     principal: Principal,
     TrackerName(name): TrackerName,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<TrackerAnswer>, ApiError> {
+) -> Result<(Extension<AuditDetail>, Json<TrackerAnswer>), ApiError> {
     let tracker = TrackerDefinition::from_json_named(&name, &body)?;
     if !state.store.update_tracker(&tracker, Utc::now()).await? {
         return Err(ApiError::NotFound(format!("no tracker {name:?}")));
     }
     tracing::info!(actor = %principal.actor, tracker = %name, "tracker changed");
-    Ok(Json(answer(&state, &name).await?))
+    Ok((named(&name), Json(answer(&state, &name).await?)))
 }
 
 /// Delete a tracker and its matches.
@@ -232,10 +239,10 @@ pub async fn delete_tracker(
     State(state): State<AppState>,
     principal: Principal,
     TrackerName(name): TrackerName,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(Extension<AuditDetail>, StatusCode), ApiError> {
     if !state.store.delete_tracker(&name).await? {
         return Err(ApiError::NotFound(format!("no tracker {name:?}")));
     }
     tracing::info!(actor = %principal.actor, tracker = %name, "tracker deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok((named(&name), StatusCode::NO_CONTENT))
 }

@@ -1089,6 +1089,20 @@ async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_a
             .expect("hold.set");
         assert_eq!(set.entry.detail.as_deref(), Some("case 9"));
         assert_eq!(set.entry.recording_id.as_deref(), Some("call-a"));
+        // A tracker change names its tracker.
+        let created = entries
+            .iter()
+            .find(|e| e.entry.action == "tracker.create" && e.entry.status == 303)
+            .expect("tracker.create");
+        assert!(
+            created
+                .entry
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("tracker \"")),
+            "{:?}",
+            created.entry.detail
+        );
         assert_eq!(
             entries
                 .iter()

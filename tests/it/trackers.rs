@@ -238,6 +238,22 @@ async fn a_tracker_created_after_50_calls_matches_the_right_ones_on_both_backend
         )
         .await;
         assert_eq!(list["total"], 0);
+        // Each change is audited with the tracker it named.
+        let (_, audit) = send(&app, reqwest::Method::GET, "/api/v1/audit?limit=500", None).await;
+        let changes: Vec<(&str, &str)> = audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| e["status"].as_u64().is_some_and(|s| s < 300))
+            .filter_map(|e| Some((e["action"].as_str()?, e["detail"].as_str()?)))
+            .filter(|(action, _)| action.starts_with("tracker."))
+            .collect();
+        for action in ["tracker.create", "tracker.update", "tracker.delete"] {
+            assert!(
+                changes.contains(&(action, "tracker \"cancel\"")),
+                "{db:?} {action}: {changes:?}"
+            );
+        }
         app.stop().await;
     }
 }

@@ -14,6 +14,7 @@ use super::{PageError, PageForm, PagePath, PageQuery, SameOrigin, render};
 use crate::access::{Permission, Principal};
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::trackers::named;
 use crate::store::StoredTracker;
 use crate::trackers::{TrackerDefinition, existing_name};
 
@@ -162,11 +163,8 @@ pub async fn create(
         Ok(tracker) => match state.store.create_tracker(&tracker, Utc::now()).await? {
             true => {
                 tracing::info!(actor = %principal.actor, tracker = %tracker.name, "tracker created");
-                return Ok(Redirect::to(&format!(
-                    "{}?notice=created",
-                    tracker_href(&tracker.name)
-                ))
-                .into_response());
+                let to = format!("{}?notice=created", tracker_href(&tracker.name));
+                return Ok((named(&tracker.name), Redirect::to(&to)).into_response());
             }
             false => ApiError::Conflict(format!("a tracker named {:?} exists", tracker.name)),
         },
@@ -240,7 +238,8 @@ pub async fn update(
                 return Err(no_tracker(&name));
             }
             tracing::info!(actor = %principal.actor, tracker = %name, "tracker changed");
-            Ok(Redirect::to(&format!("{}?notice=saved", tracker_href(&name))).into_response())
+            let to = format!("{}?notice=saved", tracker_href(&name));
+            Ok((named(&name), Redirect::to(&to)).into_response())
         }
         Err(refused) => {
             tracker_page(&state, principal, &raw, None, Some(refused), Some(form)).await
@@ -253,13 +252,13 @@ pub async fn delete(
     principal: Principal,
     PagePath(raw): PagePath<String>,
     _: SameOrigin,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
     let name = existing_name(&raw).map_err(|_| no_tracker(&raw))?;
     if !state.store.delete_tracker(&name).await? {
         return Err(no_tracker(&name));
     }
     tracing::info!(actor = %principal.actor, tracker = %name, "tracker deleted");
-    Ok(Redirect::to("/trackers?notice=deleted"))
+    Ok((named(&name), Redirect::to("/trackers?notice=deleted")).into_response())
 }
 
 async fn stored(state: &AppState, raw_name: &str) -> Result<StoredTracker, PageError> {
