@@ -101,7 +101,8 @@ pub async fn page(
     let shown = page.hits.len() as u64;
     let range = match (page.total, shown) {
         (0, _) => "No calls".to_string(),
-        (total, 0) => format!("{total} calls; none on this page"),
+        (total, 0) => format!("{}; none on this page", format::count(total, "call")),
+        (1, _) => "1 call".to_string(),
         (total, n) => format!(
             "{}–{} of {total} calls{}",
             search.skip + 1,

@@ -9,14 +9,24 @@ pub fn time(t: Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-/// `m:ss`, or `h:mm:ss` from an hour on.
+/// `m:ss`, or `h:mm:ss` from an hour on. Whole seconds gone by, as a player counts them: a cue
+/// at 6.5 s reads 0:06, and a 59.9 s call 0:59 (under `min_duration=60`, as it is).
 pub fn clock(seconds: f64) -> String {
-    let total = seconds.max(0.0).round() as u64;
+    let total = seconds.max(0.0).floor() as u64;
     let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
     if h > 0 {
         format!("{h}:{m:02}:{s:02}")
     } else {
         format!("{m}:{s:02}")
+    }
+}
+
+/// `1 call`, `2 calls`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -81,5 +91,27 @@ pub fn chart(days: &[(NaiveDate, u64)]) -> Chart {
         height: HEIGHT,
         max,
         bars,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As a player counts: the cue at 6.5 s is at 0:06, a 59.9 s call is under a minute.
+    #[test]
+    fn clocks_count_whole_seconds_gone_by() {
+        assert_eq!(clock(6.5), "0:06");
+        assert_eq!(clock(59.9), "0:59");
+        assert_eq!(clock(0.4), "0:00");
+        assert_eq!(clock(3725.0), "1:02:05");
+        assert_eq!(clock(-3.0), "0:00");
+    }
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(1, "rule"), "1 rule");
+        assert_eq!(count(0, "call"), "0 calls");
+        assert_eq!(count(7, "call"), "7 calls");
     }
 }

@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::format;
 use super::timeline::calls_with_tracker;
 use super::{PageError, PageForm, PagePath, PageQuery, SameOrigin, render};
 use crate::access::{Permission, Principal};
@@ -51,7 +52,8 @@ struct TrackerRow {
     href: String,
     calls_href: String,
     match_mode: String,
-    rule_count: usize,
+    /// `1 rule`, `3 rules`.
+    rules: String,
     matches: u64,
     evaluated: u64,
     total: u64,
@@ -94,7 +96,7 @@ impl From<StoredTracker> for TrackerRow {
             href: tracker_href(&name),
             calls_href: calls_with_tracker(&name),
             match_mode: json["match"].as_str().unwrap_or("all").to_string(),
-            rule_count: t.definition.rules.len(),
+            rules: format::count(t.definition.rules.len() as u64, "rule"),
             rules_json: serde_json::to_string_pretty(&json["rules"]).unwrap_or_default(),
             matches: t.matches,
             evaluated: t.evaluated,
