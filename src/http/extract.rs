@@ -16,18 +16,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        // No text we store or search can hold U+0000 (PostgreSQL refuses it outright).
-        let query = parts.uri.query().unwrap_or_default();
-        if let Some((name, _)) = url::form_urlencoded::parse(query.as_bytes())
-            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
-        {
-            return Err(ApiError::BadRequest(format!(
-                "{name}: contains a NUL character"
-            )));
+        if let Some(refused) = nul_in_query(&parts.uri) {
+            return Err(ApiError::BadRequest(refused));
         }
         let Query(value) = Query::<T>::try_from_uri(&parts.uri)?;
         Ok(Self(value))
     }
+}
+
+/// No text we store or search can hold U+0000 (PostgreSQL refuses it outright): the refusal
+/// naming the parameter that has one (the API's and the console's).
+pub fn nul_in_query(uri: &axum::http::Uri) -> Option<String> {
+    let query = uri.query().unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(name, _)| format!("{name}: contains a NUL character"))
 }
 
 /// The `{id}` path segment, validated as a [`RecordingId`] before anything else sees it.

@@ -94,6 +94,21 @@ async fn console_errors_are_pages_with_their_status_never_plain_text_or_json() {
             400,
         ),
         (
+            "unknown status on the calls",
+            c.request(Method::GET, "/?status=bogus", s),
+            400,
+        ),
+        (
+            "negative skip on the calls",
+            c.request(Method::GET, "/?skip=-1", s),
+            400,
+        ),
+        (
+            "NUL in the search",
+            c.request(Method::GET, "/?q=factura%00", s),
+            400,
+        ),
+        (
             "repeated filter on the audit log",
             c.request(Method::GET, "/audit?actor=a&actor=b", s),
             400,
@@ -155,7 +170,8 @@ async fn console_errors_are_pages_with_their_status_never_plain_text_or_json() {
         let page = answer.text().await.expect("body");
         let is_page = content_type.starts_with("text/html")
             && page.starts_with("<!doctype html>")
-            && page.contains("<h1>");
+            // An error page's heading, or the calls' search form naming the refused value.
+            && (page.contains("<h1") || page.contains(r#"class="error" role="alert""#));
         if got != status || !is_page || !secured || (status == 405 && allow.is_empty()) {
             wrong.push(format!(
                 "{what}: {got} {content_type} (want {status} text/html), security headers: \
@@ -165,6 +181,12 @@ async fn console_errors_are_pages_with_their_status_never_plain_text_or_json() {
         }
     }
     assert!(wrong.is_empty(), "not pages:\n{}", wrong.join("\n"));
+    // A refused filter names itself and lists nothing (a list ignoring it would look like its
+    // answer).
+    let refused = c.request(Method::GET, "/?status=bogus", s).send().await;
+    let page = refused.expect("request").text().await.expect("body");
+    assert!(page.contains("status: unknown value"), "{page}");
+    assert!(!page.contains("/recordings/call-a"), "{page}");
 
     // The machine interfaces keep their JSON 405.
     for (method, path) in [

@@ -1,7 +1,8 @@
 //! `GET /`: the calls, searched and filtered through the URL, with the overview.
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 
 use super::format::{self, Chart};
@@ -68,9 +69,10 @@ pub async fn page(
     State(state): State<AppState>,
     principal: Principal,
     PageQuery(mut params): PageQuery<SearchParams>,
-) -> Result<Html<String>, PageError> {
+) -> Result<Response, PageError> {
     params.limit = None;
-    // A bad value in a hand-edited URL is shown, and the unfiltered list with it.
+    // A bad value in a hand-edited URL is a 400 page naming it, with the form to correct it
+    // and no list (a list ignoring the filter would look like its answer).
     let (search, error) = match params.to_search() {
         Ok(search) => (search, None),
         Err(e) => (RecordingSearch::default(), Some(e.to_string())),
@@ -79,7 +81,18 @@ pub async fn page(
         limit: PAGE_SIZE,
         ..search
     };
-    let page = state.store.search_recordings(&search).await?;
+    let page = match error {
+        None => state.store.search_recordings(&search).await?,
+        Some(_) => crate::store::SearchPage {
+            total: 0,
+            hits: Vec::new(),
+        },
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let mut trackers: Vec<String> = state
         .store
         .list_trackers()
@@ -146,7 +159,7 @@ pub async fn page(
         .iter()
         .any(|v| v.as_deref().is_some_and(|v| !v.is_empty())),
     };
-    render(&CallsPage {
+    let page = render(&CallsPage {
         signed_in: Some(principal),
         form,
         statuses: ProcessingStatus::ALL.iter().map(|s| s.as_str()).collect(),
@@ -160,7 +173,8 @@ pub async fn page(
         rows: page.hits.into_iter().map(row).collect(),
         prev_href,
         next_href,
-    })
+    })?;
+    Ok((status, page).into_response())
 }
 
 fn given(value: &Option<String>) -> Option<&str> {

@@ -18,6 +18,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
     type Rejection = Rejected;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejected> {
+        if let Some(refused) = crate::http::extract::nul_in_query(&parts.uri) {
+            return Err(Rejected::new(
+                StatusCode::BAD_REQUEST,
+                refused,
+                &parts.extensions,
+            ));
+        }
         match Query::<T>::try_from_uri(&parts.uri) {
             Ok(Query(value)) => Ok(Self(value)),
             Err(e) => Err(Rejected::new(e.status(), e.body_text(), &parts.extensions)),
