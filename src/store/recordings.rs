@@ -316,8 +316,9 @@ impl Store {
     /// Puts a claimed recording back (its message will be retried later). The heartbeat is set to
     /// `now`, the time its retry was sent, as [`Store::mark_enqueued`] does: a reconcile then sees
     /// a recording that is queued, not one that was never sent. The files the run stored are
-    /// recorded, so a deletion while the retry waits removes them. False, and nothing changed,
-    /// when the recording is no longer being processed (deleted or purged meanwhile).
+    /// recorded, so a deletion while the retry waits removes them, and so is what it learned of
+    /// the call (time, parties, duration), so the list shows it meanwhile. False, and nothing
+    /// changed, when the recording is no longer being processed (deleted or purged meanwhile).
     pub async fn release_recording(
         &self,
         run: &Recording,
@@ -327,14 +328,26 @@ impl Store {
         let done = sqlx::query(
             "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = $3, updated_at = $3, \
              audio_local_path = COALESCE($4, audio_local_path), \
-             transcript_vtt_path = COALESCE($5, transcript_vtt_path) \
+             transcript_vtt_path = COALESCE($5, transcript_vtt_path), \
+             recorded_at = COALESCE($6, recorded_at), sort_at = COALESCE($6, sort_at), \
+             caller = COALESCE($7, caller), callee = COALESCE($8, callee), \
+             caller_name = COALESCE($9, caller_name), callee_name = COALESCE($10, callee_name), \
+             duration_seconds = COALESCE($11, duration_seconds) \
              WHERE recording_id = $1 AND processing_status = 'processing'",
         )
+        // Unprepared, as in `save_recording`: a NULL f64 must not fix the statement's type.
+        .persistent(false)
         .bind(run.recording_id.as_str())
         .bind(back_to.as_str())
         .bind(to_millis(now))
         .bind(run.audio_local_path.as_deref())
         .bind(run.transcript_vtt_path.as_deref())
+        .bind(run.timestamp.map(to_millis))
+        .bind(run.caller.as_deref())
+        .bind(run.callee.as_deref())
+        .bind(run.caller_name.as_deref())
+        .bind(run.callee_name.as_deref())
+        .bind(run.duration)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)

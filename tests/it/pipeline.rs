@@ -705,6 +705,9 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
                 waiting.audio_local_path.is_some(),
                 "it says where its audio is"
             );
+            // And the list shows what the first run learned of the call meanwhile.
+            assert!(waiting.timestamp.is_some() && waiting.duration.is_some());
+            assert!(waiting.caller.is_some() && waiting.callee.is_some());
         }
         // What DELETE does: mark the row, then remove the files it points to.
         let before = stored(&db.store, EN_ID).await;
