@@ -44,7 +44,8 @@ pub struct RoleHints {
 }
 
 impl RoleHints {
-    /// The party that is not our user: the caller of an inbound call, the callee otherwise.
+    /// The party that is not our user: the caller of an inbound call, the callee of an
+    /// outbound one, and the caller when the direction is unknown (calls mostly come in).
     fn other_party(&self) -> Option<&str> {
         match self.direction {
             Some(CallDirection::Outbound) => self.called_party.as_deref(),
@@ -66,11 +67,17 @@ pub fn decide_roles(hints: &RoleHints, cues: &[Cue]) -> Option<Roles> {
     if let Some(agent) = named(hints.owner_name.as_deref()) {
         return pair_with(agent, &speakers, true);
     }
-    if let Some(customer) = named(hints.other_party()) {
+    // With the direction known, the other party is a fact; unknown, it is a guess, and what
+    // was said (a company greeting) weighs more.
+    let other = named(hints.other_party());
+    if let Some(customer) = other.filter(|_| hints.direction.is_some()) {
         return pair_with(customer, &speakers, false);
     }
     if let Some(agent) = greeting_speaker(cues) {
         return pair_with(agent, &speakers, true);
+    }
+    if let Some(customer) = other {
+        return pair_with(customer, &speakers, false);
     }
     let first = cues
         .iter()
@@ -237,6 +244,30 @@ mod tests {
             decide_roles(&unmatched, &cues),
             roles("Speaker 2", "Speaker 1")
         );
+    }
+
+    /// Without a known direction the caller is only probably the customer: the one who greets
+    /// as a company does is the agent, whatever the parties' names say.
+    #[test]
+    fn with_the_direction_unknown_a_greeting_outweighs_the_guessed_party() {
+        let cues = vec![
+            cue(
+                0,
+                "John Smith",
+                "Thanks for calling Acme support, how can I help?",
+            ),
+            cue(4, "Mary", "My invoice is wrong."),
+        ];
+        let guessed = RoleHints {
+            calling_party: Some("John Smith".into()),
+            ..RoleHints::default()
+        };
+        assert_eq!(decide_roles(&guessed, &cues), roles("John Smith", "Mary"));
+        let known = RoleHints {
+            direction: Some(CallDirection::Inbound),
+            ..guessed
+        };
+        assert_eq!(decide_roles(&known, &cues), roles("Mary", "John Smith"));
     }
 
     #[test]
