@@ -1129,8 +1129,9 @@ async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_a
         );
         assert_eq!(page.matches("class=\"audit-entry\"").count(), 1, "{page}");
         let (status, page) = get_page(&c, &auditor, "/audit?from=yesterday").await;
-        assert_eq!(status, 200);
+        assert_eq!(status, 400);
         assert!(page.contains("from: expected a date"), "{page}");
+        assert_eq!(page.matches("class=\"audit-entry\"").count(), 0, "{page}");
         c.app.stop().await;
     }
 }

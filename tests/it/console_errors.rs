@@ -109,6 +109,11 @@ async fn console_errors_are_pages_with_their_status_never_plain_text_or_json() {
             400,
         ),
         (
+            "a date that is none on the audit log",
+            c.request(Method::GET, "/audit?from=bogus", s),
+            400,
+        ),
+        (
             "repeated filter on the audit log",
             c.request(Method::GET, "/audit?actor=a&actor=b", s),
             400,
@@ -187,6 +192,10 @@ async fn console_errors_are_pages_with_their_status_never_plain_text_or_json() {
     let page = refused.expect("request").text().await.expect("body");
     assert!(page.contains("status: unknown value"), "{page}");
     assert!(!page.contains("/recordings/call-a"), "{page}");
+    let refused = c.request(Method::GET, "/audit?from=bogus", s).send().await;
+    let page = refused.expect("request").text().await.expect("body");
+    assert!(page.contains("from:"), "{page}");
+    assert!(!page.contains(r#"value="bogus""#), "{page}");
 
     // The machine interfaces keep their JSON 405.
     for (method, path) in [

@@ -3,7 +3,8 @@
 //! hash chain's verification (it reads the whole log, so only when asked).
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -104,8 +105,9 @@ pub async fn page(
     State(state): State<AppState>,
     principal: Principal,
     PageQuery(params): PageQuery<AuditParams>,
-) -> Result<Html<String>, PageError> {
-    // A bad value in a hand-edited URL is shown, with the unfiltered log.
+) -> Result<Response, PageError> {
+    // A bad value in a hand-edited URL is a 400 page naming it, with no entries (a log that
+    // ignored the filter would look like its answer).
     let (filter, error) = match to_filter(&params) {
         Ok(filter) => (filter, None),
         Err(e) => (
@@ -116,7 +118,10 @@ pub async fn page(
             Some(e),
         ),
     };
-    let (total, items) = state.store.list_audit(&filter).await?;
+    let (total, items) = match error {
+        None => state.store.list_audit(&filter).await?,
+        Some(_) => (0, Vec::new()),
+    };
     let chain = if params.verify.is_empty() {
         None
     } else {
@@ -159,7 +164,19 @@ pub async fn page(
     csv_export.push(("format", "csv".into()));
     let mut verify = params.pairs();
     verify.push(("verify", "1".into()));
-    render(&AuditPage {
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    // A date field shown a value that is no time at all is an error in the browser's console.
+    let mut form = params;
+    for date in [&mut form.from, &mut form.to] {
+        if time(date, "", false).is_err() {
+            date.clear();
+        }
+    }
+    let page = render(&AuditPage {
         signed_in: Some(principal),
         chain,
         known_actions: KNOWN_ACTIONS,
@@ -170,9 +187,10 @@ pub async fn page(
         json_href: href("/api/v1/audit", &json_export),
         prev_href,
         next_href,
-        form: params,
+        form,
         error,
-    })
+    })?;
+    Ok((status, page).into_response())
 }
 
 /// The form's values as the store's filter; a bad one is named.
