@@ -26,8 +26,8 @@ pub enum WebexError {
     },
 
     /// Transport-level failure (connect, timeout, TLS, broken body, ...), without its URL.
-    #[error("HTTP request to Webex failed: {}", crate::telemetry::error_with_causes(.0))]
-    Http(reqwest::Error),
+    #[error("HTTP request to Webex failed: {}", crate::telemetry::error_with_causes(&.0.0))]
+    Http(Transport),
 
     /// No usable credentials, or the OAuth refresh was refused.
     #[error("Webex authentication problem: {0}")]
@@ -54,11 +54,15 @@ pub enum WebexError {
     Config(String),
 }
 
+/// A transport error that no longer holds its URL: only `From<reqwest::Error>` makes one, so
+/// no error text can carry a download link's access ticket into logs, queue headers or
+/// `processing_errors`.
+#[derive(Debug)]
+pub struct Transport(reqwest::Error);
+
 impl From<reqwest::Error> for WebexError {
-    /// The URL is dropped: a download link carries its access ticket in the query, and this
-    /// text goes to logs, queue headers and `processing_errors`.
     fn from(e: reqwest::Error) -> Self {
-        Self::Http(e.without_url())
+        Self::Http(Transport(e.without_url()))
     }
 }
 
@@ -83,7 +87,7 @@ impl WebexError {
         match self {
             WebexError::Api { status, .. } => is_transient_status(*status),
             WebexError::RetriesExhausted { last, .. } => last.is_transient(),
-            WebexError::Http(e) => e.is_timeout() || e.is_connect() || e.is_request(),
+            WebexError::Http(Transport(e)) => e.is_timeout() || e.is_connect() || e.is_request(),
             _ => false,
         }
     }
@@ -93,7 +97,7 @@ impl WebexError {
         match self {
             WebexError::Api { status, .. } => Some(*status),
             WebexError::RetriesExhausted { last, .. } => last.status(),
-            WebexError::Http(e) => e.status().map(|s| s.as_u16()),
+            WebexError::Http(Transport(e)) => e.status().map(|s| s.as_u16()),
             _ => None,
         }
     }

@@ -320,9 +320,9 @@ impl WebexClient {
             let resp = match sent {
                 Ok(resp) => resp,
                 Err(e) if e.is_connect() || e.is_timeout() => {
-                    return Err(FailedTry::transient(WebexError::Http(e), None));
+                    return Err(FailedTry::transient(WebexError::from(e), None));
                 }
-                Err(e) => return Err(WebexError::Http(e).into()),
+                Err(e) => return Err(WebexError::from(e).into()),
             };
             let status = resp.status();
             if status.is_success() {

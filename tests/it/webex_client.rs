@@ -955,6 +955,24 @@ async fn download_refuses_foreign_hosts_without_sending() {
     assert!(!dest.exists());
 }
 
+/// A download link carries its access ticket in the query: a failed download says why, never
+/// where (its text is logged and stored in `processing_errors` and queue headers).
+#[tokio::test]
+async fn a_failed_download_does_not_repeat_its_link() {
+    let server = MockServer::start().await;
+    let client = static_client(&server);
+    let tmp = tempfile::tempdir().unwrap();
+    // The fake's host, on a port where nothing listens.
+    let url = "http://127.0.0.1:1/files/a.mp3?ticket=TICKET-SECRET";
+    let err = client
+        .download_to_file(url, &tmp.path().join("a.mp3"), None)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(!text.contains("TICKET-SECRET"), "{text}");
+    assert!(text.contains("onnection refused"), "{text}");
+}
+
 #[tokio::test]
 async fn download_refuses_redirect_to_foreign_host() {
     let server = MockServer::start().await;
