@@ -11,10 +11,6 @@ impl Pipeline {
     /// deletion through the API removes them.
     pub(super) async fn deleted_at_webex(&self, id: &RecordingId, attempt: u32) -> Settlement {
         let database = |e| self.retry_or_give_up(attempt, format!("database: {e}"));
-        let stored = match self.store.get_recording(id).await {
-            Ok(stored) => stored,
-            Err(e) => return database(e),
-        };
         match self.store.mark_recording_deleted(id, Utc::now()).await {
             Ok(true) => {}
             Ok(false) => {
@@ -25,6 +21,11 @@ impl Pipeline {
             }
             Err(e) => return database(e),
         }
+        // Read after the mark: a run may record its files until then, and no run can after.
+        let stored = match self.store.get_recording(id).await {
+            Ok(stored) => stored,
+            Err(e) => return database(e),
+        };
         if let Some(rec) = stored
             && let Err(e) = self.storage.delete_files_of(&rec).await
         {

@@ -128,15 +128,21 @@ pub async fn soft_delete(
     {
         return Err(held(id));
     }
-    // After the mark, so a failure here is put right by deleting again.
-    state.storage.delete_files_of(&rec).await.map_err(|e| {
-        tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
-        ApiError::Unavailable(format!(
-            "recording {} is marked deleted, but its stored files could not be removed; \
+    // After the mark, so a failure here is put right by deleting again; and read again after
+    // it, as a run may have recorded its files since the first read (nothing can after).
+    let marked = state.store.get_recording(id).await.ok().flatten();
+    state
+        .storage
+        .delete_files_of(marked.as_ref().unwrap_or(&rec))
+        .await
+        .map_err(|e| {
+            tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
+            ApiError::Unavailable(format!(
+                "recording {} is marked deleted, but its stored files could not be removed; \
              try the deletion again",
-            id.as_str()
-        ))
-    })?;
+                id.as_str()
+            ))
+        })?;
     Ok(webex_deletion)
 }
 
