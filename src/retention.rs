@@ -22,7 +22,8 @@ pub struct PurgeReport {
     pub purged: u64,
     /// Past retention but under legal hold: kept.
     pub held: u64,
-    /// Purged recordings whose files could not be removed yet (the next run tries again).
+    /// Purged recordings whose files could not be removed yet (the next run tries again); at
+    /// least this many when the store was down.
     pub files_left: u64,
 }
 
@@ -73,31 +74,38 @@ pub async fn purge_expired(
     })
 }
 
-/// Removes the files of purged recordings; how many could not be removed.
+/// Removes the files of purged recordings; how many could not be removed. A batch in which
+/// no removal succeeded means the store is down: the rest waits for the next run.
 async fn remove_purged_files(store: &Store, storage: &Storage) -> Result<u64, StoreError> {
-    let mut failed = std::collections::HashSet::new();
+    let mut failed = 0;
+    let mut after = String::new();
     loop {
-        let batch = store.purged_with_files(PURGE_BATCH + failed.len()).await?;
-        let todo: Vec<_> = batch
-            .iter()
-            .filter(|c| !failed.contains(&c.recording_id))
-            .collect();
-        if todo.is_empty() {
+        let batch = store.purged_with_files(&after, PURGE_BATCH).await?;
+        let Some(last) = batch.last() else {
             break;
-        }
-        for candidate in todo {
+        };
+        after = last.recording_id.clone();
+        let mut removed = 0;
+        for candidate in &batch {
             match remove_files(storage, candidate).await {
-                Ok(()) => store.forget_purged_files(&candidate.recording_id).await?,
+                Ok(()) => {
+                    store.forget_purged_files(&candidate.recording_id).await?;
+                    removed += 1;
+                }
                 Err(e) => {
                     tracing::warn!(recording_id = %candidate.recording_id, error = %e,
                         "could not remove the files of a purged recording; the next run retries");
-                    failed.insert(candidate.recording_id.clone());
+                    failed += 1;
                 }
             }
         }
+        if removed == 0 {
+            break;
+        }
     }
-    Ok(failed.len() as u64)
+    Ok(failed)
 }
+
 async fn remove_files(
     storage: &Storage,
     candidate: &crate::store::PurgeCandidate,

@@ -111,15 +111,21 @@ impl Store {
         Ok(ids)
     }
 
-    /// Up to `limit` purged recordings whose files are still to be removed (a purge keeps the
-    /// locations until the files are gone, so one that died in between is finished later).
-    pub async fn purged_with_files(&self, limit: usize) -> Result<Vec<PurgeCandidate>, StoreError> {
+    /// Up to `limit` purged recordings whose files are still to be removed, by id after
+    /// `after` (a purge keeps the locations until the files are gone, so one that died in
+    /// between is finished later).
+    pub async fn purged_with_files(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<PurgeCandidate>, StoreError> {
         let rows = sqlx::query(
             "SELECT recording_id, audio_local_path, transcript_vtt_path FROM recordings \
-             WHERE processing_status = 'purged' \
+             WHERE processing_status = 'purged' AND recording_id > $1 \
                AND (audio_local_path IS NOT NULL OR transcript_vtt_path IS NOT NULL) \
-             ORDER BY recording_id LIMIT $1",
+             ORDER BY recording_id LIMIT $2",
         )
+        .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
