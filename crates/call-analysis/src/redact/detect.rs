@@ -110,9 +110,12 @@ impl<'a> Detector<'a> {
             // A run may be a card followed or preceded by a short number (an expiry, a CVV)
             // said in the same breath: look for a card from either end up to a pause. Not in
             // what looks like an IBAN that failed its check: its digits are an account.
-            if self
-                .country_before(run.atoms[0])
-                .is_some_and(|c| c.certain && IBAN_LENGTHS.contains_key(&c.code))
+            // Only a run a card and a short number long can be split into them (and a longer
+            // one would make the search below quadratic for nothing).
+            if digits.len() > 19 + MAX_DIGITS_BESIDE_CARD
+                || self
+                    .country_before(run.atoms[0])
+                    .is_some_and(|c| c.certain && IBAN_LENGTHS.contains_key(&c.code))
             {
                 continue;
             }

@@ -219,21 +219,9 @@ impl Stream {
                 && group(m + 1)
                 && !self.items[m + 1].space_before
         };
-        if !joins(mark) {
-            return false;
-        }
-        let mut marks = 1;
-        let mut m = mark;
-        while m >= 2 && joins(m - 2) {
-            marks += 1;
-            m -= 2;
-        }
-        m = mark;
-        while joins(m + 2) {
-            marks += 1;
-            m += 2;
-        }
-        marks >= 2
+        // Two or more such marks in a row: this one and a neighbour (looking no further keeps
+        // a long dotted run linear).
+        joins(mark) && ((mark >= 2 && joins(mark - 2)) || joins(mark + 2))
     }
 
     fn single_spoken_digit(&self, item: usize) -> bool {
