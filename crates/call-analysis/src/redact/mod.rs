@@ -208,8 +208,7 @@ impl Redactor {
 
     fn cues(&self, cues: &[Cue], timed: bool) -> (Vec<Cue>, Vec<Redaction>) {
         // Labels first: the text is then read in the chains of the labels as they are
-        // stored, so redacting the output again reads the same chains (two labels that
-        // both become "[PHONE]" are one speaker from then on, in the output too).
+        // stored, so redacting the output again reads the same chains.
         let (labelled, mut found) = self.speakers(cues);
         let (redacted, said) = self.passes(labelled.unwrap_or_else(|| cues.to_vec()));
         found.extend(said);
@@ -274,6 +273,11 @@ impl Redactor {
             }
         }
         let mut relabel: HashMap<&str, String> = HashMap::new();
+        // Two speakers stay two ("[PHONE]", "[PHONE] (2)"): roles and sides need them apart.
+        let mut taken: std::collections::HashSet<String> = labels
+            .iter()
+            .map(|(label, _, _)| label.to_string())
+            .collect();
         for (label, first, last) in labels {
             let cue = Cue {
                 start_ms: 0,
@@ -286,10 +290,16 @@ impl Redactor {
                 continue;
             }
             found.extend(kinds.into_iter().map(|(_, _, kind)| (first, last, kind)));
-            relabel.insert(
-                label,
-                redacted.pop().map(|cue| cue.text).unwrap_or_default(),
-            );
+            let text = redacted.pop().map(|cue| cue.text).unwrap_or_default();
+            let unique = (1..)
+                .map(|n| match n {
+                    1 => text.clone(),
+                    n => format!("{text} ({n})"),
+                })
+                .find(|candidate| !taken.contains(candidate))
+                .unwrap_or(text);
+            taken.insert(unique.clone());
+            relabel.insert(label, unique);
         }
         if relabel.is_empty() {
             return (None, found);

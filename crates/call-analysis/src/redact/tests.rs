@@ -554,6 +554,16 @@ fn speaker_labels_are_redacted_as_their_own_text() {
                 (RedactKind::Card, 0, 14_500),
             ],
         },
+        // Two callers known only by their numbers stay two speakers.
+        Case {
+            turns: &[(PHONE, "Hola."), ("+34 699 112 230", "Buenas.")],
+            labels: &["[PHONE]", "[PHONE] (2)"],
+            said: &["Hola.", "Buenas."],
+            found: &[
+                (RedactKind::Phone, 0, 4_500),
+                (RedactKind::Phone, 5_000, 9_500),
+            ],
+        },
         Case {
             turns: &[
                 ("Ana Gil <ana.gil@example.es>", "Hola."),
