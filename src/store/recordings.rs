@@ -467,6 +467,14 @@ pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> 
     let json_list = |column: &str| -> Result<Vec<String>, StoreError> {
         from_json(&row.try_get::<String, _>(column)?, column)
     };
+    // A purged row keeps its file locations only until retention has removed the files
+    // (`purged_with_files` reads them): a tombstone shows none.
+    let purged = status == ProcessingStatus::Purged.as_str();
+    let location = |column: &str| -> Result<Option<String>, StoreError> {
+        Ok(row
+            .try_get::<Option<String>, _>(column)?
+            .filter(|_| !purged))
+    };
     Ok(Recording {
         recording_id: RecordingId::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         timestamp: row
@@ -480,12 +488,12 @@ pub(super) fn recording_from_row(row: &AnyRow) -> Result<Recording, StoreError> 
         duration: row.try_get("duration_seconds")?,
         participants: json_list("participants")?,
         audio_url: row.try_get("audio_url")?,
-        audio_local_path: row.try_get("audio_local_path")?,
+        audio_local_path: location("audio_local_path")?,
         audio_format: row.try_get("audio_format")?,
         audio_size_bytes: row.try_get("audio_size_bytes")?,
         audio_sha256: row.try_get("audio_sha256")?,
         transcript_text: row.try_get("transcript_text")?,
-        transcript_vtt_path: row.try_get("transcript_vtt_path")?,
+        transcript_vtt_path: location("transcript_vtt_path")?,
         transcript_source: row.try_get("transcript_source")?,
         transcript_cues: opt_json::<Transcript>(row, "transcript_cues")?,
         has_webex_transcript: row.try_get::<i64, _>("has_webex_transcript")? != 0,

@@ -569,7 +569,16 @@ async fn a_purge_never_removes_files_under_a_hold_and_finishes_what_it_left() {
     let ids = ["old1".to_string()];
     assert_eq!(t.store.purge(&ids, |_| entry("purge")).await.unwrap(), 1);
     assert!(paths["old1"].exists());
-    assert!(stored(&t.store, "old1").await.audio_local_path.is_some());
+    let left = || async {
+        let rows = t.store.purged_with_files("", 10).await.unwrap();
+        rows.into_iter().map(|r| r.recording_id).collect::<Vec<_>>()
+    };
+    assert_eq!(left().await, ["old1"], "its file is still to be removed");
+    let tombstone = stored(&t.store, "old1").await;
+    assert!(
+        tombstone.audio_local_path.is_none(),
+        "a tombstone shows no location"
+    );
     let old1 = RecordingId::parse("old1").unwrap();
     let hold = t.store.set_hold(&old1, "late", &entry("hold.set")).await;
     assert!(
@@ -590,19 +599,19 @@ async fn a_purge_never_removes_files_under_a_hold_and_finishes_what_it_left() {
     let report = purge().await.unwrap();
     assert_eq!((report.purged, report.files_left), (1, 1));
     assert!(!paths["old1"].exists(), "the next run removed old1's audio");
-    assert!(stored(&t.store, "old1").await.audio_local_path.is_none());
+
     let old2 = stored(&t.store, "old2").await;
     assert_eq!(old2.processing_status, ProcessingStatus::Purged);
     assert!(
         old2.transcript_text.is_none(),
         "the text goes whatever the files do"
     );
-    assert!(old2.audio_local_path.is_some(), "kept for the next run");
+    assert_eq!(left().await, ["old2"], "kept for the next run");
 
     std::fs::remove_dir_all(&paths["old2"]).unwrap();
     let report = purge().await.unwrap();
     assert_eq!((report.purged, report.files_left), (0, 0));
-    assert!(stored(&t.store, "old2").await.audio_local_path.is_none());
+    assert!(left().await.is_empty());
 }
 
 /// A purge takes a recording's tracker hits with its text; a soft-deleted recording keeps its
