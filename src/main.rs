@@ -104,17 +104,12 @@ async fn alerts_test(config: &Config) -> Result<()> {
         serde_json::json!({"message": "test event from webex-recordings alerts test"}),
         Utc::now(),
     );
+    // Scheme, host and port only: the path and query of a receiver's URL can be its secret.
+    let receiver = alert_config.url.origin().ascii_serialization();
     alerts::send_once(alert_config, &key, &event)
         .await
-        .with_context(|| {
-            format!(
-                // Scheme, host and port only: the path and query of a receiver's URL can be
-                // its secret.
-                "the test event was not delivered to {}",
-                alert_config.url.origin().ascii_serialization()
-            )
-        })?;
-    println!("test event {} delivered to {}", event.id, alert_config.url);
+        .with_context(|| format!("the test event was not delivered to {receiver}"))?;
+    println!("test event {} delivered to {receiver}", event.id);
     Ok(())
 }
 

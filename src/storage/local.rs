@@ -195,7 +195,7 @@ impl LocalUpload {
 
 /// Removes the files below `root` whose name `is_leftover` says is ours and which were last
 /// written `older_than` ago; links are not followed. How many.
-pub(super) async fn remove_leftovers(
+async fn remove_leftovers(
     root: PathBuf,
     older_than: Duration,
     is_leftover: fn(&str) -> bool,

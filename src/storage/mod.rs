@@ -252,16 +252,14 @@ impl Storage {
         }
     }
 
-    /// Removes partial local uploads and temporary copies abandoned `older_than` ago (by a
-    /// worker that was killed); how many. On S3 the parts of an upload that was never completed
-    /// are invisible to listing: a bucket lifecycle rule (`AbortIncompleteMultipartUpload`)
-    /// removes them, as the README says.
+    /// Removes partial local uploads abandoned `older_than` ago (by a worker that was killed);
+    /// how many. On S3 the parts of an upload that was never completed are invisible to
+    /// listing: a bucket lifecycle rule (`AbortIncompleteMultipartUpload`) removes them, as the
+    /// README says.
     pub async fn remove_abandoned_uploads(&self, older_than: std::time::Duration) -> u64 {
-        let copies =
-            local::remove_leftovers(copies_dir(), older_than, |n| n.starts_with(".object-")).await;
         match &*self.0 {
-            Backend::Local(b) => copies + b.remove_abandoned_uploads(older_than).await,
-            Backend::S3(_) => copies,
+            Backend::Local(b) => b.remove_abandoned_uploads(older_than).await,
+            Backend::S3(_) => 0,
         }
     }
 
@@ -323,12 +321,12 @@ impl Storage {
             source,
         };
         let suffix = format!(".{}", key.extension());
-        let folder = copies_dir();
-        tokio::fs::create_dir_all(&folder).await.map_err(io)?;
+        // In the system's temporary folder itself (sticky, so no other user can swap the copy);
+        // one a killed worker leaves is the system's to clean.
         let temp = tempfile::Builder::new()
             .prefix(".object-")
             .suffix(&suffix)
-            .tempfile_in(&folder)
+            .tempfile()
             .map_err(io)?;
         let (file, path) = temp.into_parts();
         let mut writer = tokio::fs::File::from_std(file);
@@ -343,12 +341,6 @@ impl Storage {
             .map_err(io)?;
         Ok(LocalFile::Copy(path))
     }
-}
-
-/// Where temporary copies of stored objects go: a folder of ours in the system's temporary
-/// folder, so leftovers of a killed worker can be found and removed.
-fn copies_dir() -> PathBuf {
-    std::env::temp_dir().join("webex-recordings")
 }
 
 /// `range` (or everything) after checking it lies inside an object of `size` bytes.

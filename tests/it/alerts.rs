@@ -316,6 +316,8 @@ async fn alerts_test_sends_one_signed_test_event() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body["type"], "test");
     assert!(out.contains(&seen[0].id), "{out}");
+    // The receiver is named by its origin: a URL's path can be its secret.
+    assert!(!out.contains("/hook"), "{out}");
 
     let refused = run("false");
     assert!(!refused.status.success());
