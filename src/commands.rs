@@ -18,17 +18,7 @@ fn cli_actor() -> String {
 }
 
 fn entry(action: &str, detail: String) -> NewAuditEntry {
-    NewAuditEntry {
-        at: Utc::now(),
-        actor: cli_actor(),
-        role: None,
-        action: action.into(),
-        recording_id: None,
-        ip: None,
-        user_agent: None,
-        status: 0,
-        detail: Some(detail),
-    }
+    NewAuditEntry::unattended(&cli_actor(), action, Some(detail))
 }
 
 pub async fn keys(config: &Config, command: KeysCommand) -> Result<()> {

@@ -123,20 +123,11 @@ async fn remove_files(
 }
 
 fn audit_entry(actor: &str, count: u64, before: DateTime<Utc>) -> NewAuditEntry {
-    NewAuditEntry {
-        at: Utc::now(),
-        actor: actor.to_string(),
-        role: None,
-        action: "purge".into(),
-        recording_id: None,
-        ip: None,
-        user_agent: None,
-        status: 0,
-        detail: Some(format!(
-            "{count} recordings recorded before {} purged",
-            before.to_rfc3339()
-        )),
-    }
+    let detail = format!(
+        "{count} recordings recorded before {} purged",
+        before.to_rfc3339()
+    );
+    NewAuditEntry::unattended(actor, "purge", Some(detail))
 }
 
 /// Every [`SCHEDULE`], one worker (holding the `retention` lease) purges.

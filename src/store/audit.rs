@@ -28,6 +28,23 @@ pub struct NewAuditEntry {
     pub detail: Option<String>,
 }
 
+impl NewAuditEntry {
+    /// An entry of a job or a command rather than a request: no role, address or agent, status 0.
+    pub fn unattended(actor: &str, action: &str, detail: Option<String>) -> Self {
+        Self {
+            at: Utc::now(),
+            actor: actor.to_string(),
+            role: None,
+            action: action.to_string(),
+            recording_id: None,
+            ip: None,
+            user_agent: None,
+            status: 0,
+            detail,
+        }
+    }
+}
+
 /// A stored entry, as `GET /api/v1/audit` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {

@@ -554,17 +554,8 @@ async fn a_purge_never_removes_files_under_a_hold_and_finishes_what_it_left() {
         paths.insert(id, std::path::PathBuf::from(storage.location(&key)));
         t.store.upsert_recording(&r).await.unwrap();
     }
-    let entry = |action: &str| webex_recordings::store::NewAuditEntry {
-        at: Utc::now(),
-        actor: "test".into(),
-        role: None,
-        action: action.into(),
-        recording_id: None,
-        ip: None,
-        user_agent: None,
-        status: 0,
-        detail: None,
-    };
+    let entry =
+        |action: &str| webex_recordings::store::NewAuditEntry::unattended("test", action, None);
     // A purge that stopped after the text: the files and their locations are still there.
     let ids = ["old1".to_string()];
     assert_eq!(t.store.purge(&ids, |_| entry("purge")).await.unwrap(), 1);
