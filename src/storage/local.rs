@@ -14,6 +14,9 @@ use tokio_util::io::ReaderStream;
 
 use super::{ObjectInfo, StorageError, StorageKey, StoredObject, checked_range};
 
+/// How an upload's temporary file is named (`.upload-….part`), so leftovers can be found.
+const UPLOAD_PREFIX: &str = ".upload-";
+
 #[derive(Debug)]
 pub(super) struct LocalStore {
     root: PathBuf,
@@ -75,7 +78,7 @@ impl LocalStore {
         let dest = self.path(key);
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
         create_private_dir(&parent).await?;
-        let (file, temp) = part_file(&parent, ".upload-")
+        let (file, temp) = part_file(&parent, UPLOAD_PREFIX)
             .await
             .map_err(io_error(&parent))?;
         Ok(LocalUpload { file, temp, dest })
@@ -137,10 +140,12 @@ impl LocalStore {
     /// worker killed mid-download (`kill -9`, out of memory) left, call audio no record points
     /// to. A live upload writes its file every few seconds, so it is never that old. How many.
     pub(super) async fn remove_abandoned_uploads(&self, older_than: Duration) -> u64 {
-        remove_leftovers(self.root.clone(), older_than, |name| {
-            name.starts_with(".upload-") && name.ends_with(".part")
-        })
-        .await
+        let walk = remove_abandoned_parts(self.root.clone(), older_than);
+        tokio::task::spawn_blocking(walk)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
     }
 
     pub(super) async fn check(&self) -> Result<(), StorageError> {
@@ -193,14 +198,10 @@ impl LocalUpload {
     pub(super) fn abort(self) {}
 }
 
-/// Removes the files below `root` whose name `is_leftover` says is ours and which were last
-/// written `older_than` ago; links are not followed. How many.
-async fn remove_leftovers(
-    root: PathBuf,
-    older_than: Duration,
-    is_leftover: fn(&str) -> bool,
-) -> u64 {
-    let walk = move || {
+/// Removes the upload `.part` files below `root` last written `older_than` ago (links are not
+/// followed); how many.
+fn remove_abandoned_parts(root: PathBuf, older_than: Duration) -> impl FnOnce() -> Option<u64> {
+    move || {
         let cutoff = SystemTime::now().checked_sub(older_than)?;
         let mut removed = 0;
         let mut folders = vec![root];
@@ -216,24 +217,22 @@ async fn remove_leftovers(
                     folders.push(entry.path());
                     continue;
                 }
-                let leftover = kind.is_file()
-                    && is_leftover(&entry.file_name().to_string_lossy())
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let abandoned = kind.is_file()
+                    && name.starts_with(UPLOAD_PREFIX)
+                    && name.ends_with(".part")
                     && entry
                         .metadata()
                         .and_then(|m| m.modified())
                         .is_ok_and(|at| at < cutoff);
-                if leftover && std::fs::remove_file(entry.path()).is_ok() {
+                if abandoned && std::fs::remove_file(entry.path()).is_ok() {
                     removed += 1;
                 }
             }
         }
         Some(removed)
-    };
-    tokio::task::spawn_blocking(walk)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0)
+    }
 }
 
 fn not_found_or(key: &StorageKey, path: &Path, e: std::io::Error) -> StorageError {
