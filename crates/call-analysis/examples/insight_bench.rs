@@ -4,11 +4,13 @@
 //!
 //! `cargo run -p call-analysis --release --example insight_bench`
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use call_analysis::insight::{self, CallDirection, RoleHints};
-use call_analysis::transcript::{Cue, Transcript};
+use call_analysis::transcript::Transcript;
 use call_analysis::{analyse_locally, call_metrics, language};
 
 /// About 150 words a minute in 4-second cues, with a 4-second pause every tenth cue.
@@ -16,45 +18,27 @@ const CUE_SECONDS: u64 = 4;
 const CALL_SECONDS: u64 = 3600;
 const RUNS: u32 = 20;
 
-const TALK: &[(&str, &str)] = &[
-    (
-        "Marta",
-        "Gracias por llamar a Acme, le atiende Marta, ¿en qué le puedo ayudar hoy?",
-    ),
-    (
-        "Cliente",
-        "Mire, me han cobrado dos veces el recibo de marzo y estoy bastante molesto.",
-    ),
-    (
-        "Marta",
-        "Lo siento mucho, veo los dos cargos en la cuenta, voy a revisarlo ahora mismo.",
-    ),
-    (
-        "Cliente",
-        "El mes pasado pasó lo mismo y nadie me llamó, me parece fatal la verdad.",
-    ),
-    (
-        "Marta",
-        "Le abro una incidencia y le devolvemos el importe en un plazo de cinco días.",
-    ),
-    (
-        "Cliente",
-        "Vale, si me lo devuelven está bien, muchas gracias por la ayuda, muy amable.",
-    ),
-];
+const TALK: &str = "\
+Marta: Gracias por llamar a Acme, le atiende Marta, ¿en qué le puedo ayudar hoy?
+Cliente: Mire, me han cobrado dos veces el recibo de marzo y estoy bastante molesto.
+Marta: Lo siento mucho, veo los dos cargos en la cuenta, voy a revisarlo ahora mismo.
+Cliente: El mes pasado pasó lo mismo y nadie me llamó, me parece fatal la verdad.
+Marta: Le abro una incidencia y le devolvemos el importe en un plazo de cinco días.
+Cliente: Vale, si me lo devuelven está bien, muchas gracias por la ayuda, muy amable.
+";
 
 fn one_hour_call() -> Transcript {
+    let talk = common::turns(TALK);
     let mut cues = Vec::new();
     let mut start = 0;
     let mut index = 0usize;
     while start + CUE_SECONDS <= CALL_SECONDS {
-        let (speaker, text) = TALK[index % TALK.len()];
-        cues.push(Cue {
-            start_ms: start * 1000,
-            end_ms: (start + CUE_SECONDS) * 1000,
-            speaker: Some(speaker.to_owned()),
-            text: text.to_owned(),
-        });
+        let turn = talk[index % talk.len()];
+        cues.push(common::cue(
+            start * 1000,
+            (start + CUE_SECONDS) * 1000,
+            turn,
+        ));
         index += 1;
         start += CUE_SECONDS + if index.is_multiple_of(10) { 4 } else { 0 };
     }

@@ -5,75 +5,50 @@
 //! The call alternates Spanish and English turns of ordinary talk with, every few minutes,
 //! a card read aloud, an expiry, a CVV, an IBAN and a DNI, so every detector has work.
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use call_analysis::redact::{RedactKinds, Redactor};
-use call_analysis::transcript::{Cue, Transcript};
+use call_analysis::transcript::Transcript;
 
 /// About 150 words a minute, 4-second cues.
 const CUE_SECONDS: u64 = 4;
 const RUNS: u32 = 20;
 
-const TALK: &[(&str, &str)] = &[
-    (
-        "Agente",
-        "Buenas tardes, le atiende Marta, ¿en qué puedo ayudarle hoy con su factura?",
-    ),
-    (
-        "Cliente",
-        "Mire, me han cobrado dos veces el recibo de marzo, unos 45,50 euros cada vez.",
-    ),
-    (
-        "Agent",
-        "I can see two payments on the account from the twelfth, let me check that for you.",
-    ),
-    (
-        "Customer",
-        "Thanks, it's been three weeks and nobody called me back about order 48820018.",
-    ),
-    (
-        "Agente",
-        "Le paso con la extensión 4521 si no lo resolvemos, ¿le parece bien a las 10:30?",
-    ),
-    (
-        "Cliente",
-        "Vale, de acuerdo, pero quiero que me devuelvan el dinero cuanto antes, por favor.",
-    ),
-];
+const TALK: &str = "\
+Agente: Buenas tardes, le atiende Marta, ¿en qué puedo ayudarle hoy con su factura?
+Cliente: Mire, me han cobrado dos veces el recibo de marzo, unos 45,50 euros cada vez.
+Agent: I can see two payments on the account from the twelfth, let me check that for you.
+Customer: Thanks, it's been three weeks and nobody called me back about order 48820018.
+Agente: Le paso con la extensión 4521 si no lo resolvemos, ¿le parece bien a las 10:30?
+Cliente: Vale, de acuerdo, pero quiero que me devuelvan el dinero cuanto antes, por favor.
+";
 
-const SENSITIVE: &[(&str, &str)] = &[
-    (
-        "Cliente",
-        "La tarjeta es la cuatro cinco cinco seis, siete tres siete cinco,",
-    ),
-    ("Agente", "Sí, siga."),
-    (
-        "Cliente",
-        "ocho seis ocho nueve, nueve ocho cinco cinco, caduca el doce del veintiocho.",
-    ),
-    ("Agent", "And the security code on the back?"),
-    (
-        "Customer",
-        "Seven oh two. My IBAN is ES91 2100 0418 4502 0005 1332 and DNI 12345678Z.",
-    ),
-];
+const SENSITIVE: &str = "\
+Cliente: La tarjeta es la cuatro cinco cinco seis, siete tres siete cinco,
+Agente: Sí, siga.
+Cliente: ocho seis ocho nueve, nueve ocho cinco cinco, caduca el doce del veintiocho.
+Agent: And the security code on the back?
+Customer: Seven oh two. My IBAN is ES91 2100 0418 4502 0005 1332 and DNI 12345678Z.
+";
 
 fn call(minutes: u64) -> Transcript {
+    let (talk, sensitive) = (common::turns(TALK), common::turns(SENSITIVE));
     let cues = (0..minutes * 60 / CUE_SECONDS)
         .map(|i| {
             // A sensitive exchange every five minutes, ordinary talk otherwise.
             let block = i % (300 / CUE_SECONDS);
-            let (speaker, text) = match SENSITIVE.get(block as usize) {
-                Some(line) => *line,
-                None => TALK[i as usize % TALK.len()],
+            let turn = match sensitive.get(block as usize) {
+                Some(turn) => *turn,
+                None => talk[i as usize % talk.len()],
             };
-            Cue {
-                start_ms: i * CUE_SECONDS * 1000,
-                end_ms: (i + 1) * CUE_SECONDS * 1000 - 200,
-                speaker: Some(speaker.to_string()),
-                text: text.to_string(),
-            }
+            common::cue(
+                i * CUE_SECONDS * 1000,
+                (i + 1) * CUE_SECONDS * 1000 - 200,
+                turn,
+            )
         })
         .collect();
     Transcript { cues }
