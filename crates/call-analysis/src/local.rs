@@ -362,8 +362,8 @@ mod tests {
         assert_eq!(analysis.source, SummarySource::Local);
     }
 
-    /// Analyses a sample call and checks what every sample must show: the sentiment label, the
-    /// topics named, and an extractive summary.
+    /// Analyses a sample call and checks what every sample must show: the sentiment label (a
+    /// charged sample well past ±0.5), the topics named, and an extractive summary.
     fn analysed(
         transcript: &Transcript,
         language: &str,
@@ -372,6 +372,12 @@ mod tests {
     ) -> Analysis {
         let analysis = analyse_locally(transcript, Some(language));
         assert_eq!(analysis.sentiment.label, label, "{analysis:?}");
+        let score = analysis.sentiment.score;
+        match label {
+            SentimentLabel::Positive => assert!(score > 0.5, "{:?}", analysis.sentiment),
+            SentimentLabel::Negative => assert!(score < -0.5, "{:?}", analysis.sentiment),
+            SentimentLabel::Neutral => {}
+        }
         for topic in topics {
             assert!(
                 analysis.key_topics.contains(&topic.to_string()),
@@ -391,7 +397,6 @@ mod tests {
             SentimentLabel::Negative,
             &["factura"],
         );
-        assert!(analysis.sentiment.score < -0.5, "{:?}", analysis.sentiment);
         for item in [
             "Le enviaremos la factura mañana.",
             "Voy a anular el cargo duplicado de la factura ahora mismo.",
@@ -412,7 +417,6 @@ mod tests {
             SentimentLabel::Negative,
             &["invoice"],
         );
-        assert!(analysis.sentiment.score < -0.5, "{:?}", analysis.sentiment);
         assert_eq!(
             analysis.action_items,
             vec!["I'll refund the duplicate payment on the invoice today."]
@@ -421,19 +425,13 @@ mod tests {
 
     #[test]
     fn grateful_spanish_call() {
-        let analysis = analysed(&grateful_es(), "es", SentimentLabel::Positive, &["fibra"]);
-        assert!(analysis.sentiment.score > 0.5, "{:?}", analysis.sentiment);
+        analysed(&grateful_es(), "es", SentimentLabel::Positive, &["fibra"]);
     }
 
     #[test]
     fn grateful_english_call() {
         let analysis = analysed(&grateful_en(), "en", SentimentLabel::Positive, &["heating"]);
-        assert!(analysis.sentiment.score > 0.5, "{:?}", analysis.sentiment);
-        assert!(
-            analysis.action_items.is_empty(),
-            "{:?}",
-            analysis.action_items
-        );
+        assert_eq!(analysis.action_items, Vec::<String>::new());
     }
 
     #[test]
@@ -444,11 +442,7 @@ mod tests {
             SentimentLabel::Neutral,
             &["clínica", "póliza"],
         );
-        assert!(
-            analysis.action_items.is_empty(),
-            "{:?}",
-            analysis.action_items
-        );
+        assert_eq!(analysis.action_items, Vec::<String>::new());
     }
 
     #[test]
