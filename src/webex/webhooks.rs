@@ -1,13 +1,11 @@
 //! Webhooks: list (paged), get, create, update (PUT), delete.
 
 use reqwest::Method;
+use serde::Serialize;
+use url::Url;
 
 use super::types::{NewWebhook, Webhook, WebhookUpdate};
 use super::{ApiRequest, Pages, WebexClient, WebexError, read_json};
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, WebexError> {
-    serde_json::to_value(value).map_err(|e| WebexError::Decode(format!("encoding request: {e}")))
-}
 
 impl WebexClient {
     /// Every webhook (all pages, `max=100`); `owned_by_org` lists the org-wide ones.
@@ -25,9 +23,8 @@ impl WebexClient {
     }
 
     pub async fn create_webhook(&self, webhook: &NewWebhook) -> Result<Webhook, WebexError> {
-        let req =
-            ApiRequest::new(Method::POST, self.endpoint(&["webhooks"])).json(to_json(webhook)?);
-        read_json(self.execute(req).await?).await
+        self.send_webhook(Method::POST, self.endpoint(&["webhooks"]), webhook)
+            .await
     }
 
     /// Replaces name, target URL and optionally secret/status (`"active"` re-activates).
@@ -36,9 +33,8 @@ impl WebexClient {
         id: &str,
         update: &WebhookUpdate,
     ) -> Result<Webhook, WebexError> {
-        let req =
-            ApiRequest::new(Method::PUT, self.endpoint(&["webhooks", id])).json(to_json(update)?);
-        read_json(self.execute(req).await?).await
+        self.send_webhook(Method::PUT, self.endpoint(&["webhooks", id]), update)
+            .await
     }
 
     pub async fn delete_webhook(&self, id: &str) -> Result<(), WebexError> {
@@ -48,5 +44,18 @@ impl WebexClient {
         ))
         .await?;
         Ok(())
+    }
+
+    /// Create and update alike: the body goes as JSON and Webex answers with the webhook.
+    async fn send_webhook(
+        &self,
+        method: Method,
+        url: Url,
+        body: &impl Serialize,
+    ) -> Result<Webhook, WebexError> {
+        let body = serde_json::to_value(body)
+            .map_err(|e| WebexError::Decode(format!("encoding request: {e}")))?;
+        let req = ApiRequest::new(method, url).json(body);
+        read_json(self.execute(req).await?).await
     }
 }
