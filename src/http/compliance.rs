@@ -70,12 +70,8 @@ pub async fn set_hold(
     Extension(context): Extension<AuditContext>,
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<HoldRequest>,
-) -> Result<Response, ApiError> {
-    let hold = change_hold(&state, &context, &id, Some(&body.reason), 200).await?;
-    Ok(answered(HoldAnswer {
-        recording_id: id.as_str().to_string(),
-        legal_hold: hold,
-    }))
+) -> Result<HoldChanged, ApiError> {
+    answer_change(&state, &context, id, Some(&body.reason)).await
 }
 
 /// Releases a recording's legal hold.
@@ -94,12 +90,27 @@ pub async fn release_hold(
     State(state): State<AppState>,
     Extension(context): Extension<AuditContext>,
     IdPath(id): IdPath,
-) -> Result<Response, ApiError> {
-    change_hold(&state, &context, &id, None, 200).await?;
-    Ok(answered(HoldAnswer {
+) -> Result<HoldChanged, ApiError> {
+    answer_change(&state, &context, id, None).await
+}
+
+/// The answer carries [`Audited`]: the change and its audit entry were committed together, so
+/// the access layer adds no second.
+type HoldChanged = (Extension<Audited>, Json<HoldAnswer>);
+
+/// The API's set and release: the hold as it now is (`None` once released).
+async fn answer_change(
+    state: &AppState,
+    context: &AuditContext,
+    id: RecordingId,
+    reason: Option<&str>,
+) -> Result<HoldChanged, ApiError> {
+    let legal_hold = change_hold(state, context, &id, reason, 200).await?;
+    let answer = HoldAnswer {
         recording_id: id.as_str().to_string(),
-        legal_hold: None,
-    }))
+        legal_hold,
+    };
+    Ok((Extension(Audited), Json(answer)))
 }
 
 /// Sets (`Some(reason)`) or releases a hold, with its audit entry in the same transaction: the
@@ -143,13 +154,6 @@ pub async fn change_hold(
             at: entry.at,
         })),
     }
-}
-
-/// The change and its audit entry were committed together: the access layer adds no second.
-fn answered(answer: HoldAnswer) -> Response {
-    let mut response = Json(answer).into_response();
-    response.extensions_mut().insert(Audited);
-    response
 }
 
 fn no_recording(id: &RecordingId) -> ApiError {

@@ -1,7 +1,6 @@
 //! `GET` and `DELETE /api/v1/recordings/{id}`.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -83,18 +82,16 @@ pub async fn delete_recording(
     Extension(context): Extension<AuditContext>,
     IdPath(id): IdPath,
     ApiQuery(params): ApiQuery<DeleteParams>,
-) -> Result<Response, ApiError> {
+) -> Result<(Extension<Audited>, Json<DeleteAnswer>), ApiError> {
     let at_webex = params.delete_from_webex.unwrap_or(false);
     let webex_deletion = soft_delete(&state, &context, &id, at_webex, 200).await?;
-    let mut response = Json(DeleteAnswer {
+    let answer = DeleteAnswer {
         deleted: true,
         recording_id: id.as_str().to_string(),
         deleted_from_webex: at_webex,
         webex_deletion,
-    })
-    .into_response();
-    response.extensions_mut().insert(Audited);
-    Ok(response)
+    };
+    Ok((Extension(Audited), Json(answer)))
 }
 
 /// The API's and the console's delete: refused under legal hold; with `at_webex` deleted at
