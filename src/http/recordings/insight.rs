@@ -11,7 +11,7 @@ use crate::domain::{Recording, RecordingId, swap_roles};
 use crate::http::AppState;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::IdPath;
-use crate::http::openapi::{IdParam, Unauthorized};
+use crate::http::openapi::{IdParam, RecordingErrors};
 use crate::trackers::evaluate_all;
 
 /// Swaps who is the agent and who the customer (when the automatic attribution got it wrong).
@@ -21,10 +21,8 @@ use crate::trackers::evaluate_all;
     params(IdParam),
     responses(
         (status = 200, description = "The recording with its roles swapped and its per-role figures re-derived", body = Recording),
-        (status = 400, description = "Invalid id", body = ErrorBody),
-        Unauthorized,
+        RecordingErrors,
         (status = 403, description = "The key's role may not swap roles", body = ErrorBody),
-        (status = 404, description = "Unknown recording", body = ErrorBody),
         (status = 409, description = "The recording has no roles (no transcript with two speakers), or it changed meanwhile", body = ErrorBody),
     ),
     tag = "recordings"

@@ -46,10 +46,7 @@ pub struct DeleteAnswer {
     get,
     path = "/api/v1/recordings/{id}",
     params(IdParam),
-    responses(
-        (status = 200, description = "The recording", body = Recording),
-        RecordingErrors,
-    ),
+    responses((status = 200, description = "The recording", body = Recording), RecordingErrors),
     tag = "recordings"
 )]
 pub async fn get_recording(
