@@ -116,6 +116,11 @@ async fn every_route_answers_each_role_as_the_contract_table_says() {
                         let (head, _) = call(&app, key, Method::HEAD, &concrete).await;
                         assert_eq!(head, status, "{db:?} HEAD {path} as {role}");
                     }
+                    // Every answer a client can get is in the document.
+                    assert!(
+                        item[method]["responses"].get(status.to_string()).is_some(),
+                        "{method} {path} answers {status} as {role}; the document does not say so"
+                    );
                     if allowed.contains(role) {
                         assert_ne!(status, 403, "{db:?} {method} {path} as {role}: {body}");
                     } else {

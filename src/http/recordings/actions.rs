@@ -49,6 +49,7 @@ pub struct FetchAnswer {
     responses(
         (status = 202, description = "Queued", body = ReprocessAnswer),
         RecordingErrors,
+        (status = 403, description = "The key's role may not reprocess", body = ErrorBody),
         (status = 409, description = "Under legal hold, or deleted", body = ErrorBody),
         (status = 503, description = "Queue unavailable", body = ErrorBody),
     ),
@@ -91,6 +92,7 @@ pub async fn enqueue_reprocess(state: &AppState, id: &RecordingId) -> Result<(),
         (status = 200, description = "Backfill done", body = FetchAnswer),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         Unauthorized,
+        (status = 403, description = "The key's role may not fetch from Webex", body = ErrorBody),
         (status = 503, description = "Backfill unavailable", body = ErrorBody),
     ),
     tag = "recordings"

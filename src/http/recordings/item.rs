@@ -67,6 +67,7 @@ pub async fn get_recording(
         (status = 200, description = "Deleted", body = DeleteAnswer),
         (status = 400, description = "Invalid id or parameter", body = ErrorBody),
         Unauthorized,
+        (status = 403, description = "The key's role may not delete recordings", body = ErrorBody),
         (status = 404, description = "Unknown recording", body = ErrorBody),
         (status = 409, description = "Under legal hold; nothing was deleted", body = ErrorBody),
         (status = 502, description = "Webex refused the deletion; nothing was deleted", body = ErrorBody),
