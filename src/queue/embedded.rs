@@ -17,7 +17,7 @@ use super::{
     Consumer, Delivery, Publisher, QueueDepth, QueueError, Settle, UNSETTLED_DELIVERY_LIMIT,
 };
 use crate::domain::QueueMessage;
-use crate::store::{QueueRow, Store, StoreError};
+use crate::store::{QueueLease, QueueRow, Store, StoreError};
 use crate::telemetry::{TraceContext, current_trace_context};
 
 #[derive(Debug, Clone)]
@@ -98,12 +98,11 @@ impl Consumer for EmbeddedQueue {
             // Register interest before looking, so a publish between the look and the wait
             // is not missed.
             let notified = self.notify.notified();
-            let token = uuid::Uuid::new_v4().to_string();
             let now = Utc::now();
             let until = now + self.settings.lease;
             if let Some(taken) = self
                 .store
-                .take_message(&token, now, until)
+                .take_message(now, until)
                 .await
                 .map_err(unavailable)?
             {
@@ -116,9 +115,9 @@ impl Consumer for EmbeddedQueue {
                         taken.attempts - 1
                     );
                     let recording_id = payload.as_ref().ok().map(|m| m.recording_id.as_str());
-                    tracing::error!(message_id = %taken.message_id, recording_id, %reason, "dead-lettered");
+                    tracing::error!(message_id = %taken.lease.message_id, recording_id, %reason, "dead-lettered");
                     self.store
-                        .dead_letter_message(&taken.message_id, &token, &reason)
+                        .dead_letter_message(&taken.lease, &reason)
                         .await
                         .map_err(unavailable)?;
                     continue;
@@ -129,19 +128,16 @@ impl Consumer for EmbeddedQueue {
                     .as_deref()
                     .and_then(|json| serde_json::from_str::<TraceContext>(json).ok())
                     .unwrap_or_default();
+                let message_id = taken.lease.message_id.clone();
+                let keepalive =
+                    spawn_keepalive(self.store.clone(), taken.lease.clone(), self.settings.lease);
                 let settle = Box::new(EmbeddedSettle {
                     store: self.store.clone(),
-                    message_id: taken.message_id.clone(),
-                    lease_token: taken.lease_token,
-                    keepalive: spawn_keepalive(
-                        self.store.clone(),
-                        taken.message_id.clone(),
-                        token,
-                        self.settings.lease,
-                    ),
+                    lease: taken.lease,
+                    keepalive,
                 });
                 return Ok(Some(
-                    Delivery::new(taken.message_id, payload, taken.attempts, settle)
+                    Delivery::new(message_id, payload, taken.attempts, settle)
                         .with_trace_context(trace_context),
                 ));
             }
@@ -157,21 +153,21 @@ impl Consumer for EmbeddedQueue {
 /// Extends the lease at a third of its length while the message is being worked on.
 fn spawn_keepalive(
     store: Store,
-    message_id: String,
-    lease_token: String,
-    lease: Duration,
+    lease: QueueLease,
+    lease_for: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let period = lease / 3;
+        let period = lease_for / 3;
         loop {
             tokio::time::sleep(period).await;
-            match store
-                .extend_lease(&message_id, &lease_token, Utc::now() + lease)
-                .await
-            {
+            match store.extend_lease(&lease, Utc::now() + lease_for).await {
                 Ok(true) => {}
                 Ok(false) => return,
-                Err(e) => tracing::warn!(%message_id, error = %e, "could not extend queue lease"),
+                Err(e) => tracing::warn!(
+                    message_id = %lease.message_id,
+                    error = %e,
+                    "could not extend queue lease"
+                ),
             }
         }
     })
@@ -179,8 +175,7 @@ fn spawn_keepalive(
 
 struct EmbeddedSettle {
     store: Store,
-    message_id: String,
-    lease_token: String,
+    lease: QueueLease,
     keepalive: tokio::task::JoinHandle<()>,
 }
 
@@ -196,7 +191,7 @@ impl Settle for EmbeddedSettle {
     async fn ack(self: Box<Self>) -> Result<(), QueueError> {
         self.keepalive.abort();
         self.store
-            .ack_message(&self.message_id, &self.lease_token)
+            .ack_message(&self.lease)
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -205,12 +200,7 @@ impl Settle for EmbeddedSettle {
     async fn retry_after(self: Box<Self>, delay: Duration, reason: &str) -> Result<(), QueueError> {
         self.keepalive.abort();
         self.store
-            .retry_message(
-                &self.message_id,
-                &self.lease_token,
-                Utc::now() + delay,
-                reason,
-            )
+            .retry_message(&self.lease, Utc::now() + delay, reason)
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -219,7 +209,7 @@ impl Settle for EmbeddedSettle {
     async fn dead_letter(self: Box<Self>, reason: &str) -> Result<(), QueueError> {
         self.keepalive.abort();
         self.store
-            .dead_letter_message(&self.message_id, &self.lease_token, reason)
+            .dead_letter_message(&self.lease, reason)
             .await
             .map_err(unavailable)?;
         Ok(())

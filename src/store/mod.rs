@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions};
+use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use alerts::OutboxAlert;
@@ -31,7 +32,7 @@ pub use audit::{AuditBreak, AuditEntry, AuditFilter, NewAuditEntry};
 pub use jobs::JobLease;
 pub use keys::KeyInfo;
 pub use overview::Overview;
-pub use queue::{QueueRow, TakenMessage};
+pub use queue::{QueueLease, QueueRow, TakenMessage};
 pub use reconcile::EnqueuedRecording;
 pub use recordings::{Claim, Stats, StoredState};
 pub use retention::{HoldChange, PURGE_BATCH, PurgeCandidate};
@@ -174,6 +175,23 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// For statements whose WHERE clause is their guard (a lease, a state, a name): the guard held
+/// if and only if exactly one row changed, so the check and the write stay one statement.
+pub(crate) trait ExecuteOne {
+    async fn execute_one<'c, E>(self, executor: E) -> Result<bool, StoreError>
+    where
+        E: Executor<'c, Database = Any>;
+}
+
+impl ExecuteOne for Query<'_, Any, AnyArguments> {
+    async fn execute_one<'c, E>(self, executor: E) -> Result<bool, StoreError>
+    where
+        E: Executor<'c, Database = Any>,
+    {
+        Ok(self.execute(executor).await?.rows_affected() == 1)
+    }
 }
 
 pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {

@@ -1,9 +1,11 @@
 //! SQL of the embedded durable queue.
 
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AssertSqlSafe, Row};
 
-use super::{Backend, Store, StoreError, to_millis};
+use super::{Backend, ExecuteOne, Store, StoreError, to_millis};
 
 /// A message as stored.
 #[derive(Debug, Clone)]
@@ -15,14 +17,21 @@ pub struct QueueRow {
     pub trace_context: Option<String>,
 }
 
+/// Our hold on a taken message: every change to it is guarded by both, so a consumer whose
+/// lease ran out (and was taken by another) changes nothing.
+#[derive(Debug, Clone)]
+pub struct QueueLease {
+    pub message_id: String,
+    pub lease_token: String,
+}
+
 /// A message leased to one consumer until `leased_until`.
 #[derive(Debug, Clone)]
 pub struct TakenMessage {
-    pub message_id: String,
+    pub lease: QueueLease,
     pub body: String,
     /// Deliveries so far, this one included.
     pub attempts: u32,
-    pub lease_token: String,
     pub trace_context: Option<String>,
 }
 
@@ -43,10 +52,9 @@ impl Store {
         Ok(())
     }
 
-    /// Leases the message that has been available longest, if any.
+    /// Leases the message that has been available longest, if any, under a new lease token.
     pub async fn take_message(
         &self,
-        lease_token: &str,
         now: DateTime<Utc>,
         leased_until: DateTime<Utc>,
     ) -> Result<Option<TakenMessage>, StoreError> {
@@ -66,93 +74,76 @@ impl Store {
                ORDER BY available_at, message_id LIMIT 1 {lock}) \
              RETURNING message_id, body, attempts, trace_context"
         );
+        let lease_token = uuid::Uuid::new_v4().to_string();
         let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(lease_token)
+            .bind(&lease_token)
             .bind(to_millis(leased_until))
             .bind(to_millis(now))
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(TakenMessage {
-                message_id: r.try_get(0)?,
-                body: r.try_get(1)?,
-                attempts: u32::try_from(r.try_get::<i64, _>(2)?).unwrap_or(u32::MAX),
-                lease_token: lease_token.to_string(),
-                trace_context: r.try_get(3)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Removes a message we still hold. `false`: our lease was lost (another consumer has it).
-    pub async fn ack_message(
-        &self,
-        message_id: &str,
-        lease_token: &str,
-    ) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM queue_messages WHERE message_id = $1 AND lease_token = $2")
-                .bind(message_id)
-                .bind(lease_token)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn retry_message(
-        &self,
-        message_id: &str,
-        lease_token: &str,
-        available_at: DateTime<Utc>,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE queue_messages SET available_at = $3, lease_token = NULL, leased_until = NULL, last_error = $4 \
-             WHERE message_id = $1 AND lease_token = $2",
-        )
-        .bind(message_id)
-        .bind(lease_token)
-        .bind(to_millis(available_at))
-        .bind(error)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn dead_letter_message(
-        &self,
-        message_id: &str,
-        lease_token: &str,
-        error: &str,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE queue_messages SET state = 'dead', lease_token = NULL, leased_until = NULL, last_error = $3 \
-             WHERE message_id = $1 AND lease_token = $2",
-        )
-        .bind(message_id)
-        .bind(lease_token)
-        .bind(error)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(TakenMessage {
+            lease: QueueLease {
+                message_id: row.try_get(0)?,
+                lease_token,
+            },
+            body: row.try_get(1)?,
+            attempts: u32::try_from(row.try_get::<i64, _>(2)?).unwrap_or(u32::MAX),
+            trace_context: row.try_get(3)?,
+        }))
     }
 
     /// Keeps a long-running lease alive.
     pub async fn extend_lease(
         &self,
-        message_id: &str,
-        lease_token: &str,
+        lease: &QueueLease,
         leased_until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE queue_messages SET leased_until = $3 WHERE message_id = $1 AND lease_token = $2",
-        )
-        .bind(message_id)
-        .bind(lease_token)
-        .bind(to_millis(leased_until))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        lease
+            .bind("UPDATE queue_messages SET leased_until = $3 WHERE message_id = $1 AND lease_token = $2")
+            .bind(to_millis(leased_until))
+            .execute_one(&self.pool)
+            .await
+    }
+
+    /// Removes a message we still hold. `false`: our lease was lost (another consumer has it).
+    pub async fn ack_message(&self, lease: &QueueLease) -> Result<bool, StoreError> {
+        lease
+            .bind("DELETE FROM queue_messages WHERE message_id = $1 AND lease_token = $2")
+            .execute_one(&self.pool)
+            .await
+    }
+
+    pub async fn retry_message(
+        &self,
+        lease: &QueueLease,
+        available_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        lease
+            .bind(
+                "UPDATE queue_messages SET available_at = $3, lease_token = NULL, leased_until = NULL, last_error = $4 \
+                 WHERE message_id = $1 AND lease_token = $2",
+            )
+            .bind(to_millis(available_at))
+            .bind(error)
+            .execute_one(&self.pool)
+            .await
+    }
+
+    pub async fn dead_letter_message(
+        &self,
+        lease: &QueueLease,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        lease
+            .bind(
+                "UPDATE queue_messages SET state = 'dead', lease_token = NULL, leased_until = NULL, last_error = $3 \
+                 WHERE message_id = $1 AND lease_token = $2",
+            )
+            .bind(error)
+            .execute_one(&self.pool)
+            .await
     }
 
     /// (ready or leased, dead) message counts.
@@ -170,5 +161,14 @@ impl Store {
             u64::try_from(ready).unwrap_or(0),
             u64::try_from(dead).unwrap_or(0),
         ))
+    }
+}
+
+impl QueueLease {
+    /// `sql` with this lease as `$1` (message id) and `$2` (token), which it must guard on.
+    fn bind(&self, sql: &'static str) -> Query<'_, Any, AnyArguments> {
+        sqlx::query(sql)
+            .bind(self.message_id.as_str())
+            .bind(self.lease_token.as_str())
     }
 }

@@ -430,12 +430,12 @@ fn no_signed_body_makes_a_5xx_and_only_queued_answers_publish() {
     let until = now + chrono::Duration::minutes(5);
     let mut read = 0;
     while let Some(taken) = rt
-        .block_on(db.store.take_message("fuzz", now, until))
+        .block_on(db.store.take_message(now, until))
         .expect("take")
     {
         webex_recordings::domain::QueueMessage::decode(taken.body.as_bytes())
             .unwrap_or_else(|e| panic!("the worker cannot read {}: {e}", taken.body));
-        rt.block_on(db.store.ack_message(&taken.message_id, "fuzz"))
+        rt.block_on(db.store.ack_message(&taken.lease))
             .expect("ack");
         read += 1;
     }
