@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Store, StoreError, from_millis, to_millis};
+use super::{ExecuteOne, Store, StoreError, from_millis, to_millis};
 use crate::access::{Principal, Role};
 
 /// `last_used_at` is rewritten at most this often per key, not on every request.
@@ -79,19 +79,16 @@ impl Store {
     /// Revokes a live key and ends its console sessions; false if there is none by that name.
     pub async fn revoke_key(&self, name: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
+        let revoked = sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
         )
         .bind(to_millis(Utc::now()))
         .bind(name)
-        .execute(&mut *tx)
+        .execute_one(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM sessions WHERE actor = $1")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        super::sessions::end_sessions_of(&mut *tx, name).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(revoked)
     }
 
     /// The principal of a live key with this hash.

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Store, StoreError, from_millis, placeholders, to_millis};
+use super::{ExecuteOne, Store, StoreError, from_millis, placeholders, to_millis};
 use crate::domain::{CallSentiment, ProcessingStatus, Recording, RecordingId};
 use call_analysis::transcript::Transcript;
 use call_analysis::{SentimentLabel, SummarySource};
@@ -279,10 +279,8 @@ impl Store {
             .bind(id.as_str())
             .bind(now_ms)
             .bind(to_millis(stale_before))
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1;
+            .execute_one(&self.pool)
+            .await?;
 
         let current = self
             .get_recording(id)
@@ -319,13 +317,14 @@ impl Store {
     /// recorded, so a deletion while the retry waits removes them, and so is what it learned of
     /// the call (time, parties, duration), so the list shows it meanwhile. False, and nothing
     /// changed, when the recording is no longer being processed (deleted or purged meanwhile).
+    #[must_use = "a recording deleted meanwhile leaves the caller's files to remove"]
     pub async fn release_recording(
         &self,
         run: &Recording,
         back_to: ProcessingStatus,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = $3, updated_at = $3, \
              audio_local_path = COALESCE($4, audio_local_path), \
              transcript_vtt_path = COALESCE($5, transcript_vtt_path), \
@@ -348,9 +347,8 @@ impl Store {
         .bind(run.caller_name.as_deref())
         .bind(run.callee_name.as_deref())
         .bind(run.duration)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .execute_one(&self.pool)
+        .await
     }
 
     /// Soft delete. Creates the row if we never saw the recording, so it is not fetched later.
@@ -362,12 +360,11 @@ impl Store {
         id: &RecordingId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(MARK_DELETED_SQL)
+        sqlx::query(MARK_DELETED_SQL)
             .bind(id.as_str())
             .bind(to_millis(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute_one(&self.pool)
+            .await
     }
 
     /// The stored state of each of `ids` that we have (one query per 500 ids).

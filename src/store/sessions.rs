@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sqlx::Row;
+use sqlx::{Any, Executor, Row};
 
-use super::{Store, StoreError, to_millis};
+use super::{ExecuteOne, Store, StoreError, to_millis};
 use crate::access::{Principal, Role};
 
 /// A session's `last_seen_at` is rewritten at most this often, not on every request.
@@ -89,13 +89,9 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session of one actor (a revoked key's sessions end with it).
+    /// Ends every session of one actor.
     pub async fn end_sessions_of(&self, actor: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE actor = $1")
-            .bind(actor)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        end_sessions_of(&self.pool, actor).await
     }
 
     /// Records a pending OAuth login. Expired states go, and each actor keeps at most
@@ -146,15 +142,14 @@ impl Store {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = to_millis(Utc::now());
-        let taken = sqlx::query(
+        sqlx::query(
             "DELETE FROM oauth_states WHERE state_hash = $1 AND binding_hash = $2 AND created_at > $3",
         )
         .bind(state_hash)
         .bind(binding_hash)
         .bind(now - millis(ttl))
-        .execute(&self.pool)
-        .await?;
-        Ok(taken.rows_affected() == 1)
+        .execute_one(&self.pool)
+        .await
     }
 
     /// For `/readyz`: one small write, so "ready" means a webhook could be queued.
@@ -168,4 +163,16 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// On its own, or in the transaction that revokes the actor's key (its sessions end with it).
+pub(super) async fn end_sessions_of<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    actor: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE actor = $1")
+        .bind(actor)
+        .execute(executor)
+        .await?;
+    Ok(())
 }

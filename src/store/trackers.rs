@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use super::{Store, StoreError, from_millis, placeholders, to_millis};
+use super::{ExecuteOne, Store, StoreError, from_millis, placeholders, to_millis};
 use crate::domain::{Recording, RecordingId};
 use crate::trackers::{TrackerDefinition, TrackerHit, TrackerMatch};
 
@@ -95,13 +95,12 @@ impl Store {
              SELECT $1, $2, 1, COUNT(*), $3, $3 FROM recordings WHERE processing_status IN {EVALUATED_STATUSES} \
              ON CONFLICT (name) DO NOTHING"
         );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        sqlx::query(AssertSqlSafe(sql))
             .bind(&tracker.name)
             .bind(tracker.to_json().to_string())
             .bind(to_millis(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .execute_one(&self.pool)
+            .await
     }
 
     /// Replaces a tracker's rules; its old matches go and the re-evaluation starts over.
@@ -118,13 +117,13 @@ impl Store {
                reeval_total = (SELECT COUNT(*) FROM recordings WHERE processing_status IN {EVALUATED_STATUSES}) \
              WHERE name = $1"
         );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let updated = sqlx::query(AssertSqlSafe(sql))
             .bind(&tracker.name)
             .bind(tracker.to_json().to_string())
             .bind(to_millis(now))
-            .execute(&mut *tx)
+            .execute_one(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
+        if !updated {
             return Ok(false);
         }
         sqlx::query("DELETE FROM tracker_matches WHERE tracker = $1")
@@ -142,12 +141,12 @@ impl Store {
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        let done = sqlx::query("DELETE FROM trackers WHERE name = $1")
+        let deleted = sqlx::query("DELETE FROM trackers WHERE name = $1")
             .bind(name)
-            .execute(&mut *tx)
+            .execute_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(deleted)
     }
 
     pub async fn get_tracker(&self, name: &str) -> Result<Option<StoredTracker>, StoreError> {
