@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{Any, AssertSqlSafe, Executor, Row};
 
 use super::{ExecuteOne, Store, StoreError, from_millis, placeholders, to_millis};
 use crate::domain::{CallSentiment, ProcessingStatus, Recording, RecordingId};
@@ -42,14 +42,6 @@ static UPSERT_SQL: LazyLock<String> = LazyLock::new(|| {
             OR (recordings.processing_status = 'deleted' AND excluded.processing_status = 'deleted')"
     )
 });
-
-/// Marks `$1` deleted at `$2`, unless it is held or purged (see `mark_recording_deleted`).
-pub(super) const MARK_DELETED_SQL: &str = "INSERT INTO recordings \
-    (recording_id, sort_at, processing_status, created_at, updated_at) \
-    VALUES ($1, $2, 'deleted', $2, $2) \
-    ON CONFLICT (recording_id) DO UPDATE SET processing_status = 'deleted', \
-      processing_heartbeat_at = NULL, updated_at = $2 \
-    WHERE recordings.legal_hold_at IS NULL AND recordings.processing_status <> 'purged'";
 
 /// Leaves out what users see only when they ask for it by status (deleted, purged).
 static NOT_HIDDEN: LazyLock<String> = LazyLock::new(|| {
@@ -351,20 +343,15 @@ impl Store {
         .await
     }
 
-    /// Soft delete. Creates the row if we never saw the recording, so it is not fetched later.
-    /// Marks a recording `deleted` (a row is made if we never saw it). False, and nothing
-    /// changed, when it is under legal hold or already purged: the guard is in the statement,
-    /// so a hold set a moment earlier cannot be raced.
+    /// Marks a recording `deleted` (a row is made if we never saw it, so it is not fetched
+    /// later). False, and nothing changed, when it is under legal hold or already purged: the
+    /// guard is in the statement, so a hold set a moment earlier cannot be raced.
     pub async fn mark_recording_deleted(
         &self,
         id: &RecordingId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        sqlx::query(MARK_DELETED_SQL)
-            .bind(id.as_str())
-            .bind(to_millis(now))
-            .execute_one(&self.pool)
-            .await
+        mark_deleted(&self.pool, id, now).await
     }
 
     /// The stored state of each of `ids` that we have (one query per 500 ids).
@@ -397,6 +384,25 @@ impl Store {
         }
         Ok(states)
     }
+}
+
+/// [`Store::mark_recording_deleted`] on its own, or in the transaction of its audit entry.
+pub(super) async fn mark_deleted<'c>(
+    executor: impl Executor<'c, Database = Any>,
+    id: &RecordingId,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    sqlx::query(
+        "INSERT INTO recordings (recording_id, sort_at, processing_status, created_at, updated_at) \
+         VALUES ($1, $2, 'deleted', $2, $2) \
+         ON CONFLICT (recording_id) DO UPDATE SET processing_status = 'deleted', \
+           processing_heartbeat_at = NULL, updated_at = $2 \
+         WHERE recordings.legal_hold_at IS NULL AND recordings.processing_status <> 'purged'",
+    )
+    .bind(id.as_str())
+    .bind(to_millis(at))
+    .execute_one(executor)
+    .await
 }
 
 pub(super) fn label_str(label: SentimentLabel) -> &'static str {

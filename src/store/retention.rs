@@ -80,12 +80,7 @@ impl Store {
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_serialized().await?;
-        let done = sqlx::query(super::recordings::MARK_DELETED_SQL)
-            .bind(id.as_str())
-            .bind(to_millis(audit.at))
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
+        if !super::recordings::mark_deleted(&mut *tx, id, audit.at).await? {
             return Ok(false);
         }
         append_in(&mut tx, audit).await?;
