@@ -124,7 +124,7 @@ impl Store {
             }
         };
         let conditions_before_filters = cond.sql.len();
-        add_filters(search, &mut cond);
+        add_filters(search, self.backend, &mut cond);
         let filtered = cond.sql.len() > conditions_before_filters;
         let where_clause = if cond.sql.is_empty() {
             String::new()
@@ -341,7 +341,7 @@ fn postgres_tsquery(q: &SearchQuery, cond: &mut Conditions) -> String {
     parts.join(" && ")
 }
 
-fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
+fn add_filters(search: &RecordingSearch, backend: Backend, cond: &mut Conditions) {
     match search.status {
         Some(status) => {
             let p = cond.param(Param::Text(status.as_str().to_string()));
@@ -374,16 +374,8 @@ fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
         cond.sql.push(format!("r.detected_language = {p}"));
     }
     if let Some(participant) = &search.participant {
-        let escaped = participant
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let p = cond.param(Param::Text(format!("%{escaped}%")));
-        let any_of = ["caller", "callee", "caller_name", "callee_name"]
-            .map(|c| format!("LOWER(r.{c}) LIKE {p} ESCAPE '\\'"))
-            .join(" OR ");
-        cond.sql.push(format!("({any_of})"));
+        let condition = participant_condition(participant, backend, cond);
+        cond.sql.push(condition);
     }
     if let Some(min) = search.min_duration {
         let p = cond.param(Param::Float(min));
@@ -398,6 +390,46 @@ fn add_filters(search: &RecordingSearch, cond: &mut Conditions) {
         cond.sql.push(format!(
             "r.recording_id IN (SELECT recording_id FROM tracker_matches WHERE tracker = {p})"
         ));
+    }
+}
+
+/// A part of caller, callee, caller_name or callee_name, in any case, with or without accents.
+fn participant_condition(participant: &str, backend: Backend, cond: &mut Conditions) -> String {
+    // Names hold no control characters; refusing them also keeps a match inside one field on
+    // SQLite, whose index joins the fields with one.
+    if participant.chars().any(char::is_control) {
+        return "1 = 0".to_string();
+    }
+    // `fold` is applied to each column and to the pattern alike.
+    let like = |cond: &mut Conditions, fold: fn(&str) -> String| {
+        let escaped = participant
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = fold(&cond.param(Param::Text(format!("%{escaped}%"))));
+        let any_of = ["caller", "callee", "caller_name", "callee_name"]
+            .map(|c| format!("{} LIKE {p} ESCAPE '\\'", fold(&format!("r.{c}"))))
+            .join(" OR ");
+        format!("({any_of})")
+    };
+    match backend {
+        // `unaccent` first: with a C locale LOWER folds ASCII letters only.
+        Backend::Postgres => like(cond, |e| format!("LOWER(unaccent({e}))")),
+        // The trigram index needs three characters; shorter parts fall back to LIKE, which
+        // folds ASCII case only.
+        Backend::Sqlite if participant.chars().count() >= 3 => {
+            let p = cond.param(Param::Text(format!(
+                "\"{}\"",
+                participant.replace('"', "\"\"")
+            )));
+            format!(
+                "r.recording_id IN (SELECT d.recording_id FROM recordings_people \
+                 JOIN recording_search_docs d ON d.doc_id = recordings_people.rowid \
+                 WHERE recordings_people MATCH {p})"
+            )
+        }
+        Backend::Sqlite => like(cond, |e| format!("LOWER({e})")),
     }
 }
 

@@ -276,6 +276,48 @@ async fn filters_combine_with_the_query_and_the_total_is_exact() {
 }
 
 #[tokio::test]
+async fn the_participant_filter_ignores_case_and_accents_within_one_field() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let mut garcia = call("garcia", 1, "Hola.");
+        garcia.caller_name = Some("JOSÉ GARCÍA".into());
+        garcia.callee = Some("+34910000001".into());
+        let mut other = call("other", 2, "Hola.");
+        other.caller_name = Some("Ana".into());
+        other.callee_name = Some("Bob Smith".into());
+        store_all(&t.store, &[garcia.clone(), other]).await;
+
+        let by = |participant: &str| RecordingSearch {
+            participant: Some(participant.into()),
+            ..query("")
+        };
+        for (participant, expected) in [
+            ("garcia", &["garcia"][..]),
+            ("García", &["garcia"]),
+            ("josé garc", &["garcia"]),
+            ("0000001", &["garcia"]),
+            ("SMITH", &["other"]),
+            ("bo", &["other"]),
+            // "Ana" and "Bob Smith" are two fields: no match spans them.
+            ("ana bob", &[]),
+            ("ana\u{1f}bob", &[]),
+        ] {
+            assert_eq!(
+                ids(&t.store, &by(participant)).await,
+                expected,
+                "{db:?} {participant:?}"
+            );
+        }
+
+        // Renamed (a re-run learnt another name): the old name is no longer found.
+        garcia.caller_name = Some("Lucía Núñez".into());
+        t.store.upsert_recording(&garcia).await.expect("rename");
+        assert!(ids(&t.store, &by("garcia")).await.is_empty(), "{db:?}");
+        assert_eq!(ids(&t.store, &by("NUNEZ")).await, ["garcia"], "{db:?}");
+    }
+}
+
+#[tokio::test]
 async fn deleted_recordings_are_not_found_and_reprocessing_reindexes() {
     for db in BOTH {
         let t = TestDb::new(db).await;
