@@ -89,11 +89,6 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session of one actor.
-    pub async fn end_sessions_of(&self, actor: &str) -> Result<(), StoreError> {
-        end_sessions_of(&self.pool, actor).await
-    }
-
     /// Records a pending OAuth login. Expired states go, and each actor keeps at most
     /// `max_per_actor` (its oldest dropped), so nobody can evict another actor's login.
     pub async fn save_oauth_state(
