@@ -4,7 +4,9 @@
 //! item "45" covering those three words, and the replacement covers exactly what was said.
 
 use super::RedactKind;
-use super::words::{MULTIPLIERS, NUMBER_CONNECTORS, NUMBER_WORDS, REPEATERS};
+use super::words::{
+    IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NUMBER_CONNECTORS, NUMBER_WORDS, REPEATERS,
+};
 use crate::text::fold;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +165,12 @@ impl SpokenNumbers {
     }
 
     fn multiplier(&self, i: usize) -> Option<u32> {
+        if self
+            .folded(i + 1)
+            .is_some_and(|w| IDIOM_AFTER_MULTIPLIER.contains(w))
+        {
+            return None;
+        }
         MULTIPLIERS.get(self.folded(i)?).copied()
     }
 

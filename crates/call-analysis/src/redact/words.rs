@@ -66,6 +66,8 @@ pub(super) static EMAIL_JOINERS: LazyLock<Phrases> =
     LazyLock::new(|| phrases(redact_data!("email_joiners.txt")));
 pub(super) static EMAIL_TLDS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("email_tlds.txt")));
+pub(super) static IDIOM_AFTER_MULTIPLIER: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("idiom_after_multiplier.txt")));
 pub(super) static PHONE_PREFIX_WORDS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("phone_prefix_words.txt")));
 /// Upper-case country code -> IBAN length.
@@ -107,6 +109,7 @@ mod tests {
             &*EMAIL_DOTS,
             &*EMAIL_TLDS,
             &*PHONE_PREFIX_WORDS,
+            &*IDIOM_AFTER_MULTIPLIER,
         ] {
             assert!(!set.is_empty());
         }

@@ -113,6 +113,29 @@ fn expiry_cvv_iban_and_dni() {
 }
 
 #[test]
+fn a_thousand_thanks_does_not_join_the_code_before_it() {
+    for (said, redacted) in [
+        (
+            "CVV ciento veintitrés, mil gracias.",
+            "CVV [CVV], mil gracias.",
+        ),
+        (
+            "El CVV es ciento veintitrés mil gracias",
+            "El CVV es [CVV] mil gracias",
+        ),
+        (
+            "Security code one two three, thousand thanks.",
+            "Security code [CVV], thousand thanks.",
+        ),
+    ] {
+        assert_eq!(
+            texts(&redact(vec![cue("Cliente", 0, said)])),
+            vec![redacted]
+        );
+    }
+}
+
+#[test]
 fn look_alikes_stay() {
     let text = "Pedido 4556737586899856, total 1.250,75 euros el 12/03/2024 a las 10:30, extensión 4521, cliente 45281.";
     let redacted = redact(vec![cue("Agente", 0, text)]);
