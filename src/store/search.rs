@@ -400,25 +400,30 @@ fn participant_condition(participant: &str, backend: Backend, cond: &mut Conditi
     if participant.chars().any(char::is_control) {
         return "1 = 0".to_string();
     }
-    // `fold` is applied to each column and to the pattern alike.
+    // `fold` is applied to each column and to the part alike; the part is escaped for LIKE
+    // after folding, as `unaccent` can turn a character into `%`, `_` or `\` ("％" → "%").
     let like = |cond: &mut Conditions, fold: fn(&str) -> String| {
-        let escaped = participant
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let p = fold(&cond.param(Param::Text(format!("%{escaped}%"))));
+        let p = cond.param(Param::Text(participant.to_string()));
+        let pattern = format!(
+            r"'%' || replace(replace(replace({}, '\', '\\'), '%', '\%'), '_', '\_') || '%'",
+            fold(&p)
+        );
         let any_of = ["caller", "callee", "caller_name", "callee_name"]
-            .map(|c| format!("{} LIKE {p} ESCAPE '\\'", fold(&format!("r.{c}"))))
+            .map(|c| format!(r"{} LIKE {pattern} ESCAPE '\'", fold(&format!("r.{c}"))))
             .join(" OR ");
         format!("({any_of})")
     };
+    // Combining accents do not count: the trigram tokenizer drops them.
+    let letters = participant
+        .chars()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .count();
     match backend {
         // `unaccent` first: with a C locale LOWER folds ASCII letters only.
         Backend::Postgres => like(cond, |e| format!("LOWER(unaccent({e}))")),
         // The trigram index needs three characters; shorter parts fall back to LIKE, which
         // folds ASCII case only.
-        Backend::Sqlite if participant.chars().count() >= 3 => {
+        Backend::Sqlite if letters >= 3 => {
             let p = cond.param(Param::Text(format!(
                 "\"{}\"",
                 participant.replace('"', "\"\"")

@@ -285,6 +285,7 @@ async fn the_participant_filter_ignores_case_and_accents_within_one_field() {
         let mut other = call("other", 2, "Hola.");
         other.caller_name = Some("Ana".into());
         other.callee_name = Some("Bob Smith".into());
+        other.callee = Some("ЖУКОВ".into());
         store_all(&t.store, &[garcia.clone(), other]).await;
 
         let by = |participant: &str| RecordingSearch {
@@ -301,6 +302,10 @@ async fn the_participant_filter_ignores_case_and_accents_within_one_field() {
             // "Ana" and "Bob Smith" are two fields: no match spans them.
             ("ana bob", &[]),
             ("ana\u{1f}bob", &[]),
+            // Full-width `％` and `＿` fold to `%` and `_`: still characters, not wildcards.
+            ("＿", &[]),
+            ("％", &[]),
+            ("ЖУКОВ", &["other"]),
         ] {
             assert_eq!(
                 ids(&t.store, &by(participant)).await,
