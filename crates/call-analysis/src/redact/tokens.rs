@@ -165,13 +165,13 @@ impl SpokenNumbers {
     }
 
     fn multiplier(&self, i: usize) -> Option<u32> {
-        if self
-            .folded(i + 1)
-            .is_some_and(|w| IDIOM_AFTER_MULTIPLIER.contains(w))
-        {
-            return None;
-        }
         MULTIPLIERS.get(self.folded(i)?).copied()
+    }
+
+    /// The multiplier at `i` is followed by a word that makes it an idiom ("mil gracias").
+    fn idiom_at(&self, i: usize) -> bool {
+        self.folded(i + 1)
+            .is_some_and(|w| IDIOM_AFTER_MULTIPLIER.contains(w))
     }
 
     /// 0..=99: "siete", "diecisiete", "cuarenta y cinco", "forty-five", "forty five".
@@ -236,10 +236,16 @@ impl SpokenNumbers {
     ) -> Option<(u32, usize)> {
         let (value, next) = match below(self, i) {
             Some(read) => read,
-            None if self.multiplier(i) == Some(scale) => (1, i),
+            // "Mil gracias" alone is thanks: read as 1000 it joins a code said before it.
+            None if self.multiplier(i) == Some(scale) && !self.idiom_at(i) => (1, i),
             None => return None,
         };
-        if self.multiplier(next) != Some(scale) || value >= 1000 {
+        // "Ciento veintitrés mil gracias": a code, then thanks (no code has six digits); but
+        // "cuatro mil gracias" may be a four-digit code, so it stays 4000.
+        if self.multiplier(next) != Some(scale)
+            || value >= 1000
+            || (value >= 100 && self.idiom_at(next))
+        {
             return Some((value, next));
         }
         let next = next + 1;

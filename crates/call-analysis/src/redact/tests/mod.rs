@@ -127,6 +127,12 @@ fn a_thousand_thanks_does_not_join_the_code_before_it() {
             "Security code one two three, thousand thanks.",
             "Security code [CVV], thousand thanks.",
         ),
+        // A four-digit code said as thousands, and "hundred", stay numbers.
+        ("El CVV es cuatro mil gracias", "El CVV es [CVV] gracias"),
+        (
+            "Security code five hundred thanks",
+            "Security code [CVV] thanks",
+        ),
     ] {
         assert_eq!(
             texts(&redact(vec![cue("Cliente", 0, said)])),
