@@ -11,23 +11,19 @@ CREATE VIRTUAL TABLE recordings_people USING fts5(
 );
 
 -- The fields are joined with a unit separator (char 31) so a match cannot span two of them.
+-- INSERT OR REPLACE: a contentless-delete table replaces a row by its rowid in one statement.
 CREATE TRIGGER recordings_people_insert AFTER INSERT ON recordings
 BEGIN
     INSERT OR IGNORE INTO recording_search_docs (recording_id) VALUES (new.recording_id);
-    INSERT INTO recordings_people (rowid, people)
+    INSERT OR REPLACE INTO recordings_people (rowid, people)
     SELECT doc_id, concat_ws(char(31), new.caller, new.callee, new.caller_name, new.callee_name)
     FROM recording_search_docs WHERE recording_id = new.recording_id;
 END;
 
-CREATE TRIGGER recordings_people_update AFTER UPDATE ON recordings
-WHEN old.caller IS NOT new.caller
-  OR old.callee IS NOT new.callee
-  OR old.caller_name IS NOT new.caller_name
-  OR old.callee_name IS NOT new.callee_name
+CREATE TRIGGER recordings_people_update AFTER UPDATE OF caller, callee, caller_name, callee_name
+ON recordings
 BEGIN
-    DELETE FROM recordings_people
-    WHERE rowid = (SELECT doc_id FROM recording_search_docs WHERE recording_id = old.recording_id);
-    INSERT INTO recordings_people (rowid, people)
+    INSERT OR REPLACE INTO recordings_people (rowid, people)
     SELECT doc_id, concat_ws(char(31), new.caller, new.callee, new.caller_name, new.callee_name)
     FROM recording_search_docs WHERE recording_id = new.recording_id;
 END;
