@@ -6,7 +6,14 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::search::SearchQuery;
 use webex_recordings::store::{RecordingSearch, SearchPage, Store};
 
-use crate::support::{BOTH, TestDb};
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::support::{BOTH, TestDb, connect};
 
 /// A completed recording of day `day` (later day: newer) whose transcript is `transcript`.
 fn call(raw_id: &str, day: u32, transcript: &str) -> Recording {
@@ -320,6 +327,48 @@ async fn the_participant_filter_ignores_case_and_accents_within_one_field() {
         assert!(ids(&t.store, &by("garcia")).await.is_empty(), "{db:?}");
         assert_eq!(ids(&t.store, &by("NUNEZ")).await, ["garcia"], "{db:?}");
     }
+}
+
+/// A database made before the participant index gets it filled when it is upgraded.
+#[tokio::test]
+async fn upgrading_indexes_the_participants_of_calls_stored_before() {
+    const PARTICIPANT_INDEX: i64 = 20261207010001;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let mut before = Migrator::new(Path::new("migrations/sqlite"))
+        .await
+        .expect("migrations");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < PARTICIPANT_INDEX)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let old = SqlitePool::connect_with(
+        SqliteConnectOptions::from_str(&url)
+            .expect("url")
+            .create_if_missing(true),
+    )
+    .await
+    .expect("old database");
+    before.run(&old).await.expect("old schema");
+    sqlx::query(
+        "INSERT INTO recordings \
+         (recording_id, sort_at, caller_name, processing_status, created_at, updated_at) \
+         VALUES ('old', 0, 'JOSÉ GARCÍA', 'completed', 0, 0)",
+    )
+    .execute(&old)
+    .await
+    .expect("a call stored before");
+    old.close().await;
+
+    let store = connect(&url).await;
+    let search = RecordingSearch {
+        participant: Some("garcia".into()),
+        ..query("")
+    };
+    assert_eq!(ids(&store, &search).await, ["old"]);
 }
 
 #[tokio::test]

@@ -86,7 +86,7 @@ async fn admin_pool() -> sqlx::AnyPool {
         })
 }
 
-async fn connect(url: &str) -> Store {
+pub async fn connect(url: &str) -> Store {
     let store = Store::connect(&SecretString::from(url.to_string()))
         .await
         .unwrap_or_else(|e| panic!("connect {url}: {e}"));
