@@ -1083,6 +1083,14 @@ async fn refusals_are_pages_bad_trackers_store_nothing_and_console_changes_are_a
                 "{backend:?}: no {action} by {actor} with {status}"
             );
         }
+        // One entry per change: written with the change, none added by the access layer.
+        for action in ["hold.set", "hold.release"] {
+            let written = entries
+                .iter()
+                .filter(|e| e.entry.action == action && e.entry.status == 303)
+                .count();
+            assert_eq!(written, 1, "{backend:?} {action}");
+        }
         let set = entries
             .iter()
             .find(|e| e.entry.action == "hold.set" && e.entry.status == 303)

@@ -104,11 +104,9 @@ pub async fn reprocess(call: RecordingForm) -> Result<Redirect, PageError> {
 pub async fn delete(
     Extension(context): Extension<AuditContext>,
     call: RecordingForm,
-) -> Result<Response, PageError> {
+) -> Result<(Extension<Audited>, Redirect), PageError> {
     soft_delete(&call.state, &context, &call.id, false, 303).await?;
-    let mut response = call.back("deleted").into_response();
-    response.extensions_mut().insert(Audited);
-    Ok(response)
+    Ok((Extension(Audited), call.back("deleted")))
 }
 
 /// A form about one call, sent from the console's own pages, with what acting on it needs. The

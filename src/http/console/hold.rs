@@ -2,7 +2,7 @@
 //! API's own `change_hold`, so the change and its audit entry commit together here too.
 
 use axum::Extension;
-use axum::response::{IntoResponse, Response};
+use axum::response::Redirect;
 use serde::Deserialize;
 
 use super::call::RecordingForm;
@@ -21,7 +21,7 @@ pub async fn set(
     Extension(context): Extension<AuditContext>,
     call: RecordingForm,
     PageForm(form): PageForm<HoldForm>,
-) -> Result<Response, PageError> {
+) -> Result<(Extension<Audited>, Redirect), PageError> {
     change_hold(&call.state, &context, &call.id, Some(&form.reason), 303).await?;
     Ok(back_to_call(&call, "held"))
 }
@@ -29,14 +29,12 @@ pub async fn set(
 pub async fn release(
     Extension(context): Extension<AuditContext>,
     call: RecordingForm,
-) -> Result<Response, PageError> {
+) -> Result<(Extension<Audited>, Redirect), PageError> {
     change_hold(&call.state, &context, &call.id, None, 303).await?;
     Ok(back_to_call(&call, "released"))
 }
 
 /// The call page again; its audit entry is already written (the access layer adds none).
-fn back_to_call(call: &RecordingForm, notice: &str) -> Response {
-    let mut response = call.back(notice).into_response();
-    response.extensions_mut().insert(Audited);
-    response
+fn back_to_call(call: &RecordingForm, notice: &str) -> (Extension<Audited>, Redirect) {
+    (Extension(Audited), call.back(notice))
 }
