@@ -355,6 +355,22 @@ async fn bench(store: &Store) -> Result<(), Error> {
         ..q("")
     };
     measure(store, "list, page 1,000", page_1000).await?;
+    let participant = |part: &str| RecordingSearch {
+        participant: Some(part.into()),
+        ..q("")
+    };
+    measure(
+        store,
+        "participant garcia (1 call in 7)",
+        participant("garcia"),
+    )
+    .await?;
+    measure(
+        store,
+        "participant 0042424 (1 call)",
+        participant("0042424"),
+    )
+    .await?;
     Ok(())
 }
 

@@ -400,27 +400,20 @@ fn participant_condition(participant: &str, backend: Backend, cond: &mut Conditi
     if participant.chars().any(char::is_control) {
         return "1 = 0".to_string();
     }
-    // `fold` is applied to each column and to the part alike; the part is escaped for LIKE
-    // after folding, as `unaccent` can turn a character into `%`, `_` or `\` ("％" → "%").
-    let like = |cond: &mut Conditions, fold: fn(&str) -> String| {
-        let p = cond.param(Param::Text(participant.to_string()));
-        let pattern = format!(
-            r"'%' || replace(replace(replace({}, '\', '\\'), '%', '\%'), '_', '\_') || '%'",
-            fold(&p)
-        );
-        let any_of = ["caller", "callee", "caller_name", "callee_name"]
-            .map(|c| format!(r"{} LIKE {pattern} ESCAPE '\'", fold(&format!("r.{c}"))))
-            .join(" OR ");
-        format!("({any_of})")
-    };
     // Combining accents do not count: the trigram tokenizer drops them.
     let letters = participant
         .chars()
         .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
         .count();
     match backend {
-        // `unaccent` first: with a C locale LOWER folds ASCII letters only.
-        Backend::Postgres => like(cond, |e| format!("LOWER(unaccent({e}))")),
+        // A trigram index over `participant_folded` answers this (migration 20261207010001).
+        // The pattern is a subquery so it is folded once: a prepared statement's generic plan
+        // otherwise folds it again for each row it rechecks (65 ms instead of 21 for 14,000).
+        Backend::Postgres => {
+            let p = cond.param(Param::Text(participant.to_string()));
+            let pattern = contains(&format!("participant_fold({p})"));
+            format!(r"r.participant_folded LIKE (SELECT {pattern}) ESCAPE '\'")
+        }
         // The trigram index needs three characters; shorter parts fall back to LIKE, which
         // folds ASCII case only.
         Backend::Sqlite if letters >= 3 => {
@@ -434,8 +427,21 @@ fn participant_condition(participant: &str, backend: Backend, cond: &mut Conditi
                  WHERE recordings_people MATCH {p})"
             )
         }
-        Backend::Sqlite => like(cond, |e| format!("LOWER({e})")),
+        Backend::Sqlite => {
+            let p = cond.param(Param::Text(participant.to_string()));
+            let pattern = contains(&format!("LOWER({p})"));
+            let any_of = ["caller", "callee", "caller_name", "callee_name"]
+                .map(|c| format!(r"LOWER(r.{c}) LIKE {pattern} ESCAPE '\'"))
+                .join(" OR ");
+            format!("({any_of})")
+        }
     }
+}
+
+/// A LIKE pattern for "contains `folded`" (an SQL expression). It is escaped after folding:
+/// `unaccent` can turn a character into `%`, `_` or `\` ("％" → "%").
+fn contains(folded: &str) -> String {
+    format!(r"'%' || replace(replace(replace({folded}, '\', '\\'), '%', '\%'), '_', '\_') || '%'")
 }
 
 /// The excerpt comes from the fields in the order a reader cares about them.
