@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,7 +22,9 @@ use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::store::Store;
 use webex_recordings::trackers::{TrackerHit, TrackerMatch};
 
-use crate::support::{BOTH, TestDb};
+use crate::support::{BOTH, TestDb, wait_until};
+
+const WAIT: Duration = Duration::from_secs(30);
 
 const KEY: &[u8] = b"a receiver's shared secret";
 
@@ -160,14 +162,6 @@ fn start_dispatcher(
     (cancel, task)
 }
 
-async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done().await {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Each event: exactly one 500 then exactly one success, always under the same id.
 fn assert_each_delivered_once(seen: &[Seen], events: usize) {
     let mut by_id: HashMap<&str, Vec<u16>> = HashMap::new();
@@ -190,7 +184,7 @@ async fn events_are_signed_retried_with_the_same_id_and_delivered_once() {
             store_call(store, n).await;
         }
         let (cancel, task) = start_dispatcher(store, &config(url, true, Duration::from_secs(3600)));
-        wait_until("every event delivered", async || {
+        wait_until(WAIT, "every event delivered", async || {
             store.alerts_pending().await.expect("count") == 0
         })
         .await;
@@ -235,16 +229,21 @@ async fn a_restart_in_the_middle_loses_no_event() {
         store_call(store, 0).await;
         let (cancel, task) = start_dispatcher(store, &config);
         // Stopped once the first attempts have failed, before any retry succeeded.
-        wait_until("first attempts made", async || receiver.seen().len() >= 2).await;
+        wait_until(WAIT, "first attempts made", async || {
+            receiver.seen().len() >= 2
+        })
+        .await;
         cancel.cancel();
         task.await.expect("dispatcher ends");
         // Written while no dispatcher runs.
         store_call(store, 1).await;
 
         let (cancel, task) = start_dispatcher(store, &config);
-        wait_until("every event delivered after the restart", async || {
-            store.alerts_pending().await.expect("count") == 0
-        })
+        wait_until(
+            WAIT,
+            "every event delivered after the restart",
+            async || store.alerts_pending().await.expect("count") == 0,
+        )
         .await;
         cancel.cancel();
         task.await.expect("dispatcher ends");
@@ -264,7 +263,7 @@ async fn undeliverable_and_refused_events_end_as_failed() {
         store,
         &config(url.clone(), false, Duration::from_secs(3600)),
     );
-    wait_until("refused events fail", async || {
+    wait_until(WAIT, "refused events fail", async || {
         store.alerts_failed().await.expect("count") == 2
     })
     .await;
@@ -275,7 +274,7 @@ async fn undeliverable_and_refused_events_end_as_failed() {
     // A delivery window of zero: the first failure is the last.
     store_call(store, 1).await;
     let (cancel, task) = start_dispatcher(store, &config(url, true, Duration::ZERO));
-    wait_until("given up", async || {
+    wait_until(WAIT, "given up", async || {
         store.alerts_failed().await.expect("count") == 4
     })
     .await;

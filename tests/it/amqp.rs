@@ -14,6 +14,8 @@ use webex_recordings::domain::{MessageSource, QueueMessage, RecordingEvent, Reco
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::{Consumer, Delivery, Publisher, QueueError};
 
+use crate::support::wait_until;
+
 pub(crate) use crate::broker::{BROKER, Vhost, basic_get, rabbitmqctl};
 
 fn settings() -> AmqpSettings {
@@ -58,18 +60,6 @@ async fn next(queue: &AmqpQueue, within: Duration) -> Option<Delivery> {
     match tokio::time::timeout(within, queue.next(&cancel)).await {
         Ok(result) => result.expect("consumer next"),
         Err(_) => None,
-    }
-}
-
-async fn wait_for<F, Fut>(within: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -324,7 +314,7 @@ async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
         .dead_letter("recording gone for good")
         .await
         .expect("dead_letter");
-    wait_for(Duration::from_secs(5), "dead == 1", || async {
+    wait_until(Duration::from_secs(5), "dead == 1", || async {
         queue.depth().await.expect("depth").dead == 1
     })
     .await;
@@ -349,7 +339,7 @@ async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
         .dead_letter("unreadable")
         .await
         .expect("dead_letter");
-    wait_for(Duration::from_secs(5), "dead == 2", || async {
+    wait_until(Duration::from_secs(5), "dead == 2", || async {
         queue.depth().await.expect("depth").dead == 2
     })
     .await;
@@ -372,7 +362,7 @@ async fn while_the_vhost_is_gone_publish_fails_fast_and_it_recovers_without_a_re
 
     // Deleting the vhost closes our connection, and reconnecting fails until it is back.
     vhost.delete();
-    wait_for(Duration::from_secs(5), "publish to fail", || async {
+    wait_until(Duration::from_secs(5), "publish to fail", || async {
         let started = Instant::now();
         let result = queue.publish(&message("rec-during")).await;
         assert!(started.elapsed() < Duration::from_secs(1), "publish hung");
@@ -390,7 +380,7 @@ async fn while_the_vhost_is_gone_publish_fails_fast_and_it_recovers_without_a_re
 
     vhost.create();
     let back = Instant::now();
-    wait_for(
+    wait_until(
         Duration::from_secs(12),
         "publish to succeed again",
         || async { queue.publish(&message("rec-after")).await.is_ok() },
@@ -441,7 +431,7 @@ async fn after_the_broker_closes_the_connection_deliveries_resume_on_a_new_chann
     );
     redelivered.ack().await.expect("ack");
 
-    wait_for(
+    wait_until(
         Duration::from_secs(5),
         "publish after reconnect",
         || async { queue.publish(&message("rec-2")).await.is_ok() },
@@ -475,7 +465,7 @@ async fn after_close_publish_fails_fast() {
     assert!(queue.check_ready().await.is_err());
     assert!(started.elapsed() < Duration::from_millis(100));
     // The broker may list the closing connection for a moment.
-    wait_for(Duration::from_secs(5), "connection closed", || async {
+    wait_until(Duration::from_secs(5), "connection closed", || async {
         let out = rabbitmqctl(&[
             "list_connections",
             "vhost",
@@ -515,7 +505,7 @@ async fn dropping_the_last_handle_stops_the_supervisor_and_closes_the_connection
         .expect("a clone keeps it alive");
     assert_eq!(connections_in(&vhost), 1);
     drop(clone);
-    wait_for(Duration::from_secs(5), "connection closed", || async {
+    wait_until(Duration::from_secs(5), "connection closed", || async {
         connections_in(&vhost) == 0
     })
     .await;

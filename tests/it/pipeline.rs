@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use call_analysis::SummarySource;
 use call_analysis::redact::RedactKinds;
@@ -22,7 +22,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fake_webex::*;
-use crate::support::{Db, TestDb};
+use crate::support::{Db, TestDb, wait_until};
 
 fn pipeline(
     store: &Store,
@@ -314,11 +314,12 @@ async fn the_same_message_twice_makes_one_row_and_one_download() {
         wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while queue.depth().await.unwrap().ready > 0 {
-        assert!(Instant::now() < deadline, "both messages settled");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "both messages settled",
+        async || queue.depth().await.unwrap().ready == 0,
+    )
+    .await;
     worker.stop().await;
     assert_eq!(hits(&server, &format!("/files/{EN_ID}.mp3")).await, 1);
     let page = db
@@ -378,14 +379,12 @@ async fn a_retry_keeps_the_audio_of_the_first_run_and_a_reprocess_fetches_it_aga
 
     let reprocess = QueueMessage::reprocess(id.clone());
     queue.publish(&reprocess).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while hits(&server, &audio_path).await < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "the reprocess downloads the audio again"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "the reprocess downloads the audio again",
+        async || hits(&server, &audio_path).await >= 2,
+    )
+    .await;
     worker.stop().await;
 }
 
@@ -566,11 +565,12 @@ async fn mount_slow_call(
 
 /// Waits until a worker has asked for `path`.
 async fn download_started(server: &MockServer, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while hits(server, path).await == 0 {
-        assert!(Instant::now() < deadline, "download of {path} started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        &format!("download of {path} started"),
+        async || hits(server, path).await > 0,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -600,11 +600,10 @@ async fn a_worker_dropped_mid_recording_is_taken_over_once() {
         wait_final(&db.store, EN_ID, Duration::from_secs(30)).await,
         ProcessingStatus::Completed
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while queue.depth().await.unwrap().ready > 0 {
-        assert!(Instant::now() < deadline, "message settled");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(Duration::from_secs(20), "message settled", async || {
+        queue.depth().await.unwrap().ready == 0
+    })
+    .await;
     // Nothing processes it a third time.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     second.stop().await;
@@ -648,11 +647,10 @@ async fn a_recording_deleted_while_it_is_processed_stays_deleted_with_no_files_o
             .await
             .unwrap()
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while queue.depth().await.unwrap().ready > 0 {
-        assert!(Instant::now() < deadline, "message settled");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(Duration::from_secs(20), "message settled", async || {
+        queue.depth().await.unwrap().ready == 0
+    })
+    .await;
     worker.stop().await;
     assert_eq!(hits(&server, &audio_path).await, 1, "not processed again");
     let stored = stored(&db.store, EN_ID).await;
@@ -695,11 +693,12 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
         if during_the_run {
             download_started(&server, &vtt_path).await;
         } else {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while status_of(&db.store, EN_ID).await != Some(ProcessingStatus::Pending) {
-                assert!(Instant::now() < deadline, "released for a retry");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            wait_until(
+                Duration::from_secs(20),
+                "released for a retry",
+                async || status_of(&db.store, EN_ID).await == Some(ProcessingStatus::Pending),
+            )
+            .await;
             let waiting = stored(&db.store, EN_ID).await;
             assert!(
                 waiting.audio_local_path.is_some(),
@@ -719,15 +718,12 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
         );
         let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
         storage.delete_files_of(&before).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while queue.depth().await.unwrap().ready > 0 || !walkdir(data.path()).is_empty() {
-            assert!(
-                Instant::now() < deadline,
-                "during the run: {during_the_run}; files left: {:?}",
-                walkdir(data.path())
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_until(
+            Duration::from_secs(30),
+            &format!("settled and no file left (during the run: {during_the_run})"),
+            async || queue.depth().await.unwrap().ready == 0 && walkdir(data.path()).is_empty(),
+        )
+        .await;
         worker.stop().await;
         assert_eq!(
             status_of(&db.store, EN_ID).await,
@@ -754,17 +750,15 @@ async fn a_recording_webex_deleted_loses_its_stored_files() {
     let mut deleted = created(EN_ID);
     deleted.event = RecordingEvent::Deleted;
     queue.publish(&deleted).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while status_of(&db.store, EN_ID).await != Some(ProcessingStatus::Deleted)
-        || !walkdir(data.path()).is_empty()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "files left: {:?}",
-            walkdir(data.path())
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "deleted and no file left",
+        async || {
+            status_of(&db.store, EN_ID).await == Some(ProcessingStatus::Deleted)
+                && walkdir(data.path()).is_empty()
+        },
+    )
+    .await;
     worker.stop().await;
 }
 
@@ -822,11 +816,12 @@ async fn a_message_that_always_fails_is_dead_lettered_on_the_embedded_queue() {
         pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
         2,
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while queue.depth().await.unwrap().dead == 0 {
-        assert!(Instant::now() < deadline, "message dead-lettered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "message dead-lettered",
+        async || queue.depth().await.unwrap().dead > 0,
+    )
+    .await;
     worker.stop().await;
     assert_eq!(
         queue.depth().await.unwrap(),
@@ -858,11 +853,12 @@ async fn a_message_that_always_fails_is_dead_lettered_on_rabbitmq() {
         2,
     );
     // RabbitMQ's shortest retry tier is 5 s: seven retries take about 35 s.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while queue.depth().await.unwrap().dead == 0 {
-        assert!(Instant::now() < deadline, "message dead-lettered");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until(
+        Duration::from_secs(120),
+        "message dead-lettered",
+        async || queue.depth().await.unwrap().dead > 0,
+    )
+    .await;
     worker.stop().await;
     assert_eq!(queue.depth().await.unwrap().dead, 1);
     assert_eq!(
@@ -901,27 +897,25 @@ async fn deleted_events_mark_the_recording_and_unreadable_messages_are_dead_lett
         pipeline(&db.store, &server, data.path(), Duration::from_millis(10)),
         2,
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while queue.depth().await.unwrap()
-        != (webex_recordings::queue::QueueDepth { ready: 0, dead: 1 })
-    {
-        assert!(
-            Instant::now() < deadline,
-            "deleted acked, garbage dead-lettered"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "deleted acked, garbage dead-lettered",
+        async || {
+            queue.depth().await.unwrap()
+                == (webex_recordings::queue::QueueDepth { ready: 0, dead: 1 })
+        },
+    )
+    .await;
     assert_eq!(
         status_of(&db.store, EN_ID).await,
         Some(ProcessingStatus::Deleted)
     );
     // A late `created` for a deleted recording is acked without touching Webex.
     queue.publish(&created(EN_ID)).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while queue.depth().await.unwrap().ready > 0 {
-        assert!(Instant::now() < deadline, "created acked");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until(Duration::from_secs(20), "created acked", async || {
+        queue.depth().await.unwrap().ready == 0
+    })
+    .await;
     worker.stop().await;
     assert_eq!(
         status_of(&db.store, EN_ID).await,

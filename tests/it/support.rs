@@ -1,9 +1,22 @@
 //! Shared test helpers: a fresh database per test on SQLite or the real PostgreSQL.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use secrecy::SecretString;
 use webex_recordings::store::Store;
+
+/// Polls `done` until it holds; fails naming `what` once `within` has passed.
+pub async fn wait_until(within: Duration, what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
 
 /// PostgreSQL server the tests use (a fresh database is created on it per test).
 pub fn postgres_admin_url() -> String {
