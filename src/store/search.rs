@@ -395,8 +395,8 @@ fn add_filters(search: &RecordingSearch, backend: Backend, cond: &mut Conditions
 
 /// A part of caller, callee, caller_name or callee_name, in any case, with or without accents.
 fn participant_condition(participant: &str, backend: Backend, cond: &mut Conditions) -> String {
-    // Names hold no control characters; refusing them also keeps a match inside one field on
-    // SQLite, whose index joins the fields with one.
+    // Names hold no control characters; refusing them also keeps a match inside one field:
+    // both backends' indexes join the fields with one.
     if participant.chars().any(char::is_control) {
         return "1 = 0".to_string();
     }
