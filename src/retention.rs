@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Recording, RecordingId};
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
 use crate::store::{NewAuditEntry, PURGE_BATCH, Store, StoreError};
 
 /// The job lease of the scheduled purge.
@@ -87,7 +87,7 @@ async fn remove_purged_files(store: &Store, storage: &Storage) -> Result<u64, St
         after = last.recording_id.clone();
         let mut removed = 0;
         for candidate in &batch {
-            match remove_files(storage, candidate).await {
+            match remove_files(store, storage, candidate).await {
                 Ok(()) => {
                     store.forget_purged_files(&candidate.recording_id).await?;
                     removed += 1;
@@ -107,6 +107,7 @@ async fn remove_purged_files(store: &Store, storage: &Storage) -> Result<u64, St
 }
 
 async fn remove_files(
+    store: &Store,
     storage: &Storage,
     candidate: &crate::store::PurgeCandidate,
 ) -> Result<(), String> {
@@ -116,10 +117,35 @@ async fn remove_files(
     let mut rec = Recording::pending(id, Utc::now());
     rec.audio_local_path = candidate.audio_path.clone();
     rec.transcript_vtt_path = candidate.vtt_path.clone();
-    storage
-        .delete_files_of(&rec)
+    remove_recording_files(store, storage, &rec)
         .await
         .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveFilesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Removes every file of a recording (delete and purge): those its record names, and those a
+/// run noted before storing them, which a worker killed before it wrote the record leaves as
+/// the only trace of its files.
+pub async fn remove_recording_files(
+    store: &Store,
+    storage: &Storage,
+    rec: &Recording,
+) -> Result<(), RemoveFilesError> {
+    let id = &rec.recording_id;
+    let noted = store.noted_files(id).await?;
+    storage.delete_files_of(rec).await?;
+    for location in &noted {
+        storage.delete_location(id, location).await?;
+    }
+    store.forget_noted_files(id, &noted).await?;
+    Ok(())
 }
 
 fn audit_entry(actor: &str, count: u64, before: DateTime<Utc>) -> NewAuditEntry {

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::notes::FileNotes;
 use super::step::{PipelineStep, StepError, Work};
 use crate::storage::{PutStreamError, Storage, StorageKey, Stored, audio_extension};
 use crate::webex::WebexClient;
@@ -10,6 +11,7 @@ use crate::webex::WebexClient;
 pub(super) struct Audio {
     pub webex: WebexClient,
     pub storage: Storage,
+    pub notes: FileNotes,
 }
 
 #[async_trait]
@@ -43,7 +45,10 @@ impl PipelineStep for Audio {
                 tracing::debug!("audio already stored by an earlier run");
                 stored
             }
-            None => self.download(&link, size, &key).await?,
+            None => {
+                self.notes.note(&id, &key).await?;
+                self.download(&link, size, &key).await?
+            }
         };
         w.rec.audio_format = Some(ext);
         // Our own stable link: the Webex one expires after three hours.

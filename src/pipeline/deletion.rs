@@ -5,6 +5,7 @@ use chrono::Utc;
 
 use super::{Pipeline, Settlement};
 use crate::domain::{ProcessingStatus, Recording, RecordingId};
+use crate::retention::remove_recording_files;
 
 impl Pipeline {
     /// Webex deleted it: marked deleted, unless held or purged, and its files removed as a
@@ -27,7 +28,7 @@ impl Pipeline {
             Err(e) => return database(e),
         };
         if let Some(rec) = stored
-            && let Err(e) = self.storage.delete_files_of(&rec).await
+            && let Err(e) = remove_recording_files(&self.store, &self.storage, &rec).await
         {
             // It is marked: the retry marks it again and removes what is left.
             return self.retry_or_give_up(attempt, format!("removing its files: {e}"));
@@ -67,7 +68,7 @@ impl Pipeline {
 
     pub(super) async fn remove_run_files(&self, run: &Recording) {
         tracing::info!("deleted while it was processed: nothing stored, its files removed");
-        if let Err(e) = self.storage.delete_files_of(run).await {
+        if let Err(e) = remove_recording_files(&self.store, &self.storage, run).await {
             tracing::warn!(error = %e, "could not remove the files of a deleted recording");
         }
     }

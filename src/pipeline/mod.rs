@@ -13,6 +13,7 @@ mod audio;
 mod deletion;
 mod details;
 mod metadata;
+mod notes;
 mod observe;
 mod stages;
 mod step;

@@ -1,5 +1,6 @@
 //! The pipeline's steps in the order they run, each with when the runner attempts it.
 
+use super::notes::FileNotes;
 use super::step::PipelineStep;
 use super::{PipelineDeps, analysis, audio, details, metadata, trackers, transcript};
 use crate::domain::Step;
@@ -40,6 +41,10 @@ impl Stage {
 pub(super) fn in_order(deps: &PipelineDeps) -> Vec<Stage> {
     use Attempt::{Always, Essential, WithTranscript};
     let redactor = Redactor::new(deps.redact.clone());
+    let notes = FileNotes {
+        store: deps.store.clone(),
+        storage: deps.storage.clone(),
+    };
     vec![
         Stage::new(
             Step::Details,
@@ -62,6 +67,7 @@ pub(super) fn in_order(deps: &PipelineDeps) -> Vec<Stage> {
             audio::Audio {
                 webex: deps.webex.clone(),
                 storage: deps.storage.clone(),
+                notes: notes.clone(),
             },
         ),
         Stage::new(
@@ -70,6 +76,7 @@ pub(super) fn in_order(deps: &PipelineDeps) -> Vec<Stage> {
             transcript::TranscriptStep {
                 webex: deps.webex.clone(),
                 storage: deps.storage.clone(),
+                notes,
                 stt: deps.stt.clone(),
                 redactor: redactor.clone(),
             },

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
+use super::notes::FileNotes;
 use super::step::{PipelineStep, StepError, Work};
 use crate::ai::SttClient;
 use crate::storage::{Storage, StorageKey};
@@ -24,6 +25,7 @@ const MAX_VTT_BYTES: usize = 32 * 1024 * 1024;
 pub(super) struct TranscriptStep {
     pub webex: WebexClient,
     pub storage: Storage,
+    pub notes: FileNotes,
     /// Speech-to-text for recordings without a Webex transcript.
     pub stt: Option<SttClient>,
     /// `REDACT`: applied here, where every transcript enters, before any of it is kept.
@@ -85,6 +87,7 @@ impl PipelineStep for TranscriptStep {
         if source == "webex" {
             let key = StorageKey::transcript(&w.rec.recording_id, w.recorded_on());
             let vtt = render::to_vtt(&redacted.transcript);
+            self.notes.note(&w.rec.recording_id, &key).await?;
             self.storage
                 .put_bytes(&key, Bytes::from(vtt))
                 .await

@@ -21,7 +21,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, StorageConfig};
-use crate::domain::Recording;
+use crate::domain::{Recording, RecordingId};
 
 pub use key::{StorageKey, audio_extension};
 pub(crate) use local::part_file;
@@ -266,19 +266,26 @@ impl Storage {
     /// Removes the audio and transcript a recording's record points to (delete and purge). Only
     /// keys of that recording are touched, whatever its stored locations say.
     pub async fn delete_files_of(&self, rec: &Recording) -> Result<(), StorageError> {
-        let id = &rec.recording_id;
-        let keys = [
-            rec.audio_local_path
-                .as_deref()
-                .and_then(|l| StorageKey::audio_in_location(id, l)),
-            rec.transcript_vtt_path
-                .as_deref()
-                .and_then(|l| StorageKey::transcript_in_location(id, l)),
-        ];
-        for key in keys.into_iter().flatten() {
-            self.delete(&key).await?;
+        let locations = [&rec.audio_local_path, &rec.transcript_vtt_path];
+        for location in locations.into_iter().flatten() {
+            self.delete_location(&rec.recording_id, location).await?;
         }
         Ok(())
+    }
+
+    /// Removes the file of recording `id` at a stored location (its audio or its transcript);
+    /// a location that names no file of `id` is left alone.
+    pub async fn delete_location(
+        &self,
+        id: &RecordingId,
+        location: &str,
+    ) -> Result<(), StorageError> {
+        let key = StorageKey::audio_in_location(id, location)
+            .or_else(|| StorageKey::transcript_in_location(id, location));
+        match key {
+            Some(key) => self.delete(&key).await,
+            None => Ok(()),
+        }
     }
 
     /// Whether the store can be reached (for `/readyz`).

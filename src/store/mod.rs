@@ -8,6 +8,7 @@ mod audit;
 mod insight;
 mod jobs;
 mod keys;
+mod noted_files;
 mod overview;
 mod queue;
 mod reconcile;

@@ -190,6 +190,13 @@ impl Store {
             // Deleted or purged while the pipeline worked: no matches, no alerts about it.
             return Ok(false);
         }
+        // The files the record now names are found through it.
+        sqlx::query("DELETE FROM noted_files WHERE recording_id = $1 AND location IN ($2, $3)")
+            .bind(rec.recording_id.as_str())
+            .bind(rec.audio_local_path.as_deref())
+            .bind(rec.transcript_vtt_path.as_deref())
+            .execute(&mut *tx)
+            .await?;
         super::trackers::replace_recording_matches(&mut tx, rec).await?;
         for alert in alerts {
             super::alerts::enqueue_alert(&mut tx, alert, rec.updated_at).await?;

@@ -117,7 +117,9 @@ impl Store {
         let rows = sqlx::query(
             "SELECT recording_id, audio_local_path, transcript_vtt_path FROM recordings \
              WHERE processing_status = 'purged' AND recording_id > $1 \
-               AND (audio_local_path IS NOT NULL OR transcript_vtt_path IS NOT NULL) \
+               AND (audio_local_path IS NOT NULL OR transcript_vtt_path IS NOT NULL \
+                    OR EXISTS (SELECT 1 FROM noted_files n \
+                               WHERE n.recording_id = recordings.recording_id)) \
              ORDER BY recording_id LIMIT $2",
         )
         .bind(after)

@@ -16,6 +16,7 @@ use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_c
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
+use webex_recordings::retention::{purge_expired, remove_recording_files};
 use webex_recordings::retry::RetryPolicy;
 use webex_recordings::store::{QueueRow, RecordingSearch, Store};
 use wiremock::matchers::{method, path};
@@ -717,7 +718,9 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
                 .unwrap()
         );
         let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
-        storage.delete_files_of(&before).await.unwrap();
+        remove_recording_files(&db.store, &storage, &before)
+            .await
+            .unwrap();
         wait_until(
             Duration::from_secs(30),
             &format!("settled and no file left (during the run: {during_the_run})"),
@@ -731,6 +734,75 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
         );
         assert_eq!(hits(&server, &format!("/files/{EN_ID}.mp3")).await, 1);
     }
+}
+
+/// A worker killed (`kill -9`) after storing the audio, before it writes the record: the record
+/// names no file, yet a deletion or a purge then removes the audio, found by the note the run
+/// wrote before its first byte. On both databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_after_storing_the_audio_leaves_no_file_to_a_deletion_or_purge() {
+    for backend in [Db::Sqlite, Db::Postgres] {
+        for purge in [false, true] {
+            let db = TestDb::new(backend).await;
+            let data = tempfile::tempdir().unwrap();
+            let before = killed_after_storing_the_audio(&db.store, data.path()).await;
+            let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
+            let id = RecordingId::parse(EN_ID).unwrap();
+            if purge {
+                let report = purge_expired(&db.store, &storage, Duration::ZERO, false, "test")
+                    .await
+                    .unwrap();
+                assert_eq!((report.purged, report.files_left), (1, 0));
+            } else {
+                // What DELETE does: mark the row, then remove the recording's files.
+                assert!(
+                    db.store
+                        .mark_recording_deleted(&id, chrono::Utc::now())
+                        .await
+                        .unwrap()
+                );
+                remove_recording_files(&db.store, &storage, &before)
+                    .await
+                    .unwrap();
+            }
+            let left = walkdir(data.path());
+            assert!(left.is_empty(), "{backend:?}, purge {purge}: left {left:?}");
+            assert_eq!(
+                db.store.noted_files(&id).await.unwrap(),
+                Vec::<String>::new()
+            );
+        }
+    }
+}
+
+/// Runs `EN_ID` until its audio is stored and its transcript is being fetched, then kills the
+/// worker; the record as it was left.
+async fn killed_after_storing_the_audio(
+    store: &Store,
+    data_dir: &Path,
+) -> webex_recordings::domain::Recording {
+    let server = fake_webex().await;
+    let vtt_path = format!("/files/{EN_ID}.vtt");
+    // The transcript never comes: the run is still at it when it is killed.
+    Mock::given(method("GET"))
+        .and(path(vtt_path.clone()))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    FakeRecording::new(EN_ID, Some(EN_VTT)).mount(&server).await;
+    let queue = embedded(store);
+    queue.publish(&created(EN_ID)).await.unwrap();
+    let p = pipeline(store, &server, data_dir, Duration::from_secs(3));
+    let worker = Worker::start(queue, p, 1);
+    download_started(&server, &vtt_path).await;
+    worker.task.abort();
+    let _ = worker.task.await;
+    assert_eq!(walkdir(data_dir).len(), 1, "the audio is stored");
+    let left = stored(store, EN_ID).await;
+    assert_eq!(left.processing_status, ProcessingStatus::Processing);
+    assert_eq!(left.audio_local_path, None, "the record names no file");
+    left
 }
 
 /// A `deleted` event from Webex takes the recording's files with it, as a DELETE through the

@@ -267,6 +267,61 @@ async fn a_deleted_recording_stays_deleted() {
     }
 }
 
+/// Where a run stores a file is noted while the recording is being processed, dropped once the
+/// stored record names it, and refused once the recording is deleted.
+#[tokio::test]
+async fn a_file_is_noted_while_processing_until_the_record_names_it() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let rid = id("rec-notes");
+        let now = Utc::now();
+        let audio = "/data/recordings/2025/03/05/rec-notes.mp3";
+        let vtt = "/data/transcripts/2025/03/05/rec-notes.vtt";
+        assert!(
+            !t.store.note_file(&rid, audio, now).await.expect("note"),
+            "{db:?}: not claimed"
+        );
+        t.store
+            .claim_recording(&rid, false, now, now)
+            .await
+            .expect("claim");
+        for location in [audio, vtt] {
+            assert!(t.store.note_file(&rid, location, now).await.expect("note"));
+        }
+        assert!(
+            t.store
+                .note_file(&rid, audio, now)
+                .await
+                .expect("noted twice")
+        );
+        let mut done = recording("rec-notes", 5, ProcessingStatus::Completed);
+        done.audio_local_path = Some(audio.into());
+        t.store.upsert_recording(&done).await.expect("save");
+        assert_eq!(
+            t.store.noted_files(&rid).await.expect("notes"),
+            [vtt],
+            "{db:?}"
+        );
+
+        let forced = t.store.claim_recording(&rid, true, now, now).await;
+        assert!(matches!(forced, Ok(Claim::Claimed(_))), "{db:?}");
+        t.store
+            .mark_recording_deleted(&rid, now)
+            .await
+            .expect("delete");
+        assert!(
+            !t.store.note_file(&rid, audio, now).await.expect("note"),
+            "{db:?}: deleted"
+        );
+        assert_eq!(t.store.noted_files(&rid).await.expect("notes"), [vtt]);
+        t.store
+            .forget_noted_files(&rid, &[vtt.to_string()])
+            .await
+            .expect("forget");
+        assert!(t.store.noted_files(&rid).await.expect("notes").is_empty());
+    }
+}
+
 #[tokio::test]
 async fn recording_states_are_read_in_one_batch() {
     for db in BOTH {

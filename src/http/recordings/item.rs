@@ -12,6 +12,7 @@ use crate::http::access::{AuditContext, Audited};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, IdPath};
 use crate::http::openapi::{IdParam, RecordingErrors, Unauthorized};
+use crate::retention::remove_recording_files;
 use crate::webex::{DeletionNote, WebexDeletion, WebexError};
 
 /// What Webex's permanent deletion records as the reason (compliance officer tokens).
@@ -126,18 +127,20 @@ pub async fn soft_delete(
     // After the mark, so a failure here is put right by deleting again; and read again after
     // it, as a run may have recorded its files since the first read (nothing can after).
     let marked = state.store.get_recording(id).await.ok().flatten();
-    state
-        .storage
-        .delete_files_of(marked.as_ref().unwrap_or(&rec))
-        .await
-        .map_err(|e| {
-            tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
-            ApiError::Unavailable(format!(
-                "recording {} is marked deleted, but its stored files could not be removed; \
+    remove_recording_files(
+        &state.store,
+        &state.storage,
+        marked.as_ref().unwrap_or(&rec),
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(recording_id = %id, error = %e, "could not remove the stored files");
+        ApiError::Unavailable(format!(
+            "recording {} is marked deleted, but its stored files could not be removed; \
              try the deletion again",
-                id.as_str()
-            ))
-        })?;
+            id.as_str()
+        ))
+    })?;
     Ok(webex_deletion)
 }
 
