@@ -39,11 +39,7 @@ impl Pipeline {
     /// Back to pending for a retry. When it was deleted meanwhile the retry will not come, so
     /// the files this run stored are removed now.
     pub(super) async fn release(&self, run: &Recording) {
-        match self
-            .store
-            .release_recording(run, ProcessingStatus::Pending, Utc::now())
-            .await
-        {
+        match self.store.release_recording(run, Utc::now()).await {
             Ok(true) => {}
             Ok(false) => self.remove_files_if_deleted(run).await,
             // The heartbeat goes stale and another worker takes over after `stale_after`.

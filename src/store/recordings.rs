@@ -320,23 +320,21 @@ impl Store {
     pub async fn release_recording(
         &self,
         run: &Recording,
-        back_to: ProcessingStatus,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         sqlx::query(
-            "UPDATE recordings SET processing_status = $2, processing_heartbeat_at = $3, updated_at = $3, \
-             audio_local_path = COALESCE($4, audio_local_path), \
-             transcript_vtt_path = COALESCE($5, transcript_vtt_path), \
-             recorded_at = COALESCE($6, recorded_at), sort_at = COALESCE($6, sort_at), \
-             caller = COALESCE($7, caller), callee = COALESCE($8, callee), \
-             caller_name = COALESCE($9, caller_name), callee_name = COALESCE($10, callee_name), \
-             duration_seconds = COALESCE($11, duration_seconds) \
+            "UPDATE recordings SET processing_status = 'pending', processing_heartbeat_at = $2, updated_at = $2, \
+             audio_local_path = COALESCE($3, audio_local_path), \
+             transcript_vtt_path = COALESCE($4, transcript_vtt_path), \
+             recorded_at = COALESCE($5, recorded_at), sort_at = COALESCE($5, sort_at), \
+             caller = COALESCE($6, caller), callee = COALESCE($7, callee), \
+             caller_name = COALESCE($8, caller_name), callee_name = COALESCE($9, callee_name), \
+             duration_seconds = COALESCE($10, duration_seconds) \
              WHERE recording_id = $1 AND processing_status = 'processing'",
         )
         // Unprepared, as in `save_recording`: a NULL f64 must not fix the statement's type.
         .persistent(false)
         .bind(run.recording_id.as_str())
-        .bind(back_to.as_str())
         .bind(to_millis(now))
         .bind(run.audio_local_path.as_deref())
         .bind(run.transcript_vtt_path.as_deref())

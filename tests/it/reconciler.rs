@@ -519,12 +519,7 @@ async fn a_recording_released_for_a_retry_is_not_sent_again() {
     else {
         panic!("claimed")
     };
-    assert!(
-        t.store
-            .release_recording(&run, ProcessingStatus::Pending, now)
-            .await
-            .unwrap()
-    );
+    assert!(t.store.release_recording(&run, now).await.unwrap());
     let report = reconcile_once(
         &server,
         &t.store,
