@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use call_analysis::redact::{RedactKind, Redaction};
 use call_analysis::transcript::{Cue, Transcript};
@@ -19,7 +19,7 @@ use webex_recordings::access::{RandomToken, Role as KeyRole};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::startup::Role;
 
-use crate::support::{BOTH, Db, TestApp, TestDb};
+use crate::support::{BOTH, Db, TestApp, TestDb, wait_until};
 
 pub(crate) const KEY: &str = "console-test-key";
 /// The cue the test plays from, in seconds.
@@ -193,14 +193,16 @@ async fn browser() -> (Driver, Client) {
         .spawn()
         .expect("chromedriver must be installed (scripts/services/30-chromium.sh)");
     let url = format!("http://127.0.0.1:{port}/");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        Duration::from_secs(20),
+        "chromedriver started",
+        async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        },
+    )
+    .await;
     let profile = tempfile::tempdir().expect("profile dir");
     let capabilities = json!({
         "browserName": "chrome",
@@ -270,11 +272,10 @@ async fn js(client: &Client, script: &str) -> Value {
 
 /// Polls `script` until it returns true (the page works asynchronously: media, navigation).
 async fn eventually(client: &Client, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while js(client, script).await != Value::Bool(true) {
-        assert!(Instant::now() < deadline, "never true: {script}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(Duration::from_secs(15), script, async || {
+        js(client, script).await == Value::Bool(true)
+    })
+    .await;
 }
 
 async fn screenshot(client: &Client, name: &str) {
@@ -811,21 +812,18 @@ async fn roles_see_their_actions_hold_a_call_track_phrases_and_read_the_audit_lo
     .await;
     click(&client, ".tracker-form button[type=submit]").await;
     eventually(&client, "return location.pathname === '/trackers/refunds'").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        client
-            .goto(&format!("{base}/trackers"))
-            .await
-            .expect("trackers");
-        if exists(&client, "tr[data-tracker='refunds'] .progress-done").await {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the re-evaluation never finished"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_until(
+        Duration::from_secs(30),
+        "the re-evaluation finished",
+        async || {
+            client
+                .goto(&format!("{base}/trackers"))
+                .await
+                .expect("trackers");
+            exists(&client, "tr[data-tracker='refunds'] .progress-done").await
+        },
+    )
+    .await;
     assert_eq!(
         text_of(&client, "tr[data-tracker='refunds'] .matches").await,
         "1"

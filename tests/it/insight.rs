@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fake_webex::*;
 use crate::pipeline_ai::{CHAT_PATH, completion, requests_to};
-use crate::support::{BOTH, Db, TestApp, TestDb, WEBHOOK_SECRET, envelope};
+use crate::support::{BOTH, Db, TestApp, TestDb, WEBHOOK_SECRET, envelope, wait_until};
 
 const OUT_ID: &str = "ou0000000000000000000000000000d4";
 /// Marks the questions' system prompt, so the fake LLM tells them from the analysis.
@@ -335,20 +335,12 @@ async fn roles_come_from_the_metadata_and_swap_roles_re_derives_them_on_both_dat
             )
             .await;
         assert_eq!(status, 202, "{db:?}: reprocess accepted");
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
+        wait_until(Duration::from_secs(60), "reprocess done", async || {
             let now = read().await;
-            if now.updated_at > swapped_at.updated_at
+            now.updated_at > swapped_at.updated_at
                 && matches!(now.processing_status, ProcessingStatus::Completed)
-            {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{db:?}: reprocess not done"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await;
         let reprocessed = run
             .get(&viewer, &format!("/api/v1/recordings/{ES_ID}"))
             .await;

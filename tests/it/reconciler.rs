@@ -17,7 +17,7 @@ use wiremock::matchers::{body_json, query_param, query_param_is_missing};
 use wiremock::{MockServer, Request, ResponseTemplate};
 
 use crate::fake_webex::{on, webex};
-use crate::support::{BOTH, Db, TestDb};
+use crate::support::{BOTH, Db, TestDb, wait_until};
 
 const LIST: &str = "/v1/admin/convergedRecordings";
 
@@ -609,17 +609,14 @@ async fn the_schedule_runs_at_once_and_stops_on_cancel() {
         timing(Duration::from_secs(60)),
         cancel.clone(),
     ));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while t
-        .store
-        .job_high_water_mark(JOB_NAME)
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "the first run did not happen");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(Duration::from_secs(10), "the first run", async || {
+        t.store
+            .job_high_water_mark(JOB_NAME)
+            .await
+            .unwrap()
+            .is_some()
+    })
+    .await;
     assert_eq!(depth(&q).await, 1);
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(5), task)
