@@ -132,20 +132,70 @@ pub enum RemoveFilesError {
 
 /// Removes every file of a recording (delete and purge): those its record names, and those a
 /// run noted before storing them, which a worker killed before it wrote the record leaves as
-/// the only trace of its files.
+/// the only trace of its files. The notes stay: a run that noted a file before the deletion
+/// may still be writing it, so [`sweep_noted_files`] removes it again later.
 pub async fn remove_recording_files(
     store: &Store,
     storage: &Storage,
     rec: &Recording,
 ) -> Result<(), RemoveFilesError> {
     let id = &rec.recording_id;
-    let noted = store.noted_files(id).await?;
     storage.delete_files_of(rec).await?;
-    for location in &noted {
-        storage.delete_location(id, location).await?;
+    for location in store.noted_files(id).await? {
+        storage.delete_location(id, &location).await?;
     }
-    store.forget_noted_files(id, &noted).await?;
     Ok(())
+}
+
+/// How long after its note a file of a deleted recording may still be being written.
+pub const NOTE_ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes the noted files of deleted and purged recordings once their notes are `older_than`
+/// (no run can be writing them any more), and forgets the notes; how many were swept.
+pub async fn sweep_noted_files(
+    store: &Store,
+    storage: &Storage,
+    older_than: Duration,
+) -> Result<u64, RemoveFilesError> {
+    let before = Utc::now() - TimeDelta::from_std(older_than).unwrap_or(TimeDelta::MAX);
+    let mut swept = 0;
+    loop {
+        let notes = store.abandoned_notes(before, PURGE_BATCH).await?;
+        for (id, location) in &notes {
+            // An id that does not parse never named a stored file: only the note goes.
+            if let Ok(id) = RecordingId::parse(id) {
+                storage.delete_location(&id, location).await?;
+            }
+            store
+                .forget_noted_files(id, std::slice::from_ref(location))
+                .await?;
+        }
+        swept += notes.len() as u64;
+        if notes.len() < PURGE_BATCH {
+            return Ok(swept);
+        }
+    }
+}
+
+/// Every [`SCHEDULE`], [`sweep_noted_files`] with [`NOTE_ABANDONED_AFTER`] (workers; no lease:
+/// two sweeps at once only delete nothing twice).
+pub async fn run_note_sweep(store: Store, storage: Storage, cancel: CancellationToken) {
+    loop {
+        match sweep_noted_files(&store, &storage, NOTE_ABANDONED_AFTER).await {
+            Ok(0) => {}
+            Ok(swept) => tracing::info!(
+                swept,
+                "removed the files of deleted recordings that runs noted"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not sweep noted files; the next sweep tries again")
+            }
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(SCHEDULE) => {}
+        }
+    }
 }
 
 fn audit_entry(actor: &str, count: u64, before: DateTime<Utc>) -> NewAuditEntry {

@@ -309,6 +309,11 @@ fn spawn_workers(
             );
         }
     });
+    tasks.spawn(crate::retention::run_note_sweep(
+        store.clone(),
+        storage.clone(),
+        cancel.clone(),
+    ));
     // Retention needs no Webex: it only removes what we keep.
     if let Some(retention) = config.retention {
         tasks.spawn(crate::retention::run_schedule(

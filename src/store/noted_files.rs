@@ -4,30 +4,32 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{ExecuteOne, Store, StoreError, placeholders, to_millis};
+use super::{Backend, Store, StoreError, placeholders, to_millis};
 use crate::domain::RecordingId;
 
 impl Store {
-    /// Notes that the run holding `id` is about to store a file at `location`. False, and
-    /// nothing noted, when the recording is no longer being processed (deleted or purged): the
-    /// check writes the row, so on PostgreSQL a deletion committing meanwhile is waited for and
-    /// seen, and a deletion that comes after reads the note.
+    /// Notes that a run of `id` is about to store a file at `location`. False, and nothing
+    /// noted, when the recording is deleted or purged. The row is locked while it is checked
+    /// (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), so a deletion either comes
+    /// first and is seen, or waits and then finds the note.
     pub async fn note_file(
         &self,
         id: &RecordingId,
         location: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => "FOR UPDATE",
+        };
         let mut tx = self.begin_write().await?;
-        let processing = sqlx::query(
-            "UPDATE recordings SET processing_heartbeat_at = $2 \
-             WHERE recording_id = $1 AND processing_status = 'processing'",
-        )
+        let status: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT processing_status FROM recordings WHERE recording_id = $1 {lock}"
+        )))
         .bind(id.as_str())
-        .bind(to_millis(now))
-        .execute_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if !processing {
+        if status.is_none_or(|s| matches!(s.as_str(), "deleted" | "purged")) {
             return Ok(false);
         }
         sqlx::query(
@@ -41,6 +43,28 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Up to `limit` notes of deleted or purged recordings noted before `before`: no run can
+    /// still be writing their files.
+    pub async fn abandoned_notes(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT n.recording_id, n.location FROM noted_files n \
+             JOIN recordings r ON r.recording_id = n.recording_id \
+             WHERE r.processing_status IN ('deleted', 'purged') AND n.noted_at < $1 \
+             ORDER BY n.recording_id, n.location LIMIT $2",
+        )
+        .bind(to_millis(before))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// The locations noted for `id` that no stored record has named since.
@@ -59,7 +83,7 @@ impl Store {
     /// Drops the notes of `locations` (their files are gone).
     pub async fn forget_noted_files(
         &self,
-        id: &RecordingId,
+        id: &str,
         locations: &[String],
     ) -> Result<(), StoreError> {
         if locations.is_empty() {
@@ -69,7 +93,7 @@ impl Store {
             "DELETE FROM noted_files WHERE recording_id = $1 AND location IN ({})",
             placeholders(2, locations.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(id.as_str());
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(id);
         for location in locations {
             query = query.bind(location.as_str());
         }

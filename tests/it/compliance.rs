@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use webex_recordings::access::{RandomToken, Role};
 use webex_recordings::domain::{ProcessingStatus, Recording, RecordingId};
 use webex_recordings::startup::Role as ServeRole;
-use webex_recordings::storage::{Storage, StorageKey};
+use webex_recordings::storage::{Storage, StorageError, StorageKey};
 use webex_recordings::store::Store;
 use webex_recordings::trackers::TrackerDefinition;
 
@@ -185,6 +185,48 @@ async fn a_deletion_that_cannot_be_recorded_does_not_happen() {
         "not deleted"
     );
     app.stop().await;
+}
+
+/// A worker killed after storing a file, before writing its record, leaves the file known only
+/// by its note: DELETE through the API removes it too.
+#[tokio::test]
+async fn an_api_deletion_removes_a_file_only_a_note_names() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let keys = make_keys(&t.store).await;
+        let data = tempfile::tempdir().unwrap();
+        let data_dir = data.path().display().to_string();
+        let app = TestApp::spawn(&t.url, ServeRole::Receiver, &[("DATA_DIR", &data_dir)]).await;
+        let id = RecordingId::parse("r-noted").unwrap();
+        let now = Utc::now();
+        t.store.claim_recording(&id, false, now, now).await.unwrap();
+        let storage = Storage::local(data.path().to_path_buf());
+        let key = StorageKey::audio(&id, now, "mp3");
+        assert!(
+            t.store
+                .note_file(&id, &storage.location(&key), now)
+                .await
+                .unwrap()
+        );
+        storage.put_bytes(&key, "audio".into()).await.unwrap();
+
+        let (status, body) = call(
+            &app,
+            &keys.0[&Role::Admin],
+            Method::DELETE,
+            "/api/v1/recordings/r-noted",
+        )
+        .await;
+        assert_eq!(status, 200, "{db:?}: {body}");
+        assert!(
+            matches!(
+                storage.get(&key, None).await,
+                Err(StorageError::NotFound(_))
+            ),
+            "{db:?}: the noted file is removed"
+        );
+        app.stop().await;
+    }
 }
 
 async fn audit_items(app: &TestApp, key: &str, query: &str) -> Vec<Value> {

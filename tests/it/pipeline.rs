@@ -16,7 +16,7 @@ use webex_recordings::pipeline::{Pipeline, PipelineDeps, PipelineSettings, run_c
 use webex_recordings::queue::amqp::{AmqpQueue, AmqpSettings};
 use webex_recordings::queue::embedded::{EmbeddedQueue, EmbeddedSettings};
 use webex_recordings::queue::{Consumer, MAX_DELIVERY_ATTEMPTS, Publisher};
-use webex_recordings::retention::{purge_expired, remove_recording_files};
+use webex_recordings::retention::{purge_expired, remove_recording_files, sweep_noted_files};
 use webex_recordings::retry::RetryPolicy;
 use webex_recordings::store::{QueueRow, RecordingSearch, Store};
 use wiremock::matchers::{method, path};
@@ -767,11 +767,74 @@ async fn a_worker_killed_after_storing_the_audio_leaves_no_file_to_a_deletion_or
             }
             let left = walkdir(data.path());
             assert!(left.is_empty(), "{backend:?}, purge {purge}: left {left:?}");
+            // The note stays until the sweep: a run may still have been writing the file.
+            assert_eq!(db.store.noted_files(&id).await.unwrap().len(), 1);
+            assert_eq!(
+                sweep_noted_files(&db.store, &storage, Duration::ZERO)
+                    .await
+                    .unwrap(),
+                1
+            );
             assert_eq!(
                 db.store.noted_files(&id).await.unwrap(),
                 Vec::<String>::new()
             );
         }
+    }
+}
+
+/// Deleted while its audio downloads, then the worker is killed after the upload finished: the
+/// deletion came before the file, which only the note names; the sweep removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_a_killed_worker_finished_after_the_deletion_is_swept() {
+    for backend in [Db::Sqlite, Db::Postgres] {
+        let db = TestDb::new(backend).await;
+        let data = tempfile::tempdir().unwrap();
+        let server = fake_webex().await;
+        let vtt_path = format!("/files/{EN_ID}.vtt");
+        Mock::given(method("GET"))
+            .and(path(vtt_path.clone()))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        let (_, audio_path) =
+            mount_slow_call(&server, EN_ID, EN_VTT, Duration::from_millis(1000)).await;
+        let queue = embedded(&db.store);
+        queue.publish(&created(EN_ID)).await.unwrap();
+        let p = pipeline(&db.store, &server, data.path(), Duration::from_secs(3));
+        let worker = Worker::start(queue, p, 1);
+        download_started(&server, &audio_path).await;
+        let id = RecordingId::parse(EN_ID).unwrap();
+        assert!(
+            db.store
+                .mark_recording_deleted(&id, chrono::Utc::now())
+                .await
+                .unwrap()
+        );
+        let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
+        let marked = stored(&db.store, EN_ID).await;
+        remove_recording_files(&db.store, &storage, &marked)
+            .await
+            .unwrap();
+        download_started(&server, &vtt_path).await;
+        worker.task.abort();
+        let _ = worker.task.await;
+        assert_eq!(
+            walkdir(data.path()).len(),
+            1,
+            "{backend:?}: stored after the deletion"
+        );
+
+        sweep_noted_files(&db.store, &storage, Duration::ZERO)
+            .await
+            .unwrap();
+        let left = walkdir(data.path());
+        assert!(left.is_empty(), "{backend:?}: left {left:?}");
+        assert_eq!(
+            db.store.noted_files(&id).await.unwrap(),
+            Vec::<String>::new()
+        );
     }
 }
 

@@ -267,8 +267,8 @@ async fn a_deleted_recording_stays_deleted() {
     }
 }
 
-/// Where a run stores a file is noted while the recording is being processed, dropped once the
-/// stored record names it, and refused once the recording is deleted.
+/// Where a run stores a file is noted until the stored record names it; once the recording is
+/// deleted, nothing more is noted.
 #[tokio::test]
 async fn a_file_is_noted_while_processing_until_the_record_names_it() {
     for db in BOTH {
@@ -279,7 +279,7 @@ async fn a_file_is_noted_while_processing_until_the_record_names_it() {
         let vtt = "/data/transcripts/2025/03/05/rec-notes.vtt";
         assert!(
             !t.store.note_file(&rid, audio, now).await.expect("note"),
-            "{db:?}: not claimed"
+            "{db:?}: no row"
         );
         t.store
             .claim_recording(&rid, false, now, now)
@@ -303,19 +303,24 @@ async fn a_file_is_noted_while_processing_until_the_record_names_it() {
             "{db:?}"
         );
 
-        let forced = t.store.claim_recording(&rid, true, now, now).await;
-        assert!(matches!(forced, Ok(Claim::Claimed(_))), "{db:?}");
+        // A run that lost its claim (taken over, or put back by a reconcile) is still writing.
+        assert!(
+            t.store.note_file(&rid, audio, now).await.expect("note"),
+            "{db:?}: not being processed, not deleted"
+        );
         t.store
             .mark_recording_deleted(&rid, now)
             .await
             .expect("delete");
+        let late = "/data/recordings/2025/03/05/rec-notes.wav";
         assert!(
-            !t.store.note_file(&rid, audio, now).await.expect("note"),
+            !t.store.note_file(&rid, late, now).await.expect("note"),
             "{db:?}: deleted"
         );
-        assert_eq!(t.store.noted_files(&rid).await.expect("notes"), [vtt]);
+        let noted = t.store.noted_files(&rid).await.expect("notes");
+        assert_eq!(noted, [audio, vtt]);
         t.store
-            .forget_noted_files(&rid, &[vtt.to_string()])
+            .forget_noted_files(rid.as_str(), &noted)
             .await
             .expect("forget");
         assert!(t.store.noted_files(&rid).await.expect("notes").is_empty());
