@@ -114,11 +114,16 @@ async fn topology_is_declared_idempotently_with_a_quorum_queue_and_dead_letterin
         ("2m", 120_000),
         ("10m", 600_000),
     ] {
-        let retry = queue(&format!("webex.recordings.retry.{tier}"));
+        let retry = queue(&format!("webex.recordings.delayed.{tier}"));
+        assert_eq!(retry["type"], "quorum");
         assert_eq!(retry["arguments"]["x-message-ttl"], ttl);
         assert_eq!(
             retry["arguments"]["x-dead-letter-exchange"],
             "webex.recordings"
+        );
+        assert_eq!(
+            retry["arguments"]["x-dead-letter-strategy"],
+            "at-least-once"
         );
     }
 
@@ -157,6 +162,121 @@ async fn topology_is_declared_idempotently_with_a_quorum_queue_and_dead_letterin
 
     first.close().await;
     second.close().await;
+}
+
+/// Earlier versions kept retries in classic queues `webex.recordings.retry.{tier}`. Connecting
+/// now unbinds them and deletes the empty ones; a retry still waiting in one comes back once,
+/// and new retries go to the quorum tiers only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classic_retry_queues_of_an_earlier_version_are_retired_without_losing_a_message() {
+    let vhost = Vhost::new();
+    let (connection, channel) = vhost.plain_channel().await;
+    let durable = lapin::options::ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    for (exchange, kind) in [
+        ("webex.recordings", lapin::ExchangeKind::Topic),
+        ("webex.recordings.retry", lapin::ExchangeKind::Headers),
+    ] {
+        channel
+            .exchange_declare(exchange.into(), kind, durable, FieldTable::default())
+            .await
+            .expect("exchange");
+    }
+    for (tier, ttl) in [("5s", 5_000), ("30s", 30_000)] {
+        let name = format!("webex.recordings.retry.{tier}");
+        let mut arguments = FieldTable::default();
+        arguments.insert("x-message-ttl".into(), AMQPValue::LongInt(ttl));
+        arguments.insert(
+            "x-dead-letter-exchange".into(),
+            AMQPValue::LongString("webex.recordings".into()),
+        );
+        channel
+            .queue_declare(
+                name.as_str().into(),
+                lapin::options::QueueDeclareOptions::durable(),
+                arguments,
+            )
+            .await
+            .expect("classic tier");
+        let mut binding = FieldTable::default();
+        binding.insert("x-match".into(), AMQPValue::LongString("all".into()));
+        binding.insert("wr-retry-tier".into(), AMQPValue::LongString(tier.into()));
+        channel
+            .queue_bind(
+                name.as_str().into(),
+                "webex.recordings.retry".into(),
+                "".into(),
+                lapin::options::QueueBindOptions::default(),
+                binding,
+            )
+            .await
+            .expect("bind");
+    }
+    // A retry the earlier version scheduled: attempt 2, waiting in its 5 s tier.
+    let mut headers = FieldTable::default();
+    headers.insert("x-attempt".into(), AMQPValue::LongInt(2));
+    headers.insert("wr-retry-tier".into(), AMQPValue::LongString("5s".into()));
+    let body = serde_json::to_vec(&message("rec-waiting")).expect("json");
+    channel
+        .basic_publish(
+            "webex.recordings.retry".into(),
+            "convergedRecordings.created".into(),
+            BasicPublishOptions::default(),
+            &body,
+            BasicProperties::default()
+                .with_delivery_mode(2)
+                .with_headers(headers),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("published");
+    connection.close(200, "OK".into()).await.expect("close");
+
+    let queue = connect(&vhost).await;
+    let names = |vhost: &Vhost| -> Vec<String> {
+        vhost
+            .json(&["list_queues", "name"])
+            .iter()
+            .filter_map(|q| q["name"].as_str().map(str::to_owned))
+            .filter(|name| name.starts_with("webex.recordings.retry."))
+            .collect()
+    };
+    assert_eq!(
+        names(&vhost),
+        ["webex.recordings.retry.5s"],
+        "the empty one is gone"
+    );
+    let bound_to_classic = vhost
+        .json(&["list_bindings", "source_name", "destination_name"])
+        .iter()
+        .any(|b| b["destination_name"] == "webex.recordings.retry.5s" && b["source_name"] != "");
+    assert!(!bound_to_classic, "the classic tier is unbound");
+
+    let back = next(&queue, Duration::from_secs(15))
+        .await
+        .expect("the waiting retry comes back");
+    assert_eq!(back.attempt, 2);
+    back.retry_after(Duration::from_secs(1), "again")
+        .await
+        .expect("retry");
+    let again = next(&queue, Duration::from_secs(15))
+        .await
+        .expect("the new retry comes back");
+    assert_eq!(again.attempt, 3);
+    again.ack().await.expect("ack");
+    assert!(
+        next(&queue, Duration::from_secs(7)).await.is_none(),
+        "one copy only"
+    );
+    queue.close().await;
+
+    // The next connect finds the classic tier empty and deletes it.
+    let queue = connect(&vhost).await;
+    assert_eq!(names(&vhost), Vec::<String>::new());
+    queue.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +388,7 @@ async fn retry_after_brings_the_message_back_after_the_delay_as_attempt_two() {
 
     // The copy waits in the 5 s tier with the next attempt number and the reason.
     let (peek, channel) = vhost.plain_channel().await;
-    let waiting = basic_get(&channel, "webex.recordings.retry.5s", false)
+    let waiting = basic_get(&channel, "webex.recordings.delayed.5s", false)
         .await
         .expect("copy waiting in the retry tier");
     assert_eq!(

@@ -3,10 +3,10 @@
 //! Topology (CONTRACT.md, "RabbitMQ topology"), declared idempotently on every (re)connect:
 //! - `webex.recordings` (topic) → `webex.recordings.process` (quorum) on `convergedRecordings.#`;
 //! - `webex.recordings.dlx` (fanout) → `webex.recordings.dead`;
-//! - internal, for delayed retries: `webex.recordings.retry` (headers) → one queue per delay tier
-//!   (`webex.recordings.retry.5s` … `.10m`). A tier's messages expire after its TTL and are
-//!   dead-lettered back to `webex.recordings` with their original routing key, so into the
-//!   process queue again. A headers exchange picks the tier, so the routing key can stay the
+//! - internal, for delayed retries: `webex.recordings.retry` (headers) → one quorum queue per
+//!   delay tier (`webex.recordings.delayed.5s` … `.10m`). A tier's messages expire after its TTL
+//!   and are dead-lettered (at least once) back to `webex.recordings` with their original
+//!   routing key, so into the process queue again. A headers exchange picks the tier, so the routing key can stay the
 //!   message's own (`convergedRecordings.<event>`); published to a tier through the default
 //!   exchange, the routing key would have to be the tier's queue name and the expired message
 //!   would match no binding on the way back.
@@ -50,6 +50,8 @@ pub const PROCESS_QUEUE: &str = "webex.recordings.process";
 pub const DEAD_LETTER_EXCHANGE: &str = "webex.recordings.dlx";
 pub const DEAD_QUEUE: &str = "webex.recordings.dead";
 pub const RETRY_EXCHANGE: &str = "webex.recordings.retry";
+/// The retry tier queues are `{DELAY_QUEUE}.{tier}`.
+pub const DELAY_QUEUE: &str = "webex.recordings.delayed";
 /// Binding of the process queue: every `convergedRecordings.<event>`.
 const PROCESS_BINDING: &str = "convergedRecordings.#";
 /// Retry tiers: suffix of the queue name (also the header value that selects it) and TTL.

@@ -2,13 +2,15 @@
 
 use std::time::Duration;
 
-use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{Channel, ExchangeKind};
+use lapin::{Channel, Connection, ExchangeKind};
 
 use super::{
-    DEAD_LETTER_EXCHANGE, DEAD_QUEUE, DELIVERY_LIMIT, EXCHANGE, PROCESS_BINDING, PROCESS_QUEUE,
-    RETRY_EXCHANGE, RETRY_TIER_HEADER, RETRY_TIERS,
+    DEAD_LETTER_EXCHANGE, DEAD_QUEUE, DELAY_QUEUE, DELIVERY_LIMIT, EXCHANGE, PROCESS_BINDING,
+    PROCESS_QUEUE, RETRY_EXCHANGE, RETRY_TIER_HEADER, RETRY_TIERS,
 };
 use crate::queue::QueueError;
 
@@ -22,6 +24,8 @@ pub(super) struct Names {
     pub(super) retry_exchange: ShortString,
     /// (queue name, tier header value, TTL), shortest first.
     pub(super) retry: Vec<(ShortString, &'static str, Duration)>,
+    /// The classic tier queues of earlier versions (`…retry.{tier}`), with their tier.
+    pub(super) classic_retry: Vec<(ShortString, &'static str)>,
 }
 
 impl Names {
@@ -32,7 +36,11 @@ impl Names {
         };
         let retry = RETRY_TIERS
             .iter()
-            .map(|&(tier, ttl)| Ok((name(&format!("{RETRY_EXCHANGE}.{tier}"))?, tier, ttl)))
+            .map(|&(tier, ttl)| Ok((name(&format!("{DELAY_QUEUE}.{tier}"))?, tier, ttl)))
+            .collect::<Result<Vec<_>, QueueError>>()?;
+        let classic_retry = RETRY_TIERS
+            .iter()
+            .map(|&(tier, _)| Ok((name(&format!("{RETRY_EXCHANGE}.{tier}"))?, tier)))
             .collect::<Result<Vec<_>, QueueError>>()?;
         Ok(Self {
             exchange: name(EXCHANGE)?,
@@ -41,6 +49,7 @@ impl Names {
             dead: name(DEAD_QUEUE)?,
             retry_exchange: name(RETRY_EXCHANGE)?,
             retry,
+            classic_retry,
         })
     }
 
@@ -98,6 +107,15 @@ pub(super) async fn declare_topology(channel: &Channel, names: &Names) -> Result
 
     for (queue, tier, ttl) in &names.retry {
         let mut arguments = FieldTable::default();
+        // Quorum, for at-least-once dead-lettering: an expired message leaves the tier only
+        // once the process queue has confirmed it (classic queues dead-letter at most once, so
+        // a broker crash at that moment could lose it). That strategy needs `reject-publish`.
+        arguments.insert("x-queue-type".into(), long_string("quorum"));
+        arguments.insert(
+            "x-dead-letter-strategy".into(),
+            long_string("at-least-once"),
+        );
+        arguments.insert("x-overflow".into(), long_string("reject-publish"));
         // Queue-level TTL: every message in a tier waits the same time, so they expire in
         // order at the head (per-message TTLs would only be honoured at the head).
         arguments.insert(
@@ -110,20 +128,73 @@ pub(super) async fn declare_topology(channel: &Channel, names: &Names) -> Result
             "x-dead-letter-exchange".into(),
             long_string(names.exchange.as_str()),
         );
-        let mut binding = FieldTable::default();
-        // Route on the tier header alone, whatever the routing key.
-        binding.insert("x-match".into(), long_string("all"));
-        binding.insert(RETRY_TIER_HEADER.into(), long_string(tier));
         declare_bound_queue(
             channel,
             queue,
             arguments,
             &names.retry_exchange,
-            ("", binding),
+            ("", tier_binding(tier)),
         )
         .await?;
     }
     Ok(())
+}
+
+/// Route on the tier header alone, whatever the routing key.
+fn tier_binding(tier: &str) -> FieldTable {
+    let mut binding = FieldTable::default();
+    binding.insert("x-match".into(), long_string("all"));
+    binding.insert(RETRY_TIER_HEADER.into(), long_string(tier));
+    binding
+}
+
+/// Earlier versions kept retries in classic queues named `…retry.{tier}`, and a queue's type
+/// cannot change. Each one found is unbound, so no new retry lands there; what it holds still
+/// expires back to the main exchange; once empty it is deleted (here, on a later connect).
+/// A channel per queue: the broker closes one on a missing queue or a refused delete.
+pub(super) async fn retire_classic_tiers(connection: &Connection, names: &Names) {
+    for (queue, tier) in &names.classic_retry {
+        let Ok(channel) = connection.create_channel().await else {
+            return;
+        };
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        if channel
+            .queue_declare(queue.clone(), passive, FieldTable::default())
+            .await
+            .is_err()
+        {
+            continue; // Not there (any more).
+        }
+        let unbound = channel
+            .queue_unbind(
+                queue.clone(),
+                names.retry_exchange.clone(),
+                "".into(),
+                tier_binding(tier),
+            )
+            .await;
+        if let Err(e) = unbound {
+            tracing::warn!(queue = %queue, error = %e, "could not unbind a classic retry queue");
+            continue;
+        }
+        let if_empty = QueueDeleteOptions {
+            if_empty: true,
+            ..QueueDeleteOptions::default()
+        };
+        match channel.queue_delete(queue.clone(), if_empty).await {
+            Ok(_) => {
+                tracing::info!(queue = %queue, "classic retry queue of an earlier version removed");
+                let _ = channel.close(200, "OK".into()).await;
+            }
+            Err(_) => tracing::info!(
+                queue = %queue,
+                "classic retry queue of an earlier version unbound; removed once its messages are back"
+            ),
+        }
+    }
 }
 
 /// A durable queue with `arguments`, bound to `exchange` by a routing key and binding headers.
