@@ -50,6 +50,23 @@ async fn make_keys(store: &Store) -> Keys {
     Keys(keys)
 }
 
+/// A receiver on a fresh database, with a key of each role and a `DATA_DIR` of its own.
+struct Receiver {
+    t: TestDb,
+    keys: Keys,
+    data: tempfile::TempDir,
+    app: TestApp,
+}
+
+async fn receiver(db: Db) -> Receiver {
+    let t = TestDb::new(db).await;
+    let keys = make_keys(&t.store).await;
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().display().to_string();
+    let app = TestApp::spawn(&t.url, ServeRole::Receiver, &[("DATA_DIR", &data_dir)]).await;
+    Receiver { t, keys, data, app }
+}
+
 /// A completed call recorded at `at`, with its parties, transcript and summary.
 fn completed_call(id: &str, at: DateTime<Utc>) -> Recording {
     let mut r = Recording::pending(RecordingId::parse(id).unwrap(), Utc::now());
@@ -151,11 +168,13 @@ async fn every_route_answers_each_role_as_the_contract_table_says() {
 
 #[tokio::test]
 async fn a_deletion_that_cannot_be_recorded_does_not_happen() {
-    let t = TestDb::new(Db::Postgres).await;
-    let keys = make_keys(&t.store).await;
-    let data = tempfile::tempdir().unwrap();
-    let data_dir = data.path().display().to_string();
-    let app = TestApp::spawn(&t.url, ServeRole::Receiver, &[("DATA_DIR", &data_dir)]).await;
+    // `_data` keeps the folder for as long as the test runs.
+    let Receiver {
+        t,
+        keys,
+        data: _data,
+        app,
+    } = receiver(Db::Postgres).await;
     seed(&t.store, "r1", 1).await;
     sqlx::any::install_default_drivers();
     let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&t.url)
@@ -192,11 +211,7 @@ async fn a_deletion_that_cannot_be_recorded_does_not_happen() {
 #[tokio::test]
 async fn an_api_deletion_removes_a_file_only_a_note_names() {
     for db in BOTH {
-        let t = TestDb::new(db).await;
-        let keys = make_keys(&t.store).await;
-        let data = tempfile::tempdir().unwrap();
-        let data_dir = data.path().display().to_string();
-        let app = TestApp::spawn(&t.url, ServeRole::Receiver, &[("DATA_DIR", &data_dir)]).await;
+        let Receiver { t, keys, data, app } = receiver(db).await;
         let id = RecordingId::parse("r-noted").unwrap();
         let now = Utc::now();
         t.store.claim_recording(&id, false, now, now).await.unwrap();
@@ -244,11 +259,12 @@ async fn audit_items(app: &TestApp, key: &str, query: &str) -> Vec<Value> {
 #[tokio::test]
 async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_verifies() {
     for db in BOTH {
-        let t = TestDb::new(db).await;
-        let keys = make_keys(&t.store).await;
-        let data = tempfile::tempdir().unwrap();
-        let data_dir = data.path().display().to_string();
-        let app = TestApp::spawn(&t.url, ServeRole::Receiver, &[("DATA_DIR", &data_dir)]).await;
+        let Receiver {
+            t,
+            keys,
+            data: _data,
+            app,
+        } = receiver(db).await;
         seed(&t.store, "r1", 1).await;
         seed(&t.store, "r2", 2).await;
         let viewer = &keys.0[&Role::Viewer];

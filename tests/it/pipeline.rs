@@ -690,7 +690,6 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
         // The retry waits seconds: long enough to delete in between.
         let p = pipeline(&db.store, &server, data.path(), Duration::from_secs(3));
         let worker = Worker::start(queue.clone(), p, 1);
-        let id = RecordingId::parse(EN_ID).unwrap();
         if during_the_run {
             download_started(&server, &vtt_path).await;
         } else {
@@ -709,18 +708,7 @@ async fn a_recording_deleted_around_a_failed_run_leaves_no_files() {
             assert!(waiting.timestamp.is_some() && waiting.duration.is_some());
             assert!(waiting.caller.is_some() && waiting.callee.is_some());
         }
-        // What DELETE does: mark the row, then remove the files it points to.
-        let before = stored(&db.store, EN_ID).await;
-        assert!(
-            db.store
-                .mark_recording_deleted(&id, chrono::Utc::now())
-                .await
-                .unwrap()
-        );
-        let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
-        remove_recording_files(&db.store, &storage, &before)
-            .await
-            .unwrap();
+        delete_as_the_api_does(&db.store, data.path()).await;
         wait_until(
             Duration::from_secs(30),
             &format!("settled and no file left (during the run: {during_the_run})"),
@@ -745,7 +733,7 @@ async fn a_worker_killed_after_storing_the_audio_leaves_no_file_to_a_deletion_or
         for purge in [false, true] {
             let db = TestDb::new(backend).await;
             let data = tempfile::tempdir().unwrap();
-            let before = killed_after_storing_the_audio(&db.store, data.path()).await;
+            killed_after_storing_the_audio(&db.store, data.path()).await;
             let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
             let id = RecordingId::parse(EN_ID).unwrap();
             if purge {
@@ -754,16 +742,7 @@ async fn a_worker_killed_after_storing_the_audio_leaves_no_file_to_a_deletion_or
                     .unwrap();
                 assert_eq!((report.purged, report.files_left), (1, 0));
             } else {
-                // What DELETE does: mark the row, then remove the recording's files.
-                assert!(
-                    db.store
-                        .mark_recording_deleted(&id, chrono::Utc::now())
-                        .await
-                        .unwrap()
-                );
-                remove_recording_files(&db.store, &storage, &before)
-                    .await
-                    .unwrap();
+                delete_as_the_api_does(&db.store, data.path()).await;
             }
             let left = walkdir(data.path());
             assert!(left.is_empty(), "{backend:?}, purge {purge}: left {left:?}");
@@ -790,47 +769,23 @@ async fn a_file_a_killed_worker_finished_after_the_deletion_is_swept() {
     for backend in [Db::Sqlite, Db::Postgres] {
         let db = TestDb::new(backend).await;
         let data = tempfile::tempdir().unwrap();
-        let server = fake_webex().await;
-        let vtt_path = format!("/files/{EN_ID}.vtt");
-        Mock::given(method("GET"))
-            .and(path(vtt_path.clone()))
-            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        let (_, audio_path) =
-            mount_slow_call(&server, EN_ID, EN_VTT, Duration::from_millis(1000)).await;
-        let queue = embedded(&db.store);
-        queue.publish(&created(EN_ID)).await.unwrap();
-        let p = pipeline(&db.store, &server, data.path(), Duration::from_secs(3));
-        let worker = Worker::start(queue, p, 1);
-        download_started(&server, &audio_path).await;
-        let id = RecordingId::parse(EN_ID).unwrap();
-        assert!(
-            db.store
-                .mark_recording_deleted(&id, chrono::Utc::now())
-                .await
-                .unwrap()
-        );
-        let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
-        let marked = stored(&db.store, EN_ID).await;
-        remove_recording_files(&db.store, &storage, &marked)
-            .await
-            .unwrap();
-        download_started(&server, &vtt_path).await;
-        worker.task.abort();
-        let _ = worker.task.await;
+        let run = stalled_run(&db.store, data.path(), Duration::from_millis(1000)).await;
+        download_started(&run.server, &run.audio_path).await;
+        delete_as_the_api_does(&db.store, data.path()).await;
+        run.kill_at_the_transcript().await;
         assert_eq!(
             walkdir(data.path()).len(),
             1,
             "{backend:?}: stored after the deletion"
         );
 
+        let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
         sweep_noted_files(&db.store, &storage, Duration::ZERO)
             .await
             .unwrap();
         let left = walkdir(data.path());
         assert!(left.is_empty(), "{backend:?}: left {left:?}");
+        let id = RecordingId::parse(EN_ID).unwrap();
         assert_eq!(
             db.store.noted_files(&id).await.unwrap(),
             Vec::<String>::new()
@@ -839,33 +794,72 @@ async fn a_file_a_killed_worker_finished_after_the_deletion_is_swept() {
 }
 
 /// Runs `EN_ID` until its audio is stored and its transcript is being fetched, then kills the
-/// worker; the record as it was left.
-async fn killed_after_storing_the_audio(
-    store: &Store,
-    data_dir: &Path,
-) -> webex_recordings::domain::Recording {
+/// worker.
+async fn killed_after_storing_the_audio(store: &Store, data_dir: &Path) {
+    stalled_run(store, data_dir, Duration::ZERO)
+        .await
+        .kill_at_the_transcript()
+        .await;
+    assert_eq!(walkdir(data_dir).len(), 1, "the audio is stored");
+    let left = stored(store, EN_ID).await;
+    assert_eq!(left.processing_status, ProcessingStatus::Processing);
+    assert_eq!(left.audio_local_path, None, "the record names no file");
+}
+
+/// What DELETE does to `EN_ID`: mark the row, read it again, and remove the files it and the
+/// notes name.
+async fn delete_as_the_api_does(store: &Store, data_dir: &Path) {
+    let id = RecordingId::parse(EN_ID).unwrap();
+    assert!(
+        store
+            .mark_recording_deleted(&id, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let marked = stored(store, EN_ID).await;
+    let storage = webex_recordings::storage::Storage::local(data_dir.to_path_buf());
+    remove_recording_files(store, &storage, &marked)
+        .await
+        .unwrap();
+}
+
+/// A worker on `EN_ID` whose transcript never comes (its audio taking `audio_delay`): the run
+/// is still going when the test kills it.
+struct StalledRun {
+    server: MockServer,
+    worker: Worker,
+    audio_path: String,
+    vtt_path: String,
+}
+
+async fn stalled_run(store: &Store, data_dir: &Path, audio_delay: Duration) -> StalledRun {
     let server = fake_webex().await;
     let vtt_path = format!("/files/{EN_ID}.vtt");
-    // The transcript never comes: the run is still at it when it is killed.
     Mock::given(method("GET"))
         .and(path(vtt_path.clone()))
         .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(600)))
         .with_priority(1)
         .mount(&server)
         .await;
-    FakeRecording::new(EN_ID, Some(EN_VTT)).mount(&server).await;
+    let (_, audio_path) = mount_slow_call(&server, EN_ID, EN_VTT, audio_delay).await;
     let queue = embedded(store);
     queue.publish(&created(EN_ID)).await.unwrap();
     let p = pipeline(store, &server, data_dir, Duration::from_secs(3));
-    let worker = Worker::start(queue, p, 1);
-    download_started(&server, &vtt_path).await;
-    worker.task.abort();
-    let _ = worker.task.await;
-    assert_eq!(walkdir(data_dir).len(), 1, "the audio is stored");
-    let left = stored(store, EN_ID).await;
-    assert_eq!(left.processing_status, ProcessingStatus::Processing);
-    assert_eq!(left.audio_local_path, None, "the record names no file");
-    left
+    StalledRun {
+        worker: Worker::start(queue, p, 1),
+        server,
+        audio_path,
+        vtt_path,
+    }
+}
+
+impl StalledRun {
+    /// Once the run fetches the transcript (its audio stored), a crash: no drain, no settlement.
+    async fn kill_at_the_transcript(self) {
+        download_started(&self.server, &self.vtt_path).await;
+        self.worker.task.abort();
+        let _ = self.worker.task.await;
+    }
 }
 
 /// A `deleted` event from Webex takes the recording's files with it, as a DELETE through the
