@@ -279,6 +279,33 @@ async fn classic_retry_queues_of_an_earlier_version_are_retired_without_losing_a
     queue.close().await;
 }
 
+/// A quorum queue under a classic tier's old name: deleting it `if-empty` is refused with a
+/// connection error, which must not reach the service's own connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_of_another_type_under_an_old_tier_name_does_not_stop_the_connect() {
+    let vhost = Vhost::new();
+    let (connection, channel) = vhost.plain_channel().await;
+    let mut quorum = FieldTable::default();
+    quorum.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    channel
+        .queue_declare(
+            "webex.recordings.retry.10m".into(),
+            lapin::options::QueueDeclareOptions::durable(),
+            quorum,
+        )
+        .await
+        .expect("quorum queue");
+    connection.close(200, "OK".into()).await.expect("close");
+
+    let queue = connect(&vhost).await;
+    queue.publish(&message("rec-1")).await.expect("publish");
+    delivery(&queue).await.ack().await.expect("ack");
+    queue.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_messages_carry_every_contract_property() {
     let vhost = Vhost::new();

@@ -2,7 +2,10 @@
 
 use lapin::types::{AMQPValue, FieldTable};
 
-use super::{ATTEMPT_HEADER, DELIVERY_COUNT_HEADER};
+use super::topology::long_string;
+use super::{
+    ATTEMPT_HEADER, DELIVERY_COUNT_HEADER, LAST_ERROR_HEADER, MAX_REASON_BYTES, RETRY_TIER_HEADER,
+};
 use crate::telemetry::TraceContext;
 
 /// `x-attempt` (ours, survives retries) or the quorum queue's redelivery count, whichever is
@@ -12,6 +15,37 @@ pub(super) fn attempt_of(headers: &FieldTable) -> u32 {
     let ours = header(ATTEMPT_HEADER).unwrap_or(1).max(1);
     let redelivered = header(DELIVERY_COUNT_HEADER).map_or(0, |count| count.saturating_add(1));
     ours.max(redelivered)
+}
+
+/// The headers of a retry's copy: the original's, with the next attempt, the reason and the
+/// tier. The copy is a new broker message, so the broker's own bookkeeping goes: its
+/// redeliveries start from zero, and without the dead-letter history a message an operator
+/// moved back from the dead queue is not taken for a dead-letter cycle (which a quorum tier,
+/// dead-lettering at least once, would then hold for ever).
+pub(super) fn retry_headers(
+    original: &FieldTable,
+    attempt: u32,
+    reason: &str,
+    tier: &str,
+) -> FieldTable {
+    let mut headers = original.inner().clone();
+    headers.retain(|name, _| {
+        let name = name.as_str();
+        name != DELIVERY_COUNT_HEADER
+            && name != "x-death"
+            && !name.starts_with("x-first-death-")
+            && !name.starts_with("x-last-death-")
+    });
+    headers.insert(
+        ATTEMPT_HEADER.into(),
+        AMQPValue::LongInt(i32::try_from(attempt).unwrap_or(i32::MAX)),
+    );
+    headers.insert(
+        LAST_ERROR_HEADER.into(),
+        long_string(truncate(reason, MAX_REASON_BYTES)),
+    );
+    headers.insert(RETRY_TIER_HEADER.into(), long_string(tier));
+    FieldTable::from(headers)
 }
 
 /// The W3C trace context headers of a message, as the publisher set them.
@@ -68,6 +102,41 @@ mod tests {
         assert_eq!(attempt_of(&headers), 5);
         headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongString("x".into()));
         assert_eq!(attempt_of(&headers), 5);
+    }
+
+    #[test]
+    fn a_retry_copy_keeps_our_headers_and_drops_the_brokers_bookkeeping() {
+        let mut original = FieldTable::default();
+        original.insert("traceparent".into(), long_string("00-abc-def-01"));
+        original.insert(ATTEMPT_HEADER.into(), AMQPValue::LongInt(2));
+        original.insert(DELIVERY_COUNT_HEADER.into(), AMQPValue::LongLongInt(10));
+        original.insert("x-death".into(), AMQPValue::FieldArray(Default::default()));
+        original.insert(
+            "x-first-death-queue".into(),
+            long_string("webex.recordings.process"),
+        );
+        original.insert("x-first-death-reason".into(), long_string("delivery_limit"));
+        original.insert(
+            "x-last-death-queue".into(),
+            long_string("webex.recordings.process"),
+        );
+        let copy = retry_headers(&original, 3, "webex answered 503", "30s");
+        let mut names: Vec<&str> = copy.inner().keys().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "traceparent",
+                RETRY_TIER_HEADER,
+                ATTEMPT_HEADER,
+                LAST_ERROR_HEADER
+            ]
+        );
+        assert_eq!(attempt_of(&copy), 3);
+        assert_eq!(
+            copy.inner().get(RETRY_TIER_HEADER),
+            Some(&long_string("30s"))
+        );
     }
 
     #[test]

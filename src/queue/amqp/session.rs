@@ -52,7 +52,7 @@ impl Session {
         let setup = connection.create_channel().await?;
         declare_topology(&setup, &shared.names).await?;
         setup.close(200, "OK".into()).await?;
-        retire_classic_tiers(&connection, &shared.names).await;
+        retire_classic_tiers(&shared.url, &shared.names).await;
 
         let mut publishers = Vec::with_capacity(shared.settings.publish_channels);
         for _ in 0..shared.settings.publish_channels.max(1) {

@@ -6,14 +6,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use lapin::BasicProperties;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
-use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::types::ShortString;
 
-use super::headers::truncate;
-use super::topology::long_string;
-use super::{
-    ATTEMPT_HEADER, DELIVERY_COUNT_HEADER, LAST_ERROR_HEADER, MAX_REASON_BYTES, PERSISTENT,
-    RETRY_TIER_HEADER, Shared,
-};
+use super::headers::retry_headers;
+use super::{PERSISTENT, Shared};
 use crate::queue::{QueueError, Settle};
 
 pub(super) struct AmqpSettle {
@@ -54,28 +50,13 @@ impl Settle for AmqpSettle {
         }
         let names = &self.shared.names;
         let tier = names.retry_tier(delay);
-        let mut headers = self
-            .properties
-            .headers()
-            .as_ref()
-            .map(|h| h.inner().clone())
-            .unwrap_or_default();
-        // The copy is a new broker message: its redeliveries start from zero.
-        headers.remove(DELIVERY_COUNT_HEADER);
-        headers.insert(
-            ATTEMPT_HEADER.into(),
-            AMQPValue::LongInt(i32::try_from(self.attempt.saturating_add(1)).unwrap_or(i32::MAX)),
-        );
-        headers.insert(
-            LAST_ERROR_HEADER.into(),
-            long_string(truncate(reason, MAX_REASON_BYTES)),
-        );
-        headers.insert(RETRY_TIER_HEADER.into(), long_string(tier));
+        let original = self.properties.headers().clone().unwrap_or_default();
+        let headers = retry_headers(&original, self.attempt.saturating_add(1), reason, tier);
         let properties = self
             .properties
             .clone()
             .with_delivery_mode(PERSISTENT)
-            .with_headers(FieldTable::from(headers));
+            .with_headers(headers);
         let published = self
             .shared
             .publish_confirmed(

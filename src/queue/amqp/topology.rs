@@ -6,13 +6,16 @@ use lapin::options::{
     ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
-use lapin::{Channel, Connection, ExchangeKind};
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use super::{
-    DEAD_LETTER_EXCHANGE, DEAD_QUEUE, DELAY_QUEUE, DELIVERY_LIMIT, EXCHANGE, PROCESS_BINDING,
-    PROCESS_QUEUE, RETRY_EXCHANGE, RETRY_TIER_HEADER, RETRY_TIERS,
+    APP_ID, DEAD_LETTER_EXCHANGE, DEAD_QUEUE, DELAY_QUEUE, DELIVERY_LIMIT, EXCHANGE,
+    PROCESS_BINDING, PROCESS_QUEUE, RETRY_EXCHANGE, RETRY_TIER_HEADER, RETRY_TIERS,
 };
 use crate::queue::QueueError;
+
+/// How long looking for the classic retry queues of earlier versions may take at a connect.
+const RETIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The exchange and queue names, each with `AmqpSettings::name_prefix` in front.
 #[derive(Debug, Clone)]
@@ -151,8 +154,27 @@ fn tier_binding(tier: &str) -> FieldTable {
 /// Earlier versions kept retries in classic queues named `…retry.{tier}`, and a queue's type
 /// cannot change. Each one found is unbound, so no new retry lands there; what it holds still
 /// expires back to the main exchange; once empty it is deleted (here, on a later connect).
-/// A channel per queue: the broker closes one on a missing queue or a refused delete.
-pub(super) async fn retire_classic_tiers(connection: &Connection, names: &Names) {
+/// Best effort, on a connection of its own and within [`RETIRE_TIMEOUT`]: a missing queue or a
+/// refused delete closes a channel, and deleting a queue of another type `if-empty` closes the
+/// whole connection, which must not be the session's.
+pub(super) async fn retire_classic_tiers(url: &str, names: &Names) {
+    let retire = async {
+        let properties = ConnectionProperties::default()
+            .with_connection_name(LongString::from(format!("{APP_ID} retire")));
+        match Connection::connect(url, properties).await {
+            Ok(connection) => {
+                retire_on(&connection, names).await;
+                let _ = connection.close(200, "OK".into()).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not look for classic retry queues"),
+        }
+    };
+    if tokio::time::timeout(RETIRE_TIMEOUT, retire).await.is_err() {
+        tracing::warn!("gave up looking for classic retry queues; the next connect looks again");
+    }
+}
+
+async fn retire_on(connection: &Connection, names: &Names) {
     for (queue, tier) in &names.classic_retry {
         let Ok(channel) = connection.create_channel().await else {
             return;
