@@ -151,28 +151,38 @@ pub async fn remove_recording_files(
 pub const NOTE_ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// Removes the noted files of deleted and purged recordings once their notes are `older_than`
-/// (no run can be writing them any more), and forgets the notes; how many were swept.
+/// (no run can be writing them any more), and forgets the notes; how many were swept. A file
+/// that cannot be removed keeps its note for the next sweep, and the rest go on.
 pub async fn sweep_noted_files(
     store: &Store,
     storage: &Storage,
     older_than: Duration,
-) -> Result<u64, RemoveFilesError> {
+) -> Result<u64, StoreError> {
     let before = Utc::now() - TimeDelta::from_std(older_than).unwrap_or(TimeDelta::MAX);
     let mut swept = 0;
+    let mut after = (String::new(), String::new());
     loop {
-        let notes = store.abandoned_notes(before, PURGE_BATCH).await?;
+        let notes = store
+            .abandoned_notes(before, (&after.0, &after.1), PURGE_BATCH)
+            .await?;
+        let full = notes.len() == PURGE_BATCH;
         for (id, location) in &notes {
             // An id that does not parse never named a stored file: only the note goes.
-            if let Ok(id) = RecordingId::parse(id) {
-                storage.delete_location(&id, location).await?;
+            if let Ok(parsed) = RecordingId::parse(id)
+                && let Err(e) = storage.delete_location(&parsed, location).await
+            {
+                tracing::warn!(recording_id = %id, error = %e,
+                    "could not remove a noted file of a deleted recording; the next sweep retries");
+                continue;
             }
             store
                 .forget_noted_files(id, std::slice::from_ref(location))
                 .await?;
+            swept += 1;
         }
-        swept += notes.len() as u64;
-        if notes.len() < PURGE_BATCH {
-            return Ok(swept);
+        match notes.into_iter().last() {
+            Some(last) if full => after = last,
+            _ => return Ok(swept),
         }
     }
 }

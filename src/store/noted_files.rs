@@ -8,8 +8,9 @@ use super::{Backend, Store, StoreError, placeholders, to_millis};
 use crate::domain::RecordingId;
 
 impl Store {
-    /// Notes that a run of `id` is about to store a file at `location`. False, and nothing
-    /// noted, when the recording is deleted or purged. The row is locked while it is checked
+    /// Notes that a run of `id` is about to store a file at `location` (again: the time is the
+    /// latest run's, which the sweep's grace counts from). False, and nothing noted, when the
+    /// recording is deleted or purged. The row is locked while it is checked
     /// (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE` on PostgreSQL), so a deletion either comes
     /// first and is seen, or waits and then finds the note.
     pub async fn note_file(
@@ -34,7 +35,7 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO noted_files (recording_id, location, noted_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (recording_id, location) DO NOTHING",
+             ON CONFLICT (recording_id, location) DO UPDATE SET noted_at = excluded.noted_at",
         )
         .bind(id.as_str())
         .bind(location)
@@ -45,20 +46,24 @@ impl Store {
         Ok(true)
     }
 
-    /// Up to `limit` notes of deleted or purged recordings noted before `before`: no run can
-    /// still be writing their files.
+    /// Up to `limit` notes of deleted or purged recordings noted before `before`, in
+    /// (recording id, location) order after `after`: no run can still be writing their files.
     pub async fn abandoned_notes(
         &self,
         before: DateTime<Utc>,
+        after: (&str, &str),
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
             "SELECT n.recording_id, n.location FROM noted_files n \
              JOIN recordings r ON r.recording_id = n.recording_id \
              WHERE r.processing_status IN ('deleted', 'purged') AND n.noted_at < $1 \
-             ORDER BY n.recording_id, n.location LIMIT $2",
+               AND (n.recording_id > $2 OR (n.recording_id = $2 AND n.location > $3)) \
+             ORDER BY n.recording_id, n.location LIMIT $4",
         )
         .bind(to_millis(before))
+        .bind(after.0)
+        .bind(after.1)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;

@@ -793,6 +793,40 @@ async fn a_file_a_killed_worker_finished_after_the_deletion_is_swept() {
     }
 }
 
+/// A noted file that cannot be removed keeps its note for the next sweep; the others go.
+#[tokio::test]
+async fn a_sweep_goes_past_a_file_it_cannot_remove() {
+    let db = TestDb::new(Db::Sqlite).await;
+    let data = tempfile::tempdir().unwrap();
+    let storage = webex_recordings::storage::Storage::local(data.path().to_path_buf());
+    let now = chrono::Utc::now();
+    let ids = ["rec-a", "rec-b"].map(|raw| RecordingId::parse(raw).unwrap());
+    for (i, id) in ids.iter().enumerate() {
+        db.store.claim_recording(id, false, now, now).await.unwrap();
+        let key = webex_recordings::storage::StorageKey::audio(id, now, "mp3");
+        assert!(
+            db.store
+                .note_file(id, &storage.location(&key), now)
+                .await
+                .unwrap()
+        );
+        if i == 0 {
+            // A folder where the file would be: removing it fails.
+            std::fs::create_dir_all(data.path().join(key.as_str())).unwrap();
+        } else {
+            storage.put_bytes(&key, "audio".into()).await.unwrap();
+        }
+        assert!(db.store.mark_recording_deleted(id, now).await.unwrap());
+    }
+    let swept = sweep_noted_files(&db.store, &storage, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(swept, 1);
+    assert_eq!(db.store.noted_files(&ids[0]).await.unwrap().len(), 1);
+    assert_eq!(db.store.noted_files(&ids[1]).await.unwrap().len(), 0);
+    assert_eq!(walkdir(data.path()), Vec::<std::path::PathBuf>::new());
+}
+
 /// Runs `EN_ID` until its audio is stored and its transcript is being fetched, then kills the
 /// worker.
 async fn killed_after_storing_the_audio(store: &Store, data_dir: &Path) {

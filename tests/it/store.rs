@@ -327,6 +327,52 @@ async fn a_file_is_noted_while_processing_until_the_record_names_it() {
     }
 }
 
+/// A file noted again by a later run counts its day of grace from the later note: the sweep
+/// must not take a file a run started writing just before the deletion.
+#[tokio::test]
+async fn a_note_made_again_counts_from_the_latest_run() {
+    for db in BOTH {
+        let t = TestDb::new(db).await;
+        let rid = id("rec-renoted");
+        let now = Utc::now();
+        let audio = "/data/recordings/2025/03/05/rec-renoted.mp3";
+        t.store
+            .claim_recording(&rid, false, now, now)
+            .await
+            .expect("claim");
+        let days_ago = now - Duration::days(2);
+        assert!(
+            t.store
+                .note_file(&rid, audio, days_ago)
+                .await
+                .expect("note")
+        );
+        assert!(
+            t.store
+                .note_file(&rid, audio, now)
+                .await
+                .expect("note again")
+        );
+        t.store
+            .mark_recording_deleted(&rid, now)
+            .await
+            .expect("delete");
+        let day_before = now - Duration::days(1);
+        let abandoned = t
+            .store
+            .abandoned_notes(day_before, ("", ""), 10)
+            .await
+            .expect("abandoned");
+        assert!(abandoned.is_empty(), "{db:?}: {abandoned:?}");
+        let later = t
+            .store
+            .abandoned_notes(now + Duration::seconds(1), ("", ""), 10)
+            .await
+            .expect("abandoned");
+        assert_eq!(later, [("rec-renoted".to_string(), audio.to_string())]);
+    }
+}
+
 #[tokio::test]
 async fn recording_states_are_read_in_one_batch() {
     for db in BOTH {

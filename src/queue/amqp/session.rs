@@ -15,7 +15,7 @@ use lapin::types::{FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 use tokio::sync::Mutex;
 
-use super::topology::{Names, declare_topology, retire_classic_tiers};
+use super::topology::{Names, declare_topology, spawn_retire_classic_tiers};
 use super::{APP_ID, CONNECT_TIMEOUT, HEALTH_POLL, RECONNECT, STABLE_AFTER, Shared};
 use crate::retry::RetryPolicy;
 
@@ -52,7 +52,6 @@ impl Session {
         let setup = connection.create_channel().await?;
         declare_topology(&setup, &shared.names).await?;
         setup.close(200, "OK".into()).await?;
-        retire_classic_tiers(&shared.url, &shared.names).await;
 
         let mut publishers = Vec::with_capacity(shared.settings.publish_channels);
         for _ in 0..shared.settings.publish_channels.max(1) {
@@ -66,6 +65,7 @@ impl Session {
                 order: std::sync::Mutex::new(()),
             });
         }
+        spawn_retire_classic_tiers(shared.url.clone(), shared.names.clone());
         Ok(Self {
             connection,
             publishers,

@@ -14,8 +14,12 @@ use super::{
 };
 use crate::queue::QueueError;
 
-/// How long looking for the classic retry queues of earlier versions may take at a connect.
-const RETIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one pass over the classic retry queues of earlier versions may take.
+const RETIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Between passes while classic retry queues are left.
+const RETIRE_PAUSE: Duration = Duration::from_secs(60);
+/// Passes at most after a connect: a quarter of an hour, longer than the longest tier's TTL.
+const RETIRE_TRIES: usize = 15;
 
 /// The exchange and queue names, each with `AmqpSettings::name_prefix` in front.
 #[derive(Debug, Clone)]
@@ -153,31 +157,42 @@ fn tier_binding(tier: &str) -> FieldTable {
 
 /// Earlier versions kept retries in classic queues named `…retry.{tier}`, and a queue's type
 /// cannot change. Each one found is unbound, so no new retry lands there; what it holds still
-/// expires back to the main exchange; once empty it is deleted (here, on a later connect).
-/// Best effort, on a connection of its own and within [`RETIRE_TIMEOUT`]: a missing queue or a
-/// refused delete closes a channel, and deleting a queue of another type `if-empty` closes the
-/// whole connection, which must not be the session's.
-pub(super) async fn retire_classic_tiers(url: &str, names: &Names) {
-    let retire = async {
-        let properties = ConnectionProperties::default()
-            .with_connection_name(LongString::from(format!("{APP_ID} retire")));
-        match Connection::connect(url, properties).await {
-            Ok(connection) => {
-                retire_on(&connection, names).await;
-                let _ = connection.close(200, "OK".into()).await;
+/// expires back to the main exchange; once empty it is deleted. In the background, after the
+/// session is up, on a connection of its own: a missing queue or a refused delete closes a
+/// channel, and deleting a queue of another type `if-empty` closes the whole connection, which
+/// must not be the session's. Tried again [`RETIRE_PAUSE`] apart until no classic tier is left
+/// (the longest tier drains in 10 minutes), at most [`RETIRE_TRIES`] times.
+pub(super) fn spawn_retire_classic_tiers(url: String, names: Names) {
+    tokio::spawn(async move {
+        for _ in 0..RETIRE_TRIES {
+            let pass = tokio::time::timeout(RETIRE_TIMEOUT, retire_classic_tiers(&url, &names));
+            match pass.await {
+                Ok(Ok(0)) => return,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not look for classic retry queues"),
+                Err(_) => tracing::warn!("gave up looking for classic retry queues for now"),
             }
-            Err(e) => tracing::warn!(error = %e, "could not look for classic retry queues"),
+            tokio::time::sleep(RETIRE_PAUSE).await;
         }
-    };
-    if tokio::time::timeout(RETIRE_TIMEOUT, retire).await.is_err() {
-        tracing::warn!("gave up looking for classic retry queues; the next connect looks again");
-    }
+    });
 }
 
-async fn retire_on(connection: &Connection, names: &Names) {
-    for (queue, tier) in &names.classic_retry {
+/// One pass; how many classic tiers are left.
+async fn retire_classic_tiers(url: &str, names: &Names) -> Result<usize, lapin::Error> {
+    let properties = ConnectionProperties::default()
+        .with_connection_name(LongString::from(format!("{APP_ID} retire")));
+    let connection = Connection::connect(url, properties).await?;
+    let left = retire_on(&connection, names).await;
+    let _ = connection.close(200, "OK".into()).await;
+    Ok(left)
+}
+
+async fn retire_on(connection: &Connection, names: &Names) -> usize {
+    let mut left = 0;
+    for (checked, (queue, tier)) in names.classic_retry.iter().enumerate() {
         let Ok(channel) = connection.create_channel().await else {
-            return;
+            // The broker closed the connection: the rest are unknown.
+            return left + names.classic_retry.len() - checked;
         };
         let passive = QueueDeclareOptions {
             passive: true,
@@ -200,6 +215,7 @@ async fn retire_on(connection: &Connection, names: &Names) {
             .await;
         if let Err(e) = unbound {
             tracing::warn!(queue = %queue, error = %e, "could not unbind a classic retry queue");
+            left += 1;
             continue;
         }
         let if_empty = QueueDeleteOptions {
@@ -211,12 +227,16 @@ async fn retire_on(connection: &Connection, names: &Names) {
                 tracing::info!(queue = %queue, "classic retry queue of an earlier version removed");
                 let _ = channel.close(200, "OK".into()).await;
             }
-            Err(_) => tracing::info!(
-                queue = %queue,
-                "classic retry queue of an earlier version unbound; removed once its messages are back"
-            ),
+            Err(_) => {
+                tracing::info!(
+                    queue = %queue,
+                    "classic retry queue of an earlier version unbound; removed once its messages are back"
+                );
+                left += 1;
+            }
         }
     }
+    left
 }
 
 /// A durable queue with `arguments`, bound to `exchange` by a routing key and binding headers.
