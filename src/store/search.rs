@@ -258,7 +258,16 @@ impl Store {
              LEFT JOIN recordings r ON r.recording_id = page.page_id \
              ORDER BY page.tier, page.search_rank DESC, page.page_sort DESC, page.page_id DESC"
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        // PostgreSQL plans a phrase search for its words each time (an unnamed statement): a
+        // cached generic plan guesses 500 matches for any query and runs the phrase's pass over
+        // its candidates in one process (398 → 307 ms p50 for a phrase in 100,000 calls). Loose
+        // words keep the cached plan, which was faster for them (136 against 149 ms).
+        let custom_plan = self.backend == Backend::Postgres
+            && search
+                .q
+                .as_ref()
+                .is_some_and(|q| q.phrases().next().is_some());
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(!custom_plan);
         for param in cond.params {
             query = match param {
                 Param::Text(v) => query.bind(v),
