@@ -175,9 +175,7 @@ pub async fn sweep_noted_files(
                     "could not remove a noted file of a deleted recording; the next sweep retries");
                 continue;
             }
-            store
-                .forget_noted_files(id, std::slice::from_ref(location))
-                .await?;
+            store.forget_noted_file(id, location).await?;
             swept += 1;
         }
         match notes.into_iter().last() {

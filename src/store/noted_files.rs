@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Backend, Store, StoreError, placeholders, to_millis};
+use super::{Backend, Store, StoreError, to_millis};
 use crate::domain::RecordingId;
 
 impl Store {
@@ -85,24 +85,13 @@ impl Store {
             .collect()
     }
 
-    /// Drops the notes of `locations` (their files are gone).
-    pub async fn forget_noted_files(
-        &self,
-        id: &str,
-        locations: &[String],
-    ) -> Result<(), StoreError> {
-        if locations.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "DELETE FROM noted_files WHERE recording_id = $1 AND location IN ({})",
-            placeholders(2, locations.len())
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(id);
-        for location in locations {
-            query = query.bind(location.as_str());
-        }
-        query.execute(&self.pool).await?;
+    /// Drops the note of `location` (its file is gone).
+    pub async fn forget_noted_file(&self, id: &str, location: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM noted_files WHERE recording_id = $1 AND location = $2")
+            .bind(id)
+            .bind(location)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -160,7 +160,7 @@ impl Store {
     }
 }
 
-/// On its own, or in the transaction that revokes the actor's key (its sessions end with it).
+/// In the transaction that revokes the actor's key: its sessions end with it.
 pub(super) async fn end_sessions_of<'c>(
     executor: impl Executor<'c, Database = Any>,
     actor: &str,

@@ -267,14 +267,15 @@ async fn a_deleted_recording_stays_deleted() {
     }
 }
 
-/// Where a run stores a file is noted until the stored record names it; once the recording is
-/// deleted, nothing more is noted.
+/// Where a run stores a file is noted until the stored record names it; a later run's note
+/// restarts the sweep's day of grace; once the recording is deleted, nothing more is noted.
 #[tokio::test]
 async fn a_file_is_noted_while_processing_until_the_record_names_it() {
     for db in BOTH {
         let t = TestDb::new(db).await;
         let rid = id("rec-notes");
         let now = Utc::now();
+        let days_ago = now - Duration::days(2);
         let audio = "/data/recordings/2025/03/05/rec-notes.mp3";
         let vtt = "/data/transcripts/2025/03/05/rec-notes.vtt";
         assert!(
@@ -285,14 +286,20 @@ async fn a_file_is_noted_while_processing_until_the_record_names_it() {
             .claim_recording(&rid, false, now, now)
             .await
             .expect("claim");
+        // A run two days ago, then one now that notes the transcript again.
         for location in [audio, vtt] {
-            assert!(t.store.note_file(&rid, location, now).await.expect("note"));
+            assert!(
+                t.store
+                    .note_file(&rid, location, days_ago)
+                    .await
+                    .expect("note")
+            );
         }
         assert!(
             t.store
-                .note_file(&rid, audio, now)
+                .note_file(&rid, vtt, now)
                 .await
-                .expect("noted twice")
+                .expect("noted again")
         );
         let mut done = recording("rec-notes", 5, ProcessingStatus::Completed);
         done.audio_local_path = Some(audio.into());
@@ -319,57 +326,21 @@ async fn a_file_is_noted_while_processing_until_the_record_names_it() {
         );
         let noted = t.store.noted_files(&rid).await.expect("notes");
         assert_eq!(noted, [audio, vtt]);
-        t.store
-            .forget_noted_files(rid.as_str(), &noted)
+        // Both latest notes are from now: none is a day old yet.
+        let abandoned = |before| t.store.abandoned_notes(before, ("", ""), 10);
+        let day_before = abandoned(now - Duration::days(1)).await.expect("abandoned");
+        assert!(day_before.is_empty(), "{db:?}: {day_before:?}");
+        let later = abandoned(now + Duration::seconds(1))
             .await
-            .expect("forget");
+            .expect("abandoned");
+        assert_eq!(later.len(), 2, "{db:?}");
+        for location in &noted {
+            t.store
+                .forget_noted_file(rid.as_str(), location)
+                .await
+                .expect("forget");
+        }
         assert!(t.store.noted_files(&rid).await.expect("notes").is_empty());
-    }
-}
-
-/// A file noted again by a later run counts its day of grace from the later note: the sweep
-/// must not take a file a run started writing just before the deletion.
-#[tokio::test]
-async fn a_note_made_again_counts_from_the_latest_run() {
-    for db in BOTH {
-        let t = TestDb::new(db).await;
-        let rid = id("rec-renoted");
-        let now = Utc::now();
-        let audio = "/data/recordings/2025/03/05/rec-renoted.mp3";
-        t.store
-            .claim_recording(&rid, false, now, now)
-            .await
-            .expect("claim");
-        let days_ago = now - Duration::days(2);
-        assert!(
-            t.store
-                .note_file(&rid, audio, days_ago)
-                .await
-                .expect("note")
-        );
-        assert!(
-            t.store
-                .note_file(&rid, audio, now)
-                .await
-                .expect("note again")
-        );
-        t.store
-            .mark_recording_deleted(&rid, now)
-            .await
-            .expect("delete");
-        let day_before = now - Duration::days(1);
-        let abandoned = t
-            .store
-            .abandoned_notes(day_before, ("", ""), 10)
-            .await
-            .expect("abandoned");
-        assert!(abandoned.is_empty(), "{db:?}: {abandoned:?}");
-        let later = t
-            .store
-            .abandoned_notes(now + Duration::seconds(1), ("", ""), 10)
-            .await
-            .expect("abandoned");
-        assert_eq!(later, [("rec-renoted".to_string(), audio.to_string())]);
     }
 }
 

@@ -6,10 +6,10 @@
 //! - internal, for delayed retries: `webex.recordings.retry` (headers) → one quorum queue per
 //!   delay tier (`webex.recordings.delayed.5s` … `.10m`). A tier's messages expire after its TTL
 //!   and are dead-lettered (at least once) back to `webex.recordings` with their original
-//!   routing key, so into the process queue again. A headers exchange picks the tier, so the routing key can stay the
-//!   message's own (`convergedRecordings.<event>`); published to a tier through the default
-//!   exchange, the routing key would have to be the tier's queue name and the expired message
-//!   would match no binding on the way back.
+//!   routing key, so into the process queue again. A headers exchange picks the tier, so the
+//!   routing key can stay the message's own (`convergedRecordings.<event>`); published to a tier
+//!   through the default exchange, the routing key would have to be the tier's queue name and the
+//!   expired message would match no binding on the way back.
 //!
 //! One connection carries a small pool of publish channels (publisher confirms, many publishes in
 //! flight on each) and, once a consumer asks for messages, one consume channel. A supervisor task
