@@ -500,6 +500,25 @@ async fn dead_lettered_and_unreadable_messages_land_in_the_dead_queue() {
         queue.depth().await.expect("depth").dead == 2
     })
     .await;
+    // Each waits in the dead queue as it was sent, with the reason it was given up for.
+    for (body, reason) in [
+        (&b"{"[..], "recording gone for good"),
+        (&b"not json"[..], "unreadable"),
+    ] {
+        let dead = basic_get(&channel, "webex.recordings.dead", true)
+            .await
+            .expect("a dead message");
+        assert!(
+            dead.delivery.data.starts_with(body),
+            "{:?}",
+            dead.delivery.data
+        );
+        assert_eq!(
+            header(&dead.delivery.properties, "x-last-error"),
+            Some(AMQPValue::LongString(reason.into()))
+        );
+        assert_eq!(*dead.delivery.properties.delivery_mode(), Some(2));
+    }
     plain.close(200, "OK".into()).await.expect("close");
     queue.close().await;
 }

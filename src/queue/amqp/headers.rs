@@ -17,21 +17,17 @@ pub(super) fn attempt_of(headers: &FieldTable) -> u32 {
     ours.max(redelivered)
 }
 
-/// The headers of a retry's copy: the original's, with the next attempt, the reason and the
-/// tier. The copy is a new broker message, so the broker's own bookkeeping goes: its
-/// redeliveries start from zero, and without the dead-letter history a message an operator
-/// moved back from the dead queue is not taken for a dead-letter cycle (which a quorum tier,
-/// dead-lettering at least once, would then hold for ever).
-pub(super) fn retry_headers(
-    original: &FieldTable,
-    attempt: u32,
-    reason: &str,
-    tier: &str,
-) -> FieldTable {
+/// The headers of a copy we publish ourselves, a retry or a dead letter: the original's, with
+/// the attempt and the reason. The copy is a new broker message, so the broker's own bookkeeping
+/// goes: its redeliveries start from zero, and without the dead-letter history a message an
+/// operator moved back from the dead queue is not taken for a dead-letter cycle (which a quorum
+/// tier, dead-lettering at least once, would then hold for ever).
+pub(super) fn copy_headers(original: &FieldTable, attempt: u32, reason: &str) -> FieldTable {
     let mut headers = original.inner().clone();
     headers.retain(|name, _| {
         let name = name.as_str();
         name != DELIVERY_COUNT_HEADER
+            && name != RETRY_TIER_HEADER
             && name != "x-death"
             && !name.starts_with("x-first-death-")
             && !name.starts_with("x-last-death-")
@@ -44,8 +40,19 @@ pub(super) fn retry_headers(
         LAST_ERROR_HEADER.into(),
         long_string(truncate(reason, MAX_REASON_BYTES)),
     );
-    headers.insert(RETRY_TIER_HEADER.into(), long_string(tier));
     FieldTable::from(headers)
+}
+
+/// A retry's copy: [`copy_headers`] with the next attempt, plus the tier that delays it.
+pub(super) fn retry_headers(
+    original: &FieldTable,
+    attempt: u32,
+    reason: &str,
+    tier: &str,
+) -> FieldTable {
+    let mut headers = copy_headers(original, attempt, reason);
+    headers.insert(RETRY_TIER_HEADER.into(), long_string(tier));
+    headers
 }
 
 /// The W3C trace context headers of a message, as the publisher set them.
@@ -136,6 +143,21 @@ mod tests {
         assert_eq!(
             copy.inner().get(RETRY_TIER_HEADER),
             Some(&long_string("30s"))
+        );
+    }
+
+    #[test]
+    fn a_dead_letter_copy_keeps_the_attempt_and_names_the_reason_without_a_stale_tier() {
+        let mut original = FieldTable::default();
+        original.insert(ATTEMPT_HEADER.into(), AMQPValue::LongInt(8));
+        original.insert(RETRY_TIER_HEADER.into(), long_string("10m"));
+        original.insert(LAST_ERROR_HEADER.into(), long_string("webex answered 503"));
+        let copy = copy_headers(&original, 8, "recording gone for good");
+        assert_eq!(attempt_of(&copy), 8);
+        assert_eq!(copy.inner().get(RETRY_TIER_HEADER), None);
+        assert_eq!(
+            copy.inner().get(LAST_ERROR_HEADER),
+            Some(&long_string("recording gone for good"))
         );
     }
 

@@ -8,7 +8,7 @@ use lapin::BasicProperties;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 use lapin::types::ShortString;
 
-use super::headers::retry_headers;
+use super::headers::{copy_headers, retry_headers};
 use super::{PERSISTENT, Shared};
 use crate::queue::{QueueError, Settle};
 
@@ -87,8 +87,34 @@ impl Settle for AmqpSettle {
     }
 
     async fn dead_letter(self: Box<Self>, reason: &str) -> Result<(), QueueError> {
-        // The broker records only "rejected" in x-death; the reason goes to the log.
         tracing::warn!(message_id = %self.message_id, attempt = self.attempt, reason, "dead-lettering message");
+        if self.acker.usable() {
+            // Our own confirmed copy, then the ack: at least once, and the reason travels in
+            // `x-last-error`. The process queue's own dead-lettering (the reject below) is at
+            // most once and records only "rejected".
+            let original = self.properties.headers().clone().unwrap_or_default();
+            let properties = self
+                .properties
+                .clone()
+                .with_delivery_mode(PERSISTENT)
+                .with_headers(copy_headers(&original, self.attempt, reason));
+            let names = &self.shared.names;
+            let published = self
+                .shared
+                .publish_confirmed(&names.dlx, &self.routing_key, &self.body, properties)
+                .await;
+            match published {
+                Ok(()) => {
+                    return settled(
+                        self.acker.ack(BasicAckOptions::default()).await,
+                        "ack after dead-lettering",
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(message_id = %self.message_id, error = %e, "could not publish to the dead queue; rejecting instead");
+                }
+            }
+        }
         // requeue=false: the process queue's dead-letter exchange routes it to the dead queue.
         let reject = BasicNackOptions {
             multiple: false,
