@@ -2,7 +2,7 @@
 //! (`access::route_rule`), and the audit entry of what they did or were refused.
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use call_analysis::redact::Redactor;
@@ -10,8 +10,8 @@ use chrono::{SubsecRound, Utc};
 
 use super::error::ApiError;
 use super::{AppState, auth};
-use crate::access::{Forbidden, Permission, Principal, RouteRule, SEARCH_ACTION, route_rule};
-use crate::store::NewAuditEntry;
+use crate::access::{Permission, Principal, RouteRule, SEARCH_ACTION, route_rule};
+use crate::store::{NewAuditEntry, Store};
 
 /// Put in a response's extensions by a handler that wrote its audit entry itself, in the same
 /// transaction as the change it records (hold, delete): the layer does not write a second.
@@ -119,8 +119,8 @@ pub async fn enforce_with(
     answer_error: fn(ApiError, Option<Principal>) -> Response,
 ) -> Response {
     let peer = auth::peer_addr(request.extensions());
-    let principal = match auth::authenticate(state, request.headers(), peer).await {
-        Ok(p) => p,
+    let (principal, cross_site) = match auth::identify(state, request.headers(), peer).await {
+        Ok(identified) => (identified.principal, identified.cross_site),
         Err(e) => return answer_error(e, None),
     };
     let route = request
@@ -151,17 +151,32 @@ pub async fn enforce_with(
     };
     let context = AuditContext::from_request(principal.clone(), request.headers(), &request);
 
-    if let Err(refused) = principal.require(rule.permission) {
+    let refused = if cross_site {
+        Err(ApiError::Forbidden(auth::CROSS_SITE.into()))
+    } else {
+        principal.require(rule.permission).map_err(ApiError::from)
+    };
+    if let Err(refused) = refused {
         record_refusal(state, &context, action, recording_id.as_deref(), &refused).await;
-        return answer_error(refused.into(), Some(principal));
+        return answer_error(refused, Some(principal));
     }
     request.extensions_mut().insert(principal);
     request.extensions_mut().insert(context.clone());
+    let unanswered = action.map(|action| Unanswered {
+        store: state.store.clone(),
+        entry: Some(context.entry(
+            action,
+            recording_id.as_deref(),
+            StatusCode::SERVICE_UNAVAILABLE.as_u16(),
+            Some(detail.clone().unwrap_or_else(|| NOT_ANSWERED.into())),
+        )),
+    });
     let response = next.run(request).await;
-    let Some(action) = action else {
+    let (Some(action), Some(unanswered)) = (action, unanswered) else {
         return response;
     };
     if response.extensions().get::<Audited>().is_some() {
+        unanswered.disarm();
         return response;
     }
     let detail = detail.or_else(|| {
@@ -178,8 +193,12 @@ pub async fn enforce_with(
     );
     // Who saw what must be on record before they see it: no entry, no answer.
     match state.store.append_audit(&entry).await {
-        Ok(_) => response,
+        Ok(_) => {
+            unanswered.disarm();
+            response
+        }
         Err(e) => {
+            unanswered.disarm();
             tracing::error!(error = %e, action, "cannot write the audit entry");
             answer_error(
                 ApiError::Unavailable("the access could not be recorded; try again later".into()),
@@ -189,17 +208,54 @@ pub async fn enforce_with(
     }
 }
 
+const NOT_ANSWERED: &str = "not answered: the request timed out or the client went away";
+
+/// The entry of a request dropped before its answer (the request timeout, which is outside
+/// this layer, or a client that went away), written from `drop`: once the handler's future is
+/// gone nothing else runs. Disarmed once the request's own entry is written.
+struct Unanswered {
+    store: Store,
+    entry: Option<NewAuditEntry>,
+}
+
+impl Unanswered {
+    fn disarm(mut self) {
+        self.entry = None;
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
+        let store = self.store.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(e) = store.append_audit(&entry).await {
+                        tracing::error!(error = %e, action = %entry.action, "cannot write the audit entry of an unanswered request");
+                    }
+                });
+            }
+            Err(_) => {
+                tracing::error!(action = %entry.action, "no runtime to write the audit entry of an unanswered request");
+            }
+        }
+    }
+}
+
 async fn record_refusal(
     state: &AppState,
     context: &AuditContext,
     action: Option<&str>,
     recording_id: Option<&str>,
-    refused: &Forbidden,
+    refused: &ApiError,
 ) {
     let entry = context.entry(
         action.unwrap_or("forbidden"),
         recording_id,
-        403,
+        refused.status().as_u16(),
         Some(refused.to_string()),
     );
     if let Err(e) = state.store.append_audit(&entry).await {

@@ -45,27 +45,48 @@ pub fn peer_addr(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
         .map(|ConnectInfo(addr)| *addr)
 }
 
-/// The principal of a request, from its bearer key, its session cookie, or its address.
+/// What a console session used from another site's page is answered (403).
+pub const CROSS_SITE: &str = "a console session works from the console's own pages only";
+
+/// Who a request acts as, and whether it is a console session used from another site's page:
+/// the access layer records that refusal under the session's principal.
+pub struct Identified {
+    pub principal: Principal,
+    pub cross_site: bool,
+}
+
+/// The principal of a request, from its bearer key, its session cookie, or its address; a
+/// session used from another site's page is refused (403).
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
 ) -> Result<Principal, ApiError> {
+    let identified = identify(state, headers, peer).await?;
+    if identified.cross_site {
+        return Err(ApiError::Forbidden(CROSS_SITE.into()));
+    }
+    Ok(identified.principal)
+}
+
+/// [`authenticate`] without refusing a cross-site session, which it names instead.
+pub async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<Identified, ApiError> {
     let ip = peer.map(|p| p.ip());
     if let Some(ip) = ip {
         state.auth_failures.check(ip).map_err(ApiError::from)?;
     }
+    let same_site = |principal| Identified {
+        principal,
+        cross_site: false,
+    };
     if let Some(presented) = bearer(headers) {
-        return check_key(state, presented, ip).await;
+        return check_key(state, presented, ip).await.map(same_site);
     }
     if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
-        // The cookie is `SameSite=Strict`, but another port of this host, or a sibling
-        // subdomain, is the same site: such a page's form would come with it.
-        if !origin_is_own(headers, https_required(state, headers)) {
-            return Err(ApiError::Forbidden(
-                "a console session works from the console's own pages only".into(),
-            ));
-        }
         let ended = || ApiError::Unauthorized("the session has ended; sign in again".into());
         let session = state
             .store
@@ -76,10 +97,18 @@ pub async fn authenticate(
         if session.credential_hash.is_some() && session.credential_hash != api_token_hash(state) {
             return Err(ended());
         }
-        return Ok(session.principal);
+        // The cookie is `SameSite=Strict`, but another port of this host, or a sibling
+        // subdomain, is the same site: such a page's form would come with it.
+        return Ok(Identified {
+            principal: session.principal,
+            cross_site: !origin_is_own(headers, https_required(state, headers)),
+        });
     }
     if state.config.api_token.is_none() && is_loopback_operator(headers, peer) {
-        return Ok(Principal::new(Principal::LOOPBACK_ACTOR, Role::Admin));
+        return Ok(same_site(Principal::new(
+            Principal::LOOPBACK_ACTOR,
+            Role::Admin,
+        )));
     }
     Err(ApiError::Unauthorized(match state.config.api_token {
         Some(_) => "missing 'Authorization: Bearer <key>'".into(),

@@ -749,6 +749,33 @@ async fn delete_at_webex_uses_what_the_token_allows_and_marks_the_row_only_after
         let (_, list) = app.json("/api/v1/recordings/?status=deleted").await;
         assert_eq!(ids(&list), ["r4", "r3", "r2", "r1"]);
         assert_eq!(delete(&app, "unknown", false).await.status(), 404);
+
+        // Purged: nothing is left to delete here, and Webex is not asked.
+        let mut purged = Recording::pending(RecordingId::parse("r5").expect("id"), Utc::now());
+        purged.processing_status = ProcessingStatus::Purged;
+        app.db
+            .store
+            .upsert_recording(&purged)
+            .await
+            .expect("upsert");
+        on("POST", "/v1/convergedRecordings/softDelete")
+            .respond_with(ResponseTemplate::new(204))
+            .expect(0)
+            .mount(&webex)
+            .await;
+        for at_webex in [true, false] {
+            let r = delete(&app, "r5", at_webex).await;
+            assert_eq!(r.status(), 409, "{db:?}");
+            let body: Value = r.json().await.expect("json");
+            assert_eq!(body["error"], "conflict", "{body}");
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("purged"))
+            );
+        }
+        assert_eq!(status_of(&app, "r5").await, "purged");
+        webex.verify().await;
         let r = app
             .send(
                 reqwest::Method::DELETE,

@@ -648,6 +648,34 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
         assert_eq!(items[0]["ip"], "127.0.0.1", "{action}");
         assert!(items[0]["detail"].is_null(), "{action}: {page}");
     }
+    // So is the cross-site delete, under the session's key.
+    let page: Value = http
+        .get(format!("{base}/api/v1/audit?action=recording.delete"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("audit")
+        .json()
+        .await
+        .expect("json");
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{page}");
+    let refused = &items[0];
+    assert_eq!(
+        (
+            &refused["actor"],
+            &refused["status"],
+            &refused["recording_id"]
+        ),
+        (&json!("api-token"), &json!(403), &json!("call-a")),
+        "{page}"
+    );
+    assert!(
+        refused["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("own pages")),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use webex_recordings::startup::Role as ServeRole;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::fake_webex::{ES_ID, ES_VTT, FakeRecording, fake_webex, on, wait_final};
-use crate::support::{BOTH, Db, TestApp, TestDb, WEBHOOK_SECRET, envelope};
+use crate::support::{BOTH, Db, TestApp, TestDb, WEBHOOK_SECRET, envelope, wait_until};
 
 const ADMIN_KEY: &str = "admin-key-for-tests";
 
@@ -329,6 +329,24 @@ async fn a_slow_webex_or_a_stalled_body_gets_503_at_the_request_timeout() {
     assert_eq!(r.status(), 503);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "unavailable");
     assert!(started.elapsed() < Duration::from_secs(10));
+    // Cut off, it is on the audit log all the same.
+    let audit = format!("{}/api/v1/audit?action=recording.fetch", app.base);
+    wait_until(
+        Duration::from_secs(5),
+        "the fetch's audit entry",
+        || async {
+            let page: Value = client()
+                .get(&audit)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            page["items"][0]["status"] == json!(503)
+        },
+    )
+    .await;
 
     // A webhook body that stops arriving half-way is abandoned the same way.
     let mut socket = TcpStream::connect(app.addr).await.unwrap();

@@ -131,14 +131,15 @@ async fn asset(body: &'static str, content_type: &'static str) -> Response {
 }
 
 /// The request's principal, or where the browser goes instead: the sign-in page when it has no
-/// session, an error page when it may not try now (too many failed keys).
+/// session, an error page when it may not try now (too many failed keys). A session used from
+/// another site's page passes here: the access layer refuses it, and records that.
 pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::SocketAddr>,
 ) -> Result<Principal, Response> {
-    match auth::authenticate(state, headers, peer).await {
-        Ok(principal) => Ok(principal),
+    match auth::identify(state, headers, peer).await {
+        Ok(identified) => Ok(identified.principal),
         Err(ApiError::Unauthorized(_)) => Err(Redirect::to("/login").into_response()),
         Err(e) => Err(PageError(e).into_response()),
     }

@@ -5,7 +5,7 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{find, held, refuse_if_held, webex_client};
+use super::{find, refuse_deletion, webex_client};
 use crate::domain::{Recording, RecordingId};
 use crate::http::AppState;
 use crate::http::access::{AuditContext, Audited};
@@ -70,7 +70,7 @@ pub async fn get_recording(
         Unauthorized,
         (status = 403, description = "The key's role may not delete recordings", body = ErrorBody),
         (status = 404, description = "Unknown recording", body = ErrorBody),
-        (status = 409, description = "Under legal hold; nothing was deleted", body = ErrorBody),
+        (status = 409, description = "Under legal hold, or purged; nothing was deleted", body = ErrorBody),
         (status = 502, description = "Webex refused the deletion; nothing was deleted", body = ErrorBody),
         (status = 503, description = "No Webex credentials to delete it there (nothing was deleted), or the stored files could not be removed yet (delete again)", body = ErrorBody),
     ),
@@ -93,7 +93,7 @@ pub async fn delete_recording(
     Ok((Extension(Audited), Json(answer)))
 }
 
-/// The API's and the console's delete: refused under legal hold; with `at_webex` deleted at
+/// The API's and the console's delete: refused under legal hold or once purged; with `at_webex` deleted at
 /// Webex first, and here only once Webex said yes; then the stored files are removed. The mark
 /// and its audit entry (`status`: what the caller answers on success) commit together; the
 /// caller's answer then carries [`Audited`], so the access layer writes no second entry.
@@ -105,7 +105,7 @@ pub async fn soft_delete(
     status: u16,
 ) -> Result<Option<crate::webex::WebexDeletion>, ApiError> {
     let rec = find(state, id).await?;
-    refuse_if_held(&rec)?;
+    refuse_deletion(&rec)?;
     let webex_deletion = if at_webex {
         let webex = webex_client(state)?;
         let deletion = webex
@@ -122,7 +122,12 @@ pub async fn soft_delete(
         .mark_recording_deleted_audited(id, &entry)
         .await?
     {
-        return Err(held(id));
+        // Held or purged since the first read.
+        refuse_deletion(&find(state, id).await?)?;
+        return Err(ApiError::Conflict(format!(
+            "recording {} changed meanwhile; delete it again",
+            id.as_str()
+        )));
     }
     // After the mark, so a failure here is put right by deleting again; and read again after
     // it, as a run may have recorded its files since the first read (nothing can after).

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::openapi::{self, ApiDoc};
 use super::{AppState, access, compliance, trackers};
-use crate::domain::{Recording, RecordingId};
+use crate::domain::{ProcessingStatus, Recording, RecordingId};
 
 pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
 pub use conditional::parse_range;
@@ -74,19 +74,21 @@ async fn find(state: &AppState, id: &RecordingId) -> Result<Recording, ApiError>
         .ok_or_else(|| ApiError::NotFound(format!("no recording {}", id.as_str())))
 }
 
-/// 409 for anything that would destroy or overwrite a recording under legal hold.
-fn refuse_if_held(rec: &Recording) -> Result<(), ApiError> {
-    match &rec.legal_hold {
-        Some(_) => Err(held(&rec.recording_id)),
-        None => Ok(()),
+/// 409 for a deletion that cannot happen: the recording is under legal hold, or was purged
+/// (nothing of it is left here, and Webex is not asked either).
+fn refuse_deletion(rec: &Recording) -> Result<(), ApiError> {
+    let id = rec.recording_id.as_str();
+    if rec.legal_hold.is_some() {
+        return Err(ApiError::LegalHold(format!(
+            "recording {id} is under legal hold; release the hold first"
+        )));
     }
-}
-
-fn held(id: &RecordingId) -> ApiError {
-    ApiError::LegalHold(format!(
-        "recording {} is under legal hold; release the hold first",
-        id.as_str()
-    ))
+    if rec.processing_status == ProcessingStatus::Purged {
+        return Err(ApiError::Conflict(format!(
+            "recording {id} was purged; nothing is left to delete"
+        )));
+    }
+    Ok(())
 }
 
 /// The Webex client, or 503 when no credentials are configured.
