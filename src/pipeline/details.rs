@@ -4,8 +4,10 @@
 use async_trait::async_trait;
 use serde_json::json;
 
+use super::free_text::redact_free_text;
 use super::step::{PipelineStep, StepError, Work};
 use crate::webex::WebexClient;
+use call_analysis::redact::Redactor;
 
 /// Right after a `created` event Webex may not have the links yet: wait this many attempts
 /// before saying they will not come.
@@ -18,6 +20,8 @@ token (spark-admin:recordings_read) never gets them: use a compliance officer to
 
 pub(super) struct Details {
     pub webex: WebexClient,
+    /// For the title, which is free text.
+    pub redactor: Redactor,
 }
 
 #[async_trait]
@@ -34,7 +38,9 @@ impl PipelineStep for Details {
         w.rec.duration = r.duration_seconds.or(w.rec.duration);
         w.rec.audio_format = r.format.clone().or_else(|| w.rec.audio_format.clone());
         // The recording without its links: they expire and carry tickets, never store them.
-        w.rec.webex_metadata = Some(json!({ "recording": r }));
+        let mut kept = json!({ "recording": r });
+        redact_free_text(&mut kept, &self.redactor);
+        w.rec.webex_metadata = Some(kept);
 
         if details.audio_link().is_none() {
             return Err(if w.attempt < LINK_WAIT_ATTEMPTS {

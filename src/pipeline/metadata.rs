@@ -4,8 +4,10 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::free_text::redact_free_text;
 use super::step::{PipelineStep, StepError, Work};
 use crate::webex::{Party, PeopleNames, WebexClient};
+use call_analysis::redact::Redactor;
 
 /// Webex answers 204 while the metadata is not ready: wait this many attempts, then go on
 /// without it (the step fails, the recording does not).
@@ -14,6 +16,8 @@ const METADATA_WAIT_ATTEMPTS: u32 = 3;
 pub(super) struct Metadata {
     pub webex: WebexClient,
     pub names: PeopleNames,
+    /// For people's names, which are free text.
+    pub redactor: Redactor,
 }
 
 #[async_trait]
@@ -37,13 +41,14 @@ impl PipelineStep for Metadata {
         };
 
         let parties = metadata.parties();
+        let redacted = |name: Option<String>| name.map(|n| self.redactor.text(&n));
         if let Some(caller) = &parties.caller {
             w.rec.caller = caller.number.clone();
-            w.rec.caller_name = name_of(&self.names, caller).await;
+            w.rec.caller_name = redacted(name_of(&self.names, caller).await);
         }
         if let Some(callee) = &parties.callee {
             w.rec.callee = callee.number.clone();
-            w.rec.callee_name = name_of(&self.names, callee).await;
+            w.rec.callee_name = redacted(name_of(&self.names, callee).await);
         }
         w.rec.participants = parties
             .participants
@@ -52,12 +57,14 @@ impl PipelineStep for Metadata {
                 party
                     .number
                     .clone()
-                    .or_else(|| party.name.clone())
+                    .or_else(|| redacted(party.name.clone()))
                     .or_else(|| party.actor_id.clone())
             })
             .collect();
         if let Some(Value::Object(map)) = &mut w.rec.webex_metadata {
-            map.insert("metadata".into(), metadata.raw);
+            let mut raw = metadata.raw;
+            redact_free_text(&mut raw, &self.redactor);
+            map.insert("metadata".into(), raw);
         }
         Ok(())
     }

@@ -12,6 +12,7 @@ mod analysis;
 mod audio;
 mod deletion;
 mod details;
+mod free_text;
 mod metadata;
 mod notes;
 mod observe;

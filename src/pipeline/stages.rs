@@ -51,6 +51,7 @@ pub(super) fn in_order(deps: &PipelineDeps) -> Vec<Stage> {
             Essential,
             details::Details {
                 webex: deps.webex.clone(),
+                redactor: redactor.clone(),
             },
         ),
         Stage::new(
@@ -59,6 +60,7 @@ pub(super) fn in_order(deps: &PipelineDeps) -> Vec<Stage> {
             metadata::Metadata {
                 webex: deps.webex.clone(),
                 names: PeopleNames::new(deps.webex.clone()),
+                redactor: redactor.clone(),
             },
         ),
         Stage::new(

@@ -27,6 +27,12 @@ pub(crate) struct FakeRecording {
     pub(crate) id: &'static str,
     pub(crate) audio: Vec<u8>,
     pub(crate) vtt: Option<&'static str>,
+    /// The title in the details.
+    pub(crate) topic: &'static str,
+    /// The metadata's `serviceData`: the parties and participants.
+    pub(crate) service_data: Value,
+    /// A person of its own in the People API: id and display name.
+    pub(crate) person: Option<(&'static str, &'static str)>,
 }
 
 impl FakeRecording {
@@ -35,7 +41,21 @@ impl FakeRecording {
         let audio = (0..20_000u32)
             .map(|i| (i.wrapping_mul(31) ^ u32::from(id.as_bytes()[0])) as u8)
             .collect();
-        Self { id, audio, vtt }
+        Self {
+            id,
+            audio,
+            vtt,
+            topic: "Call",
+            service_data: json!({
+                "callingParty": {"actor": {"type": "PERSON", "id": "person-1"}, "number": "sip:4060@example.com;user=phone"},
+                "calledParty": {"number": "+34911222333"},
+                "callActivity": [{"participants": [
+                    {"actor": {"type": "PERSON", "id": "person-1"}, "aor": "sip:4060@example.com"},
+                    {"aor": "+34911222333"}
+                ]}]
+            }),
+            person: None,
+        }
     }
 
     pub(crate) fn details(&self, server: &MockServer, with_links: bool) -> Value {
@@ -49,7 +69,7 @@ impl FakeRecording {
         }
         let mut body = json!({
             "id": self.id,
-            "topic": "Call",
+            "topic": self.topic,
             "createTime": "2025-03-04T10:05:00Z",
             "timeRecorded": "2025-03-04T10:00:00Z",
             "format": "MP3",
@@ -65,20 +85,25 @@ impl FakeRecording {
 
     /// Metadata, person and files; details are mounted by the caller or `mount`.
     pub(crate) async fn mount_rest(&self, server: &MockServer) {
-        on("GET", format!("/v1/convergedRecordings/{}/metadata", self.id))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "id": self.id,
-                "serviceData": {
-                    "callingParty": {"actor": {"type": "PERSON", "id": "person-1"}, "number": "sip:4060@example.com;user=phone"},
-                    "calledParty": {"number": "+34911222333"},
-                    "callActivity": [{"participants": [
-                        {"actor": {"type": "PERSON", "id": "person-1"}, "aor": "sip:4060@example.com"},
-                        {"aor": "+34911222333"}
-                    ]}]
-                }
-            })))
-            .mount(server)
-            .await;
+        on(
+            "GET",
+            format!("/v1/convergedRecordings/{}/metadata", self.id),
+        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": self.id,
+            "serviceData": self.service_data,
+        })))
+        .mount(server)
+        .await;
+        if let Some((id, name)) = self.person {
+            on("GET", format!("/v1/people/{id}"))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({"id": id, "displayName": name})),
+                )
+                .mount(server)
+                .await;
+        }
         on("GET", format!("/files/{}.mp3", self.id))
             .respond_with(ResponseTemplate::new(200).set_body_bytes(self.audio.clone()))
             .mount(server)

@@ -52,6 +52,7 @@ const CARD_FORMS: &[&str] = &[
     "nueve ocho cinco cinco",
     "5425233430109903",
     "5425 2334 3010 9903",
+    "4916338506082832",
 ];
 
 fn assert_no_card(what: &str, bytes: &[u8]) {
@@ -96,10 +97,31 @@ async fn card_data_never_reaches_the_llm_the_record_the_vtt_or_the_database() {
         stt: None,
         translate_to: Some("en".into()),
     };
-    let recs = [FakeRecording::new(CARD_ID, Some(CARD_VTT))];
+    // Typed into the title and name fields too: the caller's name in the metadata, the
+    // callee's from the People API.
+    let mut card_call = FakeRecording::new(CARD_ID, Some(CARD_VTT));
+    card_call.topic = "Disputa tarjeta 4916338506082832";
+    card_call.service_data = json!({
+        "callingParty": {"name": "Ana 4916 3385 0608 2832", "number": "+34600111222"},
+        "calledParty": {"actor": {"type": "PERSON", "id": "person-card"}, "number": "4060"},
+        "callActivity": [{"participants": [{"name": "Ana 4916338506082832"}]}]
+    });
+    card_call.person = Some(("person-card", "Carlos 5425233430109903"));
+    let recs = [card_call];
     let rec = process_in(&recs, setup, RedactKinds::default(), &db, data.path())
         .await
         .remove(0);
+    assert_eq!(
+        (rec.caller_name.as_deref(), rec.callee_name.as_deref()),
+        (Some("Ana [CARD]"), Some("Carlos [CARD]"))
+    );
+    assert_eq!(
+        rec.webex_metadata
+            .as_ref()
+            .map(|m| m["recording"]["topic"].clone()),
+        Some(json!("Disputa tarjeta [CARD]"))
+    );
+    assert_eq!(rec.participants, ["Ana [CARD]"]);
 
     // The LLM was used, for the analysis and the translation, and saw no card.
     let sent = requests_to(&ai, CHAT_PATH).await;
