@@ -2,36 +2,61 @@
 //! (`ALERT_ALLOW_PRIVATE=true`). The name is resolved here and the request is pinned to the
 //! checked addresses, so a DNS answer that changes between check and connect cannot slip by.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use url::Url;
 
 use super::DeliveryError;
 
-/// Whether an address is loopback, private, link-local or otherwise not on the public internet.
+/// Whether an address is loopback, private, link-local or otherwise not on the public internet:
+/// everything the IANA special-purpose registries do not mark globally reachable, and an IPv6
+/// address that carries an IPv4 one (mapped, compatible, NAT64, 6to4) is judged by that.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
-                // Carrier-grade NAT, 100.64.0.0/10.
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                // Carrier-grade NAT 100.64.0.0/10, IETF protocol assignments 192.0.0.0/24,
+                // benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_private(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                // Unique local fc00::/7 and link-local fe80::/10.
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
+            // Only global unicast, 2000::/3, is on the internet; within it, the IETF protocol
+            // assignments 2001::/23 (Teredo among them) and documentation 2001:db8::/32.
+            let [first, second, ..] = v6.segments();
+            (first & 0xe000) != 0x2000
+                || (first == 0x2001 && second < 0x0200)
+                || (first == 0x2001 && second == 0x0db8)
         }
+    }
+}
+
+/// The IPv4 address an IPv6 one stands for: IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
+/// `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:aabb:ccdd::`.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = v6.segments();
+    let from = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, high, low] | [0x64, 0xff9b, 0, 0, 0, 0, high, low] => {
+            Some(from(high, low))
+        }
+        // `::` and `::1` are IPv6's own unspecified and loopback addresses, judged as such.
+        [0, 0, 0, 0, 0, 0, high, low] if high != 0 => Some(from(high, low)),
+        [0x2002, high, low, ..] => Some(from(high, low)),
+        _ => None,
     }
 }
 
@@ -82,10 +107,32 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "198.18.0.1",
+            "198.19.255.1",
+            "192.0.0.1",
+            "192.0.2.1",
+            "240.0.0.1",
+            "224.0.0.1",
+            "0.1.2.3",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "2002:a00:1::",
+            "::127.0.0.1",
+            "::",
+            "2001:db8::1",
+            "2001::1",
+            "ff02::1",
+            "100::1",
         ] {
             assert!(is_private(ip.parse().expect("ip")), "{ip}");
         }
-        for ip in ["8.8.8.8", "151.101.1.1", "2606:4700::1111"] {
+        for ip in [
+            "8.8.8.8",
+            "151.101.1.1",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(!is_private(ip.parse().expect("ip")), "{ip}");
         }
     }

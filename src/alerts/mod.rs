@@ -20,7 +20,7 @@ use url::Url;
 use crate::domain::{ProcessingStatus, Recording};
 
 pub use dispatch::{DeliveryError, send_once};
-pub use guard::check_destination;
+pub use guard::{check_destination, is_private};
 pub use sign::{SigningKey, sign};
 
 /// `ALERT_WEBHOOK_URL` and its companions.

@@ -289,6 +289,23 @@ mod tests {
         ])
         .expect("valid");
         assert!(private.alerts.expect("alerts on").allow_private);
+        // A private address literal or localhost is refused at start unless allowed.
+        let secret = ("ALERT_WEBHOOK_SECRET", "whsec_c2VjcmV0");
+        for local in [
+            "http://127.0.0.1:9000/hook",
+            "http://localhost/hook",
+            "http://[::1]/hook",
+            "http://198.18.0.1/hook",
+        ] {
+            let refused = config(&[("ALERT_WEBHOOK_URL", local), secret]).expect_err(local);
+            assert_eq!(refused.name, "ALERT_WEBHOOK_URL", "{local}");
+            let allowed = [
+                ("ALERT_WEBHOOK_URL", local),
+                secret,
+                ("ALERT_ALLOW_PRIVATE", "true"),
+            ];
+            assert!(config(&allowed).is_ok(), "{local}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ const RESOURCE_SEGMENTS: &[&str] = &[
     "me",
     "metadata",
     "people",
+    "softDelete",
     "webhooks",
 ];
 
@@ -84,6 +85,10 @@ mod tests {
             "/admin/convergedRecordings"
         );
         assert_eq!(template("https://webexapis.com/v1/people/me"), "/people/me");
+        assert_eq!(
+            template("https://webexapis.com/v1/convergedRecordings/softDelete"),
+            "/convergedRecordings/softDelete"
+        );
         assert_eq!(
             template("https://webexapis.com/v1/people/p-1"),
             "/people/{id}"
