@@ -11,6 +11,7 @@ use chrono::{SubsecRound, Utc};
 use super::error::ApiError;
 use super::{AppState, auth};
 use crate::access::{Permission, Principal, RouteRule, SEARCH_ACTION, route_rule};
+use crate::search::SearchQuery;
 use crate::store::{NewAuditEntry, Store};
 
 /// Put in a response's extensions by a handler that wrote its audit entry itself, in the same
@@ -145,7 +146,11 @@ pub async fn enforce_with(
         // (and a NUL, refused with 400, which PostgreSQL could not store).
         (Some(q), _) => (
             Some(SEARCH_ACTION),
-            Some(Redactor::new(state.config.redact.clone()).text(&q.replace('\0', ""))),
+            Some(match q.chars().count() {
+                // Refused unsearched; its text would only grow the log.
+                n if n > SearchQuery::MAX_CHARS => format!("({n} characters, too long to search)"),
+                _ => Redactor::new(state.config.redact.clone()).text(&q.replace('\0', "")),
+            }),
         ),
         (None, action) => (action, None),
     };

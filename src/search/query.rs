@@ -14,6 +14,10 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
+    /// The longest `q` taken, in characters: a search box's worth. Longer ones are refused
+    /// (400) before they are parsed or searched for, and the audit log records only their length.
+    pub const MAX_CHARS: usize = 1000;
+
     /// `None` when `raw` holds no word at all (then there is nothing to search for).
     pub fn parse(raw: &str) -> Option<Self> {
         let mut words = Vec::new();

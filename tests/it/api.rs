@@ -249,9 +249,17 @@ async fn list_filters_pagination_and_stats_on_both_backends() {
             "status=bogus",
             "from_date=yesterday",
             "to_date=2025-02-30",
+            &format!("q={}", "palabra%20".repeat(126)),
+            &format!("participant={}", "x".repeat(201)),
+            &format!("tracker={}", "x".repeat(201)),
         ] {
             assert_bad_request(&app, &format!("/api/v1/recordings/?{bad}")).await;
         }
+        // At the limit, a search.
+        let (s, _) = app
+            .json(&format!("/api/v1/recordings/?q={}", "x".repeat(1000)))
+            .await;
+        assert_eq!(s, 200);
         // A window that ends before it starts is empty, not an error.
         let (s, body) = app
             .json("/api/v1/recordings/?from_date=2025-03-05&to_date=2025-03-01")

@@ -301,6 +301,10 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
             let (status, body) = call(&app, key, method.clone(), path).await;
             assert_eq!(status, expected, "{db:?} {method} {path}: {body}");
         }
+        // Too long to search: refused, and recorded by its length only.
+        let long = format!("/api/v1/recordings/?q={}", "4539%20".repeat(240));
+        let (status, body) = call(&app, viewer, Method::GET, &long).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("bad_request")));
         // Held: neither deleted nor reprocessed.
         let (status, body) = call(&app, admin, Method::DELETE, "/api/v1/recordings/r1").await;
         assert_eq!((status, body["error"].as_str()), (409, Some("legal_hold")));
@@ -341,7 +345,11 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
             .collect();
         assert_eq!(
             details,
-            ["[CARD]", "cancelar"],
+            [
+                "(1200 characters, too long to search)",
+                "[CARD]",
+                "cancelar"
+            ],
             "{db:?}: newest first, redacted"
         );
         assert_eq!(find("recording.delete", 403)["actor"], "viewer-key");

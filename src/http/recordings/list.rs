@@ -29,7 +29,7 @@ pub struct SearchParams {
     /// match; `"a phrase"` matches in order. Results then come by relevance, then newest, and
     /// carry `highlight`. Relevance orders the 10,000 most recent matches (SQLite: most recently
     /// stored); any older matches follow them, newest first. `total` counts every match.
-    #[param(pattern = "^[^\\x00]*$")]
+    #[param(pattern = "^[^\\x00]*$", max_length = 1000)]
     pub q: Option<String>,
     /// Rows to skip (default 0).
     #[param(value_type = Option<u64>, minimum = 0, maximum = 9223372036854775807_i64)]
@@ -57,7 +57,7 @@ pub struct SearchParams {
     #[param(pattern = "^[A-Za-z]{2}$")]
     pub language: Option<String>,
     /// Case-insensitive part of the caller, callee or their names.
-    #[param(pattern = "^[^\\x00]*$")]
+    #[param(pattern = "^[^\\x00]*$", max_length = 200)]
     pub participant: Option<String>,
     /// Shortest duration, seconds.
     #[param(value_type = Option<f64>, minimum = 0)]
@@ -66,7 +66,7 @@ pub struct SearchParams {
     #[param(value_type = Option<f64>, minimum = 0)]
     pub max_duration: Option<String>,
     /// Name of a tracker the recording matched.
-    #[param(pattern = "^[^\\x00]*$")]
+    #[param(pattern = "^[^\\x00]*$", max_length = 200)]
     pub tracker: Option<String>,
 }
 
@@ -96,6 +96,20 @@ fn refuse_empty_typed_values(raw: Option<&str>) -> Result<(), ApiError> {
 
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The longest `participant` or `tracker` value taken, in characters.
+const MAX_FILTER_CHARS: usize = 200;
+
+fn at_most<'a>(
+    name: &str,
+    value: Option<&'a str>,
+    max: usize,
+) -> Result<Option<&'a str>, ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(bad(name, format!("at most {max} characters"))),
+        _ => Ok(value),
+    }
 }
 
 fn bad(name: &str, detail: String) -> ApiError {
@@ -160,16 +174,19 @@ impl SearchParams {
         let min_duration = seconds("min_duration", given(&self.min_duration))?;
         let max_duration = seconds("max_duration", given(&self.max_duration))?;
         // As with dates, a range that ends before it starts is simply empty.
+        let q = at_most("q", given(&self.q), SearchQuery::MAX_CHARS)?;
+        let participant = at_most("participant", given(&self.participant), MAX_FILTER_CHARS)?;
+        let tracker = at_most("tracker", given(&self.tracker), MAX_FILTER_CHARS)?;
         Ok(RecordingSearch {
-            q: given(&self.q).and_then(SearchQuery::parse),
+            q: q.and_then(SearchQuery::parse),
             status,
             from,
             to,
             sentiment,
             end_sentiment,
             language,
-            participant: given(&self.participant).map(str::to_string),
-            tracker: given(&self.tracker).map(str::to_string),
+            participant: participant.map(str::to_string),
+            tracker: tracker.map(str::to_string),
             min_duration,
             max_duration,
             skip,
