@@ -34,8 +34,8 @@ pub enum Command {
         /// Window end (RFC 3339); needs --from.
         #[arg(long, requires = "from")]
         to: Option<DateTime<Utc>>,
-        /// Enqueue at most this many.
-        #[arg(long)]
+        /// Enqueue at most this many (at least 1).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
         /// Show what would be enqueued, change nothing.
         #[arg(long)]

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use call_analysis::redact::Redactor;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 
@@ -14,7 +14,7 @@ use super::AppState;
 use super::access::{AuditContext, Audited};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, IdPath};
-use super::openapi::{BodyTooLarge, IdParam, Unauthorized};
+use super::openapi::{BodyTooLarge, IdParam, Unauthorized, date_or_date_time};
 use crate::domain::{LegalHold, RecordingId};
 use crate::store::{AuditEntry, AuditFilter, HoldChange};
 
@@ -163,10 +163,12 @@ fn no_recording(id: &RecordingId) -> ApiError {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
-    /// From this time (RFC 3339), inclusive.
-    pub from: Option<DateTime<Utc>>,
-    /// Until this time (RFC 3339), exclusive.
-    pub to: Option<DateTime<Utc>>,
+    /// From this time (RFC 3339) or day (`YYYY-MM-DD`), inclusive.
+    #[param(schema_with = date_or_date_time)]
+    pub from: Option<String>,
+    /// Until this time (RFC 3339), exclusive, or to the end of this day (`YYYY-MM-DD`).
+    #[param(schema_with = date_or_date_time)]
+    pub to: Option<String>,
     #[param(pattern = "^[^\\x00]*$")]
     pub actor: Option<String>,
     /// e.g. `recording.view`, `hold.set`, `login.failed`.
@@ -225,9 +227,12 @@ pub async fn list_audit(
     if skip > i64::MAX as u64 {
         return Err(ApiError::BadRequest("skip is too large".into()));
     }
+    let window = |raw: &Option<String>, name, end| {
+        audit_time(raw.as_deref().unwrap_or_default(), name, end).map_err(ApiError::BadRequest)
+    };
     let filter = AuditFilter {
-        from: params.from,
-        to: params.to,
+        from: window(&params.from, "from", false)?,
+        to: window(&params.to, "to", true)?,
         actor: params.actor,
         action: params.action,
         recording_id: params.recording_id,
@@ -290,6 +295,34 @@ fn csv_field(value: &str) -> String {
     } else {
         value
     }
+}
+
+/// An audit window's end: `YYYY-MM-DD` (a `to` day is included whole) or RFC 3339. The API
+/// and the console's page read them alike.
+pub fn audit_time(
+    raw: &str,
+    name: &str,
+    end_of_day: bool,
+) -> Result<Option<DateTime<Utc>>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        let day = if end_of_day {
+            day.checked_add_days(Days::new(1))
+        } else {
+            Some(day)
+        };
+        return Ok(day
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc()));
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            format!("{name}: expected a date (YYYY-MM-DD) or an RFC 3339 time, got {raw:?}")
+        })
 }
 
 #[cfg(test)]

@@ -47,6 +47,10 @@ async fn backfill_dry_run_changes_nothing_and_a_real_run_enqueues_the_missing() 
         ("WEBEX_API_URL", api.as_str()),
         ("WEBEX_ACCESS_TOKEN", "token"),
     ];
+    // A limit of nothing is a mistake, not an empty run.
+    let zero = run(&["backfill", "--limit", "0", "--dry-run"], &env);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--limit"));
     let dry = run(&["backfill", "--hours", "24", "--dry-run"], &env);
     let out = String::from_utf8_lossy(&dry.stdout);
     assert!(

@@ -370,6 +370,28 @@ async fn each_action_is_audited_with_actor_address_and_status_and_the_chain_veri
         assert!(ids.windows(2).all(|w| w[0] > w[1]));
         let only = audit_items(&app, auditor, "&actor=viewer-key&action=recording.view").await;
         assert_eq!(only.len(), 2, "the viewer read r1 twice");
+        // Days as the console's page takes them: a `to` day is included whole.
+        let today = Utc::now().date_naive();
+        let days = audit_items(&app, auditor, &format!("&from={today}&to={today}")).await;
+        assert_eq!(
+            days.len(),
+            items.len() + 2,
+            "{db:?}: every entry, and the two reads of the log since"
+        );
+        let yesterday = today.pred_opt().unwrap();
+        assert!(
+            audit_items(&app, auditor, &format!("&to={yesterday}"))
+                .await
+                .is_empty()
+        );
+        let (status, body) = call(&app, auditor, Method::GET, "/api/v1/audit?from=soon").await;
+        assert_eq!(status, 400);
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("from")),
+            "{body}"
+        );
 
         let csv = client()
             .get(format!("{}/api/v1/audit?format=csv", app.base))

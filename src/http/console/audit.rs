@@ -5,14 +5,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::{PageError, PageQuery, render};
 use crate::access::Principal;
 use crate::domain::RecordingId;
 use crate::http::AppState;
-use crate::http::compliance::MAX_AUDIT_LIMIT;
+use crate::http::compliance::{MAX_AUDIT_LIMIT, audit_time as time};
 use crate::store::{AuditEntry, AuditFilter};
 
 const PAGE_SIZE: u64 = 50;
@@ -213,29 +212,6 @@ fn to_filter(p: &AuditParams) -> Result<AuditFilter, String> {
         skip: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
     })
-}
-
-/// `YYYY-MM-DD` (a `to` day is included whole) or RFC 3339.
-fn time(raw: &str, name: &str, end_of_day: bool) -> Result<Option<DateTime<Utc>>, String> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        let day = if end_of_day {
-            day.checked_add_days(Days::new(1))
-        } else {
-            Some(day)
-        };
-        return Ok(day
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc()));
-    }
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| Some(t.with_timezone(&Utc)))
-        .map_err(|_| {
-            format!("{name}: expected a date (YYYY-MM-DD) or an RFC 3339 time, got {raw:?}")
-        })
 }
 
 /// The API's parameters for the same filters (times as RFC 3339).
