@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::query::is_inner_punctuation;
 use super::{SearchQuery, fold};
 
 /// The most characters a highlight has, markup and escapes included.
@@ -38,9 +39,9 @@ struct Segment<'a> {
     hit: bool,
 }
 
-/// The text cut at word boundaries (UAX #29, as the tokenizers do), each loose word of the
-/// query marked, and each phrase's words where they stand in order (a lone "de" is no hit of
-/// "tarjeta de crédito").
+/// The text cut at word boundaries (UAX #29) and, as the tokenizers do, at the apostrophes,
+/// colons and points UAX #29 keeps inside a word; each loose word of the query marked, and each
+/// phrase's words where they stand in order (a lone "de" is no hit of "tarjeta de crédito").
 fn segments<'a>(
     text: &'a str,
     wanted: &HashSet<String>,
@@ -48,6 +49,7 @@ fn segments<'a>(
 ) -> Vec<Segment<'a>> {
     let mut segments: Vec<Segment<'a>> = text
         .split_word_bounds()
+        .flat_map(split_inner)
         .map(|piece| {
             let is_word = piece.chars().any(char::is_alphanumeric);
             let folded = if is_word { fold(piece) } else { String::new() };
@@ -76,6 +78,21 @@ fn segments<'a>(
         }
     }
     segments
+}
+
+/// A word's parts and the punctuation between them, each a piece of its own.
+fn split_inner(word: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (at, c) in word.char_indices() {
+        if is_inner_punctuation(c) {
+            pieces.extend([&word[start..at], &word[at..at + c.len_utf8()]]);
+            start = at + c.len_utf8();
+        }
+    }
+    pieces.push(&word[start..]);
+    pieces.retain(|p| !p.is_empty());
+    pieces
 }
 
 /// Where the excerpt begins: a little before the hit whose following stretch of text holds the
@@ -172,6 +189,24 @@ mod tests {
             h.as_deref(),
             Some("La <mark>FACTURACIÓN</mark> de octubre.")
         );
+    }
+
+    #[test]
+    fn words_joined_by_an_apostrophe_or_a_colon_are_marked_apart_as_the_tokenizers_index_them() {
+        let text = "Ma facture d'électricité, dit O’Brien: javascript:alert";
+        for (query, marked) in [
+            ("electricite", "d'<mark>électricité</mark>"),
+            ("brien", "O’<mark>Brien</mark>"),
+            ("alert", "javascript:<mark>alert</mark>"),
+            ("d'electricite", "<mark>d</mark>'<mark>électricité</mark>"),
+        ] {
+            let h = highlight(&q(query), &[text]).expect("an excerpt");
+            let escaped = h.replace("&#39;", "'");
+            assert!(escaped.contains(marked), "{query}: {h}");
+        }
+        // A part alone is no hit of the whole: "d" is not "d'électricité".
+        let h = highlight(&q("d'electricite"), &["d d'électricité"]).expect("an excerpt");
+        assert!(h.starts_with("d <mark>d</mark>"), "{h}");
     }
 
     #[test]

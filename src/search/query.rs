@@ -55,18 +55,47 @@ impl SearchQuery {
             .join(" ")
     }
 
-    /// The loose words, folded, for marking hits in an excerpt.
+    /// The loose words, folded, for marking hits in an excerpt (a word of several parts, like
+    /// "o'brien", is a phrase there: see [`word_parts`]).
     pub fn folded_words(&self) -> HashSet<String> {
-        self.words.iter().map(|w| fold(w)).collect()
-    }
-
-    /// Each phrase's words, folded: in an excerpt they are hits only where they stand in order.
-    pub fn folded_phrases(&self) -> Vec<Vec<String>> {
-        self.phrases
+        self.words
             .iter()
-            .map(|p| p.iter().map(|w| fold(w)).collect())
+            .filter(|w| word_parts(w).nth(1).is_none())
+            .map(|w| fold(w))
             .collect()
     }
+
+    /// Each phrase's words, folded and cut into their parts: in an excerpt they are hits only
+    /// where they stand in order.
+    pub fn folded_phrases(&self) -> Vec<Vec<String>> {
+        let parted = self
+            .words
+            .iter()
+            .filter(|w| word_parts(w).nth(1).is_some())
+            .map(std::slice::from_ref);
+        self.phrases
+            .iter()
+            .map(Vec::as_slice)
+            .chain(parted)
+            .map(|p| p.iter().flat_map(|w| word_parts(w)).map(fold).collect())
+            .collect()
+    }
+}
+
+/// The parts of a word that both databases' tokenizers index apart: UAX #29 keeps
+/// "d'électricité", "O'Brien" and "javascript:alert" as one word, FTS5's `unicode61` and
+/// PostgreSQL's parser split them at the apostrophe, colon or point.
+pub(crate) fn word_parts(word: &str) -> impl Iterator<Item = &str> {
+    word.split(is_inner_punctuation).filter(|p| !p.is_empty())
+}
+
+/// The characters UAX #29 lets stand inside a word (MidLetter, MidNum, MidNumLet, and `_`).
+pub(crate) fn is_inner_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || matches!(
+            c,
+            '’' | '‘' | 'ʼ' | '·' | '․' | '﹒' | '＇' | '．' | '：' | '︓' | '﹕' | '‧' | '״'
+        )
 }
 
 #[cfg(test)]
@@ -102,5 +131,8 @@ mod tests {
         let q = SearchQuery::parse(r#"pago "Tarjeta de CRÉDITO""#).expect("words");
         assert_eq!(q.folded_words(), HashSet::from(["pago".to_string()]));
         assert_eq!(q.folded_phrases(), [["tarjeta", "de", "credito"]]);
+        let q = SearchQuery::parse("d’Électricité brien").expect("words");
+        assert_eq!(q.folded_words(), HashSet::from(["brien".to_string()]));
+        assert_eq!(q.folded_phrases(), [["d", "electricite"]]);
     }
 }

@@ -456,12 +456,19 @@ fn contains(folded: &str) -> String {
 /// The excerpt comes from the fields in the order a reader cares about them.
 fn highlight_of(q: &SearchQuery, r: &Recording) -> Option<String> {
     let joined = |items: &[String]| items.join(" · ");
-    let people = [&r.caller_name, &r.caller, &r.callee_name, &r.callee]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join(" → ");
+    // "Ana García (+34600111222) → Carlos Ruiz (4060)": each side once, its number beside its name.
+    let party = |name: &Option<String>, number: &Option<String>| match (name, number) {
+        (Some(name), Some(number)) => Some(format!("{name} ({number})")),
+        (name, number) => name.clone().or_else(|| number.clone()),
+    };
+    let people = [
+        party(&r.caller_name, &r.caller),
+        party(&r.callee_name, &r.callee),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" → ");
     let (bullets, topics, actions) = (
         joined(&r.summary_bullet_points),
         joined(&r.key_topics),

@@ -180,6 +180,21 @@ async fn the_highlight_marks_hits_and_shows_markup_as_text() {
         // Without a query there is nothing to highlight.
         let listed = run(&t.store, &query("")).await;
         assert_eq!(listed.hits[0].highlight, None);
+
+        // A name found only in part ("brien" of "O'Brien", as both indexes split it) is the
+        // excerpt, each side once with its number.
+        let mut named = call("named", 2, "Buenos días, le llamo por la factura.");
+        named.caller_name = Some("Sean O'Brien".into());
+        named.caller = Some("+34600111222".into());
+        named.callee = Some("4060".into());
+        store_all(&t.store, &[named]).await;
+        let page = run(&t.store, &query("brien")).await;
+        assert_eq!(page.total, 1, "{db:?}");
+        assert_eq!(
+            page.hits[0].highlight.as_deref(),
+            Some("Sean O&#39;<mark>Brien</mark> (+34600111222) → 4060"),
+            "{db:?}"
+        );
     }
 }
 
