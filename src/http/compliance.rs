@@ -14,7 +14,7 @@ use super::AppState;
 use super::access::{AuditContext, Audited};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, IdPath};
-use super::openapi::{BodyTooLarge, IdParam, Unauthorized, date_or_date_time};
+use super::openapi::{IdParam, JsonBodyRefused, Unauthorized, date_or_date_time};
 use crate::domain::{LegalHold, RecordingId};
 use crate::store::{AuditEntry, AuditFilter, HoldChange};
 
@@ -61,7 +61,7 @@ enum HoldRefused {
         (status = 200, description = "Held", body = HoldAnswer),
         (status = 400, description = "Invalid id or reason", body = ErrorBody),
         HoldRefused,
-        BodyTooLarge,
+        JsonBodyRefused,
     ),
     tag = "compliance"
 )]

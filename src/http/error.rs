@@ -28,6 +28,9 @@ pub enum ApiError {
     TooManyRequests(u64),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A body sent as something the route does not read (JSON routes without its content type).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The resource existed but was deleted (e.g. the audio of a deleted recording).
     #[error("{0}")]
     Gone(String),
@@ -54,6 +57,7 @@ impl ApiError {
             Self::Conflict(_) | Self::LegalHold(_) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Gone(_) => StatusCode::GONE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
@@ -73,6 +77,7 @@ impl ApiError {
             Self::LegalHold(_) => "legal_hold",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Gone(_) => "gone",
             Self::Unavailable(_) => "unavailable",
             Self::BadGateway(_) => "bad_gateway",
@@ -238,10 +243,14 @@ impl From<crate::reconciler::ReconcileError> for ApiError {
 /// A JSON body that is missing, malformed or of the wrong shape, or too large to read.
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::PayloadTooLarge("the body is larger than 2 MiB".into())
-        } else {
-            Self::BadRequest(e.body_text())
+        match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::PayloadTooLarge("the body is larger than 2 MiB".into())
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
+                "send the body as JSON, with `Content-Type: application/json`".into(),
+            ),
+            _ => Self::BadRequest(e.body_text()),
         }
     }
 }

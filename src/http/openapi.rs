@@ -22,10 +22,21 @@ use crate::domain::{ProcessingStatus, RecordingId};
 #[response(status = 401, description = "Missing or wrong API token")]
 pub struct Unauthorized(#[allow(dead_code)] ErrorBody);
 
-/// The 413 of an operation that reads a JSON body (axum's 2 MiB limit).
+/// How an operation that reads a JSON body refuses one it cannot read as JSON.
 #[derive(utoipa::IntoResponses)]
-#[response(status = 413, description = "The body is larger than 2 MiB")]
-pub struct BodyTooLarge(#[allow(dead_code)] ErrorBody);
+#[allow(dead_code)]
+pub enum JsonBodyRefused {
+    #[response(
+        status = 413,
+        description = "The body is larger than 2 MiB (axum's limit)"
+    )]
+    TooLarge(ErrorBody),
+    #[response(
+        status = 415,
+        description = "The body is not sent as `Content-Type: application/json`"
+    )]
+    NotJson(ErrorBody),
+}
 
 /// What an operation on one recording answers when there is nothing to act on: a malformed
 /// id, no key, or no such recording.

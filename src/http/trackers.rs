@@ -15,7 +15,7 @@ use super::AppState;
 use super::access::AuditDetail;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use super::openapi::{BodyTooLarge, Unauthorized};
+use super::openapi::{JsonBodyRefused, Unauthorized};
 use crate::access::Principal;
 use crate::store::StoredTracker;
 use crate::trackers::{InvalidTracker, TrackerDefinition, existing_name};
@@ -140,7 +140,7 @@ async fn answer(state: &AppState, name: &str) -> Result<TrackerAnswer, ApiError>
         (status = 201, description = "Created", body = TrackerAnswer),
         (status = 400, description = "Invalid tracker, naming the problem", body = ErrorBody),
         ChangeRefused,
-        BodyTooLarge,
+        JsonBodyRefused,
         (status = 409, description = "A tracker of that name exists", body = ErrorBody),
     ),
     tag = "trackers"
@@ -208,7 +208,7 @@ pub async fn get_tracker(
         (status = 200, description = "Replaced", body = TrackerAnswer),
         (status = 400, description = "Invalid tracker, naming the problem", body = ErrorBody),
         ChangeRefused,
-        BodyTooLarge,
+        JsonBodyRefused,
         (status = 404, description = "Unknown tracker", body = ErrorBody),
     ),
     tag = "trackers"
