@@ -24,10 +24,14 @@ pub async fn run(args: VerifyArgs) -> Result<ExitCode> {
             };
             println!("{mark} {:<15} {}", check.name, check.detail);
         }
+        let scopes = report.missing_scopes.join("; ");
         if report.missing_scopes.is_empty() {
             println!("missing scopes: none");
+        } else if report.ok {
+            // The other listing works, so this one's scope is not needed.
+            println!("not granted, and not needed (one listing is enough): {scopes}");
         } else {
-            println!("missing scopes: {}", report.missing_scopes.join("; "));
+            println!("missing scopes: {scopes}");
         }
         if report.ok {
             println!("the token can be used by webex-recordings");

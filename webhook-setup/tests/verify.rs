@@ -159,7 +159,13 @@ async fn one_listing_is_enough() {
         let server = start(f).await;
         let env = env_for(&server);
         let out = run(&["verify"], &as_refs(&env)).await;
-        assert!(out.status.success(), "{}", stdout(&out));
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}");
+        assert!(!text.contains("missing scopes: spark"), "{text}");
+        assert!(
+            text.contains("not needed (one listing is enough)"),
+            "{text}"
+        );
     }
 }
 
