@@ -15,9 +15,14 @@ use super::words::{
 use crate::text::fold;
 use crate::transcript::Cue;
 
-/// A card inside a longer run of digits is looked for only when what is left could be an
-/// expiry and a CVV said in the same breath.
+/// Most digits said beside a card in the same run for the card to be looked for inside it:
+/// an expiry and a CVV after it, or a short number before it ("option two", "Room 4").
 const MAX_DIGITS_BESIDE_CARD: usize = 8;
+/// Most digits said before a card inside a run (but for a card ending a long run): a number
+/// word or a lone number ("option two", "número uno", "Room 12"). Three or four would let
+/// two phone numbers said with a comma between them, or a group of four and a longer number,
+/// hold a card that starts inside one of them.
+const MAX_DIGITS_BEFORE_CARD: usize = 2;
 /// How many items after a CVV or expiry cue its value may start.
 const CUE_WINDOW_ITEMS: usize = 16;
 
@@ -107,11 +112,8 @@ impl<'a> Detector<'a> {
                 self.take(RedactKind::Card, &run.atoms);
                 continue;
             }
-            // A run may be a card followed or preceded by a short number (an expiry, a CVV)
-            // said in the same breath: look for a card from either end up to a pause. Not in
-            // what looks like an IBAN that failed its check: its digits are an account.
-            // Only a run a card and a short number long can be split into them (and a longer
-            // one would make the search below quadratic for nothing).
+            // Not in what looks like an IBAN that failed its check: its digits are an
+            // account. A run longer than a card and what may be said beside it holds none.
             if digits.len() > 19 + MAX_DIGITS_BESIDE_CARD
                 || self
                     .country_before(run.atoms[0])
@@ -119,39 +121,73 @@ impl<'a> Detector<'a> {
             {
                 continue;
             }
-            let mut best: Option<(usize, usize, bool)> = None;
-            for k in 1..run.atoms.len() {
-                if !run.strong[k - 1] {
-                    continue;
-                }
-                for (prefix, atoms) in [(true, &run.atoms[..k]), (false, &run.atoms[k..])] {
-                    let candidate = self.stream.digits(atoms);
-                    let longer = best.is_none_or(|(len, _, _)| candidate.len() > len);
-                    let beside = digits.len() - candidate.len();
-                    // A run no longer than a card ("…9855, 123") may hold one only as a
-                    // full-length card at its start with a CVV's worth after it, so a number
-                    // that merely contains a Luhn-valid stretch stays.
-                    let fits = if digits.len() <= 19 {
-                        prefix && (15..=16).contains(&candidate.len()) && beside <= 4
-                    } else {
-                        beside <= MAX_DIGITS_BESIDE_CARD
-                    };
-                    if Self::is_card(&candidate) && longer && fits {
-                        best = Some((candidate.len(), k, prefix));
+            if let Some(card) = self.card_within(&run) {
+                self.take(RedactKind::Card, &run.atoms[card.clone()]);
+                for rest in [0..card.start, card.end..run.atoms.len()] {
+                    if !rest.is_empty() {
+                        pending.push(run.part(rest));
                     }
                 }
             }
-            if let Some((_, k, prefix)) = best {
-                let (before, after) = run.split(k);
-                let (card, rest) = if prefix {
-                    (before, after)
-                } else {
-                    (after, before)
-                };
-                self.take(RedactKind::Card, &card.atoms);
-                pending.push(rest);
+        }
+    }
+
+    /// The card inside a run that is no card as a whole, as a range of its atoms: a number
+    /// said just before it ("option two", "Room 4", "número uno") or after it (a CVV, an
+    /// expiry) in the same breath. The card is the longest stretch of whole pieces, cut only
+    /// where a pause, a written group or a number word ends (`Run::strong`; the first spoken
+    /// digit of a run counts as a piece of its own: "número uno cuatro cinco…"), with at most
+    /// `MAX_DIGITS_BESIDE_CARD` digits around it (4 in a run of up to 19) and at most
+    /// `MAX_DIGITS_BEFORE_CARD` before it. Never a window slid digit by digit: a written
+    /// number is one piece, so a 22-digit tracking number written as one is never looked
+    /// into, and a run has few such stretches (each passes Luhn about 1 time in 10).
+    fn card_within(&self, run: &Run) -> Option<std::ops::Range<usize>> {
+        let n = run.atoms.len();
+        let cut = |k: usize| k <= 1 || k == n || run.strong[k - 1];
+        // Digits before atom k.
+        let mut before = vec![0];
+        for &atom in &run.atoms {
+            before.push(before.last()? + self.item(atom).digits().map_or(0, str::len));
+        }
+        let total = before[n];
+        // A run no longer than a card has few digits to spare: what is beside the card is a
+        // CVV's worth at most, and a 13-digit card (no longer issued) is not looked for, so a
+        // 17-digit number read with pauses does not hold a card merely because its first 13
+        // digits pass Luhn.
+        let (shortest, most_beside) = if total <= 19 {
+            (14, 4)
+        } else {
+            (13, MAX_DIGITS_BESIDE_CARD)
+        };
+        let mut best: Option<std::ops::Range<usize>> = None;
+        for start in (0..n).filter(|&k| cut(k)) {
+            if before[start] > most_beside {
+                break;
+            }
+            for end in (start + 1..=n).rev().filter(|&k| cut(k)) {
+                let beside = before[start] + total - before[end];
+                let length = before[end] - before[start];
+                if beside > most_beside || length < shortest {
+                    break;
+                }
+                let longer = best
+                    .as_ref()
+                    .is_none_or(|b| length > before[b.end] - before[b.start]);
+                // Before the card, a short number ("option two", "Room 12"); more only before
+                // a card that ends a long run, as an expiry and CVV said first.
+                let said_before =
+                    before[start] <= MAX_DIGITS_BEFORE_CARD || (total > 19 && end == n);
+                if beside > 0
+                    && said_before
+                    && length <= 19
+                    && longer
+                    && Self::is_card(&self.stream.digits(&run.atoms[start..end]))
+                {
+                    best = Some(start..end);
+                }
             }
         }
+        best
     }
 
     // ---- IBAN -------------------------------------------------------------------------

@@ -237,16 +237,11 @@ impl Stream {
 }
 
 impl Run {
-    /// Splits the run before atom `k` (0 < k < len): the atoms before and from there on.
-    pub fn split(&self, k: usize) -> (Run, Run) {
-        let before = Run {
-            atoms: self.atoms[..k].to_vec(),
-            strong: self.strong[..k - 1].to_vec(),
-        };
-        let after = Run {
-            atoms: self.atoms[k..].to_vec(),
-            strong: self.strong[k..].to_vec(),
-        };
-        (before, after)
+    /// The atoms in `range` (not empty) as a run of their own.
+    pub fn part(&self, range: Range<usize>) -> Run {
+        Run {
+            strong: self.strong[range.start..range.end - 1].to_vec(),
+            atoms: self.atoms[range].to_vec(),
+        }
     }
 }

@@ -470,3 +470,72 @@ proptest::proptest! {
 
 mod forms;
 mod labels;
+
+/// From a QA pass: a number said just before a card (a number word, a lone digit) made the
+/// run 17 digits, and only a card at the start of such a run was looked for, so each of these
+/// was stored raw. The card is found wherever it sits in the run, on the boundaries between
+/// what was said (a number word, a written group), with a few digits around it.
+#[test]
+fn a_number_said_just_before_or_after_a_card_does_not_hide_it() {
+    for (text, expected) in [
+        (
+            "Or the other one 4556.7375.8689.9855 please.",
+            "Or the other one [CARD] please.",
+        ),
+        (
+            "Use the other one 4556 7375 8689 9855 please.",
+            "Use the other one [CARD] please.",
+        ),
+        (
+            "Option two 4556737586899855 works.",
+            "Option two [CARD] works.",
+        ),
+        ("the one 4556737586899855 works.", "the one [CARD] works."),
+        ("Room 4 4556 7375 8689 9855.", "Room 4 [CARD]."),
+        (
+            "Es la tarjeta número uno 4556 7375 8689 9855.",
+            "Es la tarjeta número uno [CARD].",
+        ),
+        (
+            "…y la primera cinco 4556 7375 8689 9855",
+            "…y la primera cinco [CARD]",
+        ),
+        // Before and after at once.
+        ("Room 4 4556 7375 8689 9855, 123.", "Room 4 [CARD], 123."),
+        // Said digit by digit with no pause: the first and last spoken digit are pieces.
+        (
+            "número uno cuatro cinco cinco seis siete tres siete cinco ocho seis ocho nueve nueve ocho cinco cinco",
+            "número uno [CARD]",
+        ),
+        // A 14-digit card with a short number after or before it (a README known miss).
+        ("Es 3056 930902 5904, 123.", "Es [CARD], 123."),
+        ("Es 2 3056 930902 5904.", "Es 2 [CARD]."),
+        // Already found.
+        ("Or the other 4556.7375.8689.9855", "Or the other [CARD]"),
+        ("Number one: 4556 7375 8689 9855", "Number one: [CARD]"),
+        ("Ten cards: 4556 7375 8689 9855", "Ten cards: [CARD]"),
+    ] {
+        assert_eq!(
+            Redactor::new(RedactKinds::default()).text(text),
+            expected,
+            "{text}"
+        );
+    }
+}
+
+/// Look-alikes beside the fix above: a short number before a number that fails Luhn, a long
+/// written number (no pieces: nothing inside it is looked at), and numbers with only
+/// short or failing stretches.
+#[test]
+fn a_short_number_beside_a_non_card_still_stays() {
+    for text in [
+        "Room 4 4556 7375 8689 9856.",
+        "Option two 4556737586899856 works.",
+        "Tracking 9400110200881234567892 arrives Monday.",
+        "Tracking 1 9400110200881234567892.",
+        "Los años 2019, 2020, 2021 y 2022.",
+        "Son 3 pedidos: 45281, 45282 y 45283.",
+    ] {
+        assert_eq!(Redactor::new(RedactKinds::default()).text(text), text);
+    }
+}
