@@ -1,8 +1,10 @@
 //! Redaction of card and personal data in a transcript, before anything is stored or sent.
 //!
-//! Cue texts become one stream of items in which spoken numbers in Spanish and English are
-//! read as digits ("cuatro cinco", "doble cinco", "triple seven", "oh", "cuarenta y cinco")
-//! while keeping the bytes they came from. Numbers said in a row by one speaker form runs,
+//! Cue texts become one stream of items in which spoken numbers in Spanish, English, French,
+//! German, Portuguese and Italian are read as digits ("cuatro cinco", "doble cinco", "triple
+//! seven", "oh", "cuarenta y cinco", "quatre-vingt-dix-neuf", "fünfundvierzig", "quarenta e
+//! cinco", "quarantacinque") while keeping the bytes they came from. Articles that are also
+//! digits ("un", "um", "uma") are read so only beside another spoken digit. Numbers said in a row by one speaker form runs,
 //! also across cues and across a short interruption by the other speaker, and each kind is
 //! found with its own check: Luhn for cards, ISO 13616 mod-97 for IBANs, the DNI/NIE check
 //! letter, cue words for CVV and expiry, patterns for e-mail and phone. Each finding is
@@ -11,7 +13,7 @@
 //! label (a VTT voice tag may be a phone number or an address) is redacted first, as a text
 //! of its own: it never joins the numbers said in its cues.
 //!
-//! Why not the `text2num` crate: it reads one language at a time (calls mix both), has no
+//! Why not the `text2num` crate: it reads one language at a time (calls mix them), has no
 //! "doble"/"triple"/"oh", and reads "cuatro cinco" as two numbers of its own grammar; the
 //! digit-by-digit readings that matter here are a small grammar kept in `data/redact/`.
 

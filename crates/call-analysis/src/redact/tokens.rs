@@ -5,7 +5,8 @@
 
 use super::RedactKind;
 use super::words::{
-    IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NUMBER_CONNECTORS, NUMBER_WORDS, REPEATERS,
+    IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NUMBER_CONNECTORS, NUMBER_PHRASES,
+    NUMBER_WORDS, REPEATERS,
 };
 use crate::text::fold;
 
@@ -174,8 +175,37 @@ impl SpokenNumbers {
             .is_some_and(|w| IDIOM_AFTER_MULTIPLIER.contains(w))
     }
 
-    /// 0..=99: "siete", "diecisiete", "cuarenta y cinco", "forty-five", "forty five".
+    /// The phrase of several words at `i` ("quatre-vingt-dix-neuf", "dix sept"), the words
+    /// apart by spaces or one hyphen: its value and the token after it.
+    fn phrase(&self, i: usize) -> Option<(u32, usize)> {
+        let phrases = NUMBER_PHRASES.get(self.folded(i)?)?;
+        phrases.iter().find_map(|(words, value)| {
+            let mut j = i;
+            for (k, word) in words.iter().enumerate() {
+                if k > 0 {
+                    j += 1;
+                    if self
+                        .tokens
+                        .get(j)
+                        .is_some_and(|t| t.class == TokenClass::Punct('-') && !t.space_before)
+                    {
+                        j += 1;
+                    }
+                }
+                if self.folded(j) != Some(word.as_str()) {
+                    return None;
+                }
+            }
+            Some((*value, j + 1))
+        })
+    }
+
+    /// 0..=99: "siete", "diecisiete", "cuarenta y cinco", "forty-five", "forty five",
+    /// "soixante-dix-sept", "trinta e um".
     fn below_100(&self, i: usize) -> Option<(u32, usize)> {
+        if let Some(read) = self.phrase(i) {
+            return Some(read);
+        }
         let value = self.value(i).filter(|&v| v < 100)?;
         if value < 20 || value % 10 != 0 {
             return Some((value, i + 1));
@@ -189,7 +219,11 @@ impl SpokenNumbers {
         {
             j += 1;
         }
-        match self.value(j).filter(|u| (1..10).contains(u)) {
+        // After a tens an article is the unit it also is ("trinta e um", "vingt et un").
+        let unit = self
+            .value(j)
+            .or_else(|| NEIGHBOUR_DIGITS.get(self.folded(j)?).copied());
+        match unit.filter(|u| (1..10).contains(u)) {
             Some(unit) => Some((value + unit, j + 1)),
             None => Some((value, i + 1)),
         }
@@ -322,6 +356,7 @@ pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
         i = next;
     }
     read_oh_as_zero(&mut items);
+    read_neighbour_digits(&mut items);
     join_thousands(items)
 }
 
@@ -394,6 +429,46 @@ fn join_thousands(items: Vec<Item>) -> Vec<Item> {
         i = last + 1;
     }
     joined
+}
+
+/// An article or a word like "sei" ("you are") is a digit only beside another spoken digit,
+/// at most a comma or hyphen away: "quatre un cinq", "zero, um", "cinque sei sette".
+fn read_neighbour_digits(items: &mut [Item]) {
+    // One digit: "quarante-cinq, un homme" keeps its article.
+    let spoken_digit = |item: &Item| matches!(&item.kind, ItemKind::Number { digits, spoken: true } if digits.len() == 1);
+    // The item `step` away from `i`, past one comma or hyphen in the same cue.
+    let neighbour = |items: &[Item], i: usize, forward: bool| -> Option<usize> {
+        let step = |k: usize| {
+            if forward {
+                k.checked_add(1)
+            } else {
+                k.checked_sub(1)
+            }
+        };
+        let next = step(i).filter(|&k| k < items.len())?;
+        if matches!(items[next].kind, ItemKind::Punct(',' | '-')) {
+            step(next).filter(|&k| k < items.len())
+        } else {
+            Some(next)
+        }
+    };
+    for _ in 0..2 {
+        for i in 0..items.len() {
+            let Some(&digit) = items[i].word().and_then(|w| NEIGHBOUR_DIGITS.get(w)) else {
+                continue;
+            };
+            let beside = [false, true]
+                .into_iter()
+                .filter_map(|forward| neighbour(items, i, forward))
+                .any(|k| spoken_digit(&items[k]));
+            if beside {
+                items[i].kind = ItemKind::Number {
+                    digits: digit.to_string(),
+                    spoken: true,
+                };
+            }
+        }
+    }
 }
 
 /// English "oh" is a zero only beside another digit ("oh seven", "four oh four"); elsewhere
@@ -507,6 +582,27 @@ mod tests {
                 .collect();
             assert_eq!(numbers(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn reads_phrases_compounds_and_articles_beside_digits() {
+        let expected: Vec<(String, &str)> = [
+            ("99", "quatre-vingt-dix-neuf"),
+            ("71", "soixante et onze"),
+            ("45", "fünfundvierzig"),
+            ("31", "trinta e um"),
+            ("48", "quarantotto"),
+            ("0", "zéro"),
+            ("1", "un"),
+            ("3", "trois"),
+            ("1", "un"),
+        ]
+        .iter()
+        .map(|&(digits, words)| (digits.to_string(), words))
+        .collect();
+        let text = "quatre-vingt-dix-neuf, soixante et onze, fünfundvierzig, trinta e um, \
+                    quarantotto, un homme, zéro un, trois un";
+        assert_eq!(numbers(text), expected);
     }
 
     #[test]

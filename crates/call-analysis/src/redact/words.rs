@@ -36,6 +36,29 @@ fn phrases(source: &'static str) -> Phrases {
 
 pub(super) static NUMBER_WORDS: LazyLock<HashMap<String, u32>> =
     LazyLock::new(|| folded_map(redact_data!("number_words.tsv")));
+/// Words read as a digit only beside another spoken digit (articles, "due", "sei").
+pub(super) static NEIGHBOUR_DIGITS: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("neighbour_digits.tsv")));
+/// Phrases of several words and their values, longest first.
+pub(super) type NumberPhrases = Vec<(Vec<String>, u32)>;
+
+/// Numbers said in several words ("quatre-vingt-dix-neuf"), by their first word, longest
+/// first.
+pub(super) static NUMBER_PHRASES: LazyLock<HashMap<String, NumberPhrases>> = LazyLock::new(|| {
+    let mut phrases: HashMap<String, NumberPhrases> = HashMap::new();
+    for (phrase, value) in weighted_list(redact_data!("number_phrases.tsv")) {
+        let words: Vec<String> = phrase.split_whitespace().map(fold).collect();
+        // Whole numbers by construction of the file; `as` only drops the ".0".
+        phrases
+            .entry(words[0].clone())
+            .or_default()
+            .push((words, value as u32));
+    }
+    for list in phrases.values_mut() {
+        list.sort_by_key(|(words, _)| std::cmp::Reverse(words.len()));
+    }
+    phrases
+});
 pub(super) static REPEATERS: LazyLock<HashMap<String, u32>> =
     LazyLock::new(|| folded_map(redact_data!("repeaters.tsv")));
 pub(super) static MULTIPLIERS: LazyLock<HashMap<String, u32>> =
@@ -92,6 +115,16 @@ mod tests {
     fn every_list_loads() {
         assert_eq!(NUMBER_WORDS.get("cuarenta"), Some(&40));
         assert_eq!(REPEATERS.get("triple"), Some(&3));
+        assert_eq!(NUMBER_WORDS.get("funfundvierzig"), Some(&45));
+        assert_eq!(NUMBER_WORDS.get("quarantotto"), Some(&48));
+        assert_eq!(NUMBER_WORDS.get("ventitre"), Some(&23));
+        assert_eq!(NEIGHBOUR_DIGITS.get("um"), Some(&1));
+        assert!(!NUMBER_WORDS.contains_key("un") && !NUMBER_WORDS.contains_key("ein"));
+        assert!(
+            NUMBER_PHRASES["quatre"]
+                .iter()
+                .any(|(w, v)| w.len() == 4 && *v == 99)
+        );
         assert_eq!(letter_named("zeta"), Some('Z'));
         assert_eq!(letter_named("equis"), Some('X'));
         assert_eq!(IBAN_LENGTHS.get("ES"), Some(&24));

@@ -470,6 +470,7 @@ proptest::proptest! {
 
 mod forms;
 mod labels;
+mod languages;
 
 /// From a QA pass: a number said just before a card (a number word, a lone digit) made the
 /// run 17 digits, and only a card at the start of such a run was looked for, so each of these
