@@ -504,40 +504,46 @@ async fn a_json_body_over_the_limit_is_413_not_sent_as_json_415_and_changes_noth
     let app = spawn(Db::Sqlite, Opts::default()).await;
     app.seed().await;
     let reason = "x".repeat(3 << 20);
-    for (method, path, body) in [
+    let big_hold = serde_json::json!({ "reason": reason }).to_string();
+    let big_tracker =
+        serde_json::json!({"name": "big", "match": "any", "rules": [{"phrase": reason}]})
+            .to_string();
+    // Small enough, but plain text: JSON it may be, the route reads only what says so.
+    let small = r#"{"reason": "case 7", "name": "small", "match": "any", "rules": []}"#;
+    let (put, post) = (reqwest::Method::PUT, reqwest::Method::POST);
+    let (hold, trackers) = ("/api/v1/recordings/r1/hold", "/api/v1/trackers");
+    let (json, text) = ("application/json", "text/plain");
+    for (method, path, content_type, body, status, error) in [
         (
-            reqwest::Method::PUT,
-            "/api/v1/recordings/r1/hold",
-            serde_json::json!({ "reason": reason }),
+            &put,
+            hold,
+            json,
+            big_hold.as_str(),
+            413,
+            "payload_too_large",
         ),
         (
-            reqwest::Method::POST,
-            "/api/v1/trackers",
-            serde_json::json!({"name": "big", "match": "any", "rules": [{"phrase": reason}]}),
+            &post,
+            trackers,
+            json,
+            &big_tracker,
+            413,
+            "payload_too_large",
         ),
+        (&put, hold, text, small, 415, "unsupported_media_type"),
+        (&post, trackers, text, small, 415, "unsupported_media_type"),
     ] {
         let r = app
             .http
             .request(method.clone(), app.url(path))
-            .json(&body)
+            .header("content-type", content_type)
+            .body(body.to_string())
             .send()
             .await
             .expect("req");
-        assert_eq!(r.status(), 413, "{path}");
+        assert_eq!(r.status(), status, "{path} {content_type}");
         let answer: Value = r.json().await.expect("json");
-        assert_eq!(answer["error"], "payload_too_large", "{path}");
-        // Small enough, but plain text: JSON it may be, the route reads only what says so.
-        let r = app
-            .http
-            .request(method, app.url(path))
-            .header("content-type", "text/plain")
-            .body(r#"{"reason": "case 7", "name": "small", "match": "any", "rules": []}"#)
-            .send()
-            .await
-            .expect("req");
-        assert_eq!(r.status(), 415, "{path}");
-        let answer: Value = r.json().await.expect("json");
-        assert_eq!(answer["error"], "unsupported_media_type", "{path}");
+        assert_eq!(answer["error"], error, "{path} {content_type}");
     }
     let (_, rec) = app.json("/api/v1/recordings/r1").await;
     assert!(rec["legal_hold"].is_null(), "{rec}");
