@@ -244,6 +244,7 @@ async fn bench_audit(backend: &str) -> Result<(), Error> {
         storage: Storage::local(data.path().to_path_buf()),
         metrics: None,
         auth_failures: Default::default(),
+        tasks: Default::default(),
     };
     let bare = Router::new()
         .route(

@@ -181,6 +181,7 @@ impl Application {
                 storage: storage.clone(),
                 metrics: crate::telemetry::metrics_handle(),
                 auth_failures: Default::default(),
+                tasks: tasks.clone(),
             };
             let listener = std::net::TcpListener::bind(config.listen_addr).map_err(|source| {
                 StartupError::Listen {

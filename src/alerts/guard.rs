@@ -14,7 +14,7 @@ use super::DeliveryError;
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
+            let [a, b, c, d] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -26,7 +26,8 @@ pub fn is_private(ip: IpAddr) -> bool {
                 // Carrier-grade NAT 100.64.0.0/10, IETF protocol assignments 192.0.0.0/24,
                 // benchmarking 198.18.0.0/15, reserved 240.0.0.0/4.
                 || (a == 100 && (64..128).contains(&b))
-                || (a == 192 && b == 0 && c == 0)
+                // (but for its two global anycast addresses, .9 and .10)
+                || (a == 192 && b == 0 && c == 0 && !matches!(d, 9 | 10))
                 || (a == 198 && (b == 18 || b == 19))
                 || a >= 240
         }
@@ -34,12 +35,23 @@ pub fn is_private(ip: IpAddr) -> bool {
             if let Some(v4) = embedded_ipv4(v6) {
                 return is_private(IpAddr::V4(v4));
             }
-            // Only global unicast, 2000::/3, is on the internet; within it, the IETF protocol
-            // assignments 2001::/23 (Teredo among them) and documentation 2001:db8::/32.
-            let [first, second, ..] = v6.segments();
+            // Only global unicast, 2000::/3, is on the internet; within it not the IETF protocol
+            // assignments 2001::/23 (Teredo among them; a few are global, below) nor the
+            // documentation prefixes 2001:db8::/32 and 3fff::/20.
+            let [first, second, third, ..] = v6.segments();
+            let global_assignment = match second {
+                // 2001:1::1/128, 2001:1::2/128, 2001:1::3/128 (anycast services).
+                0x0001 => matches!(v6.segments()[2..], [0, 0, 0, 0, 0, 1..=3]),
+                // AMT 2001:3::/32, AS112 2001:4:112::/48, ORCHIDv2 2001:20::/28, DETs 2001:30::/28.
+                0x0003 => true,
+                0x0004 => third == 0x0112,
+                0x0020..=0x003f => true,
+                _ => false,
+            };
             (first & 0xe000) != 0x2000
-                || (first == 0x2001 && second < 0x0200)
+                || (first == 0x2001 && second < 0x0200 && !global_assignment)
                 || (first == 0x2001 && second == 0x0db8)
+                || (first & 0xfff0) == 0x3ff0
         }
     }
 }
@@ -123,6 +135,9 @@ mod tests {
             "2001::1",
             "ff02::1",
             "100::1",
+            "3fff::1",
+            "3fff:fff:ffff::1",
+            "2001:2::1",
         ] {
             assert!(is_private(ip.parse().expect("ip")), "{ip}");
         }
@@ -132,6 +147,14 @@ mod tests {
             "2606:4700::1111",
             "64:ff9b::808:808",
             "2002:808:808::1",
+            "192.0.0.9",
+            "192.0.0.10",
+            "2001:1::1",
+            "2001:3::1",
+            "2001:4:112::1",
+            "2001:20::1",
+            "2001:30::1",
+            "2001:200::1",
         ] {
             assert!(!is_private(ip.parse().expect("ip")), "{ip}");
         }

@@ -1,6 +1,9 @@
 //! The one access layer every API route and console page passes: who is asking (`auth`), may their role do this
 //! (`access::route_rule`), and the audit entry of what they did or were refused.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -12,7 +15,7 @@ use super::error::ApiError;
 use super::{AppState, auth};
 use crate::access::{Permission, Principal, RouteRule, SEARCH_ACTION, route_rule};
 use crate::search::SearchQuery;
-use crate::store::{NewAuditEntry, Store};
+use crate::store::NewAuditEntry;
 
 /// Put in a response's extensions by a handler that wrote its audit entry itself, in the same
 /// transaction as the change it records (hold, delete): the layer does not write a second.
@@ -30,6 +33,8 @@ pub struct AuditContext {
     pub principal: Principal,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Set once a handler has committed the request's entry with its change (hold, delete).
+    committed: Arc<AtomicBool>,
 }
 
 impl AuditContext {
@@ -38,7 +43,14 @@ impl AuditContext {
             principal,
             ip: auth::peer_addr(request.extensions()).map(|a| a.ip().to_string()),
             user_agent: user_agent(headers),
+            committed: Arc::default(),
         }
+    }
+
+    /// The request's entry is in the log (committed with its change): a request cut off after
+    /// this point gets no second entry.
+    pub fn entry_committed(&self) {
+        self.committed.store(true, Ordering::SeqCst);
     }
 
     pub fn entry(
@@ -139,8 +151,9 @@ pub async fn enforce_with(
         .uri()
         .query()
         .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "q"))
-        .map(|(_, v)| v.into_owned())
-        .filter(|q| !q.trim().is_empty() && rule.action.is_none());
+        // Trimmed as the search takes it: padding neither counts nor is kept.
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|q| !q.is_empty() && rule.action.is_none());
     let (action, detail) = match (&search, rule.action) {
         // The log is kept for ever and exported: a card number searched for stays out of it
         // (and a NUL, refused with 400, which PostgreSQL could not store).
@@ -168,20 +181,19 @@ pub async fn enforce_with(
     request.extensions_mut().insert(principal);
     request.extensions_mut().insert(context.clone());
     let unanswered = action.map(|action| Unanswered {
-        store: state.store.clone(),
-        entry: Some(context.entry(
-            action,
-            recording_id.as_deref(),
-            StatusCode::SERVICE_UNAVAILABLE.as_u16(),
-            Some(detail.clone().unwrap_or_else(|| NOT_ANSWERED.into())),
-        )),
+        state: state.clone(),
+        context: context.clone(),
+        action,
+        recording_id: recording_id.clone(),
+        detail: detail.clone(),
+        armed: true,
     });
     let response = next.run(request).await;
     let (Some(action), Some(unanswered)) = (action, unanswered) else {
         return response;
     };
+    unanswered.disarm();
     if response.extensions().get::<Audited>().is_some() {
-        unanswered.disarm();
         return response;
     }
     let detail = detail.or_else(|| {
@@ -196,14 +208,15 @@ pub async fn enforce_with(
         response.status().as_u16(),
         detail,
     );
-    // Who saw what must be on record before they see it: no entry, no answer.
-    match state.store.append_audit(&entry).await {
-        Ok(_) => {
-            unanswered.disarm();
-            response
-        }
+    // Who saw what must be on record before they see it: no entry, no answer. The write runs
+    // apart, so a request cut off meanwhile still leaves its one entry.
+    let store = state.store.clone();
+    let written = state
+        .tasks
+        .spawn(async move { store.append_audit(&entry).await.map_err(|e| e.to_string()) });
+    match written.await.unwrap_or_else(|e| Err(e.to_string())) {
+        Ok(_) => response,
         Err(e) => {
-            unanswered.disarm();
             tracing::error!(error = %e, action, "cannot write the audit entry");
             answer_error(
                 ApiError::Unavailable("the access could not be recorded; try again later".into()),
@@ -217,36 +230,40 @@ const NOT_ANSWERED: &str = "not answered: the request timed out or the client we
 
 /// The entry of a request dropped before its answer (the request timeout, which is outside
 /// this layer, or a client that went away), written from `drop`: once the handler's future is
-/// gone nothing else runs. Disarmed once the request's own entry is written.
+/// gone nothing else runs. Disarmed once the request is answered, or when its handler committed
+/// its own entry; the write is tracked, so a shutdown waits for it.
 struct Unanswered {
-    store: Store,
-    entry: Option<NewAuditEntry>,
+    state: AppState,
+    context: AuditContext,
+    action: &'static str,
+    recording_id: Option<String>,
+    detail: Option<String>,
+    armed: bool,
 }
 
 impl Unanswered {
     fn disarm(mut self) {
-        self.entry = None;
+        self.armed = false;
     }
 }
 
 impl Drop for Unanswered {
     fn drop(&mut self) {
-        let Some(entry) = self.entry.take() else {
+        if !self.armed || self.context.committed.load(Ordering::SeqCst) {
             return;
-        };
-        let store = self.store.clone();
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if let Err(e) = store.append_audit(&entry).await {
-                        tracing::error!(error = %e, action = %entry.action, "cannot write the audit entry of an unanswered request");
-                    }
-                });
-            }
-            Err(_) => {
-                tracing::error!(action = %entry.action, "no runtime to write the audit entry of an unanswered request");
-            }
         }
+        let entry = self.context.entry(
+            self.action,
+            self.recording_id.as_deref(),
+            StatusCode::SERVICE_UNAVAILABLE.as_u16(),
+            Some(self.detail.take().unwrap_or_else(|| NOT_ANSWERED.into())),
+        );
+        let store = self.state.store.clone();
+        self.state.tasks.spawn(async move {
+            if let Err(e) = store.append_audit(&entry).await {
+                tracing::error!(error = %e, action = %entry.action, "cannot write the audit entry of an unanswered request");
+            }
+        });
     }
 }
 

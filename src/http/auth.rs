@@ -87,21 +87,22 @@ pub async fn identify(
         return check_key(state, presented, ip).await.map(same_site);
     }
     if let Some(cookie) = cookie_value(headers, SESSION_COOKIE) {
+        // The cookie is `SameSite=Strict`, but another port of this host, or a sibling
+        // subdomain, is the same site: such a page's form would come with it.
+        let cross_site = !origin_is_own(headers, https_required(state, headers));
         let ended = || ApiError::Unauthorized("the session has ended; sign in again".into());
         let session = state
             .store
-            .session(&sha256_hex(cookie), SESSION_IDLE)
+            .session(&sha256_hex(cookie), SESSION_IDLE, !cross_site)
             .await?
             .ok_or_else(ended)?;
         // Signed in with API_TOKEN: good while that is still the token (rotating it ends them).
         if session.credential_hash.is_some() && session.credential_hash != api_token_hash(state) {
             return Err(ended());
         }
-        // The cookie is `SameSite=Strict`, but another port of this host, or a sibling
-        // subdomain, is the same site: such a page's form would come with it.
         return Ok(Identified {
             principal: session.principal,
-            cross_site: !origin_is_own(headers, https_required(state, headers)),
+            cross_site,
         });
     }
     if state.config.api_token.is_none() && is_loopback_operator(headers, peer) {

@@ -148,11 +148,14 @@ pub async fn change_hold(
     };
     match change {
         HoldChange::NoSuchRecording => Err(no_recording(id)),
-        HoldChange::Done => Ok(reason.map(|reason| LegalHold {
-            reason: reason.to_string(),
-            by: entry.actor,
-            at: entry.at,
-        })),
+        HoldChange::Done => {
+            context.entry_committed();
+            Ok(reason.map(|reason| LegalHold {
+                reason: reason.to_string(),
+                by: entry.actor,
+                at: entry.at,
+            }))
+        }
     }
 }
 
@@ -227,8 +230,12 @@ pub async fn list_audit(
     if skip > i64::MAX as u64 {
         return Err(ApiError::BadRequest("skip is too large".into()));
     }
-    let window = |raw: &Option<String>, name, end| {
-        audit_time(raw.as_deref().unwrap_or_default(), name, end).map_err(ApiError::BadRequest)
+    let window = |raw: &Option<String>, name: &str, end| match raw.as_deref() {
+        // The console's form sends an unfilled field empty; an API client has made a mistake.
+        Some(v) if v.trim().is_empty() => Err(ApiError::BadRequest(format!(
+            "{name}: is empty; leave it out instead"
+        ))),
+        v => audit_time(v.unwrap_or_default(), name, end).map_err(ApiError::BadRequest),
     };
     let filter = AuditFilter {
         from: window(&params.from, "from", false)?,

@@ -43,6 +43,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Failed key checks per client address (`Default::default()` when building the state).
     pub auth_failures: crate::access::FailedAuthLimiter,
+    /// Work a request leaves running (an audit write), which a shutdown waits for.
+    pub tasks: tokio_util::task::TaskTracker,
 }
 
 /// The whole application router (without the transport: plain or TLS is decided by the caller).

@@ -6,14 +6,16 @@
 use call_analysis::redact::Redactor;
 use serde_json::Value;
 
-/// Redacts, in place, every string under a free-text key (`topic`, `name`, `…Name`) at any depth.
+/// Redacts, in place, every string under a free-text key (`topic`, `name`, `…Name`, `…Names`)
+/// at any depth, including the strings of a list or an object kept under such a key.
 pub(super) fn redact_free_text(value: &mut Value, redactor: &Redactor) {
     match value {
         Value::Object(map) => {
             for (key, field) in map.iter_mut() {
-                match field {
-                    Value::String(text) if is_free_text(key) => *text = redactor.text(text),
-                    _ => redact_free_text(field, redactor),
+                if is_free_text(key) {
+                    redact_every_string(field, redactor);
+                } else {
+                    redact_free_text(field, redactor);
                 }
             }
         }
@@ -24,8 +26,21 @@ pub(super) fn redact_free_text(value: &mut Value, redactor: &Redactor) {
     }
 }
 
+fn redact_every_string(value: &mut Value, redactor: &Redactor) {
+    match value {
+        Value::String(text) => *text = redactor.text(text),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_every_string(item, redactor)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|field| redact_every_string(field, redactor)),
+        _ => {}
+    }
+}
+
 fn is_free_text(key: &str) -> bool {
-    matches!(key, "topic" | "name") || key.ends_with("Name")
+    matches!(key, "topic" | "name" | "names") || key.ends_with("Name") || key.ends_with("Names")
 }
 
 #[cfg(test)]
@@ -42,7 +57,9 @@ mod tests {
                           "ownerEmail": "ana@example.com", "ownerName": "Ana ana@example.com"},
             "metadata": {"serviceData": {
                 "callingParty": {"name": "Carlos 4556737586899855", "number": "+34655443322"},
-                "callActivity": [{"participants": [{"displayName": "Lucia 4556737586899855"}]}]
+                "callActivity": [{"participants": [{"displayName": "Lucia 4556737586899855"}]}],
+                "aliasNames": ["Ana 4556737586899855"],
+                "name": {"first": "Ana 4556737586899855"}
             }}
         });
         redact_free_text(&mut value, &redactor);
@@ -53,7 +70,9 @@ mod tests {
                               "ownerEmail": "ana@example.com", "ownerName": "Ana [EMAIL]"},
                 "metadata": {"serviceData": {
                     "callingParty": {"name": "Carlos [CARD]", "number": "+34655443322"},
-                    "callActivity": [{"participants": [{"displayName": "Lucia [CARD]"}]}]
+                    "callActivity": [{"participants": [{"displayName": "Lucia [CARD]"}]}],
+                    "aliasNames": ["Ana [CARD]"],
+                    "name": {"first": "Ana [CARD]"}
                 }}
             })
         );

@@ -82,9 +82,10 @@ impl SearchQuery {
     }
 }
 
-/// The parts of a word that both databases' tokenizers index apart: UAX #29 keeps
-/// "d'électricité", "O'Brien" and "javascript:alert" as one word, FTS5's `unicode61` and
-/// PostgreSQL's parser split them at the apostrophe, colon or point.
+/// The parts of a word that the tokenizers index apart: UAX #29 keeps "d'électricité",
+/// "O'Brien" and "javascript:alert" as one word; FTS5's `unicode61` splits them at the
+/// apostrophe, colon or point, PostgreSQL's parser at the apostrophe and colon (it keeps
+/// "o.brien" whole). An excerpt marks the parts; what the search finds is the database's.
 pub(crate) fn word_parts(word: &str) -> impl Iterator<Item = &str> {
     word.split(is_inner_punctuation).filter(|p| !p.is_empty())
 }

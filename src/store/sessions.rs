@@ -45,11 +45,13 @@ impl Store {
         Ok(())
     }
 
-    /// A live session; one idle for `idle` or longer is gone.
+    /// A live session; one idle for `idle` or longer is gone. `activity`: the request counts as
+    /// the session's use and keeps it alive (a refused cross-site request must not).
     pub async fn session(
         &self,
         token_hash: &str,
         idle: Duration,
+        activity: bool,
     ) -> Result<Option<Session>, StoreError> {
         let now = to_millis(Utc::now());
         let row = sqlx::query(
@@ -68,7 +70,7 @@ impl Store {
         let role: Role = role
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("session role {role:?}")))?;
-        if now - last_seen >= millis(TOUCH_EVERY) {
+        if activity && now - last_seen >= millis(TOUCH_EVERY) {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now)
                 .bind(token_hash)

@@ -70,6 +70,7 @@ async fn spawn(db: Db, opts: Opts) -> App {
         storage,
         metrics: None,
         auth_failures: Default::default(),
+        tasks: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -589,7 +589,17 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
     let session = cookie.split(';').next().expect("name=value").to_string();
 
-    // The session's cookie does not make a cross-site delete work.
+    // The session's cookie does not make a cross-site delete work, nor keep the session alive.
+    sqlx::any::install_default_drivers();
+    let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&c.db.url)
+        .await
+        .expect("db");
+    let hours_ago = chrono::Utc::now().timestamp_millis() - 11 * 3_600_000;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(hours_ago)
+        .execute(&mut db)
+        .await
+        .expect("age the session");
     let delete = http
         .post(format!("{base}/recordings/call-a/delete"))
         .header("cookie", &session)
@@ -598,6 +608,7 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
         .await
         .expect("post");
     assert_eq!(delete.status(), 403);
+    assert_eq!(last_seen(&mut db).await, hours_ago);
     let page = http
         .get(format!("{base}/recordings/call-a"))
         .header("cookie", &session)
@@ -611,6 +622,7 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
             .expect("body")
             .contains("status-completed")
     );
+    assert!(last_seen(&mut db).await > hours_ago, "its own page does");
 
     let unknown = http
         .get(format!("{base}/no/such/page"))
@@ -673,6 +685,13 @@ async fn forms_from_another_origin_and_unknown_pages_are_refused() {
             .is_some_and(|d| d.contains("own pages")),
         "{items:?}"
     );
+}
+
+async fn last_seen(db: &mut sqlx::AnyConnection) -> i64 {
+    sqlx::query_scalar("SELECT MAX(last_seen_at) FROM sessions")
+        .fetch_one(db)
+        .await
+        .expect("the sessions' latest use")
 }
 
 #[tokio::test]

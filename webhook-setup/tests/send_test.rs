@@ -41,6 +41,7 @@ async fn receiver() -> Receiver {
         webex: None,
         metrics: None,
         auth_failures: Default::default(),
+        tasks: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

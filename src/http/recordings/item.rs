@@ -117,11 +117,13 @@ pub async fn soft_delete(
         None
     };
     let entry = context.entry("recording.delete", Some(id.as_str()), status, None);
-    if !state
+    let marked = state
         .store
         .mark_recording_deleted_audited(id, &entry)
-        .await?
-    {
+        .await?;
+    if marked {
+        context.entry_committed();
+    } else {
         // Held or purged since the first read.
         refuse_deletion(&find(state, id).await?)?;
         return Err(ApiError::Conflict(format!(
