@@ -128,8 +128,39 @@ impl<'a> Detector<'a> {
                         pending.push(run.part(rest));
                     }
                 }
+            } else if let Some(paused) = self.without_filler_digits(&run) {
+                pending.push(paused);
             }
         }
+    }
+
+    /// A filler that is also a digit ("um": English hesitation, Portuguese 1) was read as a
+    /// digit beside the spoken digits around it. When the run holds no card that way, it is
+    /// read the other way: the run without those words, each a pause where it stood, so
+    /// "four five five six, um, seven three…" is a card again. `None` when it has none.
+    fn without_filler_digits(&self, run: &Run) -> Option<Run> {
+        let filler = |&atom: &usize| {
+            let item = self.item(atom);
+            matches!(item.kind, ItemKind::Number { spoken: true, .. })
+                && FILLERS.contains(&fold(&self.cues[item.cue].text[item.start..item.end]))
+        };
+        if !run.atoms.iter().any(filler) {
+            return None;
+        }
+        let mut paused = Run::default();
+        let mut pause = false;
+        for (k, atom) in run.atoms.iter().enumerate() {
+            if filler(atom) {
+                pause = true;
+                continue;
+            }
+            if !paused.atoms.is_empty() {
+                paused.strong.push(pause || run.strong[k - 1]);
+            }
+            paused.atoms.push(*atom);
+            pause = false;
+        }
+        (!paused.atoms.is_empty()).then_some(paused)
     }
 
     /// The card inside a run that is no card as a whole, as a range of its atoms: a number

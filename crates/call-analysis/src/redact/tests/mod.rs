@@ -471,6 +471,7 @@ proptest::proptest! {
 mod forms;
 mod labels;
 mod languages;
+mod review_leaks;
 
 /// From a QA pass: a number said just before a card (a number word, a lone digit) made the
 /// run 17 digits, and only a card at the start of such a run was looked for, so each of these
