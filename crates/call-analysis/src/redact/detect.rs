@@ -113,12 +113,31 @@ impl<'a> Detector<'a> {
                 continue;
             }
             // Not in what looks like an IBAN that failed its check: its digits are an
-            // account. A run longer than a card and what may be said beside it holds none.
-            if digits.len() > 19 + MAX_DIGITS_BESIDE_CARD
-                || self
-                    .country_before(run.atoms[0])
-                    .is_some_and(|c| c.certain && IBAN_LENGTHS.contains_key(&c.code))
+            // account.
+            if self
+                .country_before(run.atoms[0])
+                .is_some_and(|c| c.certain && IBAN_LENGTHS.contains_key(&c.code))
             {
+                continue;
+            }
+            // Longer than a card and what may be said beside it: a card said twice, or with
+            // its expiry, CVV and more numbers in the speaker's answers to the other's
+            // questions.
+            if digits.len() > 19 + MAX_DIGITS_BESIDE_CARD {
+                let cards = self.cards_in_long_run(&run);
+                let mut rest = 0;
+                for card in &cards {
+                    self.take(RedactKind::Card, &run.atoms[card.clone()]);
+                    if rest < card.start {
+                        pending.push(run.part(rest..card.start));
+                    }
+                    rest = card.end;
+                }
+                if cards.is_empty() {
+                    pending.extend(self.without_filler_digits(&run));
+                } else if rest < run.atoms.len() {
+                    pending.push(run.part(rest..run.atoms.len()));
+                }
                 continue;
             }
             if let Some(card) = self.card_within(&run) {
@@ -161,6 +180,86 @@ impl<'a> Detector<'a> {
             pause = false;
         }
         (!paused.atoms.is_empty()).then_some(paused)
+    }
+
+    /// The cards in a run longer than `card_within` looks into (a card said twice, or with
+    /// its expiry, CVV and more in the speaker's answers to the other's questions), as
+    /// ranges of its atoms in order: stretches of whole pieces (cut at pauses, written
+    /// groups, number words) that start the run or a cue, start with a card's first digit
+    /// (2–6), are shaped as a card is read (`card_shaped`), have 13–19 digits and pass
+    /// Luhn, none overlapping another. Where two overlap, the one of the commoner length
+    /// (16, then 15, 19, 14, 13, 18, 17) is taken, then the earlier. Each start is tried
+    /// against the ends at most 19 digits on, so the cost is linear in the run, and a number
+    /// written as one piece ("a 22-digit tracking number") is never looked into.
+    fn cards_in_long_run(&self, run: &Run) -> Vec<std::ops::Range<usize>> {
+        const BY_LENGTH: [usize; 7] = [16, 15, 19, 14, 13, 18, 17];
+        let n = run.atoms.len();
+        let cut = |k: usize| k <= 1 || k == n || run.strong[k - 1];
+        let pieces: Vec<&str> = run
+            .atoms
+            .iter()
+            .map(|&atom| self.item(atom).digits().unwrap_or_default())
+            .collect();
+        let starts_cue =
+            |k: usize| k == 0 || self.item(run.atoms[k]).cue != self.item(run.atoms[k - 1]).cue;
+        let mut candidates = Vec::new();
+        for start in (0..n).filter(|&k| starts_cue(k)) {
+            if !pieces[start].starts_with(['2', '3', '4', '5', '6']) {
+                continue;
+            }
+            let mut digits = String::new();
+            // The digits of each piece between pauses so far.
+            let mut shape = vec![0];
+            for end in start + 1..=n {
+                digits.push_str(pieces[end - 1]);
+                if digits.len() > 19 {
+                    break;
+                }
+                if let Some(last) = shape.last_mut() {
+                    *last += pieces[end - 1].len();
+                }
+                if !cut(end) {
+                    continue;
+                }
+                if digits.len() >= 13 && Self::card_shaped(&shape) && Self::is_card(&digits) {
+                    let rank = BY_LENGTH
+                        .iter()
+                        .position(|&l| l == digits.len())
+                        .unwrap_or(BY_LENGTH.len());
+                    candidates.push((rank, start, end));
+                }
+                if end < n && run.strong[end - 1] {
+                    shape.push(0);
+                }
+            }
+        }
+        candidates.sort_unstable();
+        let mut free = vec![true; n];
+        let mut cards = Vec::new();
+        for (_, start, end) in candidates {
+            if free[start..end].iter().all(|&f| f) {
+                free[start..end].fill(false);
+                cards.push(start..end);
+            }
+        }
+        cards.sort_unstable_by_key(|card| card.start);
+        cards
+    }
+
+    /// Whether pieces of these lengths (digits between pauses) read as a card is read: at
+    /// most two pieces (a number said at once, or split by a cue), groups of one length with
+    /// a shorter last group only for 13, 15 or 19 digits (4-4-4-3, pairs and a digit), or
+    /// American Express 4-6-5. A list of amounts or ages of mixed lengths is not.
+    fn card_shaped(pieces: &[usize]) -> bool {
+        let total: usize = pieces.iter().sum();
+        let (Some(&first), Some(&last)) = (pieces.first(), pieces.last()) else {
+            return false;
+        };
+        let body = &pieces[..pieces.len() - 1];
+        pieces.len() <= 2
+            || pieces == [4, 6, 5]
+            || (body.iter().all(|&p| p == first)
+                && (last == first || (last < first && matches!(total, 13 | 15 | 19))))
     }
 
     /// The card inside a run that is no card as a whole, as a range of its atoms: a number
