@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::tokens::{Item, ItemKind, items};
+use super::tokens::{Item, ItemKind, items, read_neighbour_digits};
 use super::words::{FILLERS, GROUP_JOINERS};
 use crate::transcript::Cue;
 
@@ -67,6 +67,11 @@ impl Stream {
             open.insert(speaker, (c, chain));
         }
 
+        // A look-alike ("due", "un") alone at a cue's edge is read with the speaker's cue
+        // before or after it.
+        for chain in &chains {
+            read_neighbour_digits(&mut all, chain);
+        }
         let mut place = vec![(0, 0); all.len()];
         for (chain, members) in chains.iter().enumerate() {
             for (position, &item) in members.iter().enumerate() {

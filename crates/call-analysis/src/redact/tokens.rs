@@ -5,8 +5,8 @@
 
 use super::RedactKind;
 use super::words::{
-    IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NUMBER_CONNECTORS, NUMBER_PHRASES,
-    NUMBER_WORDS, REPEATERS,
+    FILLERS, IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NUMBER_CONNECTORS,
+    NUMBER_PHRASES, NUMBER_WORDS, REPEATERS,
 };
 use crate::text::fold;
 
@@ -356,7 +356,8 @@ pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
         i = next;
     }
     read_oh_as_zero(&mut items);
-    read_neighbour_digits(&mut items);
+    let order: Vec<usize> = (0..items.len()).collect();
+    read_neighbour_digits(&mut items, &order);
     join_thousands(items)
 }
 
@@ -432,37 +433,58 @@ fn join_thousands(items: Vec<Item>) -> Vec<Item> {
 }
 
 /// An article or a word like "sei" ("you are") is a digit only beside another spoken digit,
-/// at most a comma or hyphen away: "quatre un cinq", "zero, um", "cinque sei sette".
-fn read_neighbour_digits(items: &mut [Item]) {
+/// past commas, hyphens and fillers: "quatre un cinq", "zero, um", "cinque sei sette",
+/// "sei, ehm, due". Look-alikes beside each other are digits together when one of them is
+/// beside a digit ("due due due uno"): a sweep forward then one back reaches every such
+/// word. `order` is the items in the order they were said (one cue, or a speaker's chain
+/// across cues, so a look-alike alone at a cue's edge is read with the cue before it).
+pub(super) fn read_neighbour_digits(items: &mut [Item], order: &[usize]) {
     // One digit: "quarante-cinq, un homme" keeps its article.
     let spoken_digit = |item: &Item| matches!(&item.kind, ItemKind::Number { digits, spoken: true } if digits.len() == 1);
-    // The item `step` away from `i`, past one comma or hyphen in the same cue.
-    let neighbour = |items: &[Item], i: usize, forward: bool| -> Option<usize> {
-        let step = |k: usize| {
-            if forward {
-                k.checked_add(1)
+    let look_alike = |item: &Item| item.word().and_then(|w| NEIGHBOUR_DIGITS.get(w)).copied();
+    // The position in `order` of the item next to position `k`, past what may sit between
+    // the digits of one number.
+    let neighbour = |items: &[Item], k: usize, forward: bool| -> Option<usize> {
+        let mut next = k;
+        for _ in 0..4 {
+            next = if forward {
+                Some(next + 1).filter(|&n| n < order.len())?
             } else {
-                k.checked_sub(1)
+                next.checked_sub(1)?
+            };
+            let item = &items[order[next]];
+            let between = matches!(item.kind, ItemKind::Punct(',' | '-'))
+                || item
+                    .word()
+                    .is_some_and(|w| FILLERS.contains(w) && !NEIGHBOUR_DIGITS.contains_key(w));
+            if !between {
+                return Some(next);
             }
-        };
-        let next = step(i).filter(|&k| k < items.len())?;
-        if matches!(items[next].kind, ItemKind::Punct(',' | '-')) {
-            step(next).filter(|&k| k < items.len())
-        } else {
-            Some(next)
         }
+        None
     };
-    for _ in 0..2 {
-        for i in 0..items.len() {
-            let Some(&digit) = items[i].word().and_then(|w| NEIGHBOUR_DIGITS.get(w)) else {
+    let positions: Vec<usize> = (0..order.len())
+        .filter(|&k| look_alike(&items[order[k]]).is_some())
+        .collect();
+    if positions.is_empty() {
+        return;
+    }
+    for forward in [true, false] {
+        let sweep: Box<dyn Iterator<Item = &usize>> = if forward {
+            Box::new(positions.iter())
+        } else {
+            Box::new(positions.iter().rev())
+        };
+        for &k in sweep {
+            let Some(digit) = look_alike(&items[order[k]]) else {
                 continue;
             };
             let beside = [false, true]
                 .into_iter()
-                .filter_map(|forward| neighbour(items, i, forward))
-                .any(|k| spoken_digit(&items[k]));
+                .filter_map(|forward| neighbour(items, k, forward))
+                .any(|n| spoken_digit(&items[order[n]]));
             if beside {
-                items[i].kind = ItemKind::Number {
+                items[order[k]].kind = ItemKind::Number {
                     digits: digit.to_string(),
                     spoken: true,
                 };
