@@ -190,15 +190,31 @@ impl Stream {
         runs
     }
 
-    /// Whether a joining word ("y", "bueno") may go on with `run`: it is a card being read in
-    /// written groups of four, one to three of them so far. Anything else ends there: "las 10 y
-    /// 20" is a time, two phone numbers are two numbers, and a card already whole must not
-    /// swallow the CVV or count said after it.
+    /// Whether a joining word ("y", "and", "et", "und", "e", "bueno") may go on with `run`:
+    /// it is a card being read in groups, written or spoken, so far one to three groups of
+    /// four ("4539 1488 y 0343", "cuatro cinco cinco seis y siete…"), American Express 4-6
+    /// ("3782 y 822463 y 10005"), or up to seven numbers said in pairs ("quarenta e cinco e
+    /// cinquenta e seis…"). Anything else ends there: "las 10 y 20" is a time, two phone
+    /// numbers are two numbers, and a card already whole must not swallow the CVV or count
+    /// said after it.
     fn reads_like_card_groups(&self, run: &Run) -> bool {
-        let last_is_group = run.atoms.last().is_some_and(|&last| {
-            matches!(&self.items[last].kind, ItemKind::Number { digits, spoken: false } if digits.len() == 4)
-        });
-        last_is_group && matches!(self.digits(&run.atoms).len(), 4 | 8 | 12)
+        // Digits between pauses.
+        let mut pieces = vec![0];
+        for (k, &atom) in run.atoms.iter().enumerate() {
+            if k > 0 && run.strong[k - 1] {
+                pieces.push(0);
+            }
+            if let Some(last) = pieces.last_mut() {
+                *last += self.items[atom].digits().map_or(0, str::len);
+            }
+        }
+        let spoken = run
+            .atoms
+            .iter()
+            .all(|&a| matches!(self.items[a].kind, ItemKind::Number { spoken: true, .. }));
+        (pieces.len() <= 3 && pieces.iter().all(|&p| p == 4))
+            || pieces == [4, 6]
+            || (spoken && pieces.len() <= 7 && pieces.iter().all(|&p| p == 2))
     }
 
     /// Whether the glued point or comma `mark` joins the written groups of one number as a

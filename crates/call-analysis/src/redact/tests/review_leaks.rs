@@ -152,3 +152,49 @@ fn look_alikes_are_read_together_and_across_cues() {
         ["[CARD]", "[CARD]"]
     );
 }
+
+/// Only written groups of four were joined by "y"/"and"/"et"/"und"/"e": a card read digit by
+/// digit in groups, American Express written 4-6-5, or pairs said with "e" between them
+/// stayed raw. The joining stays narrow: phone numbers, a CVV or a count after a whole card,
+/// times stay apart.
+#[test]
+fn spoken_groups_joined_by_a_word() {
+    let cases = [
+        (
+            "cuatro cinco cinco seis y siete tres siete cinco y ocho seis ocho nueve y nueve ocho cinco cinco",
+            "[CARD]",
+        ),
+        (
+            "four five five six and seven three seven five and eight six eight nine and nine eight five five",
+            "[CARD]",
+        ),
+        (
+            "quatre cinq cinq six et sept trois sept cinq et huit six huit neuf et neuf huit cinq cinq",
+            "[CARD]",
+        ),
+        (
+            "vier fünf fünf sechs und sieben drei sieben fünf und acht sechs acht neun und neun acht fünf fünf",
+            "[CARD]",
+        ),
+        (
+            "quatro cinco cinco seis e sete três sete cinco e oito seis oito nove e nove oito cinco cinco",
+            "[CARD]",
+        ),
+        ("3782 y 822463 y 10005", "[CARD]"),
+        (
+            "quarenta e cinco e cinquenta e seis e setenta e três e setenta e cinco e oitenta e seis e oitenta e nove e noventa e oito e cinquenta e cinco",
+            "[CARD]",
+        ),
+        ("4556 7375 8689 9855 y 123", "[CARD] y 123"),
+        (
+            "seis uno dos tres cuatro cinco seis siete ocho y seis nueve ocho siete seis cinco cuatro tres dos",
+            "[PHONE] y [PHONE]",
+        ),
+        (
+            "llamo a las diez y veinte y tengo treinta y cinco",
+            "llamo a las diez y veinte y tengo treinta y cinco",
+        ),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
