@@ -10,7 +10,8 @@ use super::stream::{Run, Stream};
 use super::tokens::{Item, ItemKind};
 use super::words::{
     CVV_CUES, EMAIL_AT, EMAIL_DOTS, EMAIL_JOINERS, EMAIL_TLDS, EXPIRY_CONNECTORS, EXPIRY_CUES,
-    FILLERS, IBAN_LENGTHS, LETTER_CUES, MONTHS, PHONE_PREFIX_WORDS, Phrases, letter_named,
+    FILLERS, IBAN_LENGTHS, LETTER_CUES, MONTHS, NEIGHBOUR_DIGITS, PHONE_PREFIX_WORDS, Phrases,
+    letter_named,
 };
 use crate::text::fold;
 use crate::transcript::Cue;
@@ -482,16 +483,38 @@ impl<'a> Detector<'a> {
         value_at: fn(&Self, usize) -> Option<Vec<usize>>,
     ) {
         for end in self.cue_ends(cues) {
+            let value = |this: &Self, i: usize| {
+                let item = this.item(i);
+                this.stream.taken[i]
+                    || matches!(item.kind, ItemKind::Number { .. } | ItemKind::Placeholder)
+                    || (kind == RedactKind::Expiry
+                        && item.word().is_some_and(|w| MONTHS.contains_key(w)))
+            };
+            let look_alike = |this: &Self, i: usize| {
+                this.item(i)
+                    .word()
+                    .is_some_and(|w| NEIGHBOUR_DIGITS.contains_key(w))
+            };
             // The first number (or month) after the cue is the value, if anything is.
-            let first = (end + 1..self.stream.items.len())
-                .take(CUE_WINDOW_ITEMS)
-                .find(|&i| {
-                    let item = self.item(i);
-                    self.stream.taken[i]
-                        || matches!(item.kind, ItemKind::Number { .. } | ItemKind::Placeholder)
-                        || (kind == RedactKind::Expiry
-                            && item.word().is_some_and(|w| MONTHS.contains_key(w)))
-                });
+            let window = (end + 1..self.stream.items.len()).take(CUE_WINDOW_ITEMS);
+            // Look-alikes said before it ("le CVV est un un un", "o CVV é meia meia meia")
+            // are read as digits first: after a cue a number is expected. When they make no
+            // value they are words again.
+            if let Some(start) = window
+                .clone()
+                .find(|&i| value(self, i) || look_alike(self, i))
+                .filter(|&i| look_alike(self, i))
+            {
+                let read = self.read_look_alikes(start);
+                if let Some(items) = value_at(self, start) {
+                    self.take(kind, &items);
+                    continue;
+                }
+                for (i, was) in read {
+                    self.stream.items[i].kind = was;
+                }
+            }
+            let first = window.clone().find(|&i| value(self, i));
             let Some(first) = first.filter(|&i| !self.stream.taken[i]) else {
                 continue;
             };
@@ -499,6 +522,33 @@ impl<'a> Detector<'a> {
                 self.take(kind, &items);
             }
         }
+    }
+
+    /// Reads the look-alikes from `start` on, said in a row (past commas, hyphens and
+    /// fillers), as the digits they also are; the items changed and what they were.
+    fn read_look_alikes(&mut self, start: usize) -> Vec<(usize, ItemKind)> {
+        let mut read = Vec::new();
+        let mut next = Some(start);
+        while let Some(i) = next.filter(|&i| !self.stream.taken[i]) {
+            let item = self.item(i);
+            if let Some(&digit) = item.word().and_then(|w| NEIGHBOUR_DIGITS.get(w)) {
+                let digits = digit.to_string();
+                let was = std::mem::replace(
+                    &mut self.stream.items[i].kind,
+                    ItemKind::Number {
+                        digits,
+                        spoken: true,
+                    },
+                );
+                read.push((i, was));
+            } else if !(matches!(item.kind, ItemKind::Punct(',' | '-'))
+                || item.word().is_some_and(|w| FILLERS.contains(w)))
+            {
+                break;
+            }
+            next = self.stream.after(i);
+        }
+        read
     }
 
     fn cvv_at(&self, first: usize) -> Option<Vec<usize>> {

@@ -198,3 +198,32 @@ fn spoken_groups_joined_by_a_word() {
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A code made only of look-alikes ("due", "sei", "un", "um", "meia") after its cue stayed
+/// words: they are digits only beside another spoken digit. After a CVV or expiry cue a
+/// number is expected, so they are read as digits there; when they make no value they stay
+/// words and the number after them is the value.
+#[test]
+fn look_alikes_after_a_cue_are_the_value() {
+    let cases = [
+        ("il CVV è due sei due", "il CVV è [CVV]"),
+        ("il CVV è sei sei sei", "il CVV è [CVV]"),
+        ("o CVV é um um um", "o CVV é [CVV]"),
+        ("o CVV é meia meia meia", "o CVV é [CVV]"),
+        ("le CVV est un un un", "le CVV est [CVV]"),
+        ("le CVV est un, un, un.", "le CVV est [CVV]."),
+        (
+            "il codice di sicurezza è sei due sei",
+            "il codice di sicurezza è [CVV]",
+        ),
+        // One look-alike is no code: it stays a word, and the number after it is the value.
+        ("le CVV est un code: 123", "le CVV est un code: [CVV]"),
+        ("il CVV? Sei sicuro? È 321", "il CVV? Sei sicuro? È [CVV]"),
+        (
+            "o CVV é uma coisa que não sei",
+            "o CVV é uma coisa que não sei",
+        ),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
