@@ -551,14 +551,19 @@ impl<'a> Detector<'a> {
         read
     }
 
+    /// The code: the numbers from `first` (the first after the cue) to the end of their run,
+    /// when they have 3 or 4 digits. The run may have begun before the cue's end ("au dos",
+    /// "CVV2 123") or in the speaker's words before the other's question.
     fn cvv_at(&self, first: usize) -> Option<Vec<usize>> {
         let run = self
             .stream
             .runs_around(first)
             .into_iter()
-            .find(|r| r.atoms[0] == first)?;
-        let length = self.stream.digits(&run.atoms).len();
-        (3..=4).contains(&length).then_some(run.atoms)
+            .find(|r| r.atoms.contains(&first))?;
+        let from = run.atoms.iter().position(|&a| a == first)?;
+        let atoms = &run.atoms[from..];
+        let length = self.stream.digits(atoms).len();
+        (3..=4).contains(&length).then(|| atoms.to_vec())
     }
 
     fn expiry_at(&self, first: usize) -> Option<Vec<usize>> {

@@ -5,7 +5,7 @@
 
 use super::RedactKind;
 use super::words::{
-    FILLERS, IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NUMBER_CONNECTORS,
+    FILLERS, IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NOT_NUMBERS, NUMBER_CONNECTORS,
     NUMBER_PHRASES, NUMBER_WORDS, REPEATERS,
 };
 use crate::text::fold;
@@ -294,8 +294,24 @@ impl SpokenNumbers {
         }
     }
 
+    /// The number word at `i` is an ordinary word after the words before it ("au dos").
+    fn not_number_at(&self, i: usize) -> bool {
+        NOT_NUMBERS.iter().any(|phrase| {
+            let Some(start) = (i + 1).checked_sub(phrase.len()) else {
+                return false;
+            };
+            phrase
+                .iter()
+                .enumerate()
+                .all(|(k, word)| self.folded(start + k) == Some(word.as_str()))
+        })
+    }
+
     /// A whole spoken number starting at token `i`: its digits and the token after it.
     fn read(&self, i: usize) -> Option<(String, usize)> {
+        if self.not_number_at(i) {
+            return None;
+        }
         if let Some(times) = self.folded(i).and_then(|w| REPEATERS.get(w).copied()) {
             let (digit, end) = self
                 .below_100(i + 1)

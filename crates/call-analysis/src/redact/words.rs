@@ -91,6 +91,9 @@ pub(super) static EMAIL_TLDS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("email_tlds.txt")));
 pub(super) static IDIOM_AFTER_MULTIPLIER: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("idiom_after_multiplier.txt")));
+/// A number word and the words before it that make it an ordinary word ("au dos").
+pub(super) static NOT_NUMBERS: LazyLock<Phrases> =
+    LazyLock::new(|| phrases(redact_data!("not_numbers.txt")));
 pub(super) static PHONE_PREFIX_WORDS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("phone_prefix_words.txt")));
 /// Upper-case country code -> IBAN length.
@@ -129,7 +132,7 @@ mod tests {
         assert_eq!(letter_named("equis"), Some('X'));
         assert_eq!(IBAN_LENGTHS.get("ES"), Some(&24));
         assert_eq!(MONTHS.get("diciembre"), Some(&12));
-        for list in [&*CVV_CUES, &*EXPIRY_CUES, &*EMAIL_JOINERS] {
+        for list in [&*CVV_CUES, &*EXPIRY_CUES, &*EMAIL_JOINERS, &*NOT_NUMBERS] {
             assert!(list.iter().all(|phrase| !phrase.is_empty()));
         }
         for set in [

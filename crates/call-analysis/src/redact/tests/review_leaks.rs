@@ -227,3 +227,28 @@ fn look_alikes_after_a_cue_are_the_value() {
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// French "au dos" (on the back) read as Spanish "dos" (2) began the run of the code, so no
+/// run began at the first number after the cue and the code stayed raw.
+#[test]
+fn a_code_au_dos_is_found() {
+    let cases = [
+        (
+            "les trois chiffres au dos sept huit neuf",
+            "les trois chiffres au dos [CVV]",
+        ),
+        (
+            "les trois chiffres au dos, sept huit neuf",
+            "les trois chiffres au dos, [CVV]",
+        ),
+        (
+            "le cryptogramme au dos : 789",
+            "le cryptogramme au dos : [CVV]",
+        ),
+        ("Les chiffres au dos 789.", "Les chiffres au dos [CVV]."),
+        // Spanish "dos" is still 2.
+        ("el CVV es dos cuatro uno", "el CVV es [CVV]"),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
