@@ -6,7 +6,7 @@
 use super::RedactKind;
 use super::words::{
     FILLERS, IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NOT_NUMBERS, NUMBER_CONNECTORS,
-    NUMBER_PHRASES, NUMBER_WORDS, REPEATERS,
+    NUMBER_PHRASES, NUMBER_WORDS, REPEATERS, THOUSAND_PREFIXES,
 };
 use crate::text::fold;
 
@@ -112,8 +112,10 @@ fn tokenize(text: &str) -> Vec<Token> {
         } else if c.is_alphabetic() {
             let mut end = start + c.len_utf8();
             while let Some(&(i, d)) = chars.peek() {
-                // "I'll", "don't": an apostrophe between letters stays in the word.
-                let joins = d == '\'' && text[i + 1..].starts_with(char::is_alphabetic);
+                // "I'll", "don't", "jusqu’au": an apostrophe between letters stays in the word
+                // (`fold` makes the typographic ones plain).
+                let joins = matches!(d, '\'' | '’' | '‘')
+                    && text[i + d.len_utf8()..].starts_with(char::is_alphabetic);
                 if !(d.is_alphabetic() || joins) {
                     break;
                 }
@@ -294,6 +296,24 @@ impl SpokenNumbers {
         }
     }
 
+    /// A year said as one word ("duemilaventotto": 2028, "zweitausendachtundzwanzig"), or
+    /// its thousands alone and what follows it ("duemila ventotto"): its value and the token
+    /// after it.
+    fn one_word_thousands(&self, i: usize) -> Option<(u32, usize)> {
+        let word = self.folded(i)?;
+        THOUSAND_PREFIXES.iter().find_map(|(prefix, &value)| {
+            let rest = word.strip_prefix(prefix.as_str())?;
+            if rest.is_empty() {
+                return match self.below_1000(i + 1).filter(|&(v, _)| v > 0) {
+                    Some((rest, end)) => Some((value + rest, end)),
+                    None => Some((value, i + 1)),
+                };
+            }
+            let rest = NUMBER_WORDS.get(rest).filter(|&&v| (1..100).contains(&v))?;
+            Some((value + rest, i + 1))
+        })
+    }
+
     /// The number word at `i` is an ordinary word after the words before it ("au dos").
     fn not_number_at(&self, i: usize) -> bool {
         NOT_NUMBERS.iter().any(|phrase| {
@@ -319,6 +339,9 @@ impl SpokenNumbers {
                 .map(|(v, end)| (v.to_string(), end))
                 .or_else(|| (self.folded(i + 1)? == "oh").then(|| ("0".to_string(), i + 2)))?;
             return Some((digit.repeat(times as usize), end));
+        }
+        if let Some((value, next)) = self.one_word_thousands(i) {
+            return Some((value.to_string(), next));
         }
         // Most words are no number: two lookups say so before the grammar's several.
         if self.value(i).is_none() && self.multiplier(i).is_none() {

@@ -61,6 +61,9 @@ pub(super) static NUMBER_PHRASES: LazyLock<HashMap<String, NumberPhrases>> = Laz
 });
 pub(super) static REPEATERS: LazyLock<HashMap<String, u32>> =
     LazyLock::new(|| folded_map(redact_data!("repeaters.tsv")));
+/// A thousands that begins a one-word number ("duemila" in "duemilaventotto").
+pub(super) static THOUSAND_PREFIXES: LazyLock<HashMap<String, u32>> =
+    LazyLock::new(|| folded_map(redact_data!("thousand_prefixes.tsv")));
 pub(super) static MULTIPLIERS: LazyLock<HashMap<String, u32>> =
     LazyLock::new(|| folded_map(redact_data!("multipliers.tsv")));
 pub(super) static NUMBER_CONNECTORS: LazyLock<HashSet<String>> =
@@ -150,5 +153,6 @@ mod tests {
             assert!(!set.is_empty());
         }
         assert!(!MULTIPLIERS.is_empty());
+        assert_eq!(THOUSAND_PREFIXES.get("duemila"), Some(&2000));
     }
 }

@@ -252,3 +252,54 @@ fn a_code_au_dos_is_found() {
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// Portuguese "novembro" was missing from the months.
+#[test]
+fn portuguese_november_is_a_month() {
+    let cases = [
+        (
+            "validade novembro de dois mil e vinte e sete",
+            "validade [EXPIRY]",
+        ),
+        ("validade: novembro de 2027", "validade: [EXPIRY]"),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Italian and German years said as one word ("duemilaventotto") were no number.
+#[test]
+fn years_said_as_one_word() {
+    let cases = [
+        ("scade a dicembre duemilaventotto", "scade a [EXPIRY]"),
+        ("scade a novembre duemilaventisette", "scade a [EXPIRY]"),
+        ("scade a dicembre duemila ventotto", "scade a [EXPIRY]"),
+        (
+            "data di scadenza: marzo duemilatrentuno",
+            "data di scadenza: [EXPIRY]",
+        ),
+        (
+            "gültig bis Dezember zweitausendachtundzwanzig",
+            "gültig bis [EXPIRY]",
+        ),
+        // As amounts they stay.
+        (
+            "Costa duemilacinquecento euro, l'ho pagato duemila.",
+            "Costa duemilacinquecento euro, l'ho pagato duemila.",
+        ),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// A typographic apostrophe split "jusqu’au" in two words, so the cue was not found.
+#[test]
+fn a_typographic_apostrophe_keeps_a_cue_whole() {
+    let cases = [
+        ("valable jusqu’au 12/28", "valable jusqu’au [EXPIRY]"),
+        ("valable jusqu‘au 12/28", "valable jusqu‘au [EXPIRY]"),
+        ("Date d’expiration : 12/28", "Date d’expiration : [EXPIRY]"),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
