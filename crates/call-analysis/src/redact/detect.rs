@@ -495,8 +495,15 @@ impl<'a> Detector<'a> {
                     .word()
                     .is_some_and(|w| NEIGHBOUR_DIGITS.contains_key(w))
             };
+            // "CVV2", "CVC2": the 2 glued to the cue is its name, not the value.
+            let glued_two = self.stream.items.get(end + 1).is_some_and(|item| {
+                item.cue == self.item(end).cue
+                    && !item.space_before
+                    && matches!(&item.kind, ItemKind::Number { digits, spoken: false } if digits == "2")
+            });
+            let after = if glued_two { end + 2 } else { end + 1 };
             // The first number (or month) after the cue is the value, if anything is.
-            let window = (end + 1..self.stream.items.len()).take(CUE_WINDOW_ITEMS);
+            let window = (after..self.stream.items.len()).take(CUE_WINDOW_ITEMS);
             // Look-alikes said before it ("le CVV est un un un", "o CVV é meia meia meia")
             // are read as digits first: after a cue a number is expected. When they make no
             // value they are words again.

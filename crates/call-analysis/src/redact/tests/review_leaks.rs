@@ -303,3 +303,18 @@ fn a_typographic_apostrophe_keeps_a_cue_whole() {
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// "CVV2" and "CVC2" are written as the cue and a glued 2, which was taken as the value.
+#[test]
+fn the_2_of_cvv2_is_no_value() {
+    let cases = [
+        ("CVV2: 123", "CVV2: [CVV]"),
+        ("CVC2 is 123", "CVC2 is [CVV]"),
+        ("CVV2 123", "CVV2 [CVV]"),
+        ("cvc2, 4321.", "cvc2, [CVV]."),
+        // A 2 apart from the cue is the code's first digit.
+        ("CVV 2 3 4", "CVV [CVV]"),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
