@@ -386,9 +386,23 @@ impl<'a> Detector<'a> {
     fn national_ids(&mut self) {
         self.take_runs(RedactKind::NationalId, |this, run| {
             // The number is the whole run, or its end after a pause ("tengo cuarenta.
-            // 12345678Z"): the check letter follows the last digit.
-            (0..run.atoms.len())
-                .filter(|&k| k == 0 || run.strong[k - 1])
+            // 12345678Z"): the check letter follows the last digit. Only the starts 7 or 8
+            // digits from the end can make one, so a long run costs its length, not its
+            // square.
+            let mut from_end = 0;
+            let mut starts = Vec::new();
+            for k in (0..run.atoms.len()).rev() {
+                from_end += this.item(run.atoms[k]).digits().map_or(0, str::len);
+                if from_end > 8 {
+                    break;
+                }
+                if from_end >= 7 && (k == 0 || run.strong[k - 1]) {
+                    starts.push(k);
+                }
+            }
+            starts
+                .into_iter()
+                .rev()
                 .find_map(|k| this.national_id(&run.atoms[k..]))
         });
     }

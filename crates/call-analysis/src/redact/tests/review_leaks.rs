@@ -318,3 +318,20 @@ fn the_2_of_cvv2_is_no_value() {
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A DNI was looked for from every pause of a run, each over the rest of the run, so a long
+/// run cost its square (50,000 spoken digits said with commas: 27 s in a release build).
+/// Only the starts 7 or 8 digits from the end can make one. The bound is no benchmark: this
+/// takes well under a second in a debug build, and took about 30 s before.
+#[test]
+fn a_long_run_costs_its_length() {
+    let words = [
+        "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+    ];
+    let text: Vec<&str> = (0..40_000).map(|k| words[(k * 7 + k / 9) % 9]).collect();
+    let text = text.join(", ");
+    let started = std::time::Instant::now();
+    let _ = all(&text);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
