@@ -320,18 +320,20 @@ fn the_2_of_cvv2_is_no_value() {
 }
 
 /// A DNI was looked for from every pause of a run, each over the rest of the run, so a long
-/// run cost its square (50,000 spoken digits said with commas: 27 s in a release build).
-/// Only the starts 7 or 8 digits from the end can make one. The bound is no benchmark: this
-/// takes well under a second in a debug build, and took about 30 s before.
+/// run cost its square (50,000 spoken digits said with commas: 27 s in a release build; 40,000 in
+/// a debug build 31 s before, 0.84 s after). Only the starts 7 or 8 digits from the end can make
+/// one, and one at the end of a long run is still found (the cost is measured, not asserted).
 #[test]
-fn a_long_run_costs_its_length() {
+fn a_dni_ending_a_long_run_is_found() {
     let words = [
         "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
     ];
-    let text: Vec<&str> = (0..40_000).map(|k| words[(k * 7 + k / 9) % 9]).collect();
-    let text = text.join(", ");
-    let started = std::time::Instant::now();
-    let _ = all(&text);
-    let took = started.elapsed();
-    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    let mut text: Vec<&str> = (0..2_000).map(|k| words[(k * 7 + k / 9) % 9]).collect();
+    text.push("12345678Z.");
+    let redacted = all(&text.join(", "));
+    assert!(
+        redacted.ends_with("[NATIONAL_ID]."),
+        "{}",
+        &redacted[redacted.len() - 80..]
+    );
 }
