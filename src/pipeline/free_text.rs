@@ -9,32 +9,18 @@ use serde_json::Value;
 /// Redacts, in place, every string under a free-text key (`topic`, `name`, `…Name`, `…Names`)
 /// at any depth, including the strings of a list or an object kept under such a key.
 pub(super) fn redact_free_text(value: &mut Value, redactor: &Redactor) {
-    match value {
-        Value::Object(map) => {
-            for (key, field) in map.iter_mut() {
-                if is_free_text(key) {
-                    redact_every_string(field, redactor);
-                } else {
-                    redact_free_text(field, redactor);
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| redact_free_text(item, redactor)),
-        _ => {}
-    }
+    redact_under(value, redactor, false);
 }
 
-fn redact_every_string(value: &mut Value, redactor: &Redactor) {
+fn redact_under(value: &mut Value, redactor: &Redactor, free_text: bool) {
     match value {
-        Value::String(text) => *text = redactor.text(text),
+        Value::String(text) if free_text => *text = redactor.text(text),
         Value::Array(items) => items
             .iter_mut()
-            .for_each(|item| redact_every_string(item, redactor)),
+            .for_each(|item| redact_under(item, redactor, free_text)),
         Value::Object(map) => map
-            .values_mut()
-            .for_each(|field| redact_every_string(field, redactor)),
+            .iter_mut()
+            .for_each(|(key, field)| redact_under(field, redactor, free_text || is_free_text(key))),
         _ => {}
     }
 }
