@@ -1,0 +1,193 @@
+//! Expiry and CVV: codes found after their cue words ("caducidad", "CVV", "the three digits
+//! on the back"), with look-alike words read as digits there.
+
+use super::Detector;
+use crate::redact::RedactKind;
+use crate::redact::tokens::ItemKind;
+use crate::redact::words::{EXPIRY_CONNECTORS, FILLERS, MONTHS, NEIGHBOUR_DIGITS, Phrases};
+use crate::text::fold;
+
+/// How many items after a CVV or expiry cue its value may start.
+const CUE_WINDOW_ITEMS: usize = 16;
+
+impl Detector<'_> {
+    /// The item ends of every cue phrase, in order.
+    fn cue_ends(&self, phrases: &Phrases) -> Vec<usize> {
+        let items = &self.stream.items;
+        // Cue phrases may hold number words ("los tres números de atrás"): compare the
+        // words as said, not the digits read from them.
+        let folded: Vec<std::borrow::Cow<str>> = items
+            .iter()
+            .map(|item| match item.word() {
+                Some(word) => word.into(),
+                None => fold(&self.cues[item.cue].text[item.start..item.end]).into(),
+            })
+            .collect();
+        let mut ends = Vec::new();
+        for start in 0..items.len() {
+            for phrase in phrases {
+                let end = start + phrase.len() - 1;
+                let matches = end < items.len()
+                    && items[end].cue == items[start].cue
+                    && phrase
+                        .iter()
+                        .zip(&folded[start..=end])
+                        .all(|(p, f)| p == f.as_ref());
+                if matches {
+                    ends.push(end);
+                }
+            }
+        }
+        ends
+    }
+
+    pub(super) fn after_cues(
+        &mut self,
+        kind: RedactKind,
+        cues: &Phrases,
+        value_at: fn(&Self, usize) -> Option<Vec<usize>>,
+    ) {
+        for end in self.cue_ends(cues) {
+            let value = |this: &Self, i: usize| {
+                let item = this.item(i);
+                this.stream.taken[i]
+                    || matches!(item.kind, ItemKind::Number { .. } | ItemKind::Placeholder)
+                    || (kind == RedactKind::Expiry
+                        && item.word().is_some_and(|w| MONTHS.contains_key(w)))
+            };
+            let look_alike = |this: &Self, i: usize| {
+                this.item(i)
+                    .word()
+                    .is_some_and(|w| NEIGHBOUR_DIGITS.contains_key(w))
+            };
+            // "CVV2", "CVC2": the 2 glued to the cue is its name, not the value.
+            let glued_two = self.stream.items.get(end + 1).is_some_and(|item| {
+                item.cue == self.item(end).cue
+                    && !item.space_before
+                    && matches!(&item.kind, ItemKind::Number { digits, spoken: false } if digits == "2")
+            });
+            let after = if glued_two { end + 2 } else { end + 1 };
+            // The first number (or month) after the cue is the value, if anything is.
+            let window = (after..self.stream.items.len()).take(CUE_WINDOW_ITEMS);
+            // Look-alikes said before it ("le CVV est un un un", "o CVV é meia meia meia")
+            // are read as digits first: after a cue a number is expected. When they make no
+            // value they are words again.
+            if let Some(start) = window
+                .clone()
+                .find(|&i| value(self, i) || look_alike(self, i))
+                .filter(|&i| look_alike(self, i))
+            {
+                let read = self.read_look_alikes(start);
+                if let Some(items) = value_at(self, start) {
+                    self.take(kind, &items);
+                    continue;
+                }
+                for (i, was) in read {
+                    self.stream.items[i].kind = was;
+                }
+            }
+            let first = window.clone().find(|&i| value(self, i));
+            let Some(first) = first.filter(|&i| !self.stream.taken[i]) else {
+                continue;
+            };
+            if let Some(items) = value_at(self, first) {
+                self.take(kind, &items);
+            }
+        }
+    }
+
+    /// Reads the look-alikes from `start` on, said in a row (past commas, hyphens and
+    /// fillers), as the digits they also are; the items changed and what they were.
+    fn read_look_alikes(&mut self, start: usize) -> Vec<(usize, ItemKind)> {
+        let mut read = Vec::new();
+        let mut next = Some(start);
+        while let Some(i) = next.filter(|&i| !self.stream.taken[i]) {
+            let item = self.item(i);
+            if let Some(&digit) = item.word().and_then(|w| NEIGHBOUR_DIGITS.get(w)) {
+                let digits = digit.to_string();
+                let was = std::mem::replace(
+                    &mut self.stream.items[i].kind,
+                    ItemKind::Number {
+                        digits,
+                        spoken: true,
+                    },
+                );
+                read.push((i, was));
+            } else if !(matches!(item.kind, ItemKind::Punct(',' | '-'))
+                || item.word().is_some_and(|w| FILLERS.contains(w)))
+            {
+                break;
+            }
+            next = self.stream.after(i);
+        }
+        read
+    }
+
+    /// The code: the numbers from `first` (the first after the cue) to the end of their run,
+    /// when they have 3 or 4 digits. The run may have begun before the cue's end ("au dos",
+    /// "CVV2 123") or in the speaker's words before the other's question.
+    pub(super) fn cvv_at(&self, first: usize) -> Option<Vec<usize>> {
+        let run = self
+            .stream
+            .runs_around(first)
+            .into_iter()
+            .find(|r| r.atoms.contains(&first))?;
+        let from = run.atoms.iter().position(|&a| a == first)?;
+        let atoms = &run.atoms[from..];
+        let length = self.stream.digits(atoms).len();
+        (3..=4).contains(&length).then(|| atoms.to_vec())
+    }
+
+    pub(super) fn expiry_at(&self, first: usize) -> Option<Vec<usize>> {
+        let year_ok = |y: &str| y.len() == 2 || (y.len() == 4 && y.starts_with("20"));
+        let month_ok = |m: &str| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
+        let mut month = match (self.item(first).digits(), self.item(first).word()) {
+            // "1228", "122028" said as one group.
+            (Some(d), _) if d.len() >= 4 => {
+                return (month_ok(&d[..2]) && year_ok(&d[2..])).then(|| vec![first]);
+            }
+            (Some(d), _) => d.to_string(),
+            (None, Some(w)) => MONTHS.get(w)?.to_string(),
+            (None, None) => return None,
+        };
+        let mut month_end = first;
+        if month == "0"
+            && let Some(unit) = self.stream.free_number_after(first)
+            && let Some(d) = self.item(unit).digits().filter(|d| d.len() == 1)
+        {
+            month = format!("0{d}");
+            month_end = unit;
+        }
+        if !month_ok(&month) {
+            return None;
+        }
+        let mut next = self.stream.after(month_end)?;
+        while self.is_expiry_separator(next) {
+            next = self.stream.after(next)?;
+        }
+        let year = self
+            .stream
+            .is_free_number(next)
+            .then(|| self.item(next).digits())??;
+        if !year_ok(year) {
+            return None;
+        }
+        // "twenty twenty eight": the century said on its own.
+        let mut last = next;
+        if year == "20"
+            && let Some(rest) = self.stream.free_number_after(next)
+            && self.item(rest).digits().is_some_and(|d| d.len() == 2)
+        {
+            last = rest;
+        }
+        Some(vec![first, last])
+    }
+
+    fn is_expiry_separator(&self, item: usize) -> bool {
+        let item = self.item(item);
+        matches!(item.kind, ItemKind::Punct('/' | '-' | '.' | ','))
+            || item
+                .word()
+                .is_some_and(|w| EXPIRY_CONNECTORS.contains(w) || FILLERS.contains(w))
+    }
+}

@@ -1,0 +1,241 @@
+//! Cards: a run that is one, a card inside a short run with a number said beside it, the
+//! cards inside a long run, and the run read again without the fillers that are also digits.
+
+use super::Detector;
+use crate::redact::RedactKind;
+use crate::redact::checks::luhn;
+use crate::redact::stream::Run;
+use crate::redact::tokens::ItemKind;
+use crate::redact::words::{FILLERS, IBAN_LENGTHS};
+use crate::text::fold;
+
+/// Most digits said beside a card in the same run for the card to be looked for inside it:
+/// an expiry and a CVV after it, or a short number before it ("option two", "Room 4").
+const MAX_DIGITS_BESIDE_CARD: usize = 8;
+/// Most digits said before a card inside a run (but for a card ending a long run): a number
+/// word or a lone number ("option two", "número uno", "Room 12"). Three or four would let
+/// two phone numbers said with a comma between them, or a group of four and a longer number,
+/// hold a card that starts inside one of them.
+const MAX_DIGITS_BEFORE_CARD: usize = 2;
+
+impl Detector<'_> {
+    fn is_card(digits: &str) -> bool {
+        (13..=19).contains(&digits.len()) && !digits.starts_with('0') && luhn(digits)
+    }
+
+    pub(super) fn cards(&mut self) {
+        let mut pending = self.stream.runs();
+        while let Some(run) = pending.pop() {
+            let digits = self.stream.digits(&run.atoms);
+            if Self::is_card(&digits) {
+                self.take(RedactKind::Card, &run.atoms);
+                continue;
+            }
+            // Not in what looks like an IBAN that failed its check: its digits are an
+            // account.
+            if self
+                .country_before(run.atoms[0])
+                .is_some_and(|c| c.certain && IBAN_LENGTHS.contains_key(&c.code))
+            {
+                continue;
+            }
+            // Longer than a card and what may be said beside it: a card said twice, or with
+            // its expiry, CVV and more numbers in the speaker's answers to the other's
+            // questions.
+            if digits.len() > 19 + MAX_DIGITS_BESIDE_CARD {
+                let cards = self.cards_in_long_run(&run);
+                let mut rest = 0;
+                for card in &cards {
+                    self.take(RedactKind::Card, &run.atoms[card.clone()]);
+                    if rest < card.start {
+                        pending.push(run.part(rest..card.start));
+                    }
+                    rest = card.end;
+                }
+                if cards.is_empty() {
+                    pending.extend(self.without_filler_digits(&run));
+                } else if rest < run.atoms.len() {
+                    pending.push(run.part(rest..run.atoms.len()));
+                }
+                continue;
+            }
+            if let Some(card) = self.card_within(&run) {
+                self.take(RedactKind::Card, &run.atoms[card.clone()]);
+                for rest in [0..card.start, card.end..run.atoms.len()] {
+                    if !rest.is_empty() {
+                        pending.push(run.part(rest));
+                    }
+                }
+            } else if let Some(paused) = self.without_filler_digits(&run) {
+                pending.push(paused);
+            }
+        }
+    }
+
+    /// A filler that is also a digit ("um": English hesitation, Portuguese 1) was read as a
+    /// digit beside the spoken digits around it. When the run holds no card that way, it is
+    /// read the other way: the run without those words, each a pause where it stood, so
+    /// "four five five six, um, seven three…" is a card again. `None` when it has none.
+    fn without_filler_digits(&self, run: &Run) -> Option<Run> {
+        let filler = |&atom: &usize| {
+            let item = self.item(atom);
+            matches!(item.kind, ItemKind::Number { spoken: true, .. })
+                && FILLERS.contains(&fold(&self.cues[item.cue].text[item.start..item.end]))
+        };
+        if !run.atoms.iter().any(filler) {
+            return None;
+        }
+        let mut paused = Run::default();
+        let mut pause = false;
+        for (k, atom) in run.atoms.iter().enumerate() {
+            if filler(atom) {
+                pause = true;
+                continue;
+            }
+            if !paused.atoms.is_empty() {
+                paused.strong.push(pause || run.strong[k - 1]);
+            }
+            paused.atoms.push(*atom);
+            pause = false;
+        }
+        (!paused.atoms.is_empty()).then_some(paused)
+    }
+
+    /// The cards in a run longer than `card_within` looks into (a card said twice, or with
+    /// its expiry, CVV and more in the speaker's answers to the other's questions), as
+    /// ranges of its atoms in order: stretches of whole pieces (cut at pauses, written
+    /// groups, number words) that start the run or a cue, start with a card's first digit
+    /// (2–6), are shaped as a card is read (`card_shaped`), have 13–19 digits and pass
+    /// Luhn, none overlapping another. Where two overlap, the one of the commoner length
+    /// (16, then 15, 19, 14, 13, 18, 17) is taken, then the earlier. Each start is tried
+    /// against the ends at most 19 digits on, so the cost is linear in the run, and a number
+    /// written as one piece ("a 22-digit tracking number") is never looked into.
+    fn cards_in_long_run(&self, run: &Run) -> Vec<std::ops::Range<usize>> {
+        const BY_LENGTH: [usize; 7] = [16, 15, 19, 14, 13, 18, 17];
+        let n = run.atoms.len();
+        let cut = |k: usize| k <= 1 || k == n || run.strong[k - 1];
+        let pieces: Vec<&str> = run
+            .atoms
+            .iter()
+            .map(|&atom| self.item(atom).digits().unwrap_or_default())
+            .collect();
+        let starts_cue =
+            |k: usize| k == 0 || self.item(run.atoms[k]).cue != self.item(run.atoms[k - 1]).cue;
+        let mut candidates = Vec::new();
+        for start in (0..n).filter(|&k| starts_cue(k)) {
+            if !pieces[start].starts_with(['2', '3', '4', '5', '6']) {
+                continue;
+            }
+            let mut digits = String::new();
+            // The digits of each piece between pauses so far.
+            let mut shape = vec![0];
+            for end in start + 1..=n {
+                digits.push_str(pieces[end - 1]);
+                if digits.len() > 19 {
+                    break;
+                }
+                if let Some(last) = shape.last_mut() {
+                    *last += pieces[end - 1].len();
+                }
+                if !cut(end) {
+                    continue;
+                }
+                if digits.len() >= 13 && Self::card_shaped(&shape) && Self::is_card(&digits) {
+                    let rank = BY_LENGTH
+                        .iter()
+                        .position(|&l| l == digits.len())
+                        .unwrap_or(BY_LENGTH.len());
+                    candidates.push((rank, start, end));
+                }
+                if end < n && run.strong[end - 1] {
+                    shape.push(0);
+                }
+            }
+        }
+        candidates.sort_unstable();
+        let mut free = vec![true; n];
+        let mut cards = Vec::new();
+        for (_, start, end) in candidates {
+            if free[start..end].iter().all(|&f| f) {
+                free[start..end].fill(false);
+                cards.push(start..end);
+            }
+        }
+        cards.sort_unstable_by_key(|card| card.start);
+        cards
+    }
+
+    /// Whether pieces of these lengths (digits between pauses) read as a card is read: at
+    /// most two pieces (a number said at once, or split by a cue), groups of one length with
+    /// a shorter last group only for 13, 15 or 19 digits (4-4-4-3, pairs and a digit), or
+    /// American Express 4-6-5. A list of amounts or ages of mixed lengths is not.
+    fn card_shaped(pieces: &[usize]) -> bool {
+        let total: usize = pieces.iter().sum();
+        let (Some(&first), Some(&last)) = (pieces.first(), pieces.last()) else {
+            return false;
+        };
+        let body = &pieces[..pieces.len() - 1];
+        pieces.len() <= 2
+            || pieces == [4, 6, 5]
+            || (body.iter().all(|&p| p == first)
+                && (last == first || (last < first && matches!(total, 13 | 15 | 19))))
+    }
+
+    /// The card inside a run that is no card as a whole, as a range of its atoms: a number
+    /// said just before it ("option two", "Room 4", "número uno") or after it (a CVV, an
+    /// expiry) in the same breath. The card is the longest stretch of whole pieces, cut only
+    /// where a pause, a written group or a number word ends (`Run::strong`; the first spoken
+    /// digit of a run counts as a piece of its own: "número uno cuatro cinco…"), with at most
+    /// `MAX_DIGITS_BESIDE_CARD` digits around it (4 in a run of up to 19) and at most
+    /// `MAX_DIGITS_BEFORE_CARD` before it. Never a window slid digit by digit: a written
+    /// number is one piece, so a 22-digit tracking number written as one is never looked
+    /// into, and a run has few such stretches (each passes Luhn about 1 time in 10).
+    fn card_within(&self, run: &Run) -> Option<std::ops::Range<usize>> {
+        let n = run.atoms.len();
+        let cut = |k: usize| k <= 1 || k == n || run.strong[k - 1];
+        // Digits before atom k.
+        let mut before = vec![0];
+        for &atom in &run.atoms {
+            before.push(before.last()? + self.item(atom).digits().map_or(0, str::len));
+        }
+        let total = before[n];
+        // A run no longer than a card has few digits to spare: what is beside the card is a
+        // CVV's worth at most, and a 13-digit card (no longer issued) is not looked for, so a
+        // 17-digit number read with pauses does not hold a card merely because its first 13
+        // digits pass Luhn.
+        let (shortest, most_beside) = if total <= 19 {
+            (14, 4)
+        } else {
+            (13, MAX_DIGITS_BESIDE_CARD)
+        };
+        let mut best: Option<std::ops::Range<usize>> = None;
+        for start in (0..n).filter(|&k| cut(k)) {
+            if before[start] > most_beside {
+                break;
+            }
+            for end in (start + 1..=n).rev().filter(|&k| cut(k)) {
+                let beside = before[start] + total - before[end];
+                let length = before[end] - before[start];
+                if beside > most_beside || length < shortest {
+                    break;
+                }
+                let longer = best
+                    .as_ref()
+                    .is_none_or(|b| length > before[b.end] - before[b.start]);
+                // Before the card, a short number ("option two", "Room 12"); more only before
+                // a card that ends a long run, as an expiry and CVV said first.
+                let said_before =
+                    before[start] <= MAX_DIGITS_BEFORE_CARD || (total > 19 && end == n);
+                if beside > 0
+                    && said_before
+                    && length <= 19
+                    && longer
+                    && Self::is_card(&self.stream.digits(&run.atoms[start..end]))
+                {
+                    best = Some(start..end);
+                }
+            }
+        }
+        best
+    }
+}
