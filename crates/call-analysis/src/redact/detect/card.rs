@@ -28,7 +28,12 @@ impl Detector<'_> {
         while let Some(run) = pending.pop() {
             let digits = self.stream.digits(&run.atoms);
             if Self::is_card(&digits) {
-                self.take(RedactKind::Card, &run.atoms);
+                if let Some(end) = self.card_ending_a_cue(&run, digits.len()) {
+                    self.take(RedactKind::Card, &run.atoms[..end]);
+                    pending.push(run.part(end..run.atoms.len()));
+                } else {
+                    self.take(RedactKind::Card, &run.atoms);
+                }
                 continue;
             }
             // Not in what looks like an IBAN that failed its check: its digits are an
@@ -72,6 +77,26 @@ impl Detector<'_> {
         }
     }
 
+    /// In a run of 17–19 digits that passes Luhn as a whole, the end of a card of 15 or 16
+    /// digits that starts the run and ends with one of the speaker's cues: the rest is their
+    /// answer to the next question ("¿y la fecha de caducidad?"), which made the run pass
+    /// Luhn by chance (about 1 time in 10). A card of 17–19 digits read in two cues whose
+    /// first 15 or 16 digits pass Luhn too loses its last digits this way (rare).
+    fn card_ending_a_cue(&self, run: &Run, length: usize) -> Option<usize> {
+        if !(17..=19).contains(&length) {
+            return None;
+        }
+        let mut digits = String::new();
+        for k in 1..run.atoms.len() {
+            digits.push_str(self.item(run.atoms[k - 1]).digits().unwrap_or_default());
+            let ends_cue = self.item(run.atoms[k - 1]).cue != self.item(run.atoms[k]).cue;
+            if ends_cue && matches!(digits.len(), 15 | 16) && Self::is_card(&digits) {
+                return Some(k);
+            }
+        }
+        None
+    }
+
     /// A filler that is also a digit ("um": English hesitation, Portuguese 1) was read as a
     /// digit beside the spoken digits around it. When the run holds no card that way, it is
     /// read the other way: the run without those words, each a pause where it stood, so
@@ -111,7 +136,6 @@ impl Detector<'_> {
     /// against the ends at most 19 digits on, so the cost is linear in the run, and a number
     /// written as one piece ("a 22-digit tracking number") is never looked into.
     fn cards_in_long_run(&self, run: &Run) -> Vec<std::ops::Range<usize>> {
-        const BY_LENGTH: [usize; 7] = [16, 15, 19, 14, 13, 18, 17];
         let n = run.atoms.len();
         let cut = |k: usize| k <= 1 || k == n || run.strong[k - 1];
         let pieces: Vec<&str> = run
@@ -141,11 +165,7 @@ impl Detector<'_> {
                     continue;
                 }
                 if digits.len() >= 13 && Self::card_shaped(&shape) && Self::is_card(&digits) {
-                    let rank = BY_LENGTH
-                        .iter()
-                        .position(|&l| l == digits.len())
-                        .unwrap_or(BY_LENGTH.len());
-                    candidates.push((rank, start, end));
+                    candidates.push((Self::length_rank(digits.len()), start, end));
                 }
                 if end < n && run.strong[end - 1] {
                     shape.push(0);
@@ -183,11 +203,16 @@ impl Detector<'_> {
 
     /// The card inside a run that is no card as a whole, as a range of its atoms: a number
     /// said just before it ("option two", "Room 4", "número uno") or after it (a CVV, an
-    /// expiry) in the same breath. The card is the longest stretch of whole pieces, cut only
-    /// where a pause, a written group or a number word ends (`Run::strong`; the first spoken
-    /// digit of a run counts as a piece of its own: "número uno cuatro cinco…"), with at most
+    /// expiry) in the same breath. The card is a stretch of whole pieces, cut only where a
+    /// pause, a written group or a number word ends (`Run::strong`; the first spoken digit of
+    /// a run counts as a piece of its own: "número uno cuatro cinco…"), with at most
     /// `MAX_DIGITS_BESIDE_CARD` digits around it (4 in a run of up to 19) and at most
-    /// `MAX_DIGITS_BEFORE_CARD` before it. Never a window slid digit by digit: a written
+    /// `MAX_DIGITS_BEFORE_CARD` before it, passing Luhn. Of several: not one going on into a
+    /// later cue of the speaker past a card from the same start that ends with the cue
+    /// before; then one of 16 or 15 digits starting the run with 2–6; then the commoner
+    /// length (`length_rank`), then the earlier. The longest was taken before, and a stretch
+    /// swallowing the expiry answered after the card, or dropping the card's first spoken
+    /// digit, passes Luhn about 1 time in 10. Never a window slid digit by digit: a written
     /// number is one piece, so a 22-digit tracking number written as one is never looked
     /// into, and a run has few such stretches (each passes Luhn about 1 time in 10).
     fn card_within(&self, run: &Run) -> Option<std::ops::Range<usize>> {
@@ -208,7 +233,8 @@ impl Detector<'_> {
         } else {
             (13, MAX_DIGITS_BESIDE_CARD)
         };
-        let mut best: Option<std::ops::Range<usize>> = None;
+        // (rank of the length, start, end) of each stretch that may be the card.
+        let mut candidates = Vec::new();
         for start in (0..n).filter(|&k| cut(k)) {
             if before[start] > most_beside {
                 break;
@@ -219,9 +245,6 @@ impl Detector<'_> {
                 if beside > most_beside || length < shortest {
                     break;
                 }
-                let longer = best
-                    .as_ref()
-                    .is_none_or(|b| length > before[b.end] - before[b.start]);
                 // Before the card, a short number ("option two", "Room 12"); more only before
                 // a card that ends a long run, as an expiry and CVV said first.
                 let said_before =
@@ -229,13 +252,44 @@ impl Detector<'_> {
                 if beside > 0
                     && said_before
                     && length <= 19
-                    && longer
                     && Self::is_card(&self.stream.digits(&run.atoms[start..end]))
                 {
-                    best = Some(start..end);
+                    candidates.push((Self::length_rank(length), start, end));
                 }
             }
         }
-        best
+        // A stretch going on into a later cue of the speaker after a card that ends with the
+        // cue before it (the expiry answered after the card) is not the card.
+        let ends_cue =
+            |k: usize| k < n && self.item(run.atoms[k - 1]).cue != self.item(run.atoms[k]).cue;
+        let crosses = |&(_, start, end): &(usize, usize, usize)| {
+            candidates
+                .iter()
+                .any(|&(_, s, e)| s == start && e < end && ends_cue(e))
+        };
+        // A card of a common length that starts the run with a card's first digit: said
+        // from its first digit on, so no stretch dropping that digit is the card.
+        let from_first = |&(rank, start, _): &(usize, usize, usize)| {
+            start == 0
+                && rank <= 1
+                && self
+                    .stream
+                    .digits(&run.atoms[..1])
+                    .starts_with(['2', '3', '4', '5', '6'])
+        };
+        candidates
+            .iter()
+            .min_by_key(|c| (crosses(c), !from_first(c), c.0, c.1))
+            .map(|&(_, start, end)| start..end)
+    }
+
+    /// Commoner card lengths first: 16, then 15, 19, 14, 13, 18, 17 (each stretch of a run
+    /// that merely happens to pass Luhn is as likely at any length).
+    fn length_rank(length: usize) -> usize {
+        const BY_LENGTH: [usize; 7] = [16, 15, 19, 14, 13, 18, 17];
+        BY_LENGTH
+            .iter()
+            .position(|&l| l == length)
+            .unwrap_or(BY_LENGTH.len())
     }
 }

@@ -337,3 +337,61 @@ fn a_dni_ending_a_long_run_is_found() {
         &redacted[redacted.len() - 80..]
     );
 }
+
+/// The card inside a run was the longest stretch passing Luhn: one that dropped the card's
+/// first spoken digit and swallowed the expiry answered after it (or the whole run of 17–19
+/// digits) passes about 1 time in 10, leaving that digit raw and the expiry read as card.
+/// 4556 7375 8689 9855 without its 4 and followed by 08 26 passes, as does 3782 822463
+/// 10005 followed by 08 28.
+#[test]
+fn a_card_does_not_swallow_the_expiry_answered_after_it() {
+    let question = ("B", "¿y la fecha de caducidad?");
+    let card_then = |card: &'static str, expiry: &'static str| {
+        transcript(&[
+            ("B", "¿me dice el número de la tarjeta?"),
+            ("A", card),
+            question,
+            ("A", expiry),
+        ])
+    };
+    let expected = [
+        "¿me dice el número de la tarjeta?",
+        "[CARD]",
+        question.1,
+        "[EXPIRY]",
+    ];
+    let cases = [
+        (
+            "cinco cuatro tres nueve, uno cinco cero cero, cero ocho cero seis, tres seis cero siete",
+            "cero ocho veintinueve",
+        ),
+        (
+            "cuatro cinco cinco seis, siete tres siete cinco, ocho seis ocho nueve, nueve ocho cinco cinco",
+            "cero ocho veintiséis",
+        ),
+        (
+            "tres siete seis uno, seis tres cuatro ocho tres cuatro, cero cinco tres dos dos",
+            "once veintinueve",
+        ),
+        // The whole run passes Luhn: the card ends with its cue.
+        (
+            "tres siete ocho dos, ocho dos dos cuatro seis tres, uno cero cero cero cinco",
+            "cero ocho veintiocho",
+        ),
+        ("3782 822463 10005", "08 28"),
+    ];
+    for (card, expiry) in cases {
+        assert_eq!(card_then(card, expiry), expected, "{card} | {expiry}");
+    }
+    assert_eq!(
+        transcript(&[
+            (
+                "A",
+                "dos dos dos uno, cero tres siete seis, siete dos cuatro nueve, nueve uno dos siete"
+            ),
+            question,
+            ("A", "doce, veintisiete"),
+        ]),
+        ["[CARD]", question.1, "[EXPIRY]"]
+    );
+}
