@@ -36,6 +36,17 @@ impl Detector<'_> {
                 }
                 continue;
             }
+            // "four five five six, um, seven three…": the run without the fillers that are
+            // also digits is a card as a whole (before a stretch of the run with "um" read as
+            // 1 that drops the first digit is looked for).
+            if let Some(paused) = [true, false]
+                .into_iter()
+                .filter_map(|alone| self.without_filler_digits(&run, alone))
+                .find(|paused| Self::is_card(&self.stream.digits(&paused.atoms)))
+            {
+                self.take(RedactKind::Card, &paused.atoms);
+                continue;
+            }
             // Not in what looks like an IBAN that failed its check: its digits are an
             // account.
             if self
@@ -58,7 +69,7 @@ impl Detector<'_> {
                     rest = card.end;
                 }
                 if cards.is_empty() {
-                    pending.extend(self.without_filler_digits(&run));
+                    pending.extend(self.filler_fallback(&run));
                 } else if rest < run.atoms.len() {
                     pending.push(run.part(rest..run.atoms.len()));
                 }
@@ -71,7 +82,7 @@ impl Detector<'_> {
                         pending.push(run.part(rest));
                     }
                 }
-            } else if let Some(paused) = self.without_filler_digits(&run) {
+            } else if let Some(paused) = self.filler_fallback(&run) {
                 pending.push(paused);
             }
         }
@@ -97,23 +108,34 @@ impl Detector<'_> {
         None
     }
 
+    fn filler_fallback(&self, run: &Run) -> Option<Run> {
+        self.without_filler_digits(run, true)
+            .or_else(|| self.without_filler_digits(run, false))
+    }
+
     /// A filler that is also a digit ("um": English hesitation, Portuguese 1) was read as a
     /// digit beside the spoken digits around it. When the run holds no card that way, it is
     /// read the other way: the run without those words, each a pause where it stood, so
     /// "four five five six, um, seven three…" is a card again. `None` when it has none.
-    fn without_filler_digits(&self, run: &Run) -> Option<Run> {
-        let filler = |&atom: &usize| {
-            let item = self.item(atom);
+    ///
+    /// With `alone`, only such a word said between pauses (", um,") is dropped, so a
+    /// Portuguese "um" inside a group ("um zero quatro dois") stays 1; the fallback reading
+    /// is that one when the run has such a word, else the one without any.
+    fn without_filler_digits(&self, run: &Run, alone: bool) -> Option<Run> {
+        let n = run.atoms.len();
+        let filler = |k: usize| {
+            let item = self.item(run.atoms[k]);
             matches!(item.kind, ItemKind::Number { spoken: true, .. })
                 && FILLERS.contains(&fold(&self.cues[item.cue].text[item.start..item.end]))
+                && (!alone || ((k == 0 || run.strong[k - 1]) && (k + 1 == n || run.strong[k])))
         };
-        if !run.atoms.iter().any(filler) {
+        if !(0..n).any(filler) {
             return None;
         }
         let mut paused = Run::default();
         let mut pause = false;
         for (k, atom) in run.atoms.iter().enumerate() {
-            if filler(atom) {
+            if filler(k) {
                 pause = true;
                 continue;
             }
