@@ -186,7 +186,10 @@ impl Detector<'_> {
                 if !cut(end) {
                     continue;
                 }
-                if digits.len() >= 13 && Self::card_shaped(&shape) && Self::is_card(&digits) {
+                if digits.len() >= 13
+                    && Self::card_shaped(&shape, &digits)
+                    && Self::is_card(&digits)
+                {
                     candidates.push((Self::length_rank(digits.len()), start, end));
                 }
                 if end < n && run.strong[end - 1] {
@@ -208,18 +211,27 @@ impl Detector<'_> {
     }
 
     /// Whether pieces of these lengths (digits between pauses) read as a card is read: at
-    /// most two pieces (a number said at once, or split by a cue), groups of one length with
-    /// a shorter last group only for 13, 15 or 19 digits (4-4-4-3, pairs and a digit), or
-    /// American Express 4-6-5. A list of amounts or ages of mixed lengths is not.
-    fn card_shaped(pieces: &[usize]) -> bool {
+    /// most two pieces: a number said at once, or split in two (by a cue) into halves of 14
+    /// digits or more, 16 digits where a group of four ends (4-12, 12-4), or an American
+    /// Express (34, 37) after its first 4 or 10 digits; three or more groups of one length, with a shorter last group
+    /// only for 13, 15 or 19 digits (4-4-4-3, pairs and a digit), or American Express 4-6-5. A list of amounts
+    /// or ages of mixed lengths is not, nor answers to two questions (an order number of 10
+    /// digits and a postcode of 5).
+    fn card_shaped(pieces: &[usize], digits: &str) -> bool {
         let total: usize = pieces.iter().sum();
         let (Some(&first), Some(&last)) = (pieces.first(), pieces.last()) else {
             return false;
         };
+        let amex = digits.starts_with("34") || digits.starts_with("37");
         let body = &pieces[..pieces.len() - 1];
-        pieces.len() <= 2
+        pieces.len() == 1
+            || (pieces.len() == 2
+                && ((total == 16 && first % 4 == 0)
+                    || (amex && total == 15 && matches!(first, 4 | 10))
+                    || (total >= 14 && (first == total / 2 || first == total.div_ceil(2)))))
             || pieces == [4, 6, 5]
-            || (body.iter().all(|&p| p == first)
+            || (pieces.len() > 2
+                && body.iter().all(|&p| p == first)
                 && (last == first || (last < first && matches!(total, 13 | 15 | 19))))
     }
 
@@ -268,9 +280,10 @@ impl Detector<'_> {
                     break;
                 }
                 // Before the card, a short number ("option two", "Room 12"); more only before
-                // a card that ends a long run, as an expiry and CVV said first.
-                let said_before =
-                    before[start] <= MAX_DIGITS_BEFORE_CARD || (total > 19 && end == n);
+                // a card that ends a long run, as an expiry and CVV said first, and read as a
+                // card is (not the last answers to several questions).
+                let said_before = before[start] <= MAX_DIGITS_BEFORE_CARD
+                    || (total > 19 && end == n && self.shaped(run, start..end));
                 if beside > 0
                     && said_before
                     && length <= 19
@@ -303,6 +316,21 @@ impl Detector<'_> {
             .iter()
             .min_by_key(|c| (crosses(c), !from_first(c), c.0, c.1))
             .map(|&(_, start, end)| start..end)
+    }
+
+    /// Whether the atoms `range` of `run` are shaped as a card is read (`card_shaped`), its
+    /// pieces cut at pauses.
+    fn shaped(&self, run: &Run, range: std::ops::Range<usize>) -> bool {
+        let mut pieces = vec![0];
+        for k in range.clone() {
+            if k > range.start && run.strong[k - 1] {
+                pieces.push(0);
+            }
+            if let Some(last) = pieces.last_mut() {
+                *last += self.item(run.atoms[k]).digits().map_or(0, str::len);
+            }
+        }
+        Self::card_shaped(&pieces, &self.stream.digits(&run.atoms[range]))
     }
 
     /// Commoner card lengths first: 16, then 15, 19, 14, 13, 18, 17 (each stretch of a run
