@@ -471,6 +471,7 @@ proptest::proptest! {
 mod forms;
 mod labels;
 mod languages;
+mod review_cues;
 mod review_leaks;
 
 /// From a QA pass: a number said just before a card (a number word, a lone digit) made the
