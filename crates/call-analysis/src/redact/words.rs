@@ -70,6 +70,14 @@ pub(super) static NUMBER_CONNECTORS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("number_connectors.txt")));
 pub(super) static FILLERS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("fillers.txt")));
+/// The fillers of several words ("o sea", "you know"), each as its words: the tokens read
+/// them as one word item, so `FILLERS` holds them as said, words apart by one space.
+pub(super) static FILLER_PHRASES: LazyLock<Phrases> = LazyLock::new(|| {
+    phrases(redact_data!("fillers.txt"))
+        .into_iter()
+        .filter(|phrase| phrase.len() > 1)
+        .collect()
+});
 pub(super) static GROUP_JOINERS: LazyLock<HashSet<String>> =
     LazyLock::new(|| folded_set(redact_data!("group_joiners.txt")));
 pub(super) static CVV_CUES: LazyLock<Phrases> =
@@ -154,5 +162,8 @@ mod tests {
         }
         assert!(!MULTIPLIERS.is_empty());
         assert_eq!(THOUSAND_PREFIXES.get("duemila"), Some(&2000));
+        assert!(
+            FILLERS.contains("o sea") && FILLER_PHRASES.contains(&vec!["o".into(), "sea".into()])
+        );
     }
 }

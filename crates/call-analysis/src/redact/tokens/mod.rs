@@ -7,8 +7,8 @@ mod neighbours;
 
 use super::RedactKind;
 use super::words::{
-    IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NOT_NUMBERS, NUMBER_CONNECTORS,
-    NUMBER_PHRASES, NUMBER_WORDS, REPEATERS, THOUSAND_PREFIXES,
+    FILLER_PHRASES, IDIOM_AFTER_MULTIPLIER, MULTIPLIERS, NEIGHBOUR_DIGITS, NOT_NUMBERS,
+    NUMBER_CONNECTORS, NUMBER_PHRASES, NUMBER_WORDS, REPEATERS, THOUSAND_PREFIXES,
 };
 use crate::text::fold;
 use neighbours::{join_thousands, read_oh_as_zero};
@@ -332,6 +332,18 @@ impl SpokenNumbers {
         })
     }
 
+    /// A filler of several words starting at token `i` ("o sea", "you know"): its words
+    /// joined by one space and the token after it.
+    fn filler_phrase(&self, i: usize) -> Option<(String, usize)> {
+        FILLER_PHRASES.iter().find_map(|phrase| {
+            phrase
+                .iter()
+                .enumerate()
+                .all(|(k, word)| self.folded(i + k) == Some(word.as_str()))
+                .then(|| (phrase.join(" "), i + phrase.len()))
+        })
+    }
+
     /// A whole spoken number starting at token `i`: its digits and the token after it.
     fn read(&self, i: usize) -> Option<(String, usize)> {
         if self.not_number_at(i) {
@@ -381,11 +393,21 @@ pub(super) fn items(cue: usize, text: &str) -> Vec<Item> {
                     },
                     next,
                 ),
-                None => {
-                    let upper = text[token.start..token.end].chars().all(char::is_uppercase);
-                    let folded = spoken.folded(i).unwrap_or_default().to_string();
-                    (ItemKind::Word { folded, upper }, i + 1)
-                }
+                // "o sea", "you know": one filler item, as one word is.
+                None => match spoken.filler_phrase(i) {
+                    Some((folded, next)) => (
+                        ItemKind::Word {
+                            folded,
+                            upper: false,
+                        },
+                        next,
+                    ),
+                    None => {
+                        let upper = text[token.start..token.end].chars().all(char::is_uppercase);
+                        let folded = spoken.folded(i).unwrap_or_default().to_string();
+                        (ItemKind::Word { folded, upper }, i + 1)
+                    }
+                },
             },
             TokenClass::Punct(c) => (ItemKind::Punct(c), i + 1),
             TokenClass::Placeholder => (ItemKind::Placeholder, i + 1),
