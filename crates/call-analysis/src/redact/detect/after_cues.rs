@@ -139,9 +139,8 @@ impl Detector<'_> {
     }
 
     pub(super) fn expiry_at(&self, first: usize) -> Option<Vec<usize>> {
-        let year_ok = |y: &str| y.len() == 2 || (y.len() == 4 && y.starts_with("20"));
         let month_ok = |m: &str| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-        let mut month = match (self.item(first).digits(), self.item(first).word()) {
+        let month = match (self.item(first).digits(), self.item(first).word()) {
             // "1228", "122028" said as one group.
             (Some(d), _) if d.len() >= 4 => {
                 return (month_ok(&d[..2]) && year_ok(&d[2..])).then(|| vec![first]);
@@ -150,17 +149,26 @@ impl Detector<'_> {
             (None, Some(w)) => MONTHS.get(w)?.to_string(),
             (None, None) => return None,
         };
-        let mut month_end = first;
-        if month == "0"
+        // The month as said, and its last item: "zero eight" and "one two" (said digit by
+        // digit) before "one", "eight" alone, so "one two two eight" is 12/28, and "one
+        // twenty-eight" 1/28.
+        let mut months = Vec::new();
+        if matches!(month.as_str(), "0" | "1")
             && let Some(unit) = self.stream.free_number_after(first)
             && let Some(d) = self.item(unit).digits().filter(|d| d.len() == 1)
         {
-            month = format!("0{d}");
-            month_end = unit;
+            months.push((format!("{month}{d}"), unit));
         }
-        if !month_ok(&month) {
-            return None;
-        }
+        months.push((month, first));
+        months
+            .into_iter()
+            .filter(|(month, _)| month_ok(month))
+            .find_map(|(_, month_end)| self.expiry_year_after(month_end))
+            .map(|last| vec![first, last])
+    }
+
+    /// The year after a month ending at `month_end` (past separators): its last item.
+    fn expiry_year_after(&self, month_end: usize) -> Option<usize> {
         let mut next = self.stream.after(month_end)?;
         while self.is_expiry_separator(next) {
             next = self.stream.after(next)?;
@@ -169,18 +177,35 @@ impl Detector<'_> {
             .stream
             .is_free_number(next)
             .then(|| self.item(next).digits())??;
+        // "two eight", "two zero two eight": a year said digit by digit, with no pause inside
+        // (so "two zero, one two three" is 20 and a code after it).
+        if year.len() == 1 {
+            let mut said = vec![next];
+            let mut digits = year.to_string();
+            while said.len() < 4
+                && let Some(unit) = self.stream.free_number_after(said[said.len() - 1])
+                && let Some(d) = self.item(unit).digits().filter(|d| d.len() == 1)
+            {
+                said.push(unit);
+                digits.push_str(d);
+            }
+            return match digits.len() {
+                4 if year_ok(&digits) => Some(said[3]),
+                2.. if year_ok(&digits[..2]) => Some(said[1]),
+                _ => None,
+            };
+        }
         if !year_ok(year) {
             return None;
         }
         // "twenty twenty eight": the century said on its own.
-        let mut last = next;
         if year == "20"
             && let Some(rest) = self.stream.free_number_after(next)
             && self.item(rest).digits().is_some_and(|d| d.len() == 2)
         {
-            last = rest;
+            return Some(rest);
         }
-        Some(vec![first, last])
+        Some(next)
     }
 
     fn is_expiry_separator(&self, item: usize) -> bool {
@@ -190,4 +215,9 @@ impl Detector<'_> {
                 .word()
                 .is_some_and(|w| EXPIRY_CONNECTORS.contains(w) || FILLERS.contains(w))
     }
+}
+
+/// A card's year: two digits, or four from 20.
+fn year_ok(year: &str) -> bool {
+    year.len() == 2 || (year.len() == 4 && year.starts_with("20"))
 }

@@ -78,3 +78,51 @@ fn more_fillers_between_the_groups_of_a_card() {
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+fn transcript(turns: &[(&str, &str)]) -> Vec<String> {
+    let cues = turns
+        .iter()
+        .enumerate()
+        .map(|(k, (speaker, text))| cue(speaker, 5 * k as u64, text))
+        .collect();
+    Redactor::new(RedactKinds::default())
+        .transcript(&Transcript { cues })
+        .transcript
+        .cues
+        .into_iter()
+        .map(|c| c.text)
+        .collect()
+}
+
+/// An expiry whose month (or year) was said digit by digit was no month and year: "one two"
+/// was 1, then 2, no year.
+#[test]
+fn an_expiry_said_digit_by_digit_is_found() {
+    let cases = [
+        ("expiry one two two eight", "expiry [EXPIRY]"),
+        ("caduca uno dos dos ocho", "caduca [EXPIRY]"),
+        ("scadenza uno due ventinove", "scadenza [EXPIRY]"),
+        ("expiry zero eight two eight", "expiry [EXPIRY]"),
+        ("expiry one two two zero two eight", "expiry [EXPIRY]"),
+        ("expiry one twenty-eight", "expiry [EXPIRY]"),
+        // A pause ends the year: the code after it is the code's.
+        (
+            "expiry one two two eight, CVV one two three",
+            "expiry [EXPIRY], CVV [CVV]",
+        ),
+        ("expiry one two, thanks", "expiry one two, thanks"),
+    ];
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert_eq!(
+        transcript(&[("B", "¿y la fecha de caducidad?"), ("A", "uno dos treinta")]),
+        ["¿y la fecha de caducidad?", "[EXPIRY]"]
+    );
+    assert_eq!(
+        transcript(&[
+            ("B", "und das Ablaufdatum?"),
+            ("A", "eins eins siebenundzwanzig")
+        ]),
+        ["und das Ablaufdatum?", "[EXPIRY]"]
+    );
+}
