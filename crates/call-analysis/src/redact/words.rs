@@ -84,6 +84,14 @@ pub(super) static CVV_CUES: LazyLock<Phrases> =
     LazyLock::new(|| phrases(redact_data!("cvv_cues.txt")));
 pub(super) static EXPIRY_CUES: LazyLock<Phrases> =
     LazyLock::new(|| phrases(redact_data!("expiry_cues.txt")));
+/// Cues also said of what is no card (contracts, one-time codes): their value counts only in
+/// a card's context or in a card's form.
+pub(super) static CVV_CUES_GENERAL: LazyLock<Phrases> =
+    LazyLock::new(|| phrases(redact_data!("cvv_cues_general.txt")));
+pub(super) static EXPIRY_CUES_GENERAL: LazyLock<Phrases> =
+    LazyLock::new(|| phrases(redact_data!("expiry_cues_general.txt")));
+pub(super) static CARD_WORDS: LazyLock<HashSet<String>> =
+    LazyLock::new(|| folded_set(redact_data!("card_words.txt")));
 pub(super) static MONTHS: LazyLock<HashMap<String, u32>> =
     LazyLock::new(|| folded_map(redact_data!("months.tsv")));
 pub(super) static EXPIRY_CONNECTORS: LazyLock<HashSet<String>> =
@@ -143,12 +151,20 @@ mod tests {
         assert_eq!(letter_named("equis"), Some('X'));
         assert_eq!(IBAN_LENGTHS.get("ES"), Some(&24));
         assert_eq!(MONTHS.get("diciembre"), Some(&12));
-        for list in [&*CVV_CUES, &*EXPIRY_CUES, &*EMAIL_JOINERS, &*NOT_NUMBERS] {
+        for list in [
+            &*CVV_CUES,
+            &*EXPIRY_CUES,
+            &*CVV_CUES_GENERAL,
+            &*EXPIRY_CUES_GENERAL,
+            &*EMAIL_JOINERS,
+            &*NOT_NUMBERS,
+        ] {
             assert!(list.iter().all(|phrase| !phrase.is_empty()));
         }
         for set in [
             &*NUMBER_CONNECTORS,
             &*FILLERS,
+            &*CARD_WORDS,
             &*GROUP_JOINERS,
             &*EXPIRY_CONNECTORS,
             &*LETTER_CUES,

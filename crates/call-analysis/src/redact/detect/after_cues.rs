@@ -4,15 +4,22 @@
 use super::Detector;
 use crate::redact::RedactKind;
 use crate::redact::tokens::ItemKind;
-use crate::redact::words::{EXPIRY_CONNECTORS, FILLERS, MONTHS, NEIGHBOUR_DIGITS, Phrases};
+use crate::redact::words::{
+    CARD_WORDS, EXPIRY_CONNECTORS, FILLERS, MONTHS, NEIGHBOUR_DIGITS, Phrases,
+};
 use crate::text::fold;
 
 /// How many items after a CVV or expiry cue its value may start.
 const CUE_WINDOW_ITEMS: usize = 16;
+/// How many cues before a general cue's own are its card context (with its own and those up
+/// to the one after its value): an agent's "¿y el código de seguridad?" a few turns after the
+/// card.
+const CARD_CONTEXT_CUES_BEFORE: usize = 6;
 
 impl Detector<'_> {
-    /// The item ends of every cue phrase, in order.
-    fn cue_ends(&self, phrases: &Phrases) -> Vec<usize> {
+    /// The item ends of every cue phrase, in order, each with whether its list is the
+    /// general one (the second).
+    fn cue_ends(&self, lists: [&Phrases; 2]) -> Vec<(usize, bool)> {
         let items = &self.stream.items;
         // Cue phrases may hold number words ("los tres números de atrás"): compare the
         // words as said, not the digits read from them.
@@ -25,7 +32,11 @@ impl Detector<'_> {
             .collect();
         let mut ends = Vec::new();
         for start in 0..items.len() {
-            for phrase in phrases {
+            for (general, phrase) in lists
+                .iter()
+                .enumerate()
+                .flat_map(|(k, list)| list.iter().map(move |phrase| (k == 1, phrase)))
+            {
                 let end = start + phrase.len() - 1;
                 let matches = end < items.len()
                     && items[end].cue == items[start].cue
@@ -34,7 +45,7 @@ impl Detector<'_> {
                         .zip(&folded[start..=end])
                         .all(|(p, f)| p == f.as_ref());
                 if matches {
-                    ends.push(end);
+                    ends.push((end, general));
                 }
             }
         }
@@ -44,10 +55,16 @@ impl Detector<'_> {
     pub(super) fn after_cues(
         &mut self,
         kind: RedactKind,
-        cues: &Phrases,
+        cues: [&Phrases; 2],
         value_at: fn(&Self, usize) -> Option<Vec<usize>>,
     ) {
-        for end in self.cue_ends(cues) {
+        for (end, general) in self.cue_ends(cues) {
+            // After a general cue a value counts in a card's context or in a card's form.
+            let value_at = |this: &Self, first: usize| {
+                value_at(this, first).filter(|items| {
+                    !general || this.in_card_form(kind, items) || this.in_card_context(end, items)
+                })
+            };
             let value = |this: &Self, i: usize| {
                 let item = this.item(i);
                 this.stream.taken[i]
@@ -93,6 +110,59 @@ impl Detector<'_> {
             if let Some(items) = value_at(self, first) {
                 self.take(kind, &items);
             }
+        }
+    }
+
+    /// Whether a card is near a cue ending at `cue_end` and its value `items`: a card word, a
+    /// `[CARD]` or a card found in the cue, the `CARD_CONTEXT_CUES_BEFORE` before it, or up to
+    /// the one after the value's last.
+    fn in_card_context(&self, cue_end: usize, items: &[usize]) -> bool {
+        let from = self
+            .item(cue_end)
+            .cue
+            .saturating_sub(CARD_CONTEXT_CUES_BEFORE);
+        let last = items
+            .iter()
+            .map(|&i| self.item(i).cue)
+            .max()
+            .unwrap_or(from);
+        let to = (last + 1).min(self.cues.len().saturating_sub(1));
+        (from..=to).any(|cue| {
+            self.found
+                .iter()
+                .any(|f| f.kind == RedactKind::Card && f.ranges.contains_key(&cue))
+                || self.stream.cue_items(cue).any(|i| {
+                    let item = self.item(i);
+                    item.word().is_some_and(|w| CARD_WORDS.contains(w))
+                        || (item.kind == ItemKind::Placeholder
+                            && self.cues[cue].text[item.start..item.end]
+                                == RedactKind::Card.placeholder())
+                })
+        })
+    }
+
+    /// Whether a value reads as a card prints it: an expiry whose year has two digits
+    /// ("12/28", "diciembre 28", "uno dos dos ocho"), a code of three digits.
+    fn in_card_form(&self, kind: RedactKind, items: &[usize]) -> bool {
+        let (Some(&first), Some(&last)) = (items.first(), items.last()) else {
+            return false;
+        };
+        let cues = [self.item(first).cue, self.item(last).cue];
+        let digits: usize = (first..=last)
+            .filter(|&i| cues.contains(&self.item(i).cue))
+            .filter_map(|i| self.item(i).digits())
+            .map(str::len)
+            .sum();
+        match kind {
+            // A named month is two digits a card prints.
+            RedactKind::Expiry => {
+                let named = self
+                    .item(first)
+                    .word()
+                    .is_some_and(|w| MONTHS.contains_key(w));
+                digits + if named { 2 } else { 0 } <= 4
+            }
+            _ => digits == 3,
         }
     }
 

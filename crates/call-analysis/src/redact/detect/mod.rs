@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use super::RedactKind;
 use super::stream::{Run, Stream};
 use super::tokens::Item;
-use super::words::{CVV_CUES, EXPIRY_CUES};
+use super::words::{CVV_CUES, CVV_CUES_GENERAL, EXPIRY_CUES, EXPIRY_CUES_GENERAL};
 use crate::transcript::Cue;
 
 /// One finding: the byte range it covers in each cue it touches.
@@ -41,8 +41,10 @@ impl<'a> Detector<'a> {
             RedactKind::Iban => self.ibans(),
             RedactKind::Card => self.cards(),
             RedactKind::NationalId => self.national_ids(),
-            RedactKind::Expiry => self.after_cues(kind, &EXPIRY_CUES, Self::expiry_at),
-            RedactKind::Cvv => self.after_cues(kind, &CVV_CUES, Self::cvv_at),
+            RedactKind::Expiry => {
+                self.after_cues(kind, [&EXPIRY_CUES, &EXPIRY_CUES_GENERAL], Self::expiry_at)
+            }
+            RedactKind::Cvv => self.after_cues(kind, [&CVV_CUES, &CVV_CUES_GENERAL], Self::cvv_at),
             RedactKind::Phone => self.phones(),
         }
     }

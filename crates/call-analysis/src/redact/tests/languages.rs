@@ -65,8 +65,8 @@ fn codes_and_expiry_dates_after_their_cues() {
             "La date d'expiration est [EXPIRY].",
         ),
         (
-            "Elle expire en décembre deux mille vingt-huit.",
-            "Elle expire en [EXPIRY].",
+            "La carte expire en décembre deux mille vingt-huit.",
+            "La carte expire en [EXPIRY].",
         ),
         (
             "Die Prüfziffer ist sieben null zwo.",
@@ -77,7 +77,10 @@ fn codes_and_expiry_dates_after_their_cues() {
             "Der Sicherheitscode lautet dreihundert, nein: [CVV].",
         ),
         ("Gültig bis zwölf achtundzwanzig.", "Gültig bis [EXPIRY]."),
-        ("Gültig bis Dezember 2028.", "Gültig bis [EXPIRY]."),
+        (
+            "Die Karte: gültig bis Dezember 2028.",
+            "Die Karte: gültig bis [EXPIRY].",
+        ),
         (
             "O código de segurança é cento e vinte e três.",
             "O código de segurança é [CVV].",

@@ -126,3 +126,75 @@ fn an_expiry_said_digit_by_digit_is_found() {
         ["und das Ablaufdatum?", "[EXPIRY]"]
     );
 }
+
+/// Cues said of contracts, offers and one-time codes as often as of cards took a contract
+/// date or an SMS code for an expiry or a CVV. They count now only with a card near (a card
+/// word or a card found in the cue, the six before it, or up to the one after its value),
+/// or with a value in a card's form (a year of two digits, a code of three); "läuft ab" is no
+/// cue ("läuft ab Januar" is "runs from January").
+#[test]
+fn general_cues_need_a_card_near_or_a_card_form() {
+    let unchanged = [
+        "Il suo contratto scade a dicembre 2026",
+        "Der Vertrag läuft ab Januar 2026 für 24 Monate",
+        "Das Angebot ist gültig bis März 2026",
+        "O contrato é válido até dezembro de 2027",
+        "A validade da promoção é até março de 2026",
+        "valable jusqu'au mois de juin 2027",
+        "El contrato vence en diciembre de 2026",
+        "The policy expires December 2026",
+        "Il codice di sicurezza che le arriva per SMS è 4821",
+        "Le code de vérification est 5531",
+        "Der Sicherheitscode für das Portal ist 7788",
+        "Le code de sécurité du digicode est 1234",
+        "The verification code is 908172",
+    ];
+    let mut cases: Vec<(&str, &str)> = unchanged.iter().map(|&t| (t, t)).collect();
+    cases.extend([
+        (
+            "la fecha de caducidad de la tarjeta es 12/28",
+            "la fecha de caducidad de la tarjeta es [EXPIRY]",
+        ),
+        ("expires 12/28", "expires [EXPIRY]"),
+        ("vence en diciembre del 28", "vence en [EXPIRY]"),
+        (
+            "La carta di credito scade a dicembre 2028",
+            "La carta di credito scade a [EXPIRY]",
+        ),
+        (
+            "Die Karte ist gültig bis März 2027",
+            "Die Karte ist gültig bis [EXPIRY]",
+        ),
+        (
+            "Il codice di sicurezza della carta è 4821",
+            "Il codice di sicurezza della carta è [CVV]",
+        ),
+        (
+            "Le code de sécurité est 123",
+            "Le code de sécurité est [CVV]",
+        ),
+        ("The CVV is 4821", "The CVV is [CVV]"),
+        ("Expiry date December 2028", "Expiry date [EXPIRY]"),
+    ]);
+    let wrong = unexpected(cases);
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // A card found a few turns before is the context.
+    assert_eq!(
+        transcript(&[
+            ("B", "¿me da la numeración?"),
+            ("A", "4556 7375 8689 9855"),
+            ("B", "¿cuándo vence?"),
+            ("A", "en diciembre de 2028"),
+            ("B", "¿y el código de seguridad?"),
+            ("A", "4321"),
+        ]),
+        [
+            "¿me da la numeración?",
+            "[CARD]",
+            "¿cuándo vence?",
+            "en [EXPIRY]",
+            "¿y el código de seguridad?",
+            "[CVV]"
+        ]
+    );
+}

@@ -258,10 +258,13 @@ fn a_code_au_dos_is_found() {
 fn portuguese_november_is_a_month() {
     let cases = [
         (
-            "validade novembro de dois mil e vinte e sete",
-            "validade [EXPIRY]",
+            "cartão com validade novembro de dois mil e vinte e sete",
+            "cartão com validade [EXPIRY]",
         ),
-        ("validade: novembro de 2027", "validade: [EXPIRY]"),
+        (
+            "cartão, validade: novembro de 2027",
+            "cartão, validade: [EXPIRY]",
+        ),
     ];
     let wrong = unexpected(cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
@@ -271,16 +274,25 @@ fn portuguese_november_is_a_month() {
 #[test]
 fn years_said_as_one_word() {
     let cases = [
-        ("scade a dicembre duemilaventotto", "scade a [EXPIRY]"),
-        ("scade a novembre duemilaventisette", "scade a [EXPIRY]"),
-        ("scade a dicembre duemila ventotto", "scade a [EXPIRY]"),
         (
-            "data di scadenza: marzo duemilatrentuno",
-            "data di scadenza: [EXPIRY]",
+            "la carta scade a dicembre duemilaventotto",
+            "la carta scade a [EXPIRY]",
         ),
         (
-            "gültig bis Dezember zweitausendachtundzwanzig",
-            "gültig bis [EXPIRY]",
+            "la carta scade a novembre duemilaventisette",
+            "la carta scade a [EXPIRY]",
+        ),
+        (
+            "la carta scade a dicembre duemila ventotto",
+            "la carta scade a [EXPIRY]",
+        ),
+        (
+            "carta, data di scadenza: marzo duemilatrentuno",
+            "carta, data di scadenza: [EXPIRY]",
+        ),
+        (
+            "Karte gültig bis Dezember zweitausendachtundzwanzig",
+            "Karte gültig bis [EXPIRY]",
         ),
         // As amounts they stay.
         (
