@@ -198,3 +198,20 @@ fn general_cues_need_a_card_near_or_a_card_form() {
         ]
     );
 }
+
+/// "¿Y el código de atrás?", "¿los tres de atrás?" asked by the other speaker were no cue, so
+/// the code answered in the next cue stayed raw.
+#[test]
+fn the_code_on_the_back_asked_for_is_a_cvv() {
+    assert_eq!(
+        transcript(&[("B", "¿y el código de atrás?"), ("A", "uno dos tres")]),
+        ["¿y el código de atrás?", "[CVV]"]
+    );
+    assert_eq!(
+        transcript(&[("B", "¿me dice los tres de atrás?"), ("A", "sí, el 789")]),
+        ["¿me dice los tres de atrás?", "sí, el [CVV]"]
+    );
+    // Said of people, with no code of three digits after it.
+    let people = "Los tres de atrás pagaron 1500 entre todos.";
+    assert_eq!(default(people), people);
+}
