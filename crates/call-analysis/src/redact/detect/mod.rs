@@ -18,6 +18,8 @@ use crate::transcript::Cue;
 pub(super) struct Found {
     pub kind: RedactKind,
     pub ranges: BTreeMap<usize, (usize, usize)>,
+    /// The numbers it was found in.
+    pub items: Vec<usize>,
 }
 
 pub(super) struct Detector<'a> {
@@ -68,7 +70,11 @@ impl<'a> Detector<'a> {
                 self.stream.taken[i] |= item.start >= start && item.end <= end;
             }
         }
-        self.found.push(Found { kind, ranges });
+        self.found.push(Found {
+            kind,
+            ranges,
+            items: items.to_vec(),
+        });
     }
 
     /// Runs whose digits pass `check`, taken as `kind` with the items `extra` adds.
