@@ -4,21 +4,6 @@
 
 use super::*;
 
-fn all(text: &str) -> String {
-    Redactor::new(RedactKinds::all()).text(text)
-}
-
-/// Each text whose redaction is not the one expected, beside what came out.
-fn unexpected(cases: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
-    cases
-        .into_iter()
-        .filter_map(|(text, expected)| {
-            let got = all(&text);
-            (got != expected).then_some((text, got))
-        })
-        .collect()
-}
-
 /// 4556 7375 8689 9855, 4111 1111 1111 1111 and 5425 2334 3010 9903 (each passes Luhn),
 /// read in each language.
 #[test]
@@ -45,7 +30,10 @@ fn cards_read_digit_by_digit_and_in_pairs() {
         "quarantacinque, cinquantasei, settantatré, settantacinque, ottantasei, ottantanove, novantotto, cinquantacinque",
         "cinque quattro due cinque, due tre tre quattro, tre zero uno zero, nove nove zero tre",
     ];
-    let wrong = unexpected(cards.map(|card| (format!("{card}."), "[CARD].".to_string())));
+    let wrong = unexpected(
+        RedactKinds::all(),
+        cards.map(|card| (format!("{card}."), "[CARD].".to_string())),
+    );
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -103,7 +91,7 @@ fn codes_and_expiry_dates_after_their_cues() {
             "Il codice cvv è [CVV].",
         ),
     ];
-    let wrong = unexpected(cases.map(|(text, expected)| (text.into(), expected.into())));
+    let wrong = unexpected(RedactKinds::all(), cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -136,6 +124,6 @@ fn ordinary_sentences_stay() {
         // English beside the new words
         "The payment is due 12 March, and 45 dollars are due.",
     ];
-    let changed = unexpected(texts.map(|text| (text.into(), text.into())));
+    let changed = unexpected(RedactKinds::all(), texts.map(|text| (text, text)));
     assert!(changed.is_empty(), "{changed:#?}");
 }

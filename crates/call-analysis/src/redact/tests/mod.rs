@@ -13,6 +13,30 @@ fn redact(cues: Vec<Cue>) -> RedactedTranscript {
     Redactor::new(RedactKinds::all()).transcript(&Transcript { cues })
 }
 
+fn all(text: &str) -> String {
+    Redactor::new(RedactKinds::all()).text(text)
+}
+
+fn default(text: &str) -> String {
+    Redactor::new(RedactKinds::default()).text(text)
+}
+
+/// Each text whose redaction with `kinds` is not the one expected, beside what came out.
+fn unexpected(
+    kinds: RedactKinds,
+    cases: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+) -> Vec<(String, String)> {
+    let redactor = Redactor::new(kinds);
+    cases
+        .into_iter()
+        .map(|(text, expected)| (text.into(), expected.into()))
+        .filter_map(|(text, expected)| {
+            let got = redactor.text(&text);
+            (got != expected).then_some((text, got))
+        })
+        .collect()
+}
+
 fn texts(redacted: &RedactedTranscript) -> Vec<&str> {
     redacted
         .transcript

@@ -3,21 +3,6 @@
 
 use super::*;
 
-fn default(text: &str) -> String {
-    Redactor::new(RedactKinds::default()).text(text)
-}
-
-/// Each text whose redaction is not the one expected, beside what came out.
-fn unexpected<'a>(cases: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(&'a str, String)> {
-    cases
-        .into_iter()
-        .filter_map(|(text, expected)| {
-            let got = default(text);
-            (got != expected).then_some((text, got))
-        })
-        .collect()
-}
-
 /// German "doppel" is the "doble", "duplo", "doppio" of the other languages.
 #[test]
 fn german_doppel_repeats_the_next_digit() {
@@ -31,7 +16,7 @@ fn german_doppel_repeats_the_next_digit() {
             "Ein Doppelzimmer für zwei Nächte.",
         ),
     ];
-    let wrong = unexpected(cases);
+    let wrong = unexpected(RedactKinds::default(), cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -75,7 +60,7 @@ fn more_fillers_between_the_groups_of_a_card() {
             "You know, I'd like 2 or 3 of those.",
         ),
     ];
-    let wrong = unexpected(cases);
+    let wrong = unexpected(RedactKinds::default(), cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -112,7 +97,7 @@ fn an_expiry_said_digit_by_digit_is_found() {
         ),
         ("expiry one two, thanks", "expiry one two, thanks"),
     ];
-    let wrong = unexpected(cases);
+    let wrong = unexpected(RedactKinds::default(), cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
     assert_eq!(
         transcript(&[("B", "¿y la fecha de caducidad?"), ("A", "uno dos treinta")]),
@@ -176,7 +161,7 @@ fn general_cues_need_a_card_near_or_a_card_form() {
         ("The CVV is 4821", "The CVV is [CVV]"),
         ("Expiry date December 2028", "Expiry date [EXPIRY]"),
     ]);
-    let wrong = unexpected(cases);
+    let wrong = unexpected(RedactKinds::default(), cases);
     assert!(wrong.is_empty(), "{wrong:#?}");
     // A card found a few turns before is the context.
     assert_eq!(
