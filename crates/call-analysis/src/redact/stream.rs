@@ -13,12 +13,7 @@ use super::words::{FILLERS, GROUP_JOINERS};
 use crate::transcript::Cue;
 
 /// Most cues another speaker may say in between while a number goes on.
-pub(super) const MAX_INTERRUPTION_CUES: usize = 3;
-/// How many digits the other speaker may say back for their cue to be an echo that goes on
-/// with the speaker's number: a card's group or half ("4556, sí", Amex "822463", "4556
-/// 7375"). Shorter numbers said back (amounts, ages, a house number) would join answers
-/// to separate questions into one long run, and a lone digit is said back all the time.
-pub(super) const ECHO_DIGITS: std::ops::RangeInclusive<usize> = 4..=8;
+const MAX_INTERRUPTION_CUES: usize = 3;
 /// Punctuation that may sit between the parts of one number ("4556-7375", "45, 56").
 const RUN_PUNCTUATION: &[char] = &[',', '.', '-', ';', '…', '(', ')'];
 
@@ -51,19 +46,6 @@ impl Stream {
             per_cue.push(start..all.len());
         }
         let has_number = |c: usize| per_cue[c].clone().any(|i| all[i].digits().is_some());
-        let numbers = |c: usize| -> Vec<&str> {
-            per_cue[c].clone().filter_map(|i| all[i].digits()).collect()
-        };
-        // The other speaker's cue `b` says back exactly the digits the speaker said last in
-        // cue `last` (the whole cue's numbers, or its last ones): a card read back group by
-        // group ("A: 4556 | B: 4556, sí | A: 7375…"). Anything else with a number ends the
-        // speaker's run, so two people exchanging different numbers stay two numbers.
-        let echoes = |b: usize, last: usize| {
-            let said_back: String = numbers(b).concat();
-            let said = numbers(last);
-            ECHO_DIGITS.contains(&said_back.len())
-                && (0..said.len()).any(|k| said[k..].concat() == said_back)
-        };
 
         let mut chains: Vec<Vec<usize>> = Vec::new();
         let mut open: HashMap<Option<&str>, (usize, usize)> = HashMap::new();
@@ -72,10 +54,9 @@ impl Stream {
             let continues = open.get(&speaker).and_then(|&(last_cue, chain)| {
                 let between = last_cue + 1..c;
                 let quiet_interruption = between.len() <= MAX_INTERRUPTION_CUES
-                    && between.clone().all(|b| {
-                        cues[b].speaker == cues[last_cue + 1].speaker
-                            && (!has_number(b) || echoes(b, last_cue))
-                    });
+                    && between
+                        .clone()
+                        .all(|b| cues[b].speaker == cues[last_cue + 1].speaker && !has_number(b));
                 (between.is_empty() || quiet_interruption).then_some(chain)
             });
             let chain = continues.unwrap_or_else(|| {

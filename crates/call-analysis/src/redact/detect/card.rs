@@ -4,7 +4,7 @@
 use super::Detector;
 use crate::redact::RedactKind;
 use crate::redact::checks::luhn;
-use crate::redact::stream::{MAX_INTERRUPTION_CUES, Run};
+use crate::redact::stream::Run;
 use crate::redact::tokens::ItemKind;
 use crate::redact::words::{FILLERS, IBAN_LENGTHS};
 use crate::text::fold;
@@ -18,17 +18,12 @@ const MAX_DIGITS_BESIDE_CARD: usize = 8;
 /// hold a card that starts inside one of them.
 const MAX_DIGITS_BEFORE_CARD: usize = 2;
 
-/// Fewest digits the other speaker's cue must say back to be redacted with a card found:
-/// a lone digit said back is no part of it.
-const MIN_ECHO_DIGITS: usize = 2;
-
 impl Detector<'_> {
     fn is_card(digits: &str) -> bool {
         (13..=19).contains(&digits.len()) && !digits.starts_with('0') && luhn(digits)
     }
 
     pub(super) fn cards(&mut self) {
-        let first = self.found.len();
         let mut pending = self.stream.runs();
         while let Some(run) = pending.pop() {
             let digits = self.stream.digits(&run.atoms);
@@ -89,57 +84,6 @@ impl Detector<'_> {
                 }
             } else if let Some(paused) = self.filler_fallback(&run) {
                 pending.push(paused);
-            }
-        }
-        self.card_echoes(first);
-    }
-
-    /// The other speaker's cues that say back a part of a card found since finding `first`
-    /// ("A: 4556 | B: 4556, sí | A: 7375 | B: 7375…"), from the card's first cue to three
-    /// cues after its last, are redacted with it: all the numbers of the cue, 2 digits or
-    /// more, are a stretch of the card's digits, and none was taken. (Any echo of 2 digits
-    /// or more goes with the card, though only echoes of 4–8 digits keep a run going.)
-    fn card_echoes(&mut self, first: usize) {
-        for f in first..self.found.len() {
-            if self.found[f].kind != RedactKind::Card {
-                continue;
-            }
-            let digits = self.stream.digits(&self.found[f].items);
-            let card_cues: Vec<usize> = self.found[f].ranges.keys().copied().collect();
-            let (Some(&start), Some(&end)) = (card_cues.first(), card_cues.last()) else {
-                continue;
-            };
-            let speaker = self.cues[start].speaker.clone();
-            let last = (end + MAX_INTERRUPTION_CUES).min(self.cues.len().saturating_sub(1));
-            for c in start..=last {
-                if card_cues.contains(&c) || self.cues[c].speaker == speaker {
-                    continue;
-                }
-                let numbers: Vec<usize> = self
-                    .stream
-                    .cue_items(c)
-                    .filter(|&i| self.item(i).digits().is_some())
-                    .collect();
-                if numbers.is_empty() || numbers.iter().any(|&i| self.stream.taken[i]) {
-                    continue;
-                }
-                let said_back = self.stream.digits(&numbers);
-                if said_back.len() < MIN_ECHO_DIGITS || !digits.contains(&said_back) {
-                    continue;
-                }
-                let from = self.item(numbers[0]).start;
-                let to = numbers
-                    .iter()
-                    .map(|&i| self.item(i).end)
-                    .max()
-                    .unwrap_or(from);
-                for i in self.stream.cue_items(c) {
-                    let item = &self.stream.items[i];
-                    self.stream.taken[i] |= item.start >= from && item.end <= to;
-                }
-                let found = &mut self.found[f];
-                found.ranges.insert(c, (from, to));
-                found.items.extend(numbers);
             }
         }
     }

@@ -18,8 +18,6 @@ use crate::transcript::Cue;
 pub(super) struct Found {
     pub kind: RedactKind,
     pub ranges: BTreeMap<usize, (usize, usize)>,
-    /// The numbers it was found in.
-    pub items: Vec<usize>,
 }
 
 pub(super) struct Detector<'a> {
@@ -70,11 +68,7 @@ impl<'a> Detector<'a> {
                 self.stream.taken[i] |= item.start >= start && item.end <= end;
             }
         }
-        self.found.push(Found {
-            kind,
-            ranges,
-            items: items.to_vec(),
-        });
+        self.found.push(Found { kind, ranges });
     }
 
     /// Runs whose digits pass `check`, taken as `kind` with the items `extra` adds.

@@ -495,7 +495,6 @@ proptest::proptest! {
 mod forms;
 mod labels;
 mod languages;
-mod read_back;
 mod review_cues;
 mod review_leaks;
 
