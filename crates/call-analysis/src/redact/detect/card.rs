@@ -312,9 +312,17 @@ impl Detector<'_> {
                     .digits(&run.atoms[..1])
                     .starts_with(['2', '3', '4', '5', '6'])
         };
+        // A stretch that is whole cues of the speaker (an answer of its own, after the other
+        // speaker asked) before one that takes part of an earlier answer: "2017 | …and the
+        // card? | 4556 7375 8689 9855" is the card, whatever "2017 4556 7375 8689" passes.
+        let cue_edge = |k: usize| {
+            k == 0 || k == n || self.item(run.atoms[k - 1]).cue != self.item(run.atoms[k]).cue
+        };
+        let whole_cues =
+            |&(_, start, end): &(usize, usize, usize)| cue_edge(start) && cue_edge(end);
         candidates
             .iter()
-            .min_by_key(|c| (crosses(c), !from_first(c), c.0, c.1))
+            .min_by_key(|c| (crosses(c), !whole_cues(c), !from_first(c), c.0, c.1))
             .map(|&(_, start, end)| start..end)
     }
 

@@ -443,6 +443,23 @@ fn a_whole_card_does_not_swallow_what_is_said_after_it() {
     }
 }
 
+/// An earlier answer of the same speaker (a year, an order number) joins the card's run when
+/// the other speaker's question between them holds no number; the card is the whole answer
+/// after the question, not a stretch from the earlier answer that happens to pass Luhn.
+#[test]
+fn an_earlier_answer_does_not_take_the_card_s_place() {
+    // "2017 4556 7375 8689" passes Luhn too.
+    let redacted = redact(vec![
+        cue("A", 0, "2017"),
+        cue("B", 5, "Thanks. And the card number?"),
+        cue("A", 10, "4556 7375 8689 9855"),
+    ]);
+    assert_eq!(
+        texts(&redacted),
+        ["2017", "Thanks. And the card number?", "[CARD]"]
+    );
+}
+
 #[test]
 fn a_card_then_its_code_in_one_breath_is_still_a_card() {
     for (text, expected) in [
