@@ -159,10 +159,11 @@ pub async fn enforce_with(
         // (and a NUL, refused with 400, which PostgreSQL could not store).
         (Some(q), _) => (
             Some(SEARCH_ACTION),
-            Some(match q.chars().count() {
-                // Refused unsearched; its text would only grow the log.
-                n if n > SearchQuery::MAX_CHARS => format!("({n} characters, too long to search)"),
-                _ => Redactor::new(state.config.redact.clone()).text(&q.replace('\0', "")),
+            // Refused unsearched, it is recorded by its length: its text would only grow the log.
+            Some(if SearchQuery::too_long(q) {
+                format!("({} characters, too long to search)", q.chars().count())
+            } else {
+                Redactor::new(state.config.redact.clone()).text(&q.replace('\0', ""))
             }),
         ),
         (None, action) => (action, None),

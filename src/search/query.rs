@@ -18,6 +18,11 @@ impl SearchQuery {
     /// (400) before they are parsed or searched for, and the audit log records only their length.
     pub const MAX_CHARS: usize = 1000;
 
+    /// Whether `raw` (trimmed, as a search takes it) is over [`Self::MAX_CHARS`].
+    pub fn too_long(raw: &str) -> bool {
+        raw.trim().chars().count() > Self::MAX_CHARS
+    }
+
     /// `None` when `raw` holds no word at all (then there is nothing to search for).
     pub fn parse(raw: &str) -> Option<Self> {
         let mut words = Vec::new();

@@ -101,13 +101,11 @@ fn given(value: &Option<String>) -> Option<&str> {
 /// The longest `participant` or `tracker` value taken, in characters.
 const MAX_FILTER_CHARS: usize = 200;
 
-fn at_most<'a>(
-    name: &str,
-    value: Option<&'a str>,
-    max: usize,
-) -> Result<Option<&'a str>, ApiError> {
+fn at_most<'a>(name: &str, value: Option<&'a str>) -> Result<Option<&'a str>, ApiError> {
     match value {
-        Some(v) if v.chars().count() > max => Err(bad(name, format!("at most {max} characters"))),
+        Some(v) if v.chars().count() > MAX_FILTER_CHARS => {
+            Err(bad(name, format!("at most {MAX_FILTER_CHARS} characters")))
+        }
         _ => Ok(value),
     }
 }
@@ -171,12 +169,16 @@ impl SearchParams {
                 }
             })
             .transpose()?;
+        // As with dates, a duration range that ends before it starts is simply empty.
         let min_duration = seconds("min_duration", given(&self.min_duration))?;
         let max_duration = seconds("max_duration", given(&self.max_duration))?;
-        // As with dates, a range that ends before it starts is simply empty.
-        let q = at_most("q", given(&self.q), SearchQuery::MAX_CHARS)?;
-        let participant = at_most("participant", given(&self.participant), MAX_FILTER_CHARS)?;
-        let tracker = at_most("tracker", given(&self.tracker), MAX_FILTER_CHARS)?;
+        let q = given(&self.q);
+        if q.is_some_and(SearchQuery::too_long) {
+            let most = SearchQuery::MAX_CHARS;
+            return Err(bad("q", format!("at most {most} characters")));
+        }
+        let participant = at_most("participant", given(&self.participant))?;
+        let tracker = at_most("tracker", given(&self.tracker))?;
         Ok(RecordingSearch {
             q: q.and_then(SearchQuery::parse),
             status,
