@@ -164,15 +164,18 @@ pub struct LegalHold {
     pub at: DateTime<Utc>,
 }
 
-/// Why a recording may not be processed again.
+/// Why a recording may not be processed again, or deleted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReprocessRefused {
-    /// Reprocessing rewrites the record: not while it is held.
+    /// Reprocessing rewrites the record, deleting removes it: not while it is held.
     #[error("recording {0} is under legal hold; release the hold first")]
     Held(RecordingId),
     /// A worker drops the run of a deleted or purged recording: answering "queued" would lie.
     #[error("recording {0} was {1}; it is not processed again")]
     Gone(RecordingId, &'static str),
+    /// Nothing of a purged recording is left here, and Webex is not asked either.
+    #[error("recording {0} was purged; nothing is left to delete")]
+    Purged(RecordingId),
 }
 
 impl Recording {
@@ -185,6 +188,18 @@ impl Recording {
         if ProcessingStatus::HIDDEN.contains(&self.processing_status) {
             let status = self.processing_status.as_str();
             return Err(ReprocessRefused::Gone(id.clone(), status));
+        }
+        Ok(())
+    }
+
+    /// Whether it may be deleted (the API's and the console's delete; deleting again is fine).
+    pub fn may_be_deleted(&self) -> Result<(), ReprocessRefused> {
+        let id = &self.recording_id;
+        if self.legal_hold.is_some() {
+            return Err(ReprocessRefused::Held(id.clone()));
+        }
+        if self.processing_status == ProcessingStatus::Purged {
+            return Err(ReprocessRefused::Purged(id.clone()));
         }
         Ok(())
     }

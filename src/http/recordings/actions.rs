@@ -76,7 +76,9 @@ pub async fn enqueue_reprocess(state: &AppState, id: &RecordingId) -> Result<(),
         .may_be_reprocessed()
         .map_err(|refused| match refused {
             ReprocessRefused::Held(_) => ApiError::LegalHold(refused.to_string()),
-            ReprocessRefused::Gone(..) => ApiError::Conflict(refused.to_string()),
+            ReprocessRefused::Gone(..) | ReprocessRefused::Purged(_) => {
+                ApiError::Conflict(refused.to_string())
+            }
         })?;
     let message = QueueMessage::reprocess(id.clone());
     state.publisher.publish(&message).await?;

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::error::ApiError;
 use super::openapi::{self, ApiDoc};
 use super::{AppState, access, compliance, trackers};
-use crate::domain::{ProcessingStatus, Recording, RecordingId};
+use crate::domain::{Recording, RecordingId, ReprocessRefused};
 
 pub use actions::{FetchAnswer, enqueue_reprocess, run_access_check, run_fetch};
 pub use conditional::parse_range;
@@ -74,21 +74,12 @@ async fn find(state: &AppState, id: &RecordingId) -> Result<Recording, ApiError>
         .ok_or_else(|| ApiError::NotFound(format!("no recording {}", id.as_str())))
 }
 
-/// 409 for a deletion that cannot happen: the recording is under legal hold, or was purged
-/// (nothing of it is left here, and Webex is not asked either).
+/// 409 for a deletion that cannot happen (`Recording::may_be_deleted`).
 fn refuse_deletion(rec: &Recording) -> Result<(), ApiError> {
-    let id = rec.recording_id.as_str();
-    if rec.legal_hold.is_some() {
-        return Err(ApiError::LegalHold(format!(
-            "recording {id} is under legal hold; release the hold first"
-        )));
-    }
-    if rec.processing_status == ProcessingStatus::Purged {
-        return Err(ApiError::Conflict(format!(
-            "recording {id} was purged; nothing is left to delete"
-        )));
-    }
-    Ok(())
+    rec.may_be_deleted().map_err(|refused| match refused {
+        ReprocessRefused::Held(_) => ApiError::LegalHold(refused.to_string()),
+        _ => ApiError::Conflict(refused.to_string()),
+    })
 }
 
 /// The Webex client, or 503 when no credentials are configured.
